@@ -1,0 +1,9 @@
+"""nn-grader: an autograder for neural-network coursework.
+
+The flow of one run (see README.md, "Architecture"):
+
+    discover -> extract (grader.notebook) -> run (grader.sandbox + grader.worker)
+             -> results (grader.results) -> report (grader.report)
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,514 @@
+"""From cells to a module the worker can import: the extraction pipeline.
+
+Like nbgrader's preprocessors, extraction is a chain of small pure functions over plain data,
+each one step of the contract ("a notebook is graded from its code, whatever happened to its
+cells"); :func:`extract_module` only composes them:
+
+    strip_magics      IPython syntax out: line magics, ``!shell``, ``obj?``, non-Python cells
+    parse_cell        ``ast`` per cell; a syntax error costs only the broken top-level chunk
+    describe          each top-level statement: its kind and the names it binds and reads
+    resolve_duplicates  one winner per name: never an unfinished stub, else the last one run
+    select_needed     defs, classes, imports, and only the assignments something uses
+    order_statements  imports first, then dependency order (stable, cycles keep cell order)
+
+Nothing here executes student code. Name analysis (:mod:`grader.notebook.names`) is static and
+deliberately approximate: a statement's *early* names are
+read when it runs at module level (decorators, defaults, class bases and bodies, right-hand
+sides), its *late* names only when the functions it defines are called. Early names order
+statements; early and late names together decide which assignments are needed, so a 10-minute
+``losses = train(...)`` demo line is dropped while ``ACTIVATIONS = {"relu": relu}`` is kept
+when a function uses it. Each step adds short notes for the student's feedback.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import heapq
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grader.notebook.names import bound_names, describe_reads
+from grader.notebook.read import Cell
+
+#: Cell magics whose body is still Python: it is kept, the ``%%`` line removed.
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
+_LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!])")
+_HELP = re.compile(r"^(\s*)(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+_CONTINUES_BLOCK = re.compile(r"^(?:else|elif|except|finally)\b|^[)\]}]")
+#: How many following chunks a broken chunk may absorb (multi-line strings, brackets, decorators).
+_MAX_MERGE = 12
+
+
+@dataclass(frozen=True)
+class StudentModule:
+    """The code that is graded: top-level statements in an order in which they can run."""
+
+    statements: tuple[str, ...]
+    defined: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        return "\n\n".join(self.statements)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One top-level statement and what the pipeline knows about it.
+
+    ``kind`` is ``import``, ``def`` (def/class), ``assign`` (assignments and blocks that only
+    define names), ``demo`` (code not run when grading) or ``skip`` (docstrings, ``pass``).
+    ``position`` is its place in the notebook's saved order. ``lost`` holds names it binds
+    but whose duplicate definition elsewhere won: it is kept for its other names and runs
+    before the winners.
+    """
+
+    cell: Cell
+    position: int
+    node: ast.stmt
+    text: str
+    kind: str
+    binds: frozenset[str]
+    updates: frozenset[str]
+    early: frozenset[str]
+    late: frozenset[str]
+    lost: frozenset[str] = frozenset()
+
+
+def extract_module(cells: list[Cell], required: Sequence[str]) -> StudentModule:
+    """The graded module of a submission's cells; ``required`` names are kept even if unused."""
+    notes: list[str] = []
+    statements: list[Statement] = []
+    for cell in cells:
+        source = strip_magics(cell.source)
+        magic = cell_magic(cell.source)
+        if magic is not None and not source:
+            notes.append(f"cell {cell.index}: %%{magic} cell is not Python; it was skipped")
+        parsed, cell_notes = parse_cell(cell.index, source)
+        notes.extend(cell_notes)
+        for node, text in parsed:
+            statements.append(describe(cell, len(statements), node, text))
+    winners, duplicate_notes = resolve_duplicates(statements)
+    kept, dropped_notes = select_needed(winners, required)
+    ordered = order_statements(kept)
+    defined = dict.fromkeys(name for s in ordered for name in sorted(s.binds))
+    notes.extend(duplicate_notes + dropped_notes)
+    return StudentModule(tuple(s.text for s in ordered), tuple(defined), tuple(notes))
+
+
+# -- a. IPython syntax -------------------------------------------------------------------------
+
+
+def cell_magic(source: str) -> str | None:
+    """The name of the cell's ``%%magic``, None when it has none."""
+    for line in source.splitlines():
+        if line.strip():
+            match = re.match(r"%%(\w+)", line)
+            return match.group(1) if match else None
+    return None
+
+
+def strip_magics(source: str) -> str:
+    """Source without IPython syntax; "" for a cell that is not Python (``%%bash``...).
+
+    Line count is preserved (magics become blank lines, or ``pass`` inside blocks) so syntax
+    error line numbers still match what the student sees.
+    """
+    magic = cell_magic(source)
+    if magic is not None and magic not in _PYTHON_CELL_MAGICS:
+        return ""
+    if magic is None and _parses(source):
+        return source
+    lines = source.splitlines()
+    if magic is not None:
+        first = next(i for i, line in enumerate(lines) if line.strip())
+        lines[first] = ""
+    return "\n".join(_strip_magic_lines(lines))
+
+
+def _strip_magic_lines(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    continued = False
+    for line in lines:
+        match = _LINE_MAGIC.match(line) or _HELP.match(line)
+        if continued or match:
+            indent = match.group(1) if match and not continued else ""
+            out.append(f"{indent}pass" if indent else "")
+            continued = line.rstrip().endswith("\\")
+        else:
+            out.append(line)
+    return out
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return True
+
+
+# -- b. parsing --------------------------------------------------------------------------------
+
+
+def parse_cell(index: int, source: str) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
+    """Top-level statements of a cell with their source; broken chunks are skipped, noted."""
+    lines = source.splitlines()
+    try:
+        return _with_text(ast.parse(source).body, lines), []
+    except (SyntaxError, ValueError, RecursionError):
+        pass
+    starts = _chunk_starts(lines) + [len(lines)]
+    nodes: list[ast.stmt] = []
+    notes: list[str] = []
+    i = 0
+    while i < len(starts) - 1:
+        parsed, used = _parse_from(lines, starts, i)
+        if parsed is None:
+            notes.append(_syntax_note(index, lines, starts[i], starts[i + 1], len(starts) == 2))
+            used = 1
+        else:
+            nodes.extend(parsed)
+        i += used
+    return _with_text(nodes, lines), notes
+
+
+def _chunk_starts(lines: list[str]) -> list[int]:
+    """Lines that may begin a top-level statement (column 0, not a comment or block tail)."""
+    starts = [
+        n
+        for n, line in enumerate(lines)
+        if line.strip() and line[0] not in " \t#" and not _CONTINUES_BLOCK.match(line)
+    ]
+    return starts if starts and starts[0] == 0 else [0] + starts
+
+
+def _parse_from(lines: list[str], starts: list[int], i: int) -> tuple[list[ast.stmt] | None, int]:
+    """Parse the chunk at ``starts[i]``, absorbing following chunks while that fails."""
+    for used in range(1, min(_MAX_MERGE, len(starts) - 1 - i) + 1):
+        begin, end = starts[i], starts[i + used]
+        try:
+            tree = ast.parse("\n" * begin + "\n".join(lines[begin:end]))
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        return tree.body, used
+    return None, 1
+
+
+def _syntax_note(index: int, lines: list[str], begin: int, end: int, whole: bool) -> str:
+    try:
+        ast.parse("\n" * begin + "\n".join(lines[begin:end]))
+        where, why = f" at line {begin + 1}", "invalid syntax"
+    except SyntaxError as exc:
+        where = f" at line {exc.lineno}" if exc.lineno else ""
+        why = exc.msg
+    except (ValueError, RecursionError) as exc:
+        where, why = "", str(exc) or type(exc).__name__
+    skipped = "its code was skipped" if whole else f"lines {begin + 1}-{end} were skipped"
+    return f"cell {index}: syntax error{where} ({why}); {skipped}"
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
+def _with_text(nodes: list[ast.stmt], lines: list[str]) -> list[tuple[ast.stmt, str]]:
+    """Each statement with its original text; ``a = 1; b = 2`` lines are unparsed instead."""
+    result = []
+    for i, node in enumerate(nodes):
+        start, end = _first_line(node), node.end_lineno or node.lineno
+        alone = (i == 0 or (nodes[i - 1].end_lineno or 0) < start) and (
+            i + 1 == len(nodes) or _first_line(nodes[i + 1]) > end
+        )
+        text = "\n".join(lines[start - 1 : end]) if alone else ast.unparse(node)
+        result.append((node, text))
+    return result
+
+
+# -- c. classification -------------------------------------------------------------------------
+
+
+def describe(cell: Cell, position: int, node: ast.stmt, text: str) -> Statement:
+    """Classify a top-level statement and collect the names it binds and reads."""
+    kind = classify(node)
+    binds, updates = bound_names(node) if kind in ("import", "def", "assign") else (set(), set())
+    early, late = describe_reads(node)
+    if kind == "assign":  # ``x = x + 1`` extends an earlier x rather than replacing it
+        updates |= binds & early
+        binds -= early
+    return Statement(
+        cell, position, node, text, kind, frozenset(binds), frozenset(updates),
+        frozenset(early), frozenset(late),
+    )  # fmt: skip
+
+
+def classify(node: ast.stmt) -> str:
+    """``import``, ``def``, ``assign``, ``demo`` or ``skip`` (see :class:`Statement`)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)) or _is_import_try(node):
+        return "import"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return "def"
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        return "assign"
+    if isinstance(node, (ast.If, ast.Try)) and _defines_only([node]):
+        return "assign"
+    if isinstance(node, (ast.Pass, ast.Global, ast.Nonlocal)) or _is_constant_expr(node):
+        return "skip"
+    return "demo"
+
+
+def _is_import_try(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Try)
+        and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in node.body)
+        and _defines_only([s for h in node.handlers for s in h.body] + node.orelse)
+        and _defines_only(node.finalbody)
+    )
+
+
+def _defines_only(body: list[ast.stmt]) -> bool:
+    """Statements that only bind names (and may print): safe to run at import time."""
+    for node in body:
+        if isinstance(node, ast.If):
+            if _mentions_main(node.test) or not _defines_only(node.body + node.orelse):
+                return False
+        elif isinstance(node, ast.Try):
+            handlers = [s for h in node.handlers for s in h.body]
+            if not _defines_only(node.body + handlers + node.orelse + node.finalbody):
+                return False
+        elif not isinstance(node, _DEFINING) and not _is_harmless_expr(node):
+            return False
+    return True
+
+
+_DEFINING = (
+    ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+    ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Pass, ast.Raise,
+)  # fmt: skip
+
+
+def _mentions_main(test: ast.expr) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in ast.walk(test))
+
+
+def _is_constant_expr(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _is_harmless_expr(node: ast.stmt) -> bool:
+    """A docstring or a ``print(...)``/``warnings.warn(...)`` call inside a defining block."""
+    if _is_constant_expr(node):
+        return True
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    func = node.value.func
+    return (isinstance(func, ast.Name) and func.id == "print") or (
+        isinstance(func, ast.Attribute) and func.attr == "warn"
+    )
+
+
+# -- d. duplicates -----------------------------------------------------------------------------
+
+
+def resolve_duplicates(statements: list[Statement]) -> tuple[list[Statement], list[str]]:
+    """Keep one definition per name (contract rules) and one copy of each identical import."""
+    groups: dict[str, list[Statement]] = {}
+    for s in statements:
+        if s.kind in ("def", "assign"):
+            for name in s.binds:
+                groups.setdefault(name, []).append(s)
+    losers: dict[int, set[str]] = {}
+    notes = []
+    for name, group in sorted(groups.items(), key=lambda item: item[1][0].position):
+        if len(group) < 2:
+            continue
+        winner, note = _pick_winner(name, group)
+        notes.append(note)
+        for s in group:
+            if s is not winner:
+                losers.setdefault(s.position, set()).add(name)
+    seen_imports: set[str] = set()
+    kept = []
+    for s in statements:
+        if s.kind == "import":
+            if s.text.strip() in seen_imports:
+                continue
+            seen_imports.add(s.text.strip())
+        lost = losers.get(s.position, set())
+        if s.binds and lost >= s.binds:
+            continue
+        kept.append(dataclasses.replace(s, binds=s.binds - lost, lost=frozenset(lost)) if lost else s)
+    return kept, notes
+
+
+def _pick_winner(name: str, group: list[Statement]) -> tuple[Statement, str]:
+    real = [s for s in group if not is_stub(s.node)] or group
+    winner = real[0]
+    for s in real[1:]:
+        if ran_later(s, winner):
+            winner = s
+    stubs = [s for s in group if s not in real]
+    if stubs and len(real) == 1:
+        cells = ", ".join(str(s.cell.index) for s in stubs)
+        return winner, (
+            f"{name}: the unfinished stub (raise NotImplementedError) in cell {cells} was "
+            f"ignored; your definition in cell {winner.cell.index} is used"
+        )
+    counted = "two definitions" if len(group) == 2 else f"{len(group)} definitions"
+    cells = ", ".join(str(s.cell.index) for s in group)
+    how = "ran last" if all(s.cell.execution_count is not None for s in real) else "comes last"
+    return winner, f"{counted} of {name} (cells {cells}): kept the one from cell " + (
+        f"{winner.cell.index} ({how})"
+    )
+
+
+def ran_later(a: Statement, b: Statement) -> bool:
+    """Whether ``a`` ran after ``b``: higher execution count, else later cell or statement."""
+    if a.cell.index != b.cell.index:
+        count_a, count_b = a.cell.execution_count, b.cell.execution_count
+        if count_a is not None and count_b is not None and count_a != count_b:
+            return count_a > count_b
+        return a.cell.index > b.cell.index
+    return a.position > b.position
+
+
+def is_stub(node: ast.stmt) -> bool:
+    """A def whose body only raises NotImplementedError, or a class of such methods."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        body = [s for s in node.body if not _is_filler(s)]
+        return len(body) == 1 and _raises_not_implemented(body[0])
+    if isinstance(node, ast.ClassDef):
+        methods = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return bool(methods) and all(_raises_not_implemented(m.body[-1]) for m in methods)
+    return False
+
+
+def _is_filler(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Pass) or _is_constant_expr(node)
+
+
+def _raises_not_implemented(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.Raise) or node.exc is None:
+        return False
+    exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+# -- e. selection ------------------------------------------------------------------------------
+
+
+def select_needed(
+    statements: list[Statement], required: Sequence[str]
+) -> tuple[list[Statement], list[str]]:
+    """Imports, defs, classes, and the assignments they (or ``required``) need, transitively."""
+    keep = {s.position for s in statements if s.kind in ("import", "def")}
+    needed = set(required)
+    for s in statements:
+        if s.position in keep:
+            needed |= s.early | s.late
+    changed = True
+    while changed:
+        changed = False
+        for s in statements:
+            if s.kind == "assign" and s.position not in keep and (s.binds | s.updates) & needed:
+                keep.add(s.position)
+                needed |= s.early | s.late
+                changed = True
+    kept = [s for s in statements if s.position in keep]
+    dropped = [s for s in statements if s.position not in keep]
+    return kept, _dropped_notes(dropped)
+
+
+_DEMO_LABELS = (
+    (ast.For, "loops"), (ast.AsyncFor, "loops"), (ast.While, "loops"), (ast.With, "with blocks"),
+    (ast.If, "if blocks"), (ast.Try, "try blocks"), (ast.Expr, "calls"),
+)  # fmt: skip
+
+
+def _demo_label(node: ast.stmt) -> str:
+    if isinstance(node, ast.Expr) and "plt" in {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+    }:
+        return "plots"
+    return next((label for kind, label in _DEMO_LABELS if isinstance(node, kind)), "other code")
+
+
+def _dropped_notes(dropped: list[Statement]) -> list[str]:
+    notes = []
+    demo = [s for s in dropped if s.kind == "demo"]
+    if demo:
+        labels = ", ".join(dict.fromkeys(sorted(_demo_label(s.node) for s in demo)))
+        count = f"{len(demo)} statement" + ("s" if len(demo) > 1 else "")
+        verb = "are" if len(demo) > 1 else "is"
+        notes.append(f"dropped top-level code: {count} ({labels}) {verb} not run when grading")
+    unused = [s for s in dropped if s.kind == "assign"]
+    if unused:
+        names = sorted({n for s in unused for n in s.binds | s.updates})
+        shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+        count = f"{len(unused)} assignment" + ("s" if len(unused) > 1 else "")
+        notes.append(f"not run when grading: {count} that no function uses ({shown})")
+    return notes
+
+
+# -- f. order ----------------------------------------------------------------------------------
+
+
+def order_statements(statements: list[Statement]) -> list[Statement]:
+    """Imports first, then each statement after the definitions it reads when it runs."""
+    imports = [s for s in statements if s.kind == "import"]
+    rest = [s for s in statements if s.kind != "import"]
+    definer: dict[str, int] = {}
+    for i, s in enumerate(rest):
+        for name in s.binds:
+            definer[name] = i  # duplicates are resolved: only the winner binds a name
+    successors: list[set[int]] = [set() for _ in rest]
+    for j, s in enumerate(rest):
+        for name in _run_time_reads(s, rest, definer) | s.updates:
+            if definer.get(name, j) != j:
+                successors[definer[name]].add(j)
+        for name in s.lost:  # a kept loser of ``name`` must run before its winner
+            if name in definer:
+                successors[j].add(definer[name])
+    return imports + [rest[i] for i in _stable_topological(successors)]
+
+
+def _run_time_reads(s: Statement, rest: list[Statement], definer: dict[str, int]) -> set[str]:
+    """Names read when ``s`` runs, including by the functions it calls then (transitively)."""
+    reads = set(s.early)
+    todo = list(reads)
+    while todo:
+        name = todo.pop()
+        index = definer.get(name)
+        if index is None or rest[index] is s or rest[index].kind != "def":
+            continue
+        for later in rest[index].late - reads:
+            reads.add(later)
+            todo.append(later)
+    return reads
+
+
+def _stable_topological(successors: list[set[int]]) -> list[int]:
+    """Kahn's algorithm taking the earliest ready index; a cycle is broken in saved order."""
+    indegree = [0] * len(successors)
+    for targets in successors:
+        for j in targets:
+            indegree[j] += 1
+    ready = [i for i, d in enumerate(indegree) if d == 0]
+    heapq.heapify(ready)
+    done = [False] * len(successors)
+    order: list[int] = []
+    while len(order) < len(successors):
+        i = heapq.heappop(ready) if ready else done.index(False)
+        if done[i]:
+            continue
+        done[i] = True
+        order.append(i)
+        for j in successors[i]:
+            indegree[j] -= 1
+            if indegree[j] == 0 and not done[j]:
+                heapq.heappush(ready, j)
+    return order
+

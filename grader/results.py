@@ -1,0 +1,82 @@
+"""Plain results of a grading run: what the runner produces and the reports render.
+
+No logic lives here beyond sums; formatting belongs to grader.report's templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Test statuses. Only PASSED earns points.
+PASSED = "passed"
+FAILED = "failed"
+NOT_ATTEMPTED = "not attempted"
+TIMED_OUT = "timed out"
+CRASHED = "crashed"
+SKIPPED = "skipped"
+ERROR = "grader error"
+STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, TIMED_OUT, CRASHED, SKIPPED, ERROR)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One hidden test's outcome for one submission."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    description: str
+    status: str
+    score: float
+    max_score: float
+    message: str = ""
+    seed: int = 0
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Another notebook a student handed in for the same assignment."""
+
+    path: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """One (student, assignment): its tests, score and everything needed to replay it."""
+
+    student: str
+    assignment: str
+    path: str | None
+    tests: tuple[TestResult, ...] = ()
+    max_score: float = 100.0
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    output: str = ""
+    seed: int = 0
+    duration_s: float = 0.0
+    grader_version: str = ""
+    suite_hash: str = ""
+    sandbox: str = ""
+    device: str = "cpu"
+    matched_by: str = ""
+    other_attempts: tuple[Attempt, ...] = field(default_factory=tuple)
+
+    @property
+    def score(self) -> float:
+        return round(sum(test.score for test in self.tests), 6)
+
+    @property
+    def missing(self) -> bool:
+        return self.path is None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A whole run: every (student, assignment) and what could not be matched."""
+
+    results: tuple[SubmissionResult, ...]
+    unrecognized: tuple[tuple[str, str], ...] = ()
+    sandbox: str = ""
+    duration_s: float = 0.0

@@ -1,0 +1,109 @@
+"""Grade one submission: extract its module, start its worker, run the hidden suite in-process.
+
+The suite runs here, in the trusted process, with pytest; the student's module runs in the
+worker the sandbox starts. This function never raises for a bad submission: a notebook that
+cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+import grader
+from grader.course import Assignment
+from grader.errors import CourseError, ExtractionError, WorkerError
+from grader.notebook.extract import StudentModule, extract_module
+from grader.notebook.read import read_cells
+from grader.results import SubmissionResult
+from grader.runner.plugin import GradingPlugin, derive_seed
+from grader.runner.session import WorkerSession
+from grader.sandbox.base import Sandbox
+from grader.settings import Settings
+
+PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore",
+               "--assert=plain", "-o", "python_files=test_*.py")
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to grade: a student's file for an assignment (path None: nothing handed in)."""
+
+    student: str
+    assignment: Assignment
+    path: Path | None
+    matched_by: str = ""
+
+
+def suite_hash(assignment: Assignment) -> str:
+    """A short hash of the hidden suite, recorded with every result."""
+    try:
+        data = assignment.hidden_suite.read_bytes()
+    except OSError as exc:
+        raise CourseError(f"{assignment.hidden_suite}: cannot read the hidden suite") from exc
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def submission_seed(settings: Settings, job: Job) -> int:
+    if settings.seed is not None:
+        return settings.seed
+    return derive_seed(settings.secret, job.student, job.assignment.id)
+
+
+def load_student_module(job: Job) -> tuple[StudentModule, str | None]:
+    """The extracted module, or an empty one and the one-line reason it could not be read."""
+    assert job.path is not None
+    try:
+        return extract_module(read_cells(job.path), job.assignment.functions), None
+    except ExtractionError as exc:
+        return StudentModule(statements=(), defined=(), notes=()), str(exc)
+
+
+def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
+    """Grade one job; the result is complete whatever the student's code does."""
+    started = time.monotonic()
+    base = SubmissionResult(
+        student=job.student, assignment=job.assignment.id,
+        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        seed=submission_seed(settings, job), grader_version=grader.__version__,
+        suite_hash=suite_hash(job.assignment), sandbox=sandbox.level, device=settings.device,
+        matched_by=job.matched_by)
+    if job.path is None:
+        return replace(base, error="No notebook was handed in for this assignment.")
+    module, error = load_student_module(job)
+    session = WorkerSession(sandbox, settings.limits, list(module.statements))
+    plugin = GradingPlugin(session, base.seed, settings.device)
+    try:
+        notes = list(module.notes) + _load_notes(session)
+        run_suite(job.assignment, plugin)
+    finally:
+        session.close()
+    if plugin.collection_errors:
+        raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect:\n"
+                          + plugin.collection_errors[0])
+    return replace(base, tests=tuple(plugin.results), error=error, notes=tuple(notes),
+                   output=session.output(), duration_s=round(time.monotonic() - started, 3))
+
+
+def _load_notes(session: WorkerSession) -> list[str]:
+    """Load once up front, so statements that failed at import reach the feedback."""
+    try:
+        ready = session.ensure_ready()
+    except WorkerError as exc:
+        return [f"Loading your notebook's definitions failed: {exc}"]
+    return [f"This statement failed when your definitions were loaded: {e}" for e in ready.errors]
+
+
+def run_suite(assignment: Assignment, plugin: GradingPlugin) -> None:
+    """Run the hidden suite with pytest, quietly, in this process."""
+    args = [*PYTEST_ARGS, "--rootdir", str(assignment.hidden_suite.parent),
+            "-c", str(assignment.hidden_suite.parent / "pytest.ini"),
+            str(assignment.hidden_suite)]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(args, plugins=[plugin])

@@ -1,0 +1,119 @@
+"""The ``student`` object that hidden tests use: the student's module, seen through the worker.
+
+    student.relu(x)                          -> the value, decoded as plain data
+    student.call("relu", x, return_args=True) -> CallOutcome(value, args, kwargs) after the call
+    model = student.SimpleNN()                -> a RemoteObject (the module stays in the worker)
+    model.fc1.weight, model(x), model.call_method("load_state_dict", sd)
+    student.probe(SOURCE, model, x)           -> runs suite code ``probe(model, x)`` in the worker
+
+Every value that comes back is untrusted data: arrays, tensors, numbers, strings, containers,
+or handles to objects that never leave the worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from grader.runner.session import WorkerSession
+from grader.worker import protocol
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    value: Any
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+class RemoteObject:
+    """An object living in the worker, reached by attribute reads and calls."""
+
+    __slots__ = ("_remote_handle", "_session", "_generation")
+
+    def __init__(self, session: WorkerSession, handle: protocol.Handle) -> None:
+        object.__setattr__(self, "_remote_handle", handle)
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_generation", session.generation)
+
+    @property
+    def type_name(self) -> str:
+        return self._remote_handle.type_name
+
+    def _request(self, message: Any) -> Any:
+        if self._generation != self._session.generation:
+            raise StaleObject(self.type_name)
+        return self._session.request(message, self._session_decoder())
+
+    def _session_decoder(self) -> Any:
+        session = self._session
+        return lambda handle: RemoteObject(session, handle)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._request(protocol.GetAttr(name, handle=self._remote_handle.id)).value
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.call_method("", *args, **kwargs)
+
+    def call_method(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        message = protocol.Call(name, list(args), kwargs, handle=self._remote_handle.id)
+        return self._request(message).value
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object in the student's process>"
+
+
+class StaleObject(Exception):
+    """A handle from a worker that has since been restarted."""
+
+    def __init__(self, type_name: str) -> None:
+        super().__init__(f"the {type_name} object was lost when an earlier call crashed")
+
+
+class StudentProxy:
+    """The student's module; attribute access gives callables that run in the worker."""
+
+    def __init__(self, session: WorkerSession) -> None:
+        self._session = session
+
+    def _decoder(self) -> Any:
+        session = self._session
+        return lambda handle: RemoteObject(session, handle)
+
+    def call(self, name: str, *args: Any, return_args: bool = False, **kwargs: Any) -> Any:
+        message = protocol.Call(name, list(args), kwargs, return_args=return_args)
+        result = self._session.request(message, self._decoder())
+        if return_args:
+            return CallOutcome(result.value, list(result.args or []), dict(result.kwargs or {}))
+        return result.value
+
+    def get(self, name: str) -> Any:
+        """A module-level value (data, or a RemoteObject)."""
+        return self._session.request(protocol.GetAttr(name), self._decoder()).value
+
+    def defines(self, name: str) -> bool:
+        return name in self._session.ensure_ready().defined
+
+    def probe(self, source: str, *args: Any) -> Any:
+        return self._session.request(protocol.Probe(source, list(args)), self._decoder()).value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _RemoteFunction(self, name)
+
+
+class _RemoteFunction:
+    __slots__ = ("_proxy", "_name")
+
+    def __init__(self, proxy: StudentProxy, name: str) -> None:
+        self._proxy = proxy
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._proxy.call(self._name, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<student function {self._name}>"

@@ -1,0 +1,145 @@
+"""One submission's worker as the grader drives it: start, load, call, restart after a crash.
+
+Every request runs under the current test's deadline and the submission's deadline. A worker
+that times out, dies or breaks the protocol is killed; the error goes to the current test, and
+the next request starts a fresh worker and loads the module again, so grading goes on with the
+next test. Handles from a dead worker are stale and say so when used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from grader.errors import ProtocolError, WorkerCrashed, WorkerError, WorkerTimeout
+from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
+from grader.settings import Limits
+from grader.worker import protocol
+
+
+class StudentError(Exception):
+    """The student's code raised; carries only what the worker reported about its own frames."""
+
+    def __init__(self, failure: protocol.Failure) -> None:
+        self.error_type = failure.error_type
+        self.detail = failure.message
+        self.student_traceback = failure.traceback
+        super().__init__(f"{failure.error_type}: {failure.message}")
+
+
+class NotAttempted(StudentError):
+    """The student's function still raises the stub's NotImplementedError."""
+
+
+class WorkerSession:
+    """Drives workers for one submission; restarts them as needed."""
+
+    def __init__(self, sandbox: Sandbox, limits: Limits, statements: list[str],
+                 threads: int = 1) -> None:
+        self.sandbox = sandbox
+        self.limits = limits
+        self.statements = statements
+        self.threads = threads
+        self.worker: Worker | None = None
+        self.generation = 0
+        self.ready: protocol.Ready | None = None
+        self.outputs: list[str] = []
+        self.callbacks: dict[int, Callable[..., Any]] = {}
+        self._ids = itertools.count(1)
+        self.submission_deadline = time.monotonic() + limits.submission_timeout_s
+        self.test_deadline = math.inf
+
+    # ------------------------------------------------------------------ lifecycle
+    def start_test(self) -> None:
+        self.test_deadline = time.monotonic() + self.limits.test_timeout_s
+
+    def ensure_ready(self) -> protocol.Ready:
+        if self.worker is not None and self.worker.alive() and self.ready is not None:
+            return self.ready
+        self._discard()
+        self.worker = self.sandbox.start(self.limits)
+        self.generation += 1
+        deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
+        reply = self._exchange(protocol.Load(self.statements, threads=self.threads), deadline)
+        if not isinstance(reply, protocol.Ready):
+            self._discard()
+            raise ProtocolError(f"worker answered Load with {type(reply).__name__}")
+        self.ready = reply
+        return reply
+
+    def close(self) -> None:
+        if self.worker is not None and self.worker.alive():
+            try:
+                send_frame(self.worker, protocol.encode_message(protocol.Shutdown()),
+                           time.monotonic() + 1.0)
+            except WorkerError:
+                pass
+        self._discard()
+
+    def _discard(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.outputs.append(self.worker.output())
+        self.worker = None
+        self.ready = None
+
+    def output(self) -> str:
+        live = [self.worker.output()] if self.worker is not None else []
+        return "".join(self.outputs + live)
+
+    # ------------------------------------------------------------------ requests
+    def request(self, message: Any, decode_handle: Callable[[protocol.Handle], Any]) -> Any:
+        """Send one request; return the Result, raising StudentError for a Failure."""
+        self.ensure_ready()
+        deadline = min(self.test_deadline, self.submission_deadline)
+        reply = self._exchange(message, deadline, decode_handle)
+        if isinstance(reply, protocol.Failure):
+            raise (NotAttempted if reply.not_implemented else StudentError)(reply)
+        if not isinstance(reply, protocol.Result):
+            self._discard()
+            raise ProtocolError(f"worker answered with {type(reply).__name__}")
+        return reply
+
+    def _exchange(self, message: Any, deadline: float,
+                  decode_handle: Callable[[protocol.Handle], Any] | None = None) -> Any:
+        assert self.worker is not None
+        try:
+            send_frame(self.worker, self._encode(message), deadline)
+            while True:
+                payload = recv_frame(self.worker, deadline, self.limits.message_bytes)
+                reply = protocol.decode_message(payload, from_handle=decode_handle)
+                if not isinstance(reply, protocol.CallbackRequest):
+                    return reply
+                send_frame(self.worker, self._encode(self._run_callback(reply)), deadline)
+        except protocol.WireError as exc:
+            self._discard()
+            raise ProtocolError(f"worker sent an invalid message: {exc}") from None
+        except (WorkerTimeout, WorkerCrashed):
+            self._discard()
+            raise
+
+    def _encode(self, message: Any) -> bytes:
+        return protocol.encode_message(message, to_handle=_handle_of,
+                                       to_callback=self._register_callback)
+
+    def _register_callback(self, function: Callable[..., Any]) -> protocol.CallbackRef:
+        ref = protocol.CallbackRef(id=next(self._ids))
+        self.callbacks[ref.id] = function
+        return ref
+
+    def _run_callback(self, request: protocol.CallbackRequest) -> protocol.Reply:
+        function = self.callbacks.get(request.id)
+        if function is None:
+            return protocol.Reply(error=f"unknown callback {request.id}")
+        try:
+            return protocol.Reply(value=function(*request.args))
+        except Exception as exc:  # noqa: BLE001 - a suite callable rejecting student input
+            return protocol.Reply(error=f"{type(exc).__name__}: {exc}")
+
+
+def _handle_of(value: Any) -> protocol.Handle | None:
+    handle = getattr(value, "_remote_handle", None)
+    return handle if isinstance(handle, protocol.Handle) else None

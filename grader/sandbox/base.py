@@ -1,0 +1,139 @@
+"""What every sandbox level provides: a started worker and a deadline-aware channel to it.
+
+A level's ``start()`` returns a :class:`Worker`: two pipe fds for protocol frames, the worker's
+captured output (capped), and ``kill()`` which ends the worker and everything it started. The
+controller never blocks without a deadline on anything the worker holds.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from grader.errors import ProtocolError, WorkerCrashed, WorkerTimeout
+from grader.settings import Limits
+
+WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"
+_LEN = struct.Struct(">Q")
+
+
+class Worker(Protocol):
+    """A running worker as the controller sees it."""
+
+    read_fd: int
+    write_fd: int
+
+    def alive(self) -> bool: ...
+
+    def kill(self) -> None: ...
+
+    def output(self) -> str: ...
+
+    def exit_description(self) -> str: ...
+
+
+class Sandbox(Protocol):
+    """A way to start workers at one isolation level."""
+
+    level: str
+    description: str
+
+    def start(self, limits: Limits) -> Worker: ...
+
+
+@dataclass
+class OutputBuffer:
+    """Keeps the first ``cap`` bytes written to a pipe and counts (then drops) the rest."""
+
+    cap: int
+    data: bytearray
+    dropped: int = 0
+
+    def drain(self, fd: int) -> threading.Thread:
+        def run() -> None:
+            try:
+                while chunk := os.read(fd, 65536):
+                    room = self.cap - len(self.data)
+                    self.data.extend(chunk[:max(room, 0)])
+                    self.dropped += max(len(chunk) - max(room, 0), 0)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+        thread = threading.Thread(target=run, daemon=True, name="worker-output")
+        thread.start()
+        return thread
+
+    def text(self) -> str:
+        text = self.data.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n[... {self.dropped} more bytes of output dropped]"
+        return text
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise WorkerTimeout("time limit reached")
+    return left
+
+
+def send_frame(worker: Worker, payload: bytes, deadline: float) -> None:
+    """Write one frame, never waiting past ``deadline`` for a worker that stopped reading."""
+    data = memoryview(_LEN.pack(len(payload)) + payload)
+    while data:
+        _, writable, _ = select.select([], [worker.write_fd], [], _remaining(deadline))
+        if not writable:
+            continue
+        try:
+            written = os.write(worker.write_fd, data[:65536])
+        except OSError as exc:
+            if exc.errno == errno.EAGAIN:
+                continue
+            raise WorkerCrashed(f"worker closed its channel ({worker.exit_description()})") \
+                from None
+        data = data[written:]
+
+
+def recv_frame(worker: Worker, deadline: float, max_bytes: int) -> bytes:
+    """Read one frame before ``deadline``; EOF means the worker died."""
+    head = _read_exact(worker, _LEN.size, deadline)
+    (length,) = _LEN.unpack(head)
+    if length > max_bytes:
+        raise ProtocolError(f"worker sent a {length}-byte message (limit {max_bytes})")
+    return _read_exact(worker, length, deadline)
+
+
+def _read_exact(worker: Worker, size: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    left = size
+    while left:
+        readable, _, _ = select.select([worker.read_fd], [], [], _remaining(deadline))
+        if not readable:
+            continue
+        try:
+            chunk = os.read(worker.read_fd, min(left, 1 << 20))
+        except BlockingIOError:
+            continue
+        if not chunk:
+            raise WorkerCrashed(f"the worker stopped ({worker.exit_description()})")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def make_pipes() -> tuple[tuple[int, int], tuple[int, int]]:
+    """(to_worker_read, to_worker_write), (from_worker_read, from_worker_write)."""
+    to_worker = os.pipe()
+    from_worker = os.pipe()
+    os.set_blocking(to_worker[1], False)
+    os.set_blocking(from_worker[0], False)
+    return to_worker, from_worker

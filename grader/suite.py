@@ -1,0 +1,133 @@
+"""Helpers for writing suites (hidden and public): checks whose failures teach.
+
+A failed check raises :class:`Feedback`, an AssertionError whose text is the whole message the
+student sees: what was called, on which input, what was expected, what came back, and a hint.
+Comparisons are made in float64 with explicit tolerances; values from the student are untrusted
+data (possibly a handle to an object, a list, the wrong shape), and every check copes with that.
+
+    check_close(got, expected, name="relu(x)", inputs={"x": x}, hint="...")
+    check_unchanged(before, after, name="relu(x)")
+    check(condition, "message")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+RTOL = 1e-5
+ATOL = 1e-6
+
+
+class Feedback(AssertionError):
+    """A failed check; ``str()`` is the complete message for the student."""
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise Feedback(message)
+
+
+def fmt(value: Any, limit: int = 400) -> str:
+    """A short, readable rendering of a value for feedback."""
+    if _is_tensor(value):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6, threshold=20, edgeitems=3, suppress=False):
+            text = np.array2string(value, separator=", ")
+        text = f"array(shape={value.shape}, dtype={value.dtype}): {text}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def as_float_array(value: Any, name: str) -> np.ndarray:
+    """The student's value as a float64 array, or Feedback saying why it is not one."""
+    if _is_tensor(value):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (bool, int, float, np.generic, np.ndarray)):
+        array = np.asarray(value)
+        if array.dtype.kind in "biuf":
+            return array.astype(np.float64)
+    if isinstance(value, (list, tuple)):
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+        else:
+            return array
+    raise Feedback(f"{name} returned {fmt(value, 120)}, which is not a numeric array.")
+
+
+def check_close(got: Any, expected: Any, *, name: str,
+                inputs: Mapping[str, Any] | None = None, rtol: float = RTOL,
+                atol: float = ATOL, hint: str = "", check_shape: bool = True) -> None:
+    """Compare in float64 with ``|got - expected| <= atol + rtol * |expected|``."""
+    want = np.asarray(as_float_array(expected, "the reference"))
+    have = as_float_array(got, name)
+    if check_shape and have.shape != want.shape:
+        raise Feedback(_message(
+            f"{name} returned shape {have.shape}, expected shape {want.shape}.", inputs, hint))
+    if not check_shape:
+        have = np.broadcast_to(have, want.shape) if have.size == want.size else have
+    bad = ~np.isclose(have, want, rtol=rtol, atol=atol, equal_nan=False) | (
+        np.isfinite(want) & ~np.isfinite(have))
+    if not bad.any():
+        return
+    index = np.unravel_index(np.argmax(bad), want.shape) if want.ndim else ()
+    lines = [f"{name}: {int(bad.sum())} of {want.size} values are wrong "
+             f"(tolerance: rtol={rtol:g}, atol={atol:g})."]
+    at = "" if not index else f" at index {tuple(int(i) for i in index)}"
+    for key, value in (inputs or {}).items():
+        lines.append(f"  {key}{at} = {_entry(value, index, want.shape)}")
+    lines.append(f"  expected{at}: {want[index]!r}")
+    lines.append(f"  got{at}:      {have[index]!r}")
+    raise Feedback(_message("\n".join(lines), None, hint))
+
+
+def _entry(value: Any, index: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    array = np.asarray(value.detach().cpu().numpy() if _is_tensor(value) else value)
+    if index and array.shape == shape:
+        return repr(array[index])
+    return fmt(array, 200)
+
+
+def _message(text: str, inputs: Mapping[str, Any] | None, hint: str) -> str:
+    lines = [text]
+    for key, value in (inputs or {}).items():
+        lines.append(f"  {key} = {fmt(value, 200)}")
+    if hint:
+        lines.append(f"Hint: {hint}")
+    return "\n".join(lines)
+
+
+def check_unchanged(before: Any, after: Any, *, name: str, argument: str = "x") -> None:
+    """The argument after the call equals a copy taken before it (no in-place changes)."""
+    if not np.array_equal(np.asarray(before), as_float_array(after, name), equal_nan=True):
+        raise Feedback(f"{name} changed its input {argument} in place. Work on a copy "
+                       "(for example np.maximum(x, 0) or x.copy()) instead of assigning into "
+                       f"{argument}: the caller still needs the original values.")
+
+
+def check_shape(got: Any, shape: tuple[int, ...], *, name: str, hint: str = "") -> np.ndarray:
+    array = as_float_array(got, name)
+    if array.shape != tuple(shape):
+        raise Feedback(_message(f"{name} returned shape {array.shape}, expected {tuple(shape)}.",
+                                None, hint))
+    return array
+
+
+def check_finite(got: Any, *, name: str, inputs: Mapping[str, Any] | None = None,
+                 hint: str = "") -> np.ndarray:
+    array = as_float_array(got, name)
+    if not np.isfinite(array).all():
+        count = int((~np.isfinite(array)).sum())
+        raise Feedback(_message(f"{name} returned {count} non-finite values (nan or inf).",
+                                inputs, hint))
+    return array

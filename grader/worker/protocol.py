@@ -1,0 +1,406 @@
+"""The protocol between the grader (controller) and the worker that runs student code.
+
+This module is the only grader code the worker imports, so it depends on the standard library
+alone (numpy and torch are imported lazily, only when a value of theirs is on the wire). It
+holds the typed messages, the data codec and the framing.
+
+Wire format: a frame is an 8-byte big-endian length, then a 4-byte header length, a UTF-8 JSON
+header, and the raw blobs the header refers to. Arrays and tensors travel as ``.npy`` bytes
+written and read with ``allow_pickle=False``; nothing is ever unpickled. Every frame, blob and
+container is size-capped, so a hostile worker can make the grader reject a message but never
+run code or exhaust memory.
+
+Values that are not plain data (an ``nn.Module``, a student's ``cache`` object, a generator)
+stay in the worker and cross as a :class:`Handle`; the grader passes handles back in later
+calls. A grader-side callable argument crosses as a :class:`CallbackRef`: the worker asks the
+grader to evaluate it (``CallbackRequest``) and waits for the ``Reply``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Any, BinaryIO, Callable
+
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_ITEMS = 1_000_000
+_LEN = struct.Struct(">Q")
+_HLEN = struct.Struct(">I")
+
+
+class WireError(Exception):
+    """A frame or value that breaks the protocol (too big, malformed, unknown type)."""
+
+
+class NotData(Exception):
+    """A value that cannot cross as data (raised by the encoder when handles are refused)."""
+
+
+# --------------------------------------------------------------------------- value types
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A reference to an object that stays in the worker (a model, a cache, a method)."""
+
+    id: int
+    type_name: str
+
+
+@dataclass(frozen=True)
+class CallbackRef:
+    """A reference to a grader-side callable the worker may ask the grader to evaluate."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class Device:
+    """A torch device, by name ("cpu", "cuda:0"); crosses without importing torch."""
+
+    name: str
+
+
+# --------------------------------------------------------------------------- messages
+# Controller -> worker
+
+
+@dataclass(frozen=True)
+class Load:
+    """Execute the student's module: top-level statements, each on its own."""
+
+    statements: list[str]
+    threads: int = 1
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call ``module.<target>`` (handle None) or ``handle.<target>`` ("" calls the handle)."""
+
+    target: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    handle: int | None = None
+    return_args: bool = False
+
+
+@dataclass(frozen=True)
+class GetAttr:
+    """Read ``module.<name>`` (handle None) or ``handle.<name>``."""
+
+    name: str
+    handle: int | None = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Run suite-defined probe code in the worker: ``source`` defines ``probe(*args)``."""
+
+    source: str
+    args: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The grader's answer to a CallbackRequest."""
+
+    value: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """Exit cleanly."""
+
+
+# Worker -> controller
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The module is loaded: the names it defines and the statements that failed."""
+
+    defined: list[str]
+    errors: list[str]
+
+
+@dataclass(frozen=True)
+class Result:
+    """A call's value, and the arguments as they are after the call when asked for."""
+
+    value: Any = None
+    args: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Student code raised. ``traceback`` holds only the student's own frames."""
+
+    error_type: str
+    message: str
+    traceback: str = ""
+    not_implemented: bool = False
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """The worker asks the grader to evaluate callback ``id`` with these arguments."""
+
+    id: int
+    args: list[Any] = field(default_factory=list)
+
+
+MESSAGES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (Load, Call, GetAttr, Probe, Reply, Shutdown, Ready, Result, Failure,
+                CallbackRequest)
+}
+Message = Any  # one of the dataclasses in MESSAGES
+
+
+# --------------------------------------------------------------------------- codec
+
+
+class _Encoder:
+    """Turns a value into a JSON-able tree plus blobs. ``to_handle`` stores non-data objects."""
+
+    def __init__(self, to_handle: Callable[[Any], Handle | None] | None,
+                 to_callback: Callable[[Any], CallbackRef] | None) -> None:
+        self.blobs: list[bytes] = []
+        self.items = 0
+        self.to_handle = to_handle
+        self.to_callback = to_callback
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        self.items += 1
+        if depth > MAX_DEPTH or self.items > MAX_ITEMS:
+            raise WireError("value too deeply nested or too large")
+        kind = type(value)
+        if value is None or kind in (bool, int, str):
+            return value
+        if kind is float:
+            return value if math.isfinite(value) else {"$float": repr(value)}
+        if kind is list:
+            return [self.encode(v, depth + 1) for v in value]
+        if kind is tuple:
+            return {"$tuple": [self.encode(v, depth + 1) for v in value]}
+        if kind is dict or _is_ordered_dict(value):
+            return {"$dict": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                              for k, v in value.items()]}
+        if kind in (Handle, CallbackRef, Device):
+            return {"$" + kind.__name__.lower(): asdict(value)}
+        special = self._encode_library_value(value)
+        if special is not None:
+            return special
+        handle = self.to_handle(value) if self.to_handle is not None else None
+        if handle is not None:
+            return {"$handle": asdict(handle)}
+        if callable(value) and self.to_callback is not None:
+            return {"$callbackref": asdict(self.to_callback(value))}
+        raise NotData(f"a {_type_name(value)} object is not data")
+
+    def _encode_library_value(self, value: Any) -> Any:
+        np = sys.modules.get("numpy")
+        if np is not None:
+            if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+                return {"$nd": self._blob(np.asarray(value)), "scalar": False}
+            if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+                return {"$nd": self._blob(np.asarray(value)), "scalar": True}
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            if isinstance(value, torch.Tensor):
+                return self._encode_tensor(torch, value)
+            if isinstance(value, torch.device):
+                return {"$device": {"name": str(value)}}
+            if isinstance(value, torch.dtype):
+                return {"$torchdtype": str(value)}
+        return None
+
+    def _encode_tensor(self, torch: Any, tensor: Any) -> Any:
+        plain = tensor.detach()
+        if plain.is_complex():
+            raise NotData("complex tensors are not data")
+        dtype = str(plain.dtype)
+        if plain.dtype in (torch.bfloat16, torch.float16):
+            plain = plain.float()
+        array = plain.cpu().contiguous().numpy()
+        return {"$tensor": self._blob(array), "dtype": dtype, "device": str(tensor.device),
+                "requires_grad": bool(tensor.requires_grad)}
+
+    def _blob(self, array: Any) -> int:
+        np = sys.modules["numpy"]
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(array), allow_pickle=False)
+        self.blobs.append(buffer.getvalue())
+        return len(self.blobs) - 1
+
+
+def _is_ordered_dict(value: Any) -> bool:
+    collections = sys.modules.get("collections")
+    return collections is not None and type(value) is collections.OrderedDict
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+class _Decoder:
+    """Rebuilds a value from a JSON tree and blobs; handles resolve through ``from_handle``."""
+
+    def __init__(self, blobs: list[bytes], from_handle: Callable[[Handle], Any] | None,
+                 from_callback: Callable[[CallbackRef], Any] | None) -> None:
+        self.blobs = blobs
+        self.from_handle = from_handle
+        self.from_callback = from_callback
+
+    def decode(self, tree: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise WireError("value too deeply nested")
+        if tree is None or type(tree) in (bool, int, float, str):
+            return tree
+        if type(tree) is list:
+            return [self.decode(v, depth + 1) for v in tree]
+        if type(tree) is not dict or len(tree) == 0:
+            raise WireError(f"malformed value: {type(tree).__name__}")
+        key = next(iter(tree))
+        body = tree[key]
+        if key == "$tuple":
+            return tuple(self.decode(v, depth + 1) for v in _expect(body, list))
+        if key == "$dict":
+            return {self._key(k, depth): self.decode(v, depth + 1)
+                    for k, v in (_expect(pair, list) for pair in _expect(body, list))}
+        if key == "$float":
+            return float(_expect(body, str))
+        if key == "$nd":
+            array = self._array(body)
+            return array[()] if tree.get("scalar") else array
+        if key == "$tensor":
+            return self._tensor(tree)
+        if key == "$device":
+            return Device(name=str(_expect(body, dict)["name"]))
+        if key == "$torchdtype":
+            return getattr(_torch(), _expect(body, str).removeprefix("torch."))
+        if key == "$handle":
+            handle = Handle(id=int(body["id"]), type_name=str(body["type_name"]))
+            return self.from_handle(handle) if self.from_handle else handle
+        if key == "$callbackref":
+            ref = CallbackRef(id=int(body["id"]))
+            return self.from_callback(ref) if self.from_callback else ref
+        raise WireError(f"unknown value tag {key!r}")
+
+    def _key(self, tree: Any, depth: int) -> Any:
+        key = self.decode(tree, depth + 1)
+        if type(key) not in (str, int, float, bool, tuple) and key is not None:
+            raise WireError("dict key is not a plain value")
+        return key
+
+    def _array(self, index: Any) -> Any:
+        import numpy as np
+
+        if type(index) is not int or not 0 <= index < len(self.blobs):
+            raise WireError("bad blob reference")
+        try:
+            return np.load(io.BytesIO(self.blobs[index]), allow_pickle=False)
+        except ValueError as exc:
+            raise WireError(f"bad array: {exc}") from exc
+
+    def _tensor(self, tree: dict[str, Any]) -> Any:
+        torch = _torch()
+        array = self._array(tree["$tensor"])
+        tensor = torch.from_numpy(array.copy())
+        name = str(tree.get("dtype", "")).removeprefix("torch.")
+        dtype = getattr(torch, name, None)
+        if isinstance(dtype, torch.dtype) and dtype != tensor.dtype:
+            tensor = tensor.to(dtype)
+        if tree.get("requires_grad") and tensor.is_floating_point():
+            tensor.requires_grad_(True)
+        return tensor
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+def _expect(value: Any, kind: type) -> Any:
+    if type(value) is not kind:
+        raise WireError(f"malformed value: expected {kind.__name__}")
+    return value
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def encode_message(message: Message, to_handle: Callable[[Any], Handle | None] | None = None,
+                   to_callback: Callable[[Any], CallbackRef] | None = None) -> bytes:
+    """One message as a frame (without the outer length prefix)."""
+    encoder = _Encoder(to_handle, to_callback)
+    fields = {name: encoder.encode(getattr(message, name)) for name in _field_names(message)}
+    header = json.dumps({"type": type(message).__name__, "fields": fields,
+                         "blobs": [len(b) for b in encoder.blobs]}).encode()
+    payload = _HLEN.pack(len(header)) + header + b"".join(encoder.blobs)
+    if len(payload) > MAX_FRAME_BYTES:
+        raise WireError(f"message of {len(payload)} bytes exceeds {MAX_FRAME_BYTES}")
+    return payload
+
+
+def decode_message(payload: bytes, from_handle: Callable[[Handle], Any] | None = None,
+                   from_callback: Callable[[CallbackRef], Any] | None = None) -> Message:
+    """Parse a frame produced by :func:`encode_message`; anything else is a WireError."""
+    try:
+        (hlen,) = _HLEN.unpack_from(payload, 0)
+        header = json.loads(payload[4:4 + hlen])
+        sizes = [int(n) for n in header["blobs"]]
+        cls = MESSAGES[header["type"]]
+        fields = header["fields"]
+    except (struct.error, ValueError, KeyError, TypeError) as exc:
+        raise WireError(f"malformed message header: {exc}") from exc
+    if sum(sizes) + 4 + hlen != len(payload) or any(n < 0 for n in sizes):
+        raise WireError("message blobs do not add up")
+    blobs, offset = [], 4 + hlen
+    for size in sizes:
+        blobs.append(payload[offset:offset + size])
+        offset += size
+    decoder = _Decoder(blobs, from_handle, from_callback)
+    try:
+        values = {name: decoder.decode(fields[name]) for name in _field_names(cls)}
+        return cls(**values)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"malformed {header['type']} message: {exc}") from exc
+
+
+def _field_names(message: Any) -> list[str]:
+    return list(message.__dataclass_fields__)
+
+
+def write_frame(stream: BinaryIO, payload: bytes) -> None:
+    stream.write(_LEN.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO, max_bytes: int = MAX_FRAME_BYTES) -> bytes:
+    """Read one frame; EOF raises EOFError, an oversized length a WireError."""
+    head = _read_exact(stream, _LEN.size)
+    (length,) = _LEN.unpack(head)
+    if length > max_bytes:
+        raise WireError(f"frame of {length} bytes exceeds the {max_bytes}-byte limit")
+    return _read_exact(stream, length)
+
+
+def _read_exact(stream: BinaryIO, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
