@@ -12,9 +12,10 @@ An assignment is one folder plus its reference solution; adding one needs no gra
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 from grader.errors import ConfigError, CourseError
 

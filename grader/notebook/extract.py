@@ -6,6 +6,7 @@ cells"); :func:`extract_module` only composes them:
 
     strip_magics      IPython syntax out: line magics, ``!shell``, ``obj?``, non-Python cells
     parse_cell        ``ast`` per cell; a syntax error costs only the broken top-level chunk
+                      (both in :mod:`grader.notebook.parse`)
     describe          each top-level statement: its kind and the names it binds and reads
     resolve_duplicates  one winner per name: never an unfinished stub, else the last one run
     select_needed     defs, classes, imports, and only the assignments something uses
@@ -25,20 +26,12 @@ from __future__ import annotations
 import ast
 import dataclasses
 import heapq
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grader.notebook.names import bound_names, describe_reads
+from grader.notebook.parse import cell_magic, parse_cell, strip_magics
 from grader.notebook.read import Cell
-
-#: Cell magics whose body is still Python: it is kept, the ``%%`` line removed.
-_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
-_LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!])")
-_HELP = re.compile(r"^(\s*)(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
-_CONTINUES_BLOCK = re.compile(r"^(?:else|elif|except|finally)\b|^[)\]}]")
-#: How many following chunks a broken chunk may absorb (multi-line strings, brackets, decorators).
-_MAX_MERGE = 12
 
 
 @dataclass(frozen=True)
@@ -96,136 +89,6 @@ def extract_module(cells: list[Cell], required: Sequence[str]) -> StudentModule:
     defined = dict.fromkeys(name for s in ordered for name in sorted(s.binds))
     notes.extend(duplicate_notes + dropped_notes)
     return StudentModule(tuple(s.text for s in ordered), tuple(defined), tuple(notes))
-
-
-# -- a. IPython syntax -------------------------------------------------------------------------
-
-
-def cell_magic(source: str) -> str | None:
-    """The name of the cell's ``%%magic``, None when it has none."""
-    for line in source.splitlines():
-        if line.strip():
-            match = re.match(r"%%(\w+)", line)
-            return match.group(1) if match else None
-    return None
-
-
-def strip_magics(source: str) -> str:
-    """Source without IPython syntax; "" for a cell that is not Python (``%%bash``...).
-
-    Line count is preserved (magics become blank lines, or ``pass`` inside blocks) so syntax
-    error line numbers still match what the student sees.
-    """
-    magic = cell_magic(source)
-    if magic is not None and magic not in _PYTHON_CELL_MAGICS:
-        return ""
-    if magic is None and _parses(source):
-        return source
-    lines = source.splitlines()
-    if magic is not None:
-        first = next(i for i, line in enumerate(lines) if line.strip())
-        lines[first] = ""
-    return "\n".join(_strip_magic_lines(lines))
-
-
-def _strip_magic_lines(lines: list[str]) -> list[str]:
-    out: list[str] = []
-    continued = False
-    for line in lines:
-        match = _LINE_MAGIC.match(line) or _HELP.match(line)
-        if continued or match:
-            indent = match.group(1) if match and not continued else ""
-            out.append(f"{indent}pass" if indent else "")
-            continued = line.rstrip().endswith("\\")
-        else:
-            out.append(line)
-    return out
-
-
-def _parses(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
-        return False
-    return True
-
-
-# -- b. parsing --------------------------------------------------------------------------------
-
-
-def parse_cell(index: int, source: str) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
-    """Top-level statements of a cell with their source; broken chunks are skipped, noted."""
-    lines = source.splitlines()
-    try:
-        return _with_text(ast.parse(source).body, lines), []
-    except (SyntaxError, ValueError, RecursionError):
-        pass
-    starts = _chunk_starts(lines) + [len(lines)]
-    nodes: list[ast.stmt] = []
-    notes: list[str] = []
-    i = 0
-    while i < len(starts) - 1:
-        parsed, used = _parse_from(lines, starts, i)
-        if parsed is None:
-            notes.append(_syntax_note(index, lines, starts[i], starts[i + 1], len(starts) == 2))
-            used = 1
-        else:
-            nodes.extend(parsed)
-        i += used
-    return _with_text(nodes, lines), notes
-
-
-def _chunk_starts(lines: list[str]) -> list[int]:
-    """Lines that may begin a top-level statement (column 0, not a comment or block tail)."""
-    starts = [
-        n
-        for n, line in enumerate(lines)
-        if line.strip() and line[0] not in " \t#" and not _CONTINUES_BLOCK.match(line)
-    ]
-    return starts if starts and starts[0] == 0 else [0] + starts
-
-
-def _parse_from(lines: list[str], starts: list[int], i: int) -> tuple[list[ast.stmt] | None, int]:
-    """Parse the chunk at ``starts[i]``, absorbing following chunks while that fails."""
-    for used in range(1, min(_MAX_MERGE, len(starts) - 1 - i) + 1):
-        begin, end = starts[i], starts[i + used]
-        try:
-            tree = ast.parse("\n" * begin + "\n".join(lines[begin:end]))
-        except (SyntaxError, ValueError, RecursionError):
-            continue
-        return tree.body, used
-    return None, 1
-
-
-def _syntax_note(index: int, lines: list[str], begin: int, end: int, whole: bool) -> str:
-    try:
-        ast.parse("\n" * begin + "\n".join(lines[begin:end]))
-        where, why = f" at line {begin + 1}", "invalid syntax"
-    except SyntaxError as exc:
-        where = f" at line {exc.lineno}" if exc.lineno else ""
-        why = exc.msg
-    except (ValueError, RecursionError) as exc:
-        where, why = "", str(exc) or type(exc).__name__
-    skipped = "its code was skipped" if whole else f"lines {begin + 1}-{end} were skipped"
-    return f"cell {index}: syntax error{where} ({why}); {skipped}"
-
-
-def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno] + [d.lineno for d in decorators])
-
-
-def _with_text(nodes: list[ast.stmt], lines: list[str]) -> list[tuple[ast.stmt, str]]:
-    """Each statement with its original text; ``a = 1; b = 2`` lines are unparsed instead."""
-    result = []
-    for i, node in enumerate(nodes):
-        start, end = _first_line(node), node.end_lineno or node.lineno
-        alone = (i == 0 or (nodes[i - 1].end_lineno or 0) < start) and (
-            i + 1 == len(nodes) or _first_line(nodes[i + 1]) > end
-        )
-        text = "\n".join(lines[start - 1 : end]) if alone else ast.unparse(node)
-        result.append((node, text))
-    return result
 
 
 # -- c. classification -------------------------------------------------------------------------
@@ -340,7 +203,9 @@ def resolve_duplicates(statements: list[Statement]) -> tuple[list[Statement], li
         lost = losers.get(s.position, set())
         if s.binds and lost >= s.binds:
             continue
-        kept.append(dataclasses.replace(s, binds=s.binds - lost, lost=frozenset(lost)) if lost else s)
+        kept.append(
+            dataclasses.replace(s, binds=s.binds - lost, lost=frozenset(lost)) if lost else s
+        )
     return kept, notes
 
 
@@ -444,7 +309,7 @@ def _dropped_notes(dropped: list[Statement]) -> list[str]:
         count = f"{len(demo)} statement" + ("s" if len(demo) > 1 else "")
         verb = "are" if len(demo) > 1 else "is"
         notes.append(f"dropped top-level code: {count} ({labels}) {verb} not run when grading")
-    unused = [s for s in dropped if s.kind == "assign"]
+    unused = [s for s in dropped if s.kind == "assign" and s.binds | s.updates]
     if unused:
         names = sorted({n for s in unused for n in s.binds | s.updates})
         shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
@@ -511,4 +376,3 @@ def _stable_topological(successors: list[set[int]]) -> list[int]:
             if indegree[j] == 0 and not done[j]:
                 heapq.heappush(ready, j)
     return order
-

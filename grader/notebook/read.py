@@ -99,7 +99,9 @@ def _notebook_cells(path: Path, text: str) -> list[Cell]:
         raise _fail(path, f"not a Jupyter notebook (invalid JSON{where})") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         raise _fail(path, "not a Jupyter notebook (no list of cells in the JSON)")
-    cells = _nbformat_cells(text)
+    # Without an "nbformat" key nbformat guesses an old version and loses the sources.
+    versioned = isinstance(raw.get("nbformat"), int) or "worksheets" in raw
+    cells = _nbformat_cells(text) if versioned else None
     if cells is None:
         cells = raw.get("cells")
     if not isinstance(cells, list):

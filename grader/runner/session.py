@@ -61,7 +61,6 @@ class WorkerSession:
             return self.ready
         self._discard()
         self.worker = self.sandbox.start(self.limits)
-        self.generation += 1
         deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
         reply = self._exchange(protocol.Load(self.statements, threads=self.threads), deadline)
         if not isinstance(reply, protocol.Ready):
@@ -83,6 +82,7 @@ class WorkerSession:
         if self.worker is not None:
             self.worker.kill()
             self.outputs.append(self.worker.output())
+            self.generation += 1  # handles into the old worker are stale from now on
         self.worker = None
         self.ready = None
 

@@ -41,19 +41,21 @@ class ProcessWorker:
     """A worker subprocess in its own session, talking over two pipes."""
 
     def __init__(self, limits: Limits, prefix: Sequence[str] = (),
-                 rlimits: dict[str, int] | None = None) -> None:
+                 rlimits: dict[str, int] | None = None, inside: dict[str, str] | None = None
+                 ) -> None:
+        """``inside`` maps "script" and "home" to their paths as the worker sees them."""
         (self._child_read, self.write_fd), (self.read_fd, self._child_write) = make_pipes()
         out_read, out_write = os.pipe()
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
         os.chmod(self.home, 0o777)
         config = {"limits": limits.worker_rlimits() if rlimits is None else rlimits,
                   "read_fd": self._child_read, "write_fd": self._child_write}
-        command = [*prefix, sys.executable, "-I", "-B", str(WORKER_DIR / "remote.py"),
-                   json.dumps(config)]
+        inside = inside or {"script": str(WORKER_DIR / "remote.py"), "home": self.home}
+        command = [*prefix, sys.executable, "-I", "-B", inside["script"], json.dumps(config)]
         self.process = subprocess.Popen(
             command, pass_fds=(self._child_read, self._child_write), stdin=subprocess.DEVNULL,
             stdout=out_write, stderr=out_write, cwd=self.home, start_new_session=True,
-            env=worker_environment(self.home))
+            env=worker_environment(inside["home"]))
         for fd in (self._child_read, self._child_write, out_write):
             os.close(fd)
         self._output = OutputBuffer(cap=limits.output_bytes, data=bytearray())
@@ -80,9 +82,10 @@ class ProcessWorker:
         return self._output.text()
 
     def exit_description(self) -> str:
-        code = self.process.poll()
-        if code is None:
-            return "still running"
+        try:  # called once the channel closed: the process is exiting, give it a moment
+            code = self.process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return "closed its channel but is still running"
         if code < 0:
             name = signal.Signals(-code).name
             hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""

@@ -23,8 +23,9 @@ import json
 import math
 import struct
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32

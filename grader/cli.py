@@ -1,0 +1,138 @@
+"""The ``grade`` command: parses flags and calls typed library functions, nothing more.
+
+    grade SUBMISSIONS_DIR [--out DIR]     same as ``grade run``: the course contract's form
+    grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
+    grade validate                        references score 100, stubs 0, every mutant is caught
+    grade stubs [--check]                 regenerate student stubs from the reference notebooks
+
+Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
+1 when the grader could not run, 2 for bad flags, settings or course files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+
+import grader
+from grader.course import DEFAULT_ROOT, load_course
+from grader.errors import GraderError
+from grader.settings import LIMIT_HELP, Limits, Settings, flag_name, limits_from, read_secret
+
+COMMANDS_ALIAS = "run"
+
+
+class DefaultToRun(click.Group):
+    """A group whose first argument, when it is not a verb, is the ``run`` verb's folder."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h",
+                                                                     "--version"):
+            args = [COMMANDS_ALIAS, *args]
+        return super().parse_args(ctx, args)
+
+
+def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """One ``--<limit>`` flag per Limits field (default: GRADER_<NAME> or the built-in)."""
+    for spec in reversed(fields(Limits)):
+        help_text = f"{LIMIT_HELP[spec.name]} [default {spec.default}]"
+        function = click.option(flag_name(spec.name), spec.name, default=None,
+                                help=help_text, metavar="N")(function)
+    return function
+
+
+def course_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--course", "course_root", type=click.Path(file_okay=False,
+                        path_type=Path), default=None,
+                        help="course root (assignments/, solutions/); default: this checkout "
+                             "or GRADER_COURSE")(function)
+
+
+def _course_root(value: Path | None) -> Path:
+    return value or Path(os.environ.get("GRADER_COURSE", DEFAULT_ROOT))
+
+
+@click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(grader.__version__, prog_name="grade")
+def main() -> None:
+    """Grade neural-network coursework notebooks: `grade SUBMISSIONS_DIR [--out DIR]`."""
+
+
+@main.command("run")
+@click.argument("submissions_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
+              show_default=True, help="where grades.csv, results and feedback go")
+@click.option("--assignment", "only", multiple=True, help="grade only this assignment (repeat)")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="submissions graded in parallel [default: number of cores]")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
+              show_default=True, help="isolation level for student code")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
+              show_default=True, help="torch device for the training suites")
+@click.option("--seed", type=int, default=None, help="replay: use this submission seed")
+@click.option("--quiet", "-q", is_flag=True, help="print only the final line")
+@course_option
+@limit_options
+def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
+                sandbox: str, device: str, seed: int | None, quiet: bool,
+                course_root: Path | None, **limit_flags: Any) -> None:
+    """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out."""
+    from grader.commands.run import RunRequest, run
+
+    root = _course_root(course_root)
+    course = _guard(lambda: load_course(root))
+    settings = _guard(lambda: Settings(
+        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox, device=device,
+        jobs=jobs or os.cpu_count() or 1, secret=read_secret(course.secret_file), seed=seed))
+    request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
+                         quiet=quiet)
+    _guard(lambda: run(request, course, settings, echo=click.echo))
+
+
+@main.command("validate")
+@click.option("--sandbox", type=click.Choice(["inprocess", "process", "bwrap", "auto"]),
+              default="inprocess", show_default=True,
+              help="level to run references, stubs and mutants at (all trusted code)")
+@click.option("--mutants", "mutants_dir", type=click.Path(path_type=Path), default=None,
+              help="mutant corpus [default: tests/mutants of the course root]")
+@course_option
+def validate_command(sandbox: str, mutants_dir: Path | None, course_root: Path | None) -> None:
+    """Prove the hidden suites grade right: references 100, stubs 0, mutants caught."""
+    from grader.commands.validate import validate
+
+    root = _course_root(course_root)
+    course = _guard(lambda: load_course(root))
+    ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
+                                 echo=click.echo))
+    sys.exit(0 if ok else 1)
+
+
+@main.command("stubs")
+@click.option("--check", is_flag=True, help="only report stubs that differ (exit 1)")
+@course_option
+def stubs_command(check: bool, course_root: Path | None) -> None:
+    """Regenerate assignments/<id>/<id>.ipynb from solutions/<id>.ipynb."""
+    from grader.commands.stubs import write_stubs
+
+    course = _guard(lambda: load_course(_course_root(course_root)))
+    stale = _guard(lambda: write_stubs(course, check=check, echo=click.echo))
+    sys.exit(1 if check and stale else 0)
+
+
+def _guard(action: Callable[[], Any]) -> Any:
+    """Run ``action``; a GraderError becomes a one-line message and its exit code."""
+    try:
+        return action()
+    except GraderError as exc:
+        click.echo(f"grade: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

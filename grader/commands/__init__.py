@@ -1,0 +1,1 @@
+"""One module per CLI verb: typed functions that grader.cli calls after parsing flags."""

@@ -1,0 +1,82 @@
+"""Gradescope's results.json for one (student, assignment).
+
+Gradescope knows only two test statuses, ``passed`` and ``failed``; our richer status (timed
+out, crashed, not attempted, ...) is kept in each test's ``output`` and ``extra_data``.
+The submission's ``score`` is the sum of its tests' scores, so Gradescope's total and ours agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.report.view import file_name, points, submission_status
+from grader.results import PASSED, SubmissionResult, TestResult
+
+GS_PASSED = "passed"
+GS_FAILED = "failed"
+
+
+def gradescope_status(status: str) -> str:
+    """Our test status in Gradescope's vocabulary."""
+    return GS_PASSED if status == PASSED else GS_FAILED
+
+
+def _test_entry(test: TestResult) -> dict[str, Any]:
+    output = test.message if test.status == PASSED else f"Status: {test.status}\n\n{test.message}"
+    return {
+        "name": test.description or test.name,
+        "score": round(test.score, 6),
+        "max_score": round(test.max_score, 6),
+        "status": gradescope_status(test.status),
+        "output": output.strip(),
+        "output_format": "text",
+        "visibility": "visible",
+        "extra_data": {"id": test.name, "status": test.status, "seed": test.seed,
+                       "duration_s": test.duration_s},
+    }
+
+
+def _overview(result: SubmissionResult) -> str:
+    """The submission-level ``output`` (Markdown): what was graded and any remarks."""
+    if result.missing:
+        return result.error or "No notebook was handed in for this assignment."
+    lines = [f"Graded file: `{file_name(result.path)}` ({points(result.score)} / "
+             f"{points(result.max_score)} points)."]
+    if result.other_attempts:
+        others = ", ".join(f"`{file_name(a.path)}` ({points(a.score)})"
+                           for a in result.other_attempts)
+        lines.append(f"You handed in several notebooks; the best one counts. Others: {others}.")
+    if result.error:
+        lines.append(f"**Your notebook could not be read:** {result.error}")
+    lines.extend(f"- {note}" for note in result.notes)
+    return "\n\n".join(lines)
+
+
+def results_json(result: SubmissionResult) -> dict[str, Any]:
+    """The results.json document (a dict ready for ``json.dumps``)."""
+    return {
+        "score": result.score,
+        "max_score": round(result.max_score, 6),
+        "execution_time": round(result.duration_s, 3),
+        "output": _overview(result),
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [_test_entry(test) for test in result.tests],
+        "extra_data": {
+            "student": result.student,
+            "assignment": result.assignment,
+            "status": submission_status(result),
+            "grader_version": result.grader_version,
+            "suite_hash": result.suite_hash,
+            "seed": result.seed,
+            "sandbox": result.sandbox,
+            "device": result.device,
+            "file": result.path,
+            "matched_by": result.matched_by,
+            "notes": list(result.notes),
+            "error": result.error,
+            "other_attempts": [{"file": a.path, "score": a.score}
+                               for a in result.other_attempts],
+        },
+    }

@@ -1,0 +1,52 @@
+"""Plain-text outputs: grades.csv and the terminal's score table."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from grader.report.view import (
+    assignment_order,
+    attempts_text,
+    points,
+    submission_status,
+)
+from grader.results import RunResult
+
+CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "file",
+               "other_attempts", "error")
+
+
+def grades_csv(run: RunResult) -> str:
+    """grades.csv: one row per (student, assignment), sorted by student then assignment."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in sorted(run.results, key=lambda r: (r.student, r.assignment)):
+        writer.writerow([r.student, r.assignment, points(r.score), points(r.max_score),
+                         submission_status(r), r.path or "", attempts_text(r), r.error or ""])
+    return buffer.getvalue()
+
+
+def score_table(run: RunResult) -> str:
+    """One row per student, one column per assignment (``-`` when missing), and a total;
+    then one line per unrecognised file. No trailing newline (``print`` adds one)."""
+    assignments = assignment_order(run.results)
+    cells: dict[str, dict[str, str]] = {}
+    totals: dict[str, float] = {}
+    for r in run.results:
+        cells.setdefault(r.student, {})[r.assignment] = "-" if r.missing else points(r.score)
+        totals[r.student] = totals.get(r.student, 0.0) + r.score
+    header = ["student", *assignments, "total"]
+    rows = [[student, *(cells[student].get(a, "-") for a in assignments),
+             points(totals[student])] for student in sorted(cells)]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        first = row[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+    out.extend(f"unrecognized: {path}: {reason}" for path, reason in run.unrecognized)
+    return "\n".join(out)

@@ -1,0 +1,140 @@
+"""write_reports: every file of a run's report, rendered from plain results.
+
+    out_dir/grades.csv
+    out_dir/summary.md, out_dir/summary.html
+    out_dir/<student>/<assignment>/results.json     (Gradescope)
+    out_dir/<student>/<assignment>/feedback.md, feedback.html
+
+Markdown and HTML come from Jinja2 templates (``templates/`` at the course root); only the
+``.html.j2`` ones are autoescaped. Student ids and assignment ids pass through
+``safe_component`` before they become folders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from grader.course import DEFAULT_ROOT
+from grader.errors import CourseError
+from grader.report.gradescope import results_json
+from grader.report.paths import inside, write_atomic
+from grader.report.table import grades_csv
+from grader.report.view import feedback_view, summary_view
+from grader.results import RunResult, SubmissionResult
+
+TEMPLATES = ("feedback.md.j2", "feedback.html.j2", "summary.md.j2", "summary.html.j2")
+
+
+@dataclass(frozen=True)
+class SubmissionPaths:
+    """The files written for one (student, assignment)."""
+
+    student: str
+    assignment: str
+    results_json: Path
+    feedback_md: Path
+    feedback_html: Path
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Every file one ``write_reports`` call wrote, and the folder they are in."""
+
+    out_dir: Path
+    grades_csv: Path
+    summary_md: Path
+    summary_html: Path
+    submissions: tuple[SubmissionPaths, ...]
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        per_submission = tuple(path for s in self.submissions
+                               for path in (s.results_json, s.feedback_md, s.feedback_html))
+        return (self.grades_csv, self.summary_md, self.summary_html, *per_submission)
+
+
+def md_cell(text: object) -> str:
+    """Text safe inside one Markdown table cell (no pipes or line breaks)."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def md_fence(text: object) -> str:
+    """A backtick fence longer than any run of backticks in ``text``."""
+    longest, run = 0, 0
+    for char in str(text):
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    """The Jinja2 environment: strict, HTML-only autoescaping, Markdown helper filters."""
+    if not templates_dir.is_dir():
+        raise CourseError(f"{templates_dir}: report templates folder not found")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html"),
+                                            disabled_extensions=(), default=False,
+                                            default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["md_cell"] = md_cell
+    env.filters["md_fence"] = md_fence
+    return env
+
+
+def _load_templates(env: jinja2.Environment) -> dict[str, jinja2.Template]:
+    try:
+        return {name: env.get_template(name) for name in TEMPLATES}
+    except jinja2.TemplateError as exc:
+        raise CourseError(f"report template {exc}: cannot be loaded") from exc
+
+
+def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
+                      templates: Mapping[str, jinja2.Template]) -> SubmissionPaths:
+    folder = inside(out_dir, result.student, result.assignment)
+    view = feedback_view(result, title)
+    document = json.dumps(results_json(result), indent=2, ensure_ascii=False) + "\n"
+    return SubmissionPaths(
+        student=result.student,
+        assignment=result.assignment,
+        results_json=write_atomic(folder / "results.json", document),
+        feedback_md=write_atomic(folder / "feedback.md",
+                                 templates["feedback.md.j2"].render(view)),
+        feedback_html=write_atomic(folder / "feedback.html",
+                                   templates["feedback.html.j2"].render(view)),
+    )
+
+
+def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
+                  titles: Mapping[str, str] | None = None) -> ReportPaths:
+    """Write grades.csv, the summary and every submission's results.json and feedback.
+
+    ``titles`` maps assignment ids to their titles (``Course.assignments``); ids are shown
+    where a title is not given. Each file is replaced atomically.
+    """
+    titles = titles or {}
+    templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    submissions = tuple(
+        _write_submission(result, out_dir, titles.get(result.assignment, ""), templates)
+        for result in sorted(run.results, key=lambda r: (r.student, r.assignment))
+    )
+    summary = summary_view(run, titles)
+    return ReportPaths(
+        out_dir=out_dir,
+        grades_csv=write_atomic(out_dir / "grades.csv", grades_csv(run)),
+        summary_md=write_atomic(out_dir / "summary.md",
+                                templates["summary.md.j2"].render(summary)),
+        summary_html=write_atomic(out_dir / "summary.html",
+                                  templates["summary.html.j2"].render(summary)),
+        submissions=submissions,
+    )

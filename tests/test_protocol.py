@@ -1,0 +1,125 @@
+"""The data codec: exact round trips for plain data, and refusal of everything else."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from grader.worker import protocol as p
+
+
+def roundtrip(value: object) -> object:
+    return p.decode_message(p.encode_message(p.Result(value=value))).value
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, -2.5, "text", [1, [2, 3]], (1, (2.0, "x")), {"a": 1, 2: "b", (1, 2): None},
+])
+def test_plain_values_round_trip_exactly(value: object) -> None:
+    assert roundtrip(value) == value
+    assert type(roundtrip(value)) is type(value)
+
+
+def test_non_finite_floats_round_trip() -> None:
+    nan, inf, minus = roundtrip([float("nan"), float("inf"), float("-inf")])
+    assert np.isnan(nan) and inf == float("inf") and minus == float("-inf")
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(12, dtype=np.float32).reshape(3, 4), np.array(2.5), np.zeros((0, 3)),
+    np.arange(6, dtype=np.int64).reshape(2, 3).T, np.array([True, False]),
+])
+def test_arrays_keep_dtype_shape_and_values(array: np.ndarray) -> None:
+    back = roundtrip(array)
+    assert isinstance(back, np.ndarray)
+    assert back.dtype == array.dtype and back.shape == array.shape
+    assert np.array_equal(back, array)
+
+
+def test_numpy_scalar_stays_a_numpy_scalar() -> None:
+    back = roundtrip(np.float32(1.5))
+    assert isinstance(back, np.float32) and back == 1.5
+
+
+def test_tensors_keep_dtype_and_requires_grad() -> None:
+    t = torch.linspace(-1, 1, 6).reshape(2, 3).requires_grad_(True)
+    back = roundtrip(t)
+    assert isinstance(back, torch.Tensor) and back.requires_grad
+    assert torch.equal(back.detach(), t.detach())
+    half = roundtrip(torch.ones(2, dtype=torch.bfloat16))
+    assert half.dtype == torch.bfloat16
+
+
+def test_ndarray_subclass_crosses_as_a_plain_array() -> None:
+    class Sneaky(np.ndarray):
+        def __eq__(self, other: object) -> bool:  # type: ignore[override]
+            return True
+
+    back = roundtrip(np.arange(3.0).view(Sneaky))
+    assert type(back) is np.ndarray
+
+
+def test_objects_are_refused_without_a_handle_store() -> None:
+    with pytest.raises(p.NotData):
+        p.encode_message(p.Result(value=object()))
+    with pytest.raises(p.NotData):
+        p.encode_message(p.Result(value=np.array([object()])))
+
+
+def test_objects_become_handles_with_a_store() -> None:
+    store: list[object] = []
+
+    def keep(value: object) -> p.Handle:
+        store.append(value)
+        return p.Handle(id=len(store), type_name=type(value).__name__)
+
+    class Model:
+        pass
+
+    message = p.decode_message(p.encode_message(p.Result(value=[Model()]), to_handle=keep))
+    assert message.value == [p.Handle(id=1, type_name="Model")]
+
+
+def _frame(header: dict, blobs: bytes = b"") -> bytes:
+    raw = json.dumps(header).encode()
+    return struct.pack(">I", len(raw)) + raw + blobs
+
+
+@pytest.mark.parametrize("payload", [
+    b"", b"\x00\x00\x00\x05{nope",
+    _frame({"type": "Result", "fields": {"value": 1}, "blobs": [10]}),
+    _frame({"type": "Evil", "fields": {}, "blobs": []}),
+    _frame({"type": "Result", "fields": {"value": {"$pickle": "x"}}, "blobs": []}),
+    _frame({"type": "Result", "fields": {"value": {"$nd": 0}}, "blobs": [4]}, b"abcd"),
+])
+def test_malformed_frames_are_wire_errors(payload: bytes) -> None:
+    with pytest.raises(p.WireError):
+        p.decode_message(payload)
+
+
+def test_pickled_object_arrays_are_never_loaded() -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    blob = buffer.getvalue()
+    with pytest.raises(p.WireError):
+        p.decode_message(_frame({"type": "Result", "fields": {"value": {"$nd": 0}},
+                                 "blobs": [len(blob)]}, blob))
+
+
+def test_oversized_frame_is_refused_before_reading_it() -> None:
+    stream = io.BytesIO(struct.pack(">Q", p.MAX_FRAME_BYTES + 1))
+    with pytest.raises(p.WireError):
+        p.read_frame(stream)
+
+
+def test_deep_nesting_is_refused() -> None:
+    value: list = []
+    for _ in range(p.MAX_DEPTH + 5):
+        value = [value]
+    with pytest.raises(p.WireError):
+        p.encode_message(p.Result(value=value))

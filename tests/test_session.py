@@ -1,0 +1,94 @@
+"""The worker session: calls, handles, callbacks, and recovery from crashes and hangs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.errors import WorkerCrashed, WorkerTimeout
+from grader.runner.proxy import StaleObject, StudentProxy
+from grader.runner.session import NotAttempted, StudentError, WorkerSession
+from grader.settings import Limits
+
+MODULE = [
+    "import numpy as np",
+    "SCALE = {'double': double}",
+    "def double(x):\n    return 2 * x",
+    "def stub(x):\n    raise NotImplementedError",
+    "def mutate(x):\n    x[0] = 99\n    return x",
+    "def apply(f, x):\n    return f(x) + 1",
+    "class Box:\n    def __init__(self):\n        self.w = np.ones(2)\n"
+    "    def __call__(self, x):\n        return self.w * x",
+    "def hang():\n    while True:\n        pass",
+    "def die():\n    import os\n    os._exit(3)",
+    "def leave():\n    import sys\n    sys.exit(0)",
+    "def shout():\n    print('x' * 100000)\n    return 1",
+    "import not_a_real_package",
+]
+
+
+def session_for(sandbox, **limits: float) -> tuple[WorkerSession, StudentProxy]:
+    session = WorkerSession(sandbox, Limits(test_timeout_s=2, output_bytes=1000, **limits),
+                            MODULE)
+    return session, StudentProxy(session)
+
+
+def test_calls_values_and_load_errors(isolated_sandbox) -> None:
+    session, student = session_for(isolated_sandbox)
+    try:
+        ready = session.ensure_ready()
+        assert "double" in ready.defined and "SCALE" in ready.defined
+        assert any("not_a_real_package" in error for error in ready.errors)
+        assert np.array_equal(student.double(np.arange(3)), [0, 2, 4])
+        outcome = student.call("mutate", np.zeros(2), return_args=True)
+        assert outcome.args[0][0] == 99
+        assert student.apply(lambda v: float(np.sum(v)), np.ones(4)) == 5.0
+        box = student.Box()
+        assert np.array_equal(box(np.array([3.0, 4.0])), [3.0, 4.0])
+        assert np.array_equal(box.w, [1.0, 1.0])
+    finally:
+        session.close()
+
+
+def test_student_errors_are_reported_not_raised_as_crashes(isolated_sandbox) -> None:
+    session, student = session_for(isolated_sandbox)
+    try:
+        with pytest.raises(NotAttempted):
+            student.stub(1)
+        with pytest.raises(StudentError, match="not defined"):
+            student.missing(1)
+        with pytest.raises(StudentError, match="SystemExit"):
+            student.leave()
+        assert student.double(2) == 4  # the same worker goes on
+    finally:
+        session.close()
+
+
+def test_hang_and_crash_fail_one_call_then_a_fresh_worker_goes_on(isolated_sandbox) -> None:
+    session, student = session_for(isolated_sandbox)
+    try:
+        box = student.Box()
+        session.start_test()
+        with pytest.raises(WorkerTimeout):
+            student.hang()
+        session.start_test()
+        with pytest.raises(StaleObject):
+            box(1.0)
+        with pytest.raises(WorkerCrashed, match="exit status 3"):
+            student.die()
+        session.start_test()
+        assert student.double(21) == 42
+        assert session.generation == 2  # two workers discarded
+    finally:
+        session.close()
+
+
+def test_output_is_captured_and_capped(isolated_sandbox) -> None:
+    session, student = session_for(isolated_sandbox)
+    try:
+        assert student.shout() == 1
+    finally:
+        session.close()
+    output = session.output()
+    assert output.startswith("x" * 100) and "more bytes of output dropped" in output
+    assert len(output) < 1200
