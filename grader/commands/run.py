@@ -25,7 +25,8 @@ def run(request: RunRequest, course: Course, settings: Settings,
         echo: Callable[[str], None] = print) -> RunResult:
     """Grade, write reports, and tell the user where they are."""
     result = grade_folder(request.submissions_dir, course, settings, request.only)
-    paths = write_reports(result, request.out_dir, course.root / "templates")
+    paths = write_reports(result, request.out_dir, course.root / "templates",
+                          titles={a.id: a.title for a in course.assignments})
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))

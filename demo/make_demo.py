@@ -1,0 +1,157 @@
+"""Build the demo class in demo/submissions/ from the reference notebooks and stubs.
+
+    python demo/make_demo.py            # rewrite demo/submissions/
+    python demo/make_demo.py --check    # exit 1 if the committed demo differs (a test runs this)
+
+Six students, each handing in every assignment the course has:
+    alice   correct solutions, a clean notebook
+    bob     partly wrong: one realistic bug per assignment (BUGS below)
+    carol   the untouched stubs (scores 0)
+    dave    a syntax error in one cell: loses only what that cell defines
+    erin    a messy notebook: cells reversed, magics, plt.show(), a cell that raises, a demo
+            loop that never ends, stub definitions left beside her own, metadata stripped,
+            files renamed "<Id> (1).ipynb"
+    frank   correct solutions as .py files, plus a PDF the grader must list as unrecognised
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import filecmp
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from grader.course import Course, load_course
+from grader.notebook.stub import strip_markers
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "demo" / "submissions"
+
+#: One realistic single bug per assignment for bob: (text in the reference, replacement).
+BUGS: dict[str, tuple[str, str]] = {
+    "activations": ("shifted = z - np.max(z, axis=-1, keepdims=True)", "shifted = z"),
+    "forward": ("x @ W.T", "x @ W"),
+    "backprop": ("(y_hat - y) / N", "(y - y_hat) / N"),
+    "training": ("optimizer.zero_grad()", "pass  # forgot optimizer.zero_grad()"),
+}
+
+
+def correct(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The reference with its solution markers removed, as if run top to bottom."""
+    nb = copy.deepcopy(reference)
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            count += 1
+            cell.source = strip_markers(cell.source)
+            cell.execution_count = count
+            cell.outputs = []
+    nb.metadata.pop("grader", None)
+    return nb
+
+
+def with_bug(nb: nbformat.NotebookNode, assignment_id: str) -> nbformat.NotebookNode:
+    old, new = BUGS[assignment_id]
+    nb = copy.deepcopy(nb)
+    hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+    if not hits:
+        raise SystemExit(f"demo: {assignment_id}: bug text {old!r} not in the reference")
+    hits[0].source = hits[0].source.replace(old, new, 1)
+    return nb
+
+
+def with_syntax_error(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop the colon of the last `def` line in the last code cell that defines a function."""
+    nb = copy.deepcopy(nb)
+    cell = [c for c in nb.cells if c.cell_type == "code" and "def " in c.source][-1]
+    lines = cell.source.splitlines()
+    index = max(i for i, line in enumerate(lines) if line.lstrip().startswith("def "))
+    lines[index] = lines[index].rstrip().removesuffix(":")
+    cell.source = "\n".join(lines)
+    return nb
+
+
+def messy(solved: nbformat.NotebookNode, stub: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """What a hurried student hands in; every function is still correct."""
+    nb = copy.deepcopy(solved)
+    code = nbformat.v4.new_code_cell
+    stub_cells = [copy.deepcopy(c) for c in stub.cells if c.cell_type == "code"
+                  and "NotImplementedError" in c.source]
+    for cell in stub_cells:
+        cell.execution_count = 1  # ran once, long before her own versions
+    extra = [
+        code("%matplotlib inline\n!pip install torch\nimport matplotlib.pyplot as plt"),
+        code("plt.plot([1, 2, 3])\nplt.show()"),
+        code("result = undefined_helper(3)  # a scratch cell that raises", execution_count=90),
+        code("while True:  # demo loop: 'run until I press stop'\n    pass"),
+        code("name = input('your name? ')"),
+    ]
+    nb.cells = list(reversed(nb.cells)) + stub_cells + extra
+    nb.metadata = {}
+    for cell in nb.cells:
+        cell.pop("id", None)
+        cell.metadata = {}
+    nb.nbformat_minor = 4
+    return nb
+
+
+def as_python(nb: nbformat.NotebookNode) -> str:
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    return "\n\n# %%\n".join(cells) + "\n"
+
+
+def build(course: Course, out: Path) -> None:
+    for assignment in course.assignments:
+        reference = nbformat.read(assignment.reference, as_version=4)
+        stub = nbformat.read(assignment.stub, as_version=4)
+        solved = correct(reference)
+        name = assignment.id
+        notebooks = {
+            f"alice/{name}.ipynb": solved,
+            f"bob/{name}_final.ipynb": with_bug(solved, name),
+            f"carol/{name}.ipynb": stub,
+            f"dave/{name}.ipynb": with_syntax_error(solved),
+            f"erin/{name.capitalize()} (1).ipynb": messy(solved, stub),
+        }
+        for relative, nb in notebooks.items():
+            (out / relative).parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, out / relative)
+        (out / "frank").mkdir(parents=True, exist_ok=True)
+        (out / "frank" / f"{name}.py").write_text(as_python(solved), encoding="utf-8")
+    (out / "frank" / "notes.pdf").write_bytes(b"%PDF-1.4\n% lecture notes, not a submission\n")
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    comparison = filecmp.dircmp(a, b)
+    if comparison.left_only or comparison.right_only or comparison.diff_files:
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(a, b, comparison.common_files, shallow=False)
+    return not mismatch and not errors and all(
+        same_tree(a / d, b / d) for d in comparison.common_dirs)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare, don't write")
+    args = parser.parse_args(argv)
+    course = load_course(ROOT)
+    with tempfile.TemporaryDirectory() as tmp:
+        build(course, Path(tmp))
+        if args.check:
+            if OUT.exists() and same_tree(Path(tmp), OUT):
+                return 0
+            print("demo/submissions differs from what demo/make_demo.py builds", file=sys.stderr)
+            return 1
+        shutil.rmtree(OUT, ignore_errors=True)
+        shutil.copytree(tmp, OUT)
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
