@@ -23,7 +23,15 @@ import click
 import grader
 from grader.course import DEFAULT_ROOT, load_course
 from grader.errors import GraderError
-from grader.settings import LIMIT_HELP, Limits, Settings, flag_name, limits_from, read_secret
+from grader.settings import (
+    LIMIT_HELP,
+    Limits,
+    Settings,
+    flag_name,
+    limits_from,
+    read_secret,
+    resolve_device,
+)
 
 COMMANDS_ALIAS = "run"
 
@@ -88,7 +96,8 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     root = _course_root(course_root)
     course = _guard(lambda: load_course(root))
     settings = _guard(lambda: Settings(
-        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox, device=device,
+        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox,
+        device=resolve_device(device),
         jobs=jobs or os.cpu_count() or 1, secret=read_secret(course.secret_file), seed=seed))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet)

@@ -126,3 +126,19 @@ def read_secret(path: Path, env: Mapping[str, str] | None = None) -> str:
     if not secret:
         raise ConfigError(f"{path}: the course secret is empty")
     return secret
+
+
+def resolve_device(name: str) -> str:
+    """"auto" becomes "cuda" where torch sees a GPU, else "cpu"; "cuda" without one is an error.
+
+    Only asks torch.cuda.is_available(), which does not initialise CUDA in this process.
+    """
+    if name == "cpu":
+        return name
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if name == "cuda":
+        raise ConfigError("--device cuda: torch sees no CUDA device on this machine")
+    return "cpu"
