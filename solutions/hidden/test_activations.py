@@ -14,7 +14,32 @@ import numpy as np
 import pytest
 import torch
 
-from grader.suite import check_close, check_finite, check_unchanged
+from grader.suite import check_close, check_finite, check_shape, check_unchanged
+
+# --------------------------------------------------------------------------- hints
+
+SCALAR_HINT = ("For a Python float input, return a single number (a numpy scalar or 0-d "
+               "array, as np.maximum, np.exp and np.where give), not an array of shape (1,).")
+SHAPE_HINT = (" The function works element by element: the result has the shape of x, for a "
+              "vector, a matrix or an array with more axes.")
+ALPHA_HINT = " Use the alpha argument, not a fixed 1."
+AXIS_HINT = ("Softmax normalises each row on its own, along the last axis: reduce with "
+             "axis=-1 and keepdims=True, so that the row sums keep shape (..., 1) and divide "
+             "the right entries.")
+#: What a wrong value most often means, per function.
+VALUE_HINTS = {
+    "relu": "relu(x) = max(0, x) element-wise: np.maximum(0, x).",
+    "relu_grad": "ReLU'(x) is 1 where x > 0 and 0 elsewhere.",
+    "sigmoid": "sigmoid(x) = 1 / (1 + exp(-x)); check the sign in the exponent.",
+    "sigmoid_grad": "sigmoid_grad receives x, the input of the sigmoid, not sigmoid(x): "
+                    "compute s = sigmoid(x) first, then s * (1 - s).",
+    "tanh": "tanh(x) = 2 / (1 + exp(-2x)) - 1 = 2 * sigmoid(2x) - 1.",
+    "tanh_grad": "tanh_grad receives x, not tanh(x): compute t = tanh(x) first, then 1 - t**2.",
+    "elu": "ELU(x) = x for x > 0 and alpha * (exp(x) - 1) for x <= 0.",
+    "elu_grad": "ELU'(x) = 1 for x > 0 and alpha * exp(x) for x <= 0 (the derivative of "
+                "alpha * (exp(x) - 1) has no -1).",
+    "softmax": AXIS_HINT,
+}
 
 # --------------------------------------------------------------------------- reference
 
@@ -42,47 +67,12 @@ def reference(function: str, x: object, alpha: float = 1.0) -> np.ndarray:
     return y.detach().numpy()
 
 
-def label(function: str, alpha: float | None) -> str:
-    return f"{function}(x)" if alpha is None else f"{function}(x, alpha={alpha:g})"
+def label(function: str, alpha: float | None = None, argument: str = "x") -> str:
+    alpha_text = "" if alpha is None else f", alpha={alpha:g}"
+    return f"{function}({argument}{alpha_text})"
 
 
-def expect_values(student, function: str, x: object, hint: str = "",
-                  alpha: float | None = None) -> object:
-    """Call the student's function on x and compare with the reference; returns the value."""
-    kwargs = {} if alpha is None else {"alpha": alpha}
-    got = student.call(function, x, **kwargs)
-    want = reference(function, x, 1.0 if alpha is None else alpha)
-    check_close(got, want, name=label(function, alpha), inputs={"x": x}, hint=hint)
-    return got
-
-
-def expect_finite_values(student, function: str, x: np.ndarray, hint: str) -> None:
-    got = student.call(function, x)
-    check_finite(got, name=label(function, None), inputs={"x": x}, hint=hint)
-    check_close(got, reference(function, x), name=label(function, None), inputs={"x": x},
-                hint=hint)
-
-
-def expect_unchanged(student, function: str, x: np.ndarray, argument: str = "x") -> None:
-    """The call leaves its argument as it was, and still returns the right values."""
-    before = x.copy()
-    outcome = student.call(function, x, return_args=True)
-    name = f"{function}({argument})"
-    check_unchanged(before, outcome.args[0], name=name, argument=argument)
-    check_close(outcome.value, reference(function, before), name=name,
-                inputs={argument: before})
-
-
-def expect_input_types(student, function: str, rng: np.random.Generator,
-                       scalar: float, hint: str = "") -> None:
-    """A Python float gives a shape-() result; a float32 array gives float32-accurate values."""
-    check_close(student.call(function, scalar), reference(function, scalar),
-                name=label(function, None), inputs={"x": scalar},
-                hint=SCALAR_HINT + (" " + hint if hint else ""))
-    x32 = random_array(rng, (3, 4)).astype(np.float32)
-    # expected from the float32 values themselves, compared in float64 with the usual tolerance
-    check_close(student.call(function, x32), reference(function, x32.astype(np.float64)),
-                name=label(function, None), inputs={"x": x32}, hint=FLOAT32_HINT)
+# --------------------------------------------------------------------------- checks
 
 
 def random_shapes(rng: np.random.Generator) -> list[tuple[int, ...]]:
@@ -90,17 +80,48 @@ def random_shapes(rng: np.random.Generator) -> list[tuple[int, ...]]:
     return [(int(rng.integers(5, 12)),), tuple(int(n) for n in rng.integers(2, 5, size=3))]
 
 
-def random_array(rng: np.random.Generator, shape: tuple[int, ...],
-                 scale: float = 3.0) -> np.ndarray:
-    return rng.normal(scale=scale, size=shape)
+def random_array(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.normal(scale=3.0, size=shape)
 
 
-SCALAR_HINT = ("For a Python float input, return a single number (a numpy scalar or 0-d "
-               "array, as np.maximum, np.exp and np.where give), not an array of shape (1,).")
-FLOAT32_HINT = ("With a float32 input array, the result must be correct to float32 accuracy; "
-                "convert with np.asarray(x) rather than math functions or Python loops.")
-SHAPE_HINT = ("The function works element by element: the result has the shape of x, for a "
-              "vector, a matrix or an array with more axes.")
+def expect_values(student, function: str, x: object, hint: str,
+                  alpha: float | None = None) -> None:
+    """The student's ``function(x)`` (with alpha as a keyword if given) equals the reference."""
+    kwargs = {} if alpha is None else {"alpha": alpha}
+    got = student.call(function, x, **kwargs)
+    want = reference(function, x, 1.0 if alpha is None else alpha)
+    check_close(got, want, name=label(function, alpha), inputs={"x": x}, hint=hint)
+
+
+def expect_finite_values(student, function: str, x: np.ndarray, hint: str) -> None:
+    got = student.call(function, x)
+    check_finite(got, name=label(function), inputs={"x": x}, hint=hint)
+    check_close(got, reference(function, x), name=label(function), inputs={"x": x}, hint=hint)
+
+
+def expect_unchanged(student, function: str, x: np.ndarray, argument: str = "x") -> None:
+    """The call leaves its argument as it was, and still returns the right values."""
+    before = x.copy()
+    outcome = student.call(function, x, return_args=True)
+    name = label(function, argument=argument)
+    check_unchanged(before, outcome.args[0], name=name, argument=argument)
+    check_close(outcome.value, reference(function, before), name=name,
+                inputs={argument: before}, hint=VALUE_HINTS[function])
+
+
+def expect_input_types(student, function: str, rng: np.random.Generator, scalar: float,
+                       scalar_hint: str = "") -> None:
+    """A Python float gives a shape-() result; a float32 array gives float32-accurate values."""
+    got = student.call(function, scalar)
+    check_shape(got, (), name=label(function),
+                hint=SCALAR_HINT + (" " + scalar_hint if scalar_hint else ""))
+    check_close(got, reference(function, scalar), name=label(function), inputs={"x": scalar},
+                hint=VALUE_HINTS[function])
+    x32 = random_array(rng, (3, 4)).astype(np.float32)
+    # expected from the float32 values themselves, compared in float64 with the usual tolerance
+    check_close(student.call(function, x32), reference(function, x32.astype(np.float64)),
+                name=label(function), inputs={"x": x32}, hint=VALUE_HINTS[function])
+
 
 # --------------------------------------------------------------------------- relu (9)
 
@@ -110,9 +131,8 @@ def test_relu__values(student, rng):
     """relu: values on random inputs of several shapes"""
     for shape in random_shapes(rng):
         x = random_array(rng, shape)
-        x.flat[:: 3] = 0.0
-        expect_values(student, "relu", x, hint="relu(x) = max(0, x) element-wise: "
-                      "np.maximum(0, x). " + SHAPE_HINT)
+        x.flat[::3] = 0.0
+        expect_values(student, "relu", x, hint=VALUE_HINTS["relu"] + SHAPE_HINT)
 
 
 @pytest.mark.points(2)
@@ -135,7 +155,7 @@ def test_relu_grad__values(student, rng):
     """relu_grad: values on random inputs of several shapes"""
     for shape in random_shapes(rng):
         expect_values(student, "relu_grad", random_array(rng, shape),
-                      hint="ReLU'(x) is 1 where x > 0 and 0 elsewhere. " + SHAPE_HINT)
+                      hint=VALUE_HINTS["relu_grad"] + SHAPE_HINT)
 
 
 @pytest.mark.points(3)
@@ -152,7 +172,7 @@ def test_relu_grad__at_zero(student, rng):
 def test_relu_grad__input_types(student, rng):
     """relu_grad: a Python float input and a float32 array"""
     expect_input_types(student, "relu_grad", rng, abs(float(rng.normal(scale=2.0))) + 0.1,
-                       hint="x > 0 on a Python float is a Python bool, which has no "
+                       scalar_hint="x > 0 on a Python float is a Python bool, which has no "
                        ".astype; np.asarray(x) first, or use np.where.")
 
 
@@ -170,8 +190,7 @@ def test_sigmoid__values(student, rng):
     """sigmoid: values on random inputs of several shapes"""
     for shape in random_shapes(rng):
         expect_values(student, "sigmoid", random_array(rng, shape),
-                      hint="sigmoid(x) = 1 / (1 + exp(-x)); check the sign in the exponent. "
-                      + SHAPE_HINT)
+                      hint=VALUE_HINTS["sigmoid"] + SHAPE_HINT)
 
 
 @pytest.mark.points(4)
@@ -199,16 +218,13 @@ def test_sigmoid__input_not_modified(student, rng):
 
 # --------------------------------------------------------------------------- sigmoid_grad (10)
 
-SIGMOID_GRAD_HINT = ("sigmoid_grad receives x, the input of the sigmoid, not sigmoid(x): "
-                     "compute s = sigmoid(x) first, then s * (1 - s).")
-
 
 @pytest.mark.points(4)
 def test_sigmoid_grad__values(student, rng):
     """sigmoid_grad: values on random inputs of several shapes"""
     for shape in random_shapes(rng):
         expect_values(student, "sigmoid_grad", random_array(rng, shape),
-                      hint=SIGMOID_GRAD_HINT)
+                      hint=VALUE_HINTS["sigmoid_grad"])
 
 
 @pytest.mark.points(2)
@@ -216,8 +232,8 @@ def test_sigmoid_grad__large_inputs(student, rng):
     """sigmoid_grad: finite and correct for |x| up to 1000"""
     x = np.concatenate([[-1000.0, 1000.0, -40.0, 40.0, 0.0], rng.uniform(-1000, 1000, size=5)])
     expect_finite_values(student, "sigmoid_grad", x,
-                         hint="Build sigmoid_grad on a sigmoid that is finite for |x| up to "
-                         "1000 (exponentiate only non-positive numbers).")
+                         hint=VALUE_HINTS["sigmoid_grad"] + " Build it on a sigmoid that is "
+                         "finite for |x| up to 1000 (exponentiate only non-positive numbers).")
 
 
 @pytest.mark.points(2)
@@ -240,8 +256,7 @@ def test_tanh__values(student, rng):
     """tanh: values on random inputs of several shapes"""
     for shape in random_shapes(rng):
         expect_values(student, "tanh", random_array(rng, shape),
-                      hint="tanh(x) = 2 / (1 + exp(-2x)) - 1 = 2 * sigmoid(2x) - 1. "
-                      + SHAPE_HINT)
+                      hint=VALUE_HINTS["tanh"] + SHAPE_HINT)
 
 
 @pytest.mark.points(4)
@@ -275,8 +290,7 @@ def test_tanh_grad__values(student, rng):
     """tanh_grad: values on random inputs of several shapes"""
     for shape in random_shapes(rng):
         expect_values(student, "tanh_grad", random_array(rng, shape),
-                      hint="tanh_grad receives x, not tanh(x): compute t = tanh(x) first, "
-                      "then 1 - t**2.")
+                      hint=VALUE_HINTS["tanh_grad"])
 
 
 @pytest.mark.points(2)
@@ -284,7 +298,8 @@ def test_tanh_grad__large_inputs(student, rng):
     """tanh_grad: finite and correct for |x| up to 1000"""
     x = np.concatenate([[-1000.0, 1000.0, -20.0, 20.0, 0.0], rng.uniform(-1000, 1000, size=5)])
     expect_finite_values(student, "tanh_grad", x,
-                         hint="Build tanh_grad on a tanh that is finite for |x| up to 1000.")
+                         hint=VALUE_HINTS["tanh_grad"] + " Build it on a tanh that is finite "
+                         "for |x| up to 1000.")
 
 
 @pytest.mark.points(2)
@@ -301,14 +316,13 @@ def test_tanh_grad__input_not_modified(student, rng):
 
 # --------------------------------------------------------------------------- elu (11)
 
-ELU_HINT = "ELU(x) = x for x > 0 and alpha * (exp(x) - 1) for x <= 0. "
-
 
 @pytest.mark.points(3)
 def test_elu__values(student, rng):
     """elu: values on random inputs of several shapes (default alpha = 1)"""
     for shape in random_shapes(rng):
-        expect_values(student, "elu", random_array(rng, shape), hint=ELU_HINT + SHAPE_HINT)
+        expect_values(student, "elu", random_array(rng, shape),
+                      hint=VALUE_HINTS["elu"] + SHAPE_HINT)
 
 
 @pytest.mark.points(4)
@@ -316,7 +330,7 @@ def test_elu__alpha(student, rng):
     """elu: values with alpha = 0.5 and alpha = 2.0"""
     for alpha in (0.5, 2.0):
         expect_values(student, "elu", random_array(rng, (3, 4)), alpha=alpha,
-                      hint=ELU_HINT + "Use the alpha argument, not a fixed 1.")
+                      hint=VALUE_HINTS["elu"] + ALPHA_HINT)
 
 
 @pytest.mark.points(2)
@@ -333,16 +347,13 @@ def test_elu__input_not_modified(student, rng):
 
 # --------------------------------------------------------------------------- elu_grad (11)
 
-ELU_GRAD_HINT = ("ELU'(x) = 1 for x > 0 and alpha * exp(x) for x <= 0 (the derivative of "
-                 "alpha * (exp(x) - 1) has no -1). ")
-
 
 @pytest.mark.points(3)
 def test_elu_grad__values(student, rng):
     """elu_grad: values on random inputs of several shapes (default alpha = 1)"""
     for shape in random_shapes(rng):
         expect_values(student, "elu_grad", random_array(rng, shape),
-                      hint=ELU_GRAD_HINT + SHAPE_HINT)
+                      hint=VALUE_HINTS["elu_grad"] + SHAPE_HINT)
 
 
 @pytest.mark.points(3)
@@ -350,7 +361,7 @@ def test_elu_grad__alpha(student, rng):
     """elu_grad: values with alpha = 0.5 and alpha = 2.0"""
     for alpha in (0.5, 2.0):
         expect_values(student, "elu_grad", random_array(rng, (4, 3)), alpha=alpha,
-                      hint=ELU_GRAD_HINT + "Use the alpha argument, not a fixed 1.")
+                      hint=VALUE_HINTS["elu_grad"] + ALPHA_HINT)
 
 
 @pytest.mark.points(2)
@@ -377,17 +388,14 @@ def test_elu_grad__input_not_modified(student, rng):
 
 # --------------------------------------------------------------------------- softmax (15)
 
-AXIS_HINT = ("Softmax normalises each row on its own, along the last axis: reduce with "
-             "axis=-1 and keepdims=True, so that the row sums keep shape (..., 1) and divide "
-             "the right entries.")
-
 
 def expect_softmax(student, z: np.ndarray, hint: str) -> None:
+    """Finite, rows summing to 1 along the last axis, and equal to the reference."""
     got = student.call("softmax", z)
     have = check_finite(got, name="softmax(z)", inputs={"z": z}, hint=hint)
     if have.shape == z.shape:
         check_close(have.sum(axis=-1), np.ones(z.shape[:-1]), name="softmax(z).sum(axis=-1)",
-                    inputs={"z": z}, hint="Every row of softmax(z) must sum to 1. " + hint)
+                    inputs={"z": z}, hint="Every row of softmax(z) must sum to 1. " + AXIS_HINT)
     check_close(have, reference("softmax", z), name="softmax(z)", inputs={"z": z}, hint=hint)
 
 
@@ -435,9 +443,8 @@ def test_softmax__large_logits(student, rng):
 def test_softmax__float32(student, rng):
     """softmax: a float32 batch"""
     z = random_array(rng, (3, 5)).astype(np.float32)
-    got = student.call("softmax", z)
-    check_close(got, reference("softmax", z.astype(np.float64)), name="softmax(z)",
-                inputs={"z": z}, hint=FLOAT32_HINT)
+    check_close(student.call("softmax", z), reference("softmax", z.astype(np.float64)),
+                name="softmax(z)", inputs={"z": z}, hint=AXIS_HINT)
 
 
 @pytest.mark.points(2)
