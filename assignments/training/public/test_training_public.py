@@ -1,0 +1,97 @@
+"""Public tests for the assignment ``training``: easy cases you can check by hand.
+
+Run them with ``python -m pytest public/`` from the assignment folder. Passing them is a good
+sign, not a guarantee: the grader's tests also load known weights into your networks and
+compare their outputs (negative ones included) with the expected ones, train from known weights
+and compare every epoch loss and the final weights with a reference training loop (batch order,
+zero_grad, backward before step, the sample-weighted epoch loss), check that ``evaluate`` runs
+in eval mode without building a graph and leaves the weights unchanged, and use
+``TwoHiddenLayerNet`` with sizes other than the default.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def data(n, features, outputs, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, features, generator=generator)
+    y = torch.randn(n, outputs, generator=generator)
+    return x, y
+
+
+def shape_of(value):
+    return tuple(value.shape)
+
+
+def device_type(device):
+    """"cpu" or "cuda" from a torch.device (or the grader's record of one)."""
+    if hasattr(device, "type"):
+        return device.type
+    return str(getattr(device, "name", device)).split(":")[0]
+
+
+def test_simple_nn_layer_shapes(student):
+    """SimpleNN has fc1 = Linear(10, 50) and fc2 = Linear(50, 1)"""
+    model = student.SimpleNN()
+    assert shape_of(model.fc1.weight) == (50, 10), "fc1.weight should have shape (50, 10)"
+    assert shape_of(model.fc1.bias) == (50,), "fc1.bias should have shape (50,)"
+    assert shape_of(model.fc2.weight) == (1, 50), "fc2.weight should have shape (1, 50)"
+    assert shape_of(model.fc2.bias) == (1,), "fc2.bias should have shape (1,)"
+
+
+def test_simple_nn_parameter_count(student):
+    """SimpleNN has 10 * 50 + 50 + 50 * 1 + 1 = 601 parameters"""
+    state = student.SimpleNN().state_dict()
+    total = sum(math.prod(shape_of(v)) for v in state.values())
+    assert total == 601, f"SimpleNN has {total} parameters, expected 601"
+
+
+def test_simple_nn_output_shape(student):
+    """SimpleNN maps a (4, 10) batch to a (4, 1) output"""
+    x, _ = data(4, 10, 1)
+    out = student.SimpleNN()(x)
+    assert shape_of(out) == (4, 1), f"output shape {shape_of(out)}, expected (4, 1)"
+
+
+def test_two_hidden_layer_net_default_shapes(student):
+    """TwoHiddenLayerNet() is 3 -> 4 -> 3 -> 1"""
+    model = student.TwoHiddenLayerNet()
+    assert shape_of(model.fc1.weight) == (4, 3), "fc1.weight should have shape (4, 3)"
+    assert shape_of(model.fc2.weight) == (3, 4), "fc2.weight should have shape (3, 4)"
+    assert shape_of(model.fc3.weight) == (1, 3), "fc3.weight should have shape (1, 3)"
+
+
+def test_two_hidden_layer_net_custom_output_shape(student):
+    """TwoHiddenLayerNet(5, 7, 6, 2) maps a (3, 5) batch to a (3, 2) output"""
+    x, _ = data(3, 5, 2)
+    out = student.TwoHiddenLayerNet(5, 7, 6, 2)(x)
+    assert shape_of(out) == (3, 2), f"output shape {shape_of(out)}, expected (3, 2)"
+
+
+def test_get_device_type(student):
+    """get_device() is cuda exactly when torch.cuda.is_available()"""
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert device_type(student.get_device()) == expected
+
+
+def test_train_model_returns_one_float_per_epoch(student):
+    """train_model returns a list of `epochs` Python floats"""
+    x, y = data(20, 10, 1)
+    losses = student.train_model(student.SimpleNN(), x, y, epochs=3, lr=0.01, batch_size=8,
+                                 device="cpu")
+    assert len(losses) == 3, f"expected 3 epoch losses, got {len(losses)}"
+    assert all(isinstance(v, float) for v in losses), "each epoch loss should be a float " \
+        "(use loss.item())"
+    assert all(math.isfinite(v) and v >= 0 for v in losses), f"losses {losses}"
+
+
+def test_evaluate_returns_a_float(student):
+    """evaluate returns the MSE as a non-negative Python float"""
+    x, y = data(12, 10, 1)
+    value = student.evaluate(student.SimpleNN(), x, y, device="cpu")
+    assert isinstance(value, float), f"evaluate returned {value!r}, expected a float"
+    assert value >= 0

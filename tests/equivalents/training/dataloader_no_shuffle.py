@@ -1,0 +1,69 @@
+# equivalent: TensorDataset + DataLoader(shuffle=False); F.mse_loss; get_device via torch.device
+#   objects; set_to_none=False in zero_grad
+import torch
+import torch.nn as nn
+
+
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 50)
+        self.fc2 = nn.Linear(50, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class TwoHiddenLayerNet(nn.Module):
+    def __init__(self, in_features=3, hidden1=4, hidden2=3, out_features=1):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, hidden1)
+        self.fc2 = nn.Linear(hidden1, hidden2)
+        self.fc3 = nn.Linear(hidden2, out_features)
+
+    def forward(self, x):
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def get_device():
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def train_model(model, inputs, targets, epochs=100, lr=0.01, batch_size=64, device=None):
+    if device is None:
+        device = get_device()
+    model.to(device)
+    inputs, targets = inputs.to(device), targets.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    n = len(inputs)
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        total = 0.0
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(inputs, targets), batch_size=batch_size,
+            shuffle=False)
+        for batch_x, batch_y in loader:
+            optimizer.zero_grad(set_to_none=False)
+            outputs = model(batch_x)
+            loss = torch.nn.functional.mse_loss(outputs, batch_y)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch_x)
+        losses.append(total / n)
+    return losses
+
+
+def evaluate(model, inputs, targets, device=None):
+    if device is None:
+        device = get_device()
+    model.to(device)
+    model.eval()
+    with torch.no_grad():
+        outputs = model(inputs.to(device))
+        loss = nn.MSELoss()(outputs, targets.to(device))
+    return loss.item()

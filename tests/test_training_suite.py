@@ -1,0 +1,179 @@
+"""The hidden suite of ``training`` against the reference, equivalents and mutants.
+
+* the reference notebook scores exactly 100, with 100 points over tests covering every
+  contract name; the GPU tests (0 points) are skipped on this CPU machine, so CPU-only and GPU
+  grading give the same score;
+* each file in tests/equivalents/training/ (a correct solution written differently) scores
+  100: the suite has no false failures;
+* each file in tests/mutants/training/ (one real bug) scores below 100, and only tests of the
+  names on its ``# breaks:`` line lose points, each of them at least one test;
+* the stub generated from the reference (and committed) earns nothing: every test that runs is
+  "not attempted", none is a grader error; the public tests pass on the reference.
+
+Hidden test names are ``test_<name>__<aspect>``; :func:`function_of` maps them back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.course import Assignment, load_course
+from grader.notebook.extract import extract_module
+from grader.notebook.read import read_cells
+from grader.notebook.stub import stub_text
+from grader.results import ERROR, NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
+from grader.runner.grade import PYTEST_ARGS, Job, grade_job
+from grader.runner.plugin import GradingPlugin
+from grader.runner.session import WorkerSession
+from grader.sandbox.inprocess import InProcessSandbox
+from grader.settings import Limits, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = sorted((ROOT / "tests" / "mutants" / "training").glob("*.py"))
+EQUIVALENTS = sorted((ROOT / "tests" / "equivalents" / "training").glob("*.py"))
+SECRET = "training-suite-test-secret"
+STUDENTS = ("alice", "bob", "carol")
+GPU_TESTS = {"test_train_model__cuda_device", "test_train_model__cuda_default_device",
+             "test_evaluate__cuda_device"}
+NO_GPU = "needs --device cuda: no GPU on this grading run"
+
+
+@pytest.fixture(scope="module")
+def assignment() -> Assignment:
+    return load_course(ROOT).get("training")
+
+
+def grade(assignment: Assignment, path: Path, student: str = "alice") -> SubmissionResult:
+    settings = Settings(course_root=ROOT, secret=SECRET)
+    return grade_job(Job(student, assignment, path), settings, InProcessSandbox())
+
+
+def function_of(test_name: str, functions: tuple[str, ...]) -> str:
+    """``test_train_model__defaults`` -> ``train_model`` (exact match on the contract names)."""
+    name = test_name.removeprefix("test_").split("__")[0]
+    assert name in functions, f"{test_name} does not name a contract function"
+    return name
+
+
+def breaks_of(path: Path) -> set[str]:
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r"^# mutant: \S", text, re.M), f"{path.name}: no '# mutant:' header"
+    match = re.search(r"^# breaks: (.+)$", text, re.M)
+    assert match, f"{path.name}: no '# breaks:' header"
+    return {name.strip() for name in match.group(1).split(",")}
+
+
+def lost(result: SubmissionResult) -> list[str]:
+    return [t.name for t in result.tests if t.score < t.max_score]
+
+
+def describe(result: SubmissionResult) -> str:
+    return "\n".join(f"{t.name}: {t.status}: {t.message[:300]}"
+                     for t in result.tests if t.status not in (PASSED, SKIPPED))
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_reference_scores_100(assignment: Assignment, student: str) -> None:
+    result = grade(assignment, assignment.reference, student)
+    assert result.error is None
+    assert result.score == result.max_score == 100, describe(result)
+    assert sum(t.max_score for t in result.tests) == 100
+    covered = {function_of(t.name, assignment.functions) for t in result.tests}
+    assert covered == set(assignment.functions)
+    for test in result.tests:
+        assert test.description.startswith(function_of(test.name, assignment.functions) + ":")
+        if test.name in GPU_TESTS:
+            assert (test.status, test.max_score, test.message) == (SKIPPED, 0, NO_GPU)
+        else:
+            assert test.status == PASSED
+            assert test.max_score > 0, f"{test.name} has no points marker"
+    assert {t.name for t in result.tests} >= GPU_TESTS
+
+
+def test_suite_seeds_inputs_per_student(assignment: Assignment) -> None:
+    seeds = {student: [t.seed for t in grade(assignment, assignment.reference, student).tests]
+             for student in ("alice", "bob")}
+    assert seeds["alice"] != seeds["bob"]
+
+
+@pytest.mark.parametrize("path", EQUIVALENTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("student", STUDENTS[:2])
+def test_equivalent_scores_100(assignment: Assignment, path: Path, student: str) -> None:
+    result = grade(assignment, path, student)
+    assert result.error is None
+    assert result.score == 100, describe(result)
+
+
+def test_enough_mutants_and_equivalents() -> None:
+    assert len(MUTANTS) >= 12
+    assert len(EQUIVALENTS) >= 3
+
+
+@pytest.mark.parametrize("path", MUTANTS, ids=lambda p: p.stem)
+def test_mutant_is_caught_by_its_functions_tests(assignment: Assignment, path: Path) -> None:
+    breaks = breaks_of(path)
+    assert breaks <= set(assignment.functions), f"unknown names in '# breaks:': {breaks}"
+    result = grade(assignment, path)
+    assert result.error is None
+    assert result.score < 100, f"{path.name} scored 100"
+    assert not [t for t in result.tests if t.status == ERROR], describe(result)
+    hit = {function_of(name, assignment.functions) for name in lost(result)}
+    assert hit <= breaks, f"tests of other functions lost points:\n{describe(result)}"
+    assert hit == breaks, f"no test of {sorted(breaks - hit)} lost points"
+
+
+def test_committed_stub_is_generated_from_the_reference(assignment: Assignment) -> None:
+    assert assignment.stub.read_text(encoding="utf-8") == stub_text(assignment.reference,
+                                                                    "training")
+
+
+def test_stub_earns_nothing(assignment: Assignment) -> None:
+    result = grade(assignment, assignment.stub)
+    assert result.score == 0
+    ran = [t for t in result.tests if t.name not in GPU_TESTS]
+    assert ran and {t.status for t in ran} == {NOT_ATTEMPTED}, describe(result)
+    assert {t.status for t in result.tests if t.name in GPU_TESTS} == {SKIPPED}
+
+
+def test_stub_classes_still_define(assignment: Assignment) -> None:
+    module = extract_module(read_cells(assignment.stub), assignment.functions)
+    assert set(assignment.functions) <= set(module.defined)
+    namespace: dict[str, object] = {}
+    for statement in module.statements:
+        if "matplotlib" not in statement:
+            exec(statement, namespace)
+    for name in ("SimpleNN", "TwoHiddenLayerNet"):
+        with pytest.raises(NotImplementedError):
+            namespace[name]()  # type: ignore[operator]
+
+
+def run_public(assignment: Assignment, path: Path) -> list[str]:
+    """Run the public suite with the grading plugin; the names of the tests that failed."""
+    module = extract_module(read_cells(path), assignment.functions)
+    session = WorkerSession(InProcessSandbox(), Limits(), list(module.statements))
+    plugin = GradingPlugin(session, 0, "cpu")
+    public = assignment.public_dir
+    args = [*PYTEST_ARGS, "--rootdir", str(public),
+            "-c", str(assignment.hidden_suite.parent / "pytest.ini"), str(public)]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            pytest.main(args, plugins=[plugin])
+    finally:
+        session.close()
+    assert not plugin.collection_errors, plugin.collection_errors
+    assert plugin.results, "the public suite ran no tests"
+    return [r.name for r in plugin.results if r.status != PASSED]
+
+
+def test_public_suite_passes_on_reference(assignment: Assignment) -> None:
+    assert run_public(assignment, assignment.reference) == []
+
+
+def test_public_suite_catches_an_easy_bug(assignment: Assignment) -> None:
+    mutant = ROOT / "tests" / "mutants" / "training" / "losses_are_tensors.py"
+    assert run_public(assignment, mutant) == ["test_train_model_returns_one_float_per_epoch"]
