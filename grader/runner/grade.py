@@ -28,7 +28,7 @@ from grader.sandbox.base import Sandbox
 from grader.settings import Settings
 
 PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore",
-               "--assert=plain", "-o", "python_files=test_*.py")
+               "--assert=plain", "--tb=native", "-o", "python_files=test_*.py")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
     if job.path is None:
         return replace(base, error="No notebook was handed in for this assignment.")
     module, error = load_student_module(job)
-    session = WorkerSession(sandbox, settings.limits, list(module.statements))
+    session = WorkerSession(sandbox, settings.limits, list(module.statements),
+                            device=settings.device)
     plugin = GradingPlugin(session, base.seed, settings.device)
     try:
         notes = list(module.notes) + _load_notes(session)
@@ -97,7 +98,14 @@ def _load_notes(session: WorkerSession) -> list[str]:
         ready = session.ensure_ready()
     except WorkerError as exc:
         return [f"Loading your notebook's definitions failed: {exc}"]
-    return [f"This statement failed when your definitions were loaded: {e}" for e in ready.errors]
+    return [_load_note(error) for error in ready.errors]
+
+
+def _load_note(error: str) -> str:
+    if error.startswith("ModuleNotFoundError"):
+        return (f"An import failed on the grading machine ({error}). This costs nothing "
+                "unless a graded function uses that package.")
+    return f"This statement failed when your definitions were loaded: {error}"
 
 
 def run_suite(assignment: Assignment, plugin: GradingPlugin) -> None:
