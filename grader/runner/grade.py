@@ -27,7 +27,7 @@ from grader.runner.session import WorkerSession
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
 
-PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore",
+PYTEST_ARGS = ("-q", "--tb=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore",
                "--assert=plain", "--tb=native", "-o", "python_files=test_*.py")
 
 
