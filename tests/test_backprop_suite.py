@@ -1,0 +1,171 @@
+"""The hidden suite of ``backprop`` against the reference, equivalents and mutants.
+
+* the reference notebook scores exactly 100, with 100 points over tests covering every
+  contract function;
+* each file in tests/equivalents/backprop/ (a correct solution written differently) scores
+  100: the suite has no false failures;
+* each file in tests/mutants/backprop/ (one real bug) scores below 100, and only tests of
+  the functions named on its ``# breaks:`` line lose points, each of them at least one test;
+* the stub generated from the reference earns nothing, and the public tests pass on the
+  reference.
+
+Hidden test names are ``test_<function>__<aspect>``; :func:`function_of` maps them back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.course import Assignment, load_course
+from grader.notebook.extract import extract_module
+from grader.notebook.read import read_cells
+from grader.notebook.stub import stub_text
+from grader.results import NOT_ATTEMPTED, PASSED, SubmissionResult
+from grader.runner.grade import PYTEST_ARGS, Job, grade_job
+from grader.runner.plugin import GradingPlugin
+from grader.runner.session import WorkerSession
+from grader.sandbox.inprocess import InProcessSandbox
+from grader.settings import Limits, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = sorted((ROOT / "tests" / "mutants" / "backprop").glob("*.py"))
+EQUIVALENTS = sorted((ROOT / "tests" / "equivalents" / "backprop").glob("*.py"))
+SECRET = "backprop-suite-test-secret"
+STUDENTS = ("alice", "bob", "carol")
+
+
+@pytest.fixture(scope="module")
+def assignment() -> Assignment:
+    return load_course(ROOT).get("backprop")
+
+
+def grade(assignment: Assignment, path: Path, student: str = "alice") -> SubmissionResult:
+    settings = Settings(course_root=ROOT, secret=SECRET)
+    return grade_job(Job(student, assignment, path), settings, InProcessSandbox())
+
+
+def function_of(test_name: str, functions: tuple[str, ...]) -> str:
+    """``test_sgd_step__values`` -> ``sgd_step`` (exact match of the part before ``__``)."""
+    name = test_name.removeprefix("test_").split("__")[0]
+    assert name in functions, f"{test_name} does not name a contract function"
+    return name
+
+
+def breaks_of(path: Path) -> set[str]:
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r"^# mutant: \S", text, re.M), f"{path.name}: no '# mutant:' header"
+    match = re.search(r"^# breaks: (.+)$", text, re.M)
+    assert match, f"{path.name}: no '# breaks:' header"
+    return {name.strip() for name in match.group(1).split(",")}
+
+
+def lost(result: SubmissionResult) -> list[str]:
+    return [t.name for t in result.tests if t.score < t.max_score]
+
+
+def describe(result: SubmissionResult) -> str:
+    return "\n".join(f"{t.name}: {t.status}: {t.message[:300]}"
+                     for t in result.tests if t.score < t.max_score)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_reference_scores_100(assignment: Assignment, student: str) -> None:
+    result = grade(assignment, assignment.reference, student)
+    assert result.error is None
+    assert result.score == result.max_score == 100, describe(result)
+    assert all(t.status == PASSED for t in result.tests)
+    assert sum(t.max_score for t in result.tests) == 100
+    covered = {function_of(t.name, assignment.functions) for t in result.tests}
+    assert covered == set(assignment.functions)
+    for test in result.tests:
+        assert test.max_score > 0, f"{test.name} has no points marker"
+        assert test.description.startswith(function_of(test.name, assignment.functions) + ":")
+
+
+def test_suite_seeds_inputs_per_student(assignment: Assignment) -> None:
+    seeds = {student: [t.seed for t in grade(assignment, assignment.reference, student).tests]
+             for student in ("alice", "bob")}
+    assert seeds["alice"] != seeds["bob"]
+
+
+@pytest.mark.parametrize("path", EQUIVALENTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("student", STUDENTS)
+def test_equivalent_scores_100(assignment: Assignment, path: Path, student: str) -> None:
+    result = grade(assignment, path, student)
+    assert result.error is None
+    assert result.score == 100, describe(result)
+
+
+def test_enough_mutants_and_equivalents() -> None:
+    assert len(MUTANTS) >= 12
+    assert len(EQUIVALENTS) >= 3
+
+
+@pytest.mark.parametrize("path", MUTANTS, ids=lambda p: p.stem)
+def test_mutant_is_caught_by_its_functions_tests(assignment: Assignment, path: Path) -> None:
+    breaks = breaks_of(path)
+    assert breaks <= set(assignment.functions), f"unknown names in '# breaks:': {breaks}"
+    result = grade(assignment, path)
+    assert result.error is None
+    assert result.score < 100, f"{path.name} scored 100"
+    hit = {function_of(name, assignment.functions) for name in lost(result)}
+    assert hit <= breaks, f"tests of other functions lost points:\n{describe(result)}"
+    assert hit == breaks, f"no test of {sorted(breaks - hit)} lost points"
+
+
+def test_stub_earns_nothing(assignment: Assignment, tmp_path: Path) -> None:
+    stub = tmp_path / "backprop.ipynb"
+    stub.write_text(stub_text(assignment.reference, "backprop"), encoding="utf-8")
+    result = grade(assignment, stub)
+    assert result.error is None
+    assert result.score == 0
+    assert result.tests and {t.status for t in result.tests} == {NOT_ATTEMPTED}
+
+
+def run_public(assignment: Assignment, path: Path) -> list[str]:
+    """Run the public suite with the grading plugin; the names of the tests that failed."""
+    module = extract_module(read_cells(path), assignment.functions)
+    session = WorkerSession(InProcessSandbox(), Limits(), list(module.statements))
+    plugin = GradingPlugin(session, 0, "cpu")
+    public = assignment.public_dir
+    args = [*PYTEST_ARGS, "--rootdir", str(public),
+            "-c", str(assignment.hidden_suite.parent / "pytest.ini"), str(public)]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            pytest.main(args, plugins=[plugin])
+    finally:
+        session.close()
+    assert not plugin.collection_errors, plugin.collection_errors
+    assert plugin.results, "the public suite ran no tests"
+    return [r.name for r in plugin.results if r.status != PASSED]
+
+
+def test_public_suite_passes_on_reference(assignment: Assignment) -> None:
+    assert run_public(assignment, assignment.reference) == []
+
+
+def test_public_suite_catches_an_easy_bug(assignment: Assignment) -> None:
+    mutant = ROOT / "tests" / "mutants" / "backprop" / "numgrad_divides_by_eps.py"
+    assert run_public(assignment, mutant) == ["test_numerical_gradient_of_a_square"]
+
+
+def test_public_suite_catches_the_slides_sign(assignment: Assignment) -> None:
+    mutant = ROOT / "tests" / "mutants" / "backprop" / "backward_slide_sign.py"
+    assert run_public(assignment, mutant) == [
+        "test_backward_by_hand", "test_backward_gradient_check", "test_train_lengths_and_progress"]
+
+
+def test_committed_stub_is_generated_from_the_reference(assignment: Assignment) -> None:
+    assert assignment.stub.read_text(encoding="utf-8") == stub_text(assignment.reference,
+                                                                    "backprop")
+
+
+def test_reversed_gradient_feedback_explains_the_sign(assignment: Assignment) -> None:
+    result = grade(assignment, ROOT / "tests" / "mutants" / "backprop" / "backward_slide_sign.py")
+    messages = [t.message for t in result.tests if t.name.startswith("test_backward__")]
+    assert messages and all("opposite sign" in m and "(y_hat - y) / N" in m for m in messages)
