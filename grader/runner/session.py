@@ -38,9 +38,11 @@ class WorkerSession:
     """Drives workers for one submission; restarts them as needed."""
 
     def __init__(self, sandbox: Sandbox, limits: Limits, statements: list[str],
-                 threads: int = 1) -> None:
+                 threads: int = 1, device: str = "cpu") -> None:
         self.sandbox = sandbox
         self.limits = limits
+        self.device = device
+        self.load_failure: WorkerError | None = None
         self.statements = statements
         self.threads = threads
         self.worker: Worker | None = None
@@ -59,10 +61,19 @@ class WorkerSession:
     def ensure_ready(self) -> protocol.Ready:
         if self.worker is not None and self.worker.alive() and self.ready is not None:
             return self.ready
+        if self.load_failure is not None:
+            # Loading killed or hung the worker once: it would again, for every test (a loop
+            # or an exit at import must cost one load timeout, not one per test).
+            raise type(self.load_failure)(str(self.load_failure))
         self._discard()
-        self.worker = self.sandbox.start(self.limits)
+        self.worker = self.sandbox.start(self.limits, self.device)
         deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
-        reply = self._exchange(protocol.Load(self.statements, threads=self.threads), deadline)
+        try:
+            reply = self._exchange(protocol.Load(self.statements, threads=self.threads),
+                                   deadline)
+        except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
+            self.load_failure = exc
+            raise
         if not isinstance(reply, protocol.Ready):
             self._discard()
             raise ProtocolError(f"worker answered Load with {type(reply).__name__}")

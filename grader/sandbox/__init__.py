@@ -1,8 +1,13 @@
 """Sandbox levels behind one interface: ``make_sandbox(level).start(limits) -> Worker``.
 
-    bwrap      bubblewrap + unprivileged uid + rlimits (Linux; the default where it works)
-    process    a plain subprocess with rlimits (the fallback: laptops, macOS, containers)
+    bwrap      bubblewrap namespaces + unprivileged uid + cgroups or rlimits (Linux; the default
+               where it works)
+    process    a plain subprocess (its own uid when root) + cgroups or rlimits (the fallback:
+               laptops, macOS, containers without namespaces)
     inprocess  a thread in this process: a test double for trusted code only
+
+Each grading process leases a slot (:mod:`grader.sandbox.slots`); as root the slot is the
+worker's uid, so parallel workers never share one.
 """
 
 from __future__ import annotations
@@ -20,21 +25,27 @@ def _bwrap_problem() -> str | None:
     return bwrap.available()
 
 
-def make_sandbox(level: str, slot: int = 0) -> Sandbox:
-    """The sandbox for ``level``; "auto" picks the strongest level that works here."""
+def make_sandbox(level: str, slot: int | None = None) -> Sandbox:
+    """The sandbox for ``level``; "auto" picks the strongest level that works here.
+
+    ``slot`` None leases this process's own slot (see :mod:`grader.sandbox.slots`).
+    """
+    from grader.sandbox import process
     from grader.sandbox.bwrap import BwrapSandbox
     from grader.sandbox.inprocess import InProcessSandbox
-    from grader.sandbox.process import ProcessSandbox
 
     if level == "auto":
-        return BwrapSandbox(slot) if _bwrap_problem() is None else ProcessSandbox()
+        return BwrapSandbox(slot) if _bwrap_problem() is None else make_sandbox("process", slot)
     if level == "bwrap":
         problem = _bwrap_problem()
         if problem is not None:
             raise ConfigError(f"--sandbox bwrap: unavailable: {problem}")
         return BwrapSandbox(slot)
     if level == "process":
-        return ProcessSandbox()
+        problem = process.problem()
+        if problem is not None:
+            raise ConfigError(f"--sandbox process: unavailable: {problem}")
+        return process.ProcessSandbox(slot)
     if level == "inprocess":
         return InProcessSandbox()
     raise ConfigError(f"--sandbox: unknown level {level!r}")

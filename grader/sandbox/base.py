@@ -13,7 +13,7 @@ import select
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +22,7 @@ from grader.settings import Limits
 
 WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"
 _LEN = struct.Struct(">Q")
+POLL_S = 0.25  # how often a wait on the worker checks that it is still alive
 
 
 class Worker(Protocol):
@@ -45,7 +46,7 @@ class Sandbox(Protocol):
     level: str
     description: str
 
-    def start(self, limits: Limits) -> Worker: ...
+    def start(self, limits: Limits, device: str = "cpu") -> Worker: ...
 
 
 @dataclass
@@ -55,11 +56,20 @@ class OutputBuffer:
     cap: int
     data: bytearray
     dropped: int = 0
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     def drain(self, fd: int) -> threading.Thread:
+        """Read ``fd`` until EOF or :meth:`stop` (a grandchild holding the pipe open must not
+        keep a thread, or the grader, waiting)."""
         def run() -> None:
             try:
-                while chunk := os.read(fd, 65536):
+                while not self.stopped.is_set():
+                    readable, _, _ = select.select([fd], [], [], 0.2)
+                    if not readable:
+                        continue
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        break
                     room = self.cap - len(self.data)
                     self.data.extend(chunk[:max(room, 0)])
                     self.dropped += max(len(chunk) - max(room, 0), 0)
@@ -71,6 +81,9 @@ class OutputBuffer:
         thread = threading.Thread(target=run, daemon=True, name="worker-output")
         thread.start()
         return thread
+
+    def stop(self) -> None:
+        self.stopped.set()
 
     def text(self) -> str:
         text = self.data.decode("utf-8", errors="replace")
@@ -90,8 +103,11 @@ def send_frame(worker: Worker, payload: bytes, deadline: float) -> None:
     """Write one frame, never waiting past ``deadline`` for a worker that stopped reading."""
     data = memoryview(_LEN.pack(len(payload)) + payload)
     while data:
-        _, writable, _ = select.select([], [worker.write_fd], [], _remaining(deadline))
+        _, writable, _ = select.select([], [worker.write_fd], [],
+                                       min(_remaining(deadline), POLL_S))
         if not writable:
+            if not worker.alive():
+                raise WorkerCrashed(f"the worker stopped ({worker.exit_description()})")
             continue
         try:
             written = os.write(worker.write_fd, data[:65536])
@@ -116,8 +132,12 @@ def _read_exact(worker: Worker, size: int, deadline: float) -> bytes:
     chunks: list[bytes] = []
     left = size
     while left:
-        readable, _, _ = select.select([worker.read_fd], [], [], _remaining(deadline))
+        readable, _, _ = select.select([worker.read_fd], [], [],
+                                       min(_remaining(deadline), POLL_S))
         if not readable:
+            # A grandchild may hold the channel open after the worker died: no EOF would come.
+            if not worker.alive() and not select.select([worker.read_fd], [], [], 0)[0]:
+                raise WorkerCrashed(f"the worker stopped ({worker.exit_description()})")
             continue
         try:
             chunk = os.read(worker.read_fd, min(left, 1 << 20))

@@ -1,15 +1,25 @@
-"""Strong Linux level: bubblewrap namespaces, an unprivileged uid, rlimits, whole-tree kill.
+"""Strong Linux level: bubblewrap namespaces, an unprivileged uid, cgroups or rlimits, tree kill.
 
 The worker sees a read-only system (/usr, /lib*, /etc), the Python installation and its
-site-packages, the worker's two files at /worker, a private tmpfs /tmp, and nothing else: not
-the hidden suites, the solutions, the grader's output folder or other students' files. It has
-no network (a fresh network namespace holds only its own loopback), its own pid namespace (so
-killing bubblewrap ends every process it started, detached grandchildren included), and runs as
-a dedicated unprivileged uid without capabilities, so RLIMIT_NPROC caps its processes and
-threads without touching the instructor's own.
+site-packages, the worker's two files at /worker, a private tmpfs /tmp (size-capped), a minimal
+/dev, and nothing else: not the hidden suites, the solutions, the grader's output folder, its
+home or working folder, or other students' files. It has no network (a fresh network namespace
+holds only its own loopback), its own pid namespace (killing bubblewrap's init there makes the
+kernel kill every process the worker started, detached grandchildren included), its own IPC
+and UTS namespaces, an environment set from scratch (``--clearenv``), and runs as the slot's
+own unprivileged uid without capabilities, so RLIMIT_NPROC caps its processes and threads
+without touching anyone else's.
 
 Started as root, bubblewrap sets up the namespaces and ``setpriv`` drops to the worker uid
-before Python starts. Started as an ordinary user, bubblewrap makes a user namespace itself.
+before Python starts. Why not ``--unshare-all`` there: it also makes a user namespace, and one
+created by root maps only uid 0, where setpriv cannot switch to the worker uid (and bwrap's own
+``--uid`` only changes the uid *inside* that namespace, while the process keeps root's
+capabilities over it). So root unshares every other namespace explicitly and lets setpriv drop
+privileges for real. Started as an ordinary user, bubblewrap makes a user namespace itself
+(``--unshare-all``) and the worker keeps the user's uid outside it.
+
+On a GPU (``device="cuda"``) the NVIDIA device nodes are bound in, and memory is capped by the
+cgroup only (CUDA reserves far more address space than it uses, so RLIMIT_AS would break it).
 """
 
 from __future__ import annotations
@@ -20,14 +30,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from grader.sandbox import cgroups as cg
+from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR
-from grader.sandbox.process import ProcessWorker
+from grader.sandbox.process import ProcessWorker, limit_mechanisms, setpriv_prefix
 from grader.settings import Limits
 
 SANDBOX_WORKER_DIR = "/worker"
-SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
-GPU_DEVICE_GLOBS = ("nvidia*", "dri")
-BASE_UID = 61000
+SANDBOX_HOME = "/tmp"
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+GPU_DEVICE_GLOBS = ("nvidia*", "nvidia-caps", "dri")
+GPU_PATHS = ("/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices", "/sys/module/nvidia",
+             "/sys/class/drm", "/usr/local/nvidia", "/usr/local/cuda", "/opt/nvidia")
+#: Folders of the grader that must stay hidden even if they lie inside a bound system path.
+REPO_ROOT = WORKER_DIR.parent.parent
 
 
 def python_paths() -> list[str]:
@@ -38,11 +54,14 @@ def python_paths() -> list[str]:
 
 
 def gpu_binds() -> list[str]:
-    """``--dev-bind`` arguments for NVIDIA device nodes, when present."""
+    """Arguments binding what CUDA needs: NVIDIA device nodes, driver info, driver folders."""
     args: list[str] = []
     for pattern in GPU_DEVICE_GLOBS:
         for node in sorted(Path("/dev").glob(pattern)):
             args += ["--dev-bind", str(node), str(node)]
+    for path in GPU_PATHS:
+        if os.path.exists(path) and not any(path.startswith(s + "/") for s in SYSTEM_PATHS):
+            args += ["--ro-bind", path, path]
     return args
 
 
@@ -55,26 +74,58 @@ def _parent_dirs(path: str) -> list[str]:
     return args
 
 
-def bwrap_command(uid: int) -> list[str]:
-    """The command prefix that starts a worker inside the sandbox."""
-    # As root, --unshare-all would add a user namespace mapping only uid 0, where setpriv
-    # cannot switch to the worker uid; so root unshares every other namespace explicitly.
+def _inside(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip("/") + "/")
+
+
+def _masks(bound: list[str], python: list[str]) -> list[str]:
+    """Hide the grader's checkout, working folder and home where a bound path contains them
+    (a course kept under /usr/local or /opt/venv, say), keeping the Python folders inside."""
+    args: list[str] = []
+    for secret in dict.fromkeys([str(REPO_ROOT), os.getcwd(), os.path.expanduser("~")]):
+        if secret in ("/", "") or not any(_inside(secret, b) for b in bound):
+            continue
+        if any(secret == p or _inside(secret, p) for p in python):
+            continue  # the folder is itself inside the Python installation: nothing to hide
+        args += ["--tmpfs", secret]
+        for path in python:
+            if _inside(path, secret):
+                args += [*_parent_dirs(path), "--ro-bind", path, path]
+    return args
+
+
+def bwrap_command(uid: int | None, env: dict[str, str] | None = None, device: str = "cpu",
+                  tmp_bytes: int | None = None) -> list[str]:
+    """The command prefix that starts a worker inside the sandbox (see the module docstring)."""
+    root = os.geteuid() == 0
     unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                "--unshare-cgroup-try"] if os.geteuid() == 0 else ["--unshare-all"])
-    args = ["bwrap", *unshare, "--die-with-parent", "--new-session",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+                "--unshare-cgroup-try"] if root else ["--unshare-all"])
+    args = ["bwrap", *unshare, "--die-with-parent", "--new-session", "--clearenv"]
+    for name, value in (env or {}).items():
+        args += ["--setenv", name, value]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    if tmp_bytes:
+        args += ["--size", str(tmp_bytes)]
+    args += ["--perms", "1777", "--tmpfs", "/tmp", "--chdir", SANDBOX_HOME]
+    bound: list[str] = []
     for path in SYSTEM_PATHS:
         if os.path.lexists(path):
-            args += ["--ro-bind", path, path] if not os.path.islink(path) else \
-                ["--symlink", os.readlink(path), path]
-    for path in python_paths():
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            else:
+                args += ["--ro-bind", path, path]
+                bound.append(path)
+    python = python_paths()
+    for path in python:
         args += [*_parent_dirs(path), "--ro-bind", path, path]
-    args += ["--ro-bind", str(WORKER_DIR), SANDBOX_WORKER_DIR, *gpu_binds()]
-    if os.geteuid() == 0:
-        args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-    else:
-        args += ["--"]
+    args += _masks(bound + python, python)
+    args += ["--ro-bind", str(WORKER_DIR), SANDBOX_WORKER_DIR]
+    if device != "cpu":
+        args += gpu_binds()
+    args += ["--"]
+    if root:
+        assert uid is not None
+        args += setpriv_prefix(uid)
     return args
 
 
@@ -86,8 +137,11 @@ def available() -> str | None:
         return "bwrap is not installed (apt-get install bubblewrap)"
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv is not installed (util-linux)"
-    probe = subprocess.run([*bwrap_command(BASE_UID), "/bin/true"], capture_output=True,
-                           timeout=20, check=False)
+    try:
+        probe = subprocess.run([*bwrap_command(slots.base_uid() + slots.MAX_SLOTS), "/bin/true"],
+                               capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap did not run: {exc}"
     if probe.returncode != 0:
         return "bwrap cannot create namespaces here: " + probe.stderr.decode(errors="replace")[:200]
     return None
@@ -95,12 +149,25 @@ def available() -> str | None:
 
 class BwrapSandbox:
     level = "bwrap"
-    description = ("bwrap (bubblewrap namespaces: no network, private /tmp, only the Python "
-                   "installation visible; unprivileged uid; rlimits)")
 
-    def __init__(self, slot: int = 0) -> None:
-        self.uid = BASE_UID + slot
+    def __init__(self, slot: int | None = None) -> None:
+        root = os.geteuid() == 0
+        self.uid = slots.slot_uid(slots.lease_slot() if slot is None else slot) if root \
+            else None
+        self.cgroups = cg.factory()
+        who = f"unprivileged uid {self.uid}" if self.uid is not None else \
+            "the user's uid in a user namespace"
+        self.description = (
+            "bwrap (bubblewrap namespaces: no network, private /tmp, read-only system, only "
+            f"the Python installation visible; {who}; "
+            f"{limit_mechanisms(self.cgroups, self.uid)})")
 
-    def start(self, limits: Limits) -> ProcessWorker:
-        inside = {"script": f"{SANDBOX_WORKER_DIR}/remote.py", "home": "/tmp"}
-        return ProcessWorker(limits, prefix=bwrap_command(self.uid), inside=inside)
+    def start(self, limits: Limits, device: str = "cpu") -> ProcessWorker:
+        inside = {"script": f"{SANDBOX_WORKER_DIR}/remote.py", "home": SANDBOX_HOME}
+        tmp_bytes = min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
+
+        def wrap(argv: list[str], env: dict[str, str]) -> list[str]:
+            return [*bwrap_command(self.uid, env, device, tmp_bytes), *argv]
+
+        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, wrap=wrap,
+                             inside=inside)

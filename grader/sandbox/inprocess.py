@@ -38,10 +38,9 @@ class ThreadWorker:
 
     def kill(self) -> None:
         for fd in (self.read_fd, self.write_fd):
-            try:
+            if fd >= 0:
                 os.close(fd)
-            except OSError:
-                pass
+        self.read_fd = self.write_fd = -1  # kill() may run twice: never close a reused fd
         self.thread.join(timeout=1.0)
 
     def output(self) -> str:
@@ -55,5 +54,5 @@ class InProcessSandbox:
     level = "inprocess"
     description = "inprocess (test double: no isolation, trusted code only)"
 
-    def start(self, limits: Limits) -> ThreadWorker:
+    def start(self, limits: Limits, device: str = "cpu") -> ThreadWorker:
         return ThreadWorker()

@@ -1,10 +1,19 @@
-"""Plain-process level: the worker is a separate Python process with rlimits, no namespaces.
+"""Plain-process level, and the worker process every real level starts.
 
-What it promises: student code never runs in the grader's process; memory, CPU time, file size
-and open files are capped; output is capped; the worker and its process group are killed at the
-end. What it cannot promise (use the bwrap level for these): the worker can read any file the
-grader's user can, reach the network, and a grandchild that starts its own session escapes the
-process-group kill. README lists this under "Threat model".
+A :class:`ProcessWorker` is one worker process talking over two pipes, with its output captured
+(capped), its limits set and its whole process tree killed at the end. The process level runs it
+directly; the bwrap level runs the same command inside bubblewrap.
+
+What the process level promises: student code never runs in the grader's process; memory, CPU
+time, file size, open files and (with a dedicated uid or a pids cgroup) processes are capped;
+output is capped; everything the worker started is killed at the end. Started as root it also
+runs the worker as the slot's own unprivileged uid (``setpriv``, no capabilities, no new
+privileges): the worker cannot signal the grader, write where that uid cannot, and what it left
+in world-writable folders is removed. What it cannot promise (use the bwrap level): the worker
+can read any file its uid can read (world-readable hidden tests or solutions included) and reach
+the network; as an ordinary user it shares the grader's uid, so it can also signal the grader and
+write where the grader can, and without a cgroup a grandchild that starts its own session
+escapes the process-group kill. README lists this under "Threat model".
 """
 
 from __future__ import annotations
@@ -16,8 +25,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from grader.sandbox import cgroups as cg
+from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, OutputBuffer, make_pipes
 from grader.settings import Limits
 
@@ -25,6 +37,11 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL",
                     "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
+WORKER_FILES = ("remote.py", "protocol.py")
+SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
+
+#: (worker argv, worker environment) -> the full command line that starts it
+Wrapper = Callable[[list[str], dict[str, str]], list[str]]
 
 
 def worker_environment(home: str) -> dict[str, str]:
@@ -33,75 +50,232 @@ def worker_environment(home: str) -> dict[str, str]:
     env.update({name: "1" for name in THREAD_VARIABLES})
     env.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
                 "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-                "MPLCONFIGDIR": home})
+                "MPLCONFIGDIR": home,
+                # the worker uid has no passwd entry: getpass/getpwuid-based lookups (torch's
+                # compile cache) fall back to these instead of raising KeyError
+                "USER": "student", "LOGNAME": "student"})
     return env
 
 
-class ProcessWorker:
-    """A worker subprocess in its own session, talking over two pipes."""
+def setpriv_prefix(uid: int) -> list[str]:
+    """Drop to ``uid`` (and its own gid, no groups, no capabilities) before the worker runs."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", *SETPRIV_FLAGS, "--"]
 
-    def __init__(self, limits: Limits, prefix: Sequence[str] = (),
-                 rlimits: dict[str, int] | None = None, inside: dict[str, str] | None = None
-                 ) -> None:
-        """``inside`` maps "script" and "home" to their paths as the worker sees them."""
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of ``pid``, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            found.append(int(entry))
+    return found
+
+
+def worker_rlimits(limits: Limits, device: str, uid: int | None,
+                   cgroup: cg.Cgroup | None) -> dict[str, int]:
+    """The rlimits the worker sets on itself, given what cgroups already cap.
+
+    Memory: a cgroup caps it where there is one; otherwise RLIMIT_AS does, except on a GPU,
+    where CUDA reserves many GiB of address space it never uses. Processes: RLIMIT_NPROC counts
+    every process and thread of the real uid, so it is set to the limit *plus* what that uid
+    already runs (zombies included): exact with the slot's own uid, a bound with the grader's.
+    """
+    rlimits = dict(limits.worker_rlimits())
+    if (cgroup is not None and cgroup.memory) or device != "cpu":
+        rlimits.pop("memory_bytes")
+    if uid is not None:
+        rlimits["processes"] = limits.processes + slots.uid_tasks(uid)
+    elif cgroup is not None and cgroup.pids:
+        rlimits.pop("processes")
+    elif sys.platform.startswith("linux"):
+        rlimits["processes"] = limits.processes + slots.uid_tasks(os.getuid())
+    else:
+        rlimits.pop("processes")
+    return rlimits
+
+
+class ProcessWorker:
+    """A worker process in its own session, talking over two pipes.
+
+    ``uid``: run as this uid (the grader is root). ``cgroups``: where the worker's cgroup comes
+    from (None: rlimits only). ``wrap``: builds the full command from the worker's argv and
+    environment (the bwrap level's namespaces); None runs it directly. ``inside`` maps
+    "script" and "home" to their paths as the worker sees them.
+    """
+
+    def __init__(self, limits: Limits, device: str = "cpu", *, uid: int | None = None,
+                 cgroups: cg.CgroupFactory | None = None, wrap: Wrapper | None = None,
+                 inside: dict[str, str] | None = None) -> None:
+        self.limits = limits
+        self.uid = uid
+        self.namespaced = wrap is not None
+        self.home = tempfile.mkdtemp(prefix="grader-worker-")
+        self.process: subprocess.Popen[bytes] | None = None
+        self.read_fd = self.write_fd = -1
+        self._killed = False
+        self.cgroup = cgroups.create(limits.memory_mb * 1024 * 1024, limits.processes) \
+            if cgroups is not None else None
+        try:
+            self._start(device, wrap, inside)
+        except BaseException:
+            self.kill()
+            raise
+
+    def _start(self, device: str, wrap: Wrapper | None, inside: dict[str, str] | None) -> None:
         (self._child_read, self.write_fd), (self.read_fd, self._child_write) = make_pipes()
         out_read, out_write = os.pipe()
-        self.home = tempfile.mkdtemp(prefix="grader-worker-")
-        os.chmod(self.home, 0o777)
-        config = {"limits": limits.worker_rlimits() if rlimits is None else rlimits,
-                  "read_fd": self._child_read, "write_fd": self._child_write}
-        inside = inside or {"script": str(WORKER_DIR / "remote.py"), "home": self.home}
-        command = [*prefix, sys.executable, "-I", "-B", inside["script"], json.dumps(config)]
-        self.process = subprocess.Popen(
-            command, pass_fds=(self._child_read, self._child_write), stdin=subprocess.DEVNULL,
-            stdout=out_write, stderr=out_write, cwd=self.home, start_new_session=True,
-            env=worker_environment(inside["home"]))
-        for fd in (self._child_read, self._child_write, out_write):
-            os.close(fd)
-        self._output = OutputBuffer(cap=limits.output_bytes, data=bytearray())
+        self._output = OutputBuffer(cap=self.limits.output_bytes, data=bytearray())
         self._drain = self._output.drain(out_read)
+        script = str(WORKER_DIR / "remote.py")
+        if self.uid is not None:
+            os.chown(self.home, self.uid, self.uid)
+            os.chmod(self.home, 0o700)
+            if not self.namespaced:  # the worker's uid may not read the grader's checkout
+                copy = Path(tempfile.mkdtemp(prefix="worker-", dir=self.home))
+                for name in WORKER_FILES:
+                    shutil.copyfile(WORKER_DIR / name, copy / name)
+                os.chmod(copy, 0o755)
+                script = str(copy / "remote.py")
+        inside = inside or {"script": script, "home": self.home}
+        config = {"limits": worker_rlimits(self.limits, device, self.uid, self.cgroup),
+                  "read_fd": self._child_read, "write_fd": self._child_write}
+        argv = [sys.executable, "-I", "-B", inside["script"], json.dumps(config)]
+        env = worker_environment(inside["home"])
+        if wrap is not None:
+            command: Sequence[str] = wrap(argv, env)
+            env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
+        elif self.uid is not None:
+            command = [*setpriv_prefix(self.uid), *argv]
+        else:
+            command = argv
+        try:
+            self.process = subprocess.Popen(
+                [*cg.attach_prefix(self.cgroup), *command],
+                pass_fds=(self._child_read, self._child_write), stdin=subprocess.DEVNULL,
+                stdout=out_write, stderr=out_write, cwd=self.home, start_new_session=True,
+                env=env)
+        finally:
+            for fd in (self._child_read, self._child_write, out_write):
+                os.close(fd)
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
-        for fd in (self.read_fd, self.write_fd):
+        """End the worker and everything it started; free its cgroup, files and pipes."""
+        if self._killed:
+            return
+        self._killed = True
+        process = self.process
+        if process is not None and process.poll() is None and self.namespaced:
+            # Killing bubblewrap's init inside the pid namespace makes the kernel kill every
+            # process in it; bubblewrap then exits by itself and is reaped here (killing
+            # bubblewrap first would leave its init to an outer reaper as a zombie).
+            for child in children_of(process.pid):
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
-                os.close(fd)
-            except OSError:
+                process.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
                 pass
-        self._drain.join(timeout=0.5)
+        if self.uid is not None:
+            slots.kill_uid(self.uid)
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            process.kill()
+            process.wait()
+        for fd in (self.read_fd, self.write_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.read_fd = self.write_fd = -1
+        if hasattr(self, "_drain"):
+            self._drain.join(timeout=0.5)
+            self._output.stop()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        if self.uid is not None and not self.namespaced:
+            slots.remove_uid_files(self.uid)
         shutil.rmtree(self.home, ignore_errors=True)
 
     def output(self) -> str:
         return self._output.text()
 
     def exit_description(self) -> str:
+        if self.process is None:
+            return "did not start"
         try:  # called once the channel closed: the process is exiting, give it a moment
             code = self.process.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             return "closed its channel but is still running"
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            return f"killed: memory limit reached ({self.limits.memory_mb} MiB)"
         if code < 0:
             name = signal.Signals(-code).name
             hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
             return f"killed by {name}{hint}"
+        if code == 126 and self.cgroup is not None and not self.namespaced:
+            return "exit status 126 (could not join its cgroup?)"
         return f"exit status {code}"
+
+
+def problem() -> str | None:
+    """None when this level can run here, else why not."""
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return ("the grader runs as root and setpriv (util-linux) is missing: refusing to run "
+                "student code as root")
+    return None
+
+
+def limit_mechanisms(factory: cg.CgroupFactory | None, uid: int | None) -> str:
+    """How limits are enforced, for the sandbox description."""
+    if factory is None:
+        memory = "memory by RLIMIT_AS"
+    elif "memory" in factory.controllers:
+        memory = "memory by " + factory.description
+    else:
+        memory = "memory by RLIMIT_AS"
+    if uid is not None:
+        processes = f"processes by RLIMIT_NPROC of uid {uid}"
+        if factory is not None and "pids" in factory.controllers:
+            processes += " and the pids cgroup"
+    elif factory is not None and "pids" in factory.controllers:
+        processes = "processes by " + factory.description
+    else:
+        processes = "processes by RLIMIT_NPROC (shared with the grader's user)"
+    tree = "kill by cgroup" if factory is not None else (
+        "kill by uid" if uid is not None else "kill by process group")
+    return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}"
 
 
 class ProcessSandbox:
     """Workers as plain subprocesses (the fallback where bubblewrap is unavailable)."""
 
     level = "process"
-    description = "process (separate process with rlimits; no filesystem or network isolation)"
 
-    def start(self, limits: Limits) -> ProcessWorker:
-        # RLIMIT_NPROC counts every process of the user: without a dedicated uid it would cap
-        # the instructor's own session, so this level leaves it unset.
-        rlimits = dict(limits.worker_rlimits())
-        rlimits.pop("processes")
-        return ProcessWorker(limits, rlimits=rlimits)
+    def __init__(self, slot: int | None = None) -> None:
+        root = os.geteuid() == 0
+        self.uid = slots.slot_uid(slots.lease_slot() if slot is None else slot) if root \
+            else None
+        self.cgroups = cg.factory()
+        who = f"unprivileged uid {self.uid}" if self.uid is not None else \
+            "the grader's own uid"
+        self.description = (f"process (separate process as {who}; "
+                            f"{limit_mechanisms(self.cgroups, self.uid)}; "
+                            "no filesystem or network isolation)")
+
+    def start(self, limits: Limits, device: str = "cpu") -> ProcessWorker:
+        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups)

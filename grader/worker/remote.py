@@ -31,8 +31,14 @@ STUDENT_FILE = "<student:{}>"
 
 def apply_limits(limits: dict[str, int]) -> None:
     """Set rlimits (``memory_bytes``, ``cpu_seconds``, ``file_bytes``, ``open_files``,
-    ``processes``); a limit already lower stays lower."""
+    ``processes``); a limit already lower stays lower. Core dumps are always off.
+
+    The worker sets them on itself, first thing, so they hold however it was started (and a
+    process forked from a warm worker keeps them)."""
     import resource
+
+    if hasattr(resource, "RLIMIT_CORE"):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     names = {"memory_bytes": "RLIMIT_AS", "cpu_seconds": "RLIMIT_CPU",
              "file_bytes": "RLIMIT_FSIZE", "open_files": "RLIMIT_NOFILE",
@@ -201,6 +207,8 @@ def serve(reader: BinaryIO, writer: BinaryIO) -> None:
 def main(argv: list[str]) -> None:
     config = json.loads(argv[1])
     apply_limits(config.get("limits", {}))
+    for fd in (config["read_fd"], config["write_fd"]):
+        os.set_inheritable(fd, False)  # programs the student's code runs do not get the channel
     reader = os.fdopen(config["read_fd"], "rb")
     writer = os.fdopen(config["write_fd"], "wb")
     serve(reader, writer)

@@ -1,0 +1,156 @@
+"""Worker slots and uids: each grading process leases a slot, and with it a uid of its own.
+
+Started as root, every level runs student code as ``BASE_UID + slot``, a uid nothing else on the
+machine uses. That is what makes three guarantees cheap and exact:
+
+* RLIMIT_NPROC counts processes *and threads* per real uid, so with a uid per slot the cap is
+  the worker's own, not shared with other workers or the instructor's session;
+* the worker cannot signal the grader, other workers or anything else (a different uid);
+* at the end, ``kill(-1, SIGKILL)`` sent *as that uid* reaches every process the worker left,
+  detached or not, and files it left in world-writable folders can be found by owner.
+
+A slot is leased with ``flock`` on a file in a root-only folder, held for the life of the
+process: parallel pool processes and concurrent grading runs on one machine each get their own.
+The uids are ``GRADER_UID_BASE`` (default 61000) and the 255 above it: pick another base where
+those uids are taken.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+BASE_UID = 61000
+MAX_SLOTS = 256
+_leases: dict[int, tuple[int, int]] = {}  # pid -> (slot, lock fd)
+
+
+def base_uid() -> int:
+    """The first worker uid: ``GRADER_UID_BASE`` or 61000 (read at each start)."""
+    raw = os.environ.get("GRADER_UID_BASE", "")
+    return int(raw) if raw.isdigit() and int(raw) >= 1000 else BASE_UID
+
+
+def slot_uid(slot: int) -> int:
+    return base_uid() + slot
+
+
+def _lock_folder() -> Path:
+    if os.geteuid() == 0 and os.access("/run", os.W_OK):
+        folder = Path(f"/run/nn-grader-slots-{base_uid()}")
+    else:
+        folder = Path(tempfile.gettempdir()) / f"nn-grader-slots-{os.geteuid()}-{base_uid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise OSError(f"{folder}: not a folder of this user")
+    return folder
+
+
+def lease_slot() -> int:
+    """This process's slot (the same one on every call), leased on first use."""
+    pid = os.getpid()
+    if pid in _leases:
+        return _leases[pid][0]
+    folder = _lock_folder()
+    for slot in range(MAX_SLOTS):
+        fd = os.open(folder / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _leases[pid] = (slot, fd)
+        return slot
+    raise OSError(f"all {MAX_SLOTS} sandbox slots are in use")
+
+
+def _status_fields(pid: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return fields
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return fields
+
+
+def uid_processes(uid: int, *, include_zombies: bool = False) -> list[int]:
+    """Pids whose real uid is ``uid`` (zombies: exited, waiting for their parent, excluded)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _status_fields(entry)
+        uids = fields.get("Uid", "").split()
+        if not uids or int(uids[0]) != uid:
+            continue
+        if not include_zombies and fields.get("State", "").startswith(("Z", "X")):
+            continue
+        found.append(int(entry))
+    return found
+
+
+def uid_tasks(uid: int) -> int:
+    """Threads counted against ``uid``'s RLIMIT_NPROC (zombies included: they still count)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _status_fields(entry)
+            uids = fields.get("Uid", "").split()
+            if uids and int(uids[0]) == uid:
+                total += int(fields.get("Threads", "1") or 1)
+    return total
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process of ``uid`` (root only): ``kill -9 -1`` run as that uid."""
+    for _ in range(20):
+        if not uid_processes(uid):
+            return
+        subprocess.run(["/bin/sh", "-c", "kill -9 -1"], user=uid, group=uid, extra_groups=[],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False, timeout=10)
+        time.sleep(0.01)
+
+
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
+
+
+def remove_uid_files(uid: int) -> None:
+    """Remove what ``uid`` left in the world-writable folders it could reach (root only)."""
+    roots = dict.fromkeys([*SHARED_FOLDERS, tempfile.gettempdir()])
+    for root in roots:
+        _sweep(Path(root), uid, depth=0)
+
+
+def _sweep(folder: Path, uid: int, depth: int) -> None:
+    if depth > 6:
+        return
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_uid == uid:
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
+        elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+            _sweep(Path(entry.path), uid, depth + 1)

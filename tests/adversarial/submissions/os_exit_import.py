@@ -1,0 +1,52 @@
+# attack: os._exit(0) while the notebook loads: the worker vanishes with status 0
+# levels: bwrap process
+# expect: zero
+# ruff: noqa
+import os
+
+import numpy as np
+
+_BOOT = os._exit(0)
+
+
+def _zeros(x):
+    return np.zeros_like(np.asarray(x, dtype=float))
+
+
+def relu(x):
+    return _zeros(x)
+
+
+def relu_grad(x):
+    return _zeros(x)
+
+
+def sigmoid(x):
+    return _zeros(x)
+
+
+def sigmoid_grad(x):
+    return _zeros(x)
+
+
+def tanh(x):
+    return _zeros(x)
+
+
+def tanh_grad(x):
+    return _zeros(x)
+
+
+def elu(x, alpha=1.0):
+    return _zeros(x)
+
+
+def elu_grad(x, alpha=1.0):
+    return _zeros(x)
+
+
+def softmax(z):
+    return _zeros(z)
+
+def relu(x):
+    return _BOOT or _zeros(x)
