@@ -9,21 +9,25 @@ submission's error and the run goes on.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.cache import ResultCache, cache_key
 from grader.course import Course
 from grader.discover import Discovery, discover
-from grader.errors import CourseError
+from grader.errors import ConfigError, CourseError
+from grader.progress import Observer
 from grader.results import Attempt, RunResult, SubmissionResult
 from grader.runner.grade import Job, grade_job
 from grader.sandbox import make_sandbox
 from grader.settings import Settings
 
-Progress = Callable[[SubmissionResult], None]
+#: Told of each finished job in the calling process: ``progress(job, result)``.
+Progress = Callable[[Job, SubmissionResult], None]
 
 
 def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = ()) -> list[Job]:
@@ -40,16 +44,35 @@ def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = ()) ->
     return jobs
 
 
-def grade_jobs(jobs: Sequence[Job], settings: Settings,
-               progress: Progress | None = None) -> list[SubmissionResult]:
-    """Grade every job, ``settings.jobs`` at a time, in job order."""
+def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | None = None,
+               settings_for: Callable[[Job], Settings] | None = None) -> list[SubmissionResult]:
+    """Grade every job, ``settings.jobs`` at a time; results in job order.
+
+    ``progress(job, result)`` is called in the calling process as each job finishes, in
+    completion order, so a caller can keep finished work before the whole run is over.
+    ``settings_for(job)`` gives a job its own settings (default: ``settings``). On an
+    interruption (Ctrl-C) the jobs not yet started are cancelled and the interruption goes on.
+    """
+    def own(job: Job) -> Settings:
+        return settings_for(job) if settings_for is not None else settings
+
     if settings.jobs == 1 or len(jobs) <= 1:
         sandbox = make_sandbox(settings.sandbox)
-        return [_report(_grade_safely(job, settings, sandbox), progress) for job in jobs]
+        return [_report(job, _grade_safely(job, own(job), sandbox), progress) for job in jobs]
     context = multiprocessing.get_context("forkserver")
-    with concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context) as pool:
-        futures = [pool.submit(_grade_in_pool, job, settings) for job in jobs]
-        return [_report(future.result(), progress) for future in futures]
+    pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
+    try:
+        futures = {pool.submit(_grade_in_pool, job, own(job)): index
+                   for index, job in enumerate(jobs)}
+        results: list[SubmissionResult | None] = [None] * len(jobs)
+        for future in concurrent.futures.as_completed(futures):
+            index = futures[future]
+            results[index] = _report(jobs[index], future.result(), progress)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [result for result in results if result is not None]
 
 
 def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
@@ -69,9 +92,9 @@ def _grade_safely(job: Job, settings: Settings, sandbox: object) -> SubmissionRe
                   "please tell the course staff.")
 
 
-def _report(result: SubmissionResult, progress: Progress | None) -> SubmissionResult:
+def _report(job: Job, result: SubmissionResult, progress: Progress | None) -> SubmissionResult:
     if progress is not None:
-        progress(result)
+        progress(job, result)
     return result
 
 
@@ -88,17 +111,90 @@ def best_attempts(results: Iterable[SubmissionResult]) -> list[SubmissionResult]
     return combined
 
 
+@dataclass(frozen=True)
+class Resume:
+    """How a run reuses earlier results from its output folder's cache (grader.cache).
+
+    ``force``: regrade everything. ``students``: regrade these students (their submissions
+    only, with ``Settings.seed`` if one is given); the others are reused when cached.
+    """
+
+    cache: ResultCache
+    force: bool = False
+    students: tuple[str, ...] = ()
+
+
 def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
-                 only: Sequence[str] = (), progress: Progress | None = None) -> RunResult:
-    """Grade ``submissions_dir`` as the course contract lays it out."""
+                 only: Sequence[str] = (), observer: Observer | None = None,
+                 resume: Resume | None = None) -> RunResult:
+    """Grade ``submissions_dir`` as the course contract lays it out.
+
+    With ``resume``, a submission whose cache key is already in the cache is not graded again
+    and each newly graded one is cached the moment it finishes.
+    """
     started = time.monotonic()
-    assignments = [a for a in course.assignments if not only or a.id in only]
-    discovery = discover(submissions_dir, assignments)
+    # Match files against every assignment, so that --assignment X never takes another
+    # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
+    discovery = discover(submissions_dir, course.assignments)
     jobs = plan_jobs(discovery, course, only)
-    results = best_attempts(grade_jobs(jobs, settings, progress))
+    chosen = set(resume.students) if resume is not None else set()
+    unknown = sorted(chosen - set(discovery.students))
+    if unknown:
+        raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
+                          f"{submissions_dir}")
+    sandbox = make_sandbox(settings.sandbox)
+    unseeded = replace(settings, seed=None)
+
+    def settings_for(job: Job) -> Settings:
+        # --seed replays the chosen students only; the others keep their own seeds.
+        return unseeded if chosen and job.student not in chosen else settings
+
+    results: dict[int, SubmissionResult] = {}
+    keys: dict[Job, str] = {}
+    todo: list[int] = []
+    for index, job in enumerate(jobs):
+        if job.path is None:  # nothing handed in: nothing to run
+            results[index] = _grade_safely(job, settings_for(job), sandbox)
+            continue
+        key = _key(job, settings_for(job), sandbox.level) if resume is not None else None
+        forced = resume is None or resume.force or job.student in chosen
+        cached = resume.cache.get(job, key) if key and resume and not forced else None
+        if cached is not None:
+            results[index] = cached
+            continue
+        if key:
+            keys[job] = key
+        todo.append(index)
+    reused = len(results) - sum(1 for job in jobs if job.path is None)
+
+    def finished(job: Job, result: SubmissionResult) -> None:
+        if resume is not None and job in keys:
+            with contextlib.suppress(OSError):  # a full disk costs the resume, not the run
+                resume.cache.put(job, keys[job], result)
+        if observer is not None:
+            observer.advance(result)
+
+    if observer is not None:
+        observer.start(len(todo), reused)
+    try:
+        graded = grade_jobs([jobs[i] for i in todo], settings, finished, settings_for)
+    finally:
+        if observer is not None:
+            observer.finish()
+    results.update(zip(todo, graded, strict=True))
+    combined = best_attempts(results[i] for i in range(len(jobs)))
     return RunResult(
-        results=tuple(results),
+        results=tuple(combined),
         unrecognized=tuple((str(u.path), u.reason) for u in discovery.unrecognized),
-        sandbox=make_sandbox(settings.sandbox).description,
+        sandbox=sandbox.description,
         duration_s=round(time.monotonic() - started, 3),
+        graded=len(todo),
+        reused=reused,
     )
+
+
+def _key(job: Job, settings: Settings, level: str) -> str | None:
+    try:
+        return cache_key(job, settings, level)
+    except OSError:  # unreadable now: graded (and its error reported), not cached
+        return None

@@ -80,3 +80,5 @@ class RunResult:
     unrecognized: tuple[tuple[str, str], ...] = ()
     sandbox: str = ""
     duration_s: float = 0.0
+    graded: int = 0  # submissions graded by this run
+    reused: int = 0  # submissions whose result came from the output folder's cache

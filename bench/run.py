@@ -1,0 +1,488 @@
+"""Benchmark: the grader against a naive grader, nbgrader's way and an in-process floor.
+
+    python bench/run.py [--students 200] [--sample 40] [--jobs N] [--work DIR]
+
+1. Builds a synthetic class: N students, one submission per assignment that has a hidden
+   suite, drawn from the demo class (demo/make_demo.py: correct, buggy, stub, syntax error,
+   messy, .py) and the mutants (tests/mutants/<assignment>/*.py); each file carries its
+   student's id, so no two students hand in the same bytes.
+2. Grades it with the project (``grade CLASS --out OUT --force --jobs N``, a subprocess),
+   at N/4 and at N students, sampling the memory of the whole process tree.
+3. On a sample of about ``--sample`` submissions (evenly spread; the messy notebooks, whose
+   endless demo loop and input() only the grader survives, left out), all with ``--jobs``
+   at a time:
+     naive      a fresh ``python -m pytest`` per submission: the same hidden suite, the
+                student's extracted module imported in that process (bench/naive_plugin.py)
+     nbconvert  ``jupyter nbconvert --to notebook --execute`` of the notebook with a cell
+                appended that runs the hidden suite in the kernel (what nbgrader does)
+     floor      the same suites in warm processes, module in-process (no isolation)
+4. Prints per-submission wall time, throughput, peak memory, the ratios, and each target.
+
+Exits 0 whatever the figures (it is a report); 1 only when something crashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "demo")]
+
+import nbformat  # noqa: E402
+import psutil  # noqa: E402
+
+from grader.course import Assignment, load_course  # noqa: E402
+from grader.notebook.extract import extract_module  # noqa: E402
+from grader.notebook.read import read_cells  # noqa: E402
+from grader.runner.plugin import derive_seed  # noqa: E402
+from grader.settings import read_secret  # noqa: E402
+
+#: Demo variants (file in the demo class per assignment id) and whether they go in the sample.
+DEMO = [("alice", "{a}.ipynb", True), ("bob", "{a}_final.ipynb", True),
+        ("carol", "{a}.ipynb", True), ("dave", "{a}.ipynb", True),
+        ("erin", "{A} (1).ipynb", False), ("frank", "{a}.py", True)]
+TARGET_SPEEDUP = 10.0
+TARGET_OVERHEAD_MS = 50.0
+TARGET_CLASS_S = 300.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file of the synthetic class."""
+
+    student: str
+    assignment: Assignment
+    path: Path
+    sampleable: bool
+
+
+# --------------------------------------------------------------------------- the class
+
+def templates(course_assignments: list[Assignment], demo: Path) -> dict[str, list[tuple]]:
+    """Per assignment: (file name, bytes, sampleable) of every variant."""
+    found: dict[str, list[tuple]] = {}
+    for a in course_assignments:
+        variants = []
+        for who, pattern, ok in DEMO:
+            name = pattern.format(a=a.id, A=a.id.capitalize())
+            variants.append((name, (demo / who / name).read_bytes(), ok))
+        for mutant in sorted((ROOT / "tests" / "mutants" / a.id).glob("*.py")):
+            variants.append((f"{a.id}.py", mutant.read_bytes(), True))
+        found[a.id] = variants
+    return found
+
+
+def mark(name: str, data: bytes, student: str) -> bytes:
+    """The file with its student's id in it (a comment or a Markdown cell)."""
+    if name.endswith(".py"):
+        return f"# handed in by {student}\n".encode() + data
+    nb = json.loads(data)
+    cell = {"cell_type": "markdown", "metadata": {}, "source": f"Handed in by {student}"}
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
+        cell["id"] = f"by-{student}"
+    nb["cells"].insert(0, cell)
+    return json.dumps(nb, indent=1).encode()
+
+
+def build_class(folder: Path, students: int, assignments: list[Assignment],
+                variants: dict[str, list[tuple]]) -> list[Entry]:
+    entries = []
+    for i in range(students):
+        student = f"s{i:04d}"
+        for k, a in enumerate(assignments):
+            name, data, ok = variants[a.id][(i * 5 + k * 3) % len(variants[a.id])]
+            path = folder / student / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(mark(name, data, student))
+            entries.append(Entry(student, a, path, ok))
+    return entries
+
+
+# --------------------------------------------------------------------------- measuring
+
+class TreeMemory:
+    """Samples the summed RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int, every_s: float = 0.1) -> None:
+        self.pid, self.every_s = pid, every_s
+        self.peak_tree = self.peak_main = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                main = psutil.Process(self.pid)
+                procs = [main, *main.children(recursive=True)]
+            except psutil.Error:
+                return
+            total = 0
+            for proc in procs:
+                try:
+                    rss = proc.memory_info().rss
+                except psutil.Error:
+                    continue
+                total += rss
+                if proc.pid == self.pid:
+                    self.peak_main = max(self.peak_main, rss)
+            self.peak_tree = max(self.peak_tree, total)
+            self._stop.wait(self.every_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class GraderRun:
+    students: int
+    submissions: int
+    wall_s: float
+    peak_tree_mb: float
+    peak_main_mb: float
+    durations: dict[tuple[str, str], float]
+    scores: dict[tuple[str, str], float]
+
+
+def run_grader(folder: Path, out: Path, students: int, jobs: int) -> GraderRun:
+    command = [sys.executable, "-m", "grader.cli", str(folder), "--out", str(out), "--force",
+               "--jobs", str(jobs), "--quiet"]
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    memory = TreeMemory(process.pid)
+    output, _ = process.communicate()
+    wall = time.monotonic() - started
+    memory.stop()
+    if process.returncode != 0:
+        raise RuntimeError(f"grade failed ({process.returncode}):\n{output}")
+    durations, scores = {}, {}
+    for path in out.glob("*/*/results.json"):
+        data = json.loads(path.read_text())
+        key = (data["extra_data"]["student"], data["extra_data"]["assignment"])
+        durations[key] = float(data.get("execution_time", 0.0))
+        scores[key] = float(data["score"])
+    return GraderRun(students, len(durations), wall, memory.peak_tree / 2**20,
+                     memory.peak_main / 2**20, durations, scores)
+
+
+@dataclass
+class Baseline:
+    name: str
+    wall_s: float
+    durations: dict[tuple[str, str], float]
+    scores: dict[tuple[str, str], float | None]
+    available: str = ""  # why not, when it could not run
+
+
+def _score(text: str) -> float | None:
+    for line in reversed(text.splitlines()):
+        if line.startswith("BENCH_SCORE "):
+            return float(line.split()[1])
+    return None
+
+
+def pytest_args(a: Assignment) -> list[str]:
+    hidden = a.hidden_suite.parent
+    return ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore",
+            "--rootdir", str(hidden), "-c", str(hidden / "pytest.ini"), str(a.hidden_suite)]
+
+
+def run_pool(name: str, sample: list[Entry], jobs: int, one) -> Baseline:
+    durations: dict[tuple[str, str], float] = {}
+    scores: dict[tuple[str, str], float | None] = {}
+
+    def timed(entry: Entry) -> None:
+        started = time.monotonic()
+        score = one(entry)
+        durations[(entry.student, entry.assignment.id)] = time.monotonic() - started
+        scores[(entry.student, entry.assignment.id)] = score
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(timed, sample))
+    return Baseline(name, time.monotonic() - started, durations, scores)
+
+
+def prepare(entry: Entry, work: Path, secret: str) -> tuple[Path, int]:
+    module = extract_module(read_cells(entry.path), entry.assignment.functions)
+    statements = work / "modules" / f"{entry.student}-{entry.assignment.id}.json"
+    statements.parent.mkdir(parents=True, exist_ok=True)
+    statements.write_text(json.dumps(list(module.statements)))
+    return statements, derive_seed(secret, entry.student, entry.assignment.id)
+
+
+def naive(sample: list[Entry], work: Path, secret: str, jobs: int) -> Baseline:
+    prepared = {id(e): prepare(e, work, secret) for e in sample}
+
+    def one(entry: Entry) -> float | None:
+        statements, seed = prepared[id(entry)]
+        env = {**os.environ, "BENCH_STUDENT": str(statements), "BENCH_SEED": str(seed),
+               "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT)])}
+        run = subprocess.run([sys.executable, "-m", "pytest", "-p", "naive_plugin",
+                              *pytest_args(entry.assignment)], env=env, cwd=work,
+                             capture_output=True, text=True, timeout=300, check=False)
+        return _score(run.stdout)
+
+    return run_pool("naive (fresh python -m pytest)", sample, jobs, one)
+
+
+def nbconvert_problem() -> str:
+    jupyter = Path(sys.executable).with_name("jupyter")
+    if not jupyter.exists() and shutil.which("jupyter") is None:
+        return "jupyter is not installed"
+    try:
+        import ipykernel  # noqa: F401
+        import nbconvert  # noqa: F401
+    except ImportError as exc:
+        return f"{exc.name} is not installed"
+    return ""
+
+
+def as_notebook(entry: Entry) -> nbformat.NotebookNode:
+    if entry.path.suffix == ".ipynb":
+        return nbformat.read(entry.path, as_version=4)
+    blocks = entry.path.read_text().split("\n# %%\n")
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(b) for b in blocks])
+
+
+def nbconvert(sample: list[Entry], work: Path, secret: str, jobs: int) -> Baseline:
+    problem = nbconvert_problem()
+    if problem:
+        return Baseline("nbconvert --execute", 0.0, {}, {}, available=problem)
+    jupyter = Path(sys.executable).with_name("jupyter")
+    command = str(jupyter) if jupyter.exists() else "jupyter"
+    folder = work / "nbconvert"
+    folder.mkdir(parents=True, exist_ok=True)
+    prepared = {}
+    for entry in sample:
+        nb = as_notebook(entry)
+        seed = derive_seed(secret, entry.student, entry.assignment.id)
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import sys\n"
+            f"sys.path[:0] = [{str(BENCH)!r}, {str(ROOT)!r}]\n"
+            "import naive_plugin, pytest\n"
+            "naive_plugin.NAMESPACE = dict(globals())\n"
+            f"naive_plugin.SEED = {seed}\n"
+            f"pytest.main({['-p', 'naive_plugin', *pytest_args(entry.assignment)]!r})\n"))
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        path = folder / f"{entry.student}-{entry.assignment.id}.ipynb"
+        nbformat.write(nb, path)
+        prepared[id(entry)] = path
+
+    def one(entry: Entry) -> float | None:
+        path = prepared[id(entry)]
+        executed = path.with_suffix(".out.ipynb")
+        subprocess.run([command, "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
+                        "--ExecutePreprocessor.timeout=120", "--output", executed.name,
+                        str(path)], cwd=folder, capture_output=True, text=True, timeout=600,
+                       check=False)
+        if not executed.exists():
+            return None
+        last = nbformat.read(executed, as_version=4).cells[-1]
+        text = "".join(o.get("text", "") for o in last.get("outputs", ()))
+        return _score(text)
+
+    return run_pool("nbconvert --execute (nbgrader)", sample, jobs, one)
+
+
+# The floor: warm processes, the grader's own grade_job with the in-process sandbox double.
+_FLOOR: dict = {}
+
+
+def _floor_init(secret: str, warm: tuple[str, str, str]) -> None:
+    from grader.course import load_course as load
+    from grader.runner.grade import Job, grade_job
+    from grader.sandbox.inprocess import InProcessSandbox
+    from grader.settings import Settings
+
+    _FLOOR["course"] = load(ROOT)
+    _FLOOR["settings"] = Settings(course_root=ROOT, sandbox="inprocess", secret=secret)
+    _FLOOR["sandbox"] = InProcessSandbox()
+    _FLOOR["Job"], _FLOOR["grade_job"] = Job, grade_job
+    _floor_one(*warm)  # first use: imports, pytest's first collection
+
+
+def _floor_one(student: str, assignment_id: str, path: str) -> tuple[float, float]:
+    job = _FLOOR["Job"](student, _FLOOR["course"].get(assignment_id), Path(path), "file name")
+    started = time.monotonic()
+    result = _FLOOR["grade_job"](job, _FLOOR["settings"], _FLOOR["sandbox"])
+    return time.monotonic() - started, result.score
+
+
+def floor(sample: list[Entry], secret: str, jobs: int) -> Baseline:
+    import multiprocessing
+
+    first = sample[0]
+    warm = (first.student, first.assignment.id, str(first.path))
+    context = multiprocessing.get_context("forkserver")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
+                                                initializer=_floor_init,
+                                                initargs=(secret, warm)) as pool:
+        list(pool.map(time.sleep, [0.2] * jobs))  # every process started and warm
+        started = time.monotonic()
+        outcomes = list(pool.map(_floor_one, [e.student for e in sample],
+                                 [e.assignment.id for e in sample], [str(e.path) for e in sample]))
+        wall = time.monotonic() - started
+    keys = [(e.student, e.assignment.id) for e in sample]
+    return Baseline("in-process floor (no isolation)", wall,
+                    {k: d for k, (d, _) in zip(keys, outcomes, strict=True)},
+                    {k: s for k, (_, s) in zip(keys, outcomes, strict=True)})
+
+
+# --------------------------------------------------------------------------- report
+
+def pick_sample(entries: list[Entry], size: int) -> list[Entry]:
+    pool = [e for e in entries if e.sampleable]
+    if len(pool) <= size:
+        return pool
+    step = len(pool) / size
+    return [pool[int(i * step)] for i in range(size)]
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:9.0f} ms"
+
+
+def report(args: argparse.Namespace, assignments: list[Assignment], small: GraderRun,
+           full: GraderRun, sample: list[Entry], baselines: list[Baseline]) -> str:
+    jobs = args.jobs
+    lines = [f"nn-grader benchmark: {full.students} students x {len(assignments)} notebooks "
+             f"({', '.join(a.id for a in assignments)}) = {full.submissions} submissions, "
+             f"--jobs {jobs} on {os.cpu_count()} cores; sample of {len(sample)}",
+             "",
+             f"{'':34} {'per submission':>14} {'throughput':>12} {'wall':>9}  peak memory",
+             "   (per submission = wall x jobs / submissions: core time each)"]
+    thr_grader = full.submissions / full.wall_s
+
+    def row(name: str, n: int, wall: float, memory: str = "") -> str:
+        return (f"{name:34} {fmt_ms(wall * jobs / n):>14} {n / wall:8.2f} /s {wall:8.1f}s"
+                f"  {memory}")
+
+    lines.append(row(f"grader ({small.students} students)", small.submissions, small.wall_s,
+                     f"{small.peak_tree_mb:.0f} MB tree, {small.peak_main_mb:.0f} MB grader"))
+    lines.append(row(f"grader ({full.students} students)", full.submissions, full.wall_s,
+                     f"{full.peak_tree_mb:.0f} MB tree, {full.peak_main_mb:.0f} MB grader"))
+    for b in baselines:
+        if b.available:
+            lines.append(f"{b.name:34} unavailable: {b.available}")
+        else:
+            lines.append(row(b.name, len(b.durations), b.wall_s))
+    lines.append("")
+    by_name = {b.name.split()[0]: b for b in baselines}
+    for name in ("naive", "nbconvert"):
+        b = by_name.get(name)
+        if b is None or b.available or not b.durations:
+            continue
+        ratio = thr_grader / (len(b.durations) / b.wall_s)
+        lines.append(f"grader throughput / {name}: {ratio:6.1f}x")
+        agree = sum(1 for k, s in b.scores.items() if s == full.scores.get(k))
+        lines.append(f"  scores equal to the grader's on {agree}/{len(b.scores)} sampled")
+    floor_run = by_name.get("in-process")
+    overhead = None
+    if floor_run is not None and floor_run.durations:
+        matched = [full.durations[k] - d for k, d in floor_run.durations.items()
+                   if k in full.durations]
+        overhead = sum(matched) / len(matched)
+        core_per_sub = full.wall_s * jobs / full.submissions
+        floor_per_sub = floor_run.wall_s * jobs / len(floor_run.durations)
+        graded_ms = 1000 * sum(full.durations[k] for k in floor_run.durations
+                               if k in full.durations) / len(matched)
+        floor_ms = 1000 * sum(floor_run.durations.values()) / len(floor_run.durations)
+        lines.append(f"isolation overhead, same submissions: {overhead * 1000:7.0f} ms "
+                     f"(grader's time per submission {graded_ms:.0f} ms - in-process "
+                     f"{floor_ms:.0f} ms)")
+        lines.append(f"  whole run, core time per submission: grader {core_per_sub * 1000:.0f} ms"
+                     f", floor {floor_per_sub * 1000:.0f} ms (sample)")
+    lines.append("")
+    lines.append("targets")
+    naive_run = by_name.get("naive")
+    if naive_run is not None and naive_run.durations:
+        ratio = thr_grader / (len(naive_run.durations) / naive_run.wall_s)
+        lines.append(_target(f">= {TARGET_SPEEDUP:.0f}x the naive baseline's throughput",
+                             ratio >= TARGET_SPEEDUP, f"{ratio:.1f}x"))
+    if overhead is not None:
+        lines.append(_target(f"isolation overhead < {TARGET_OVERHEAD_MS:.0f} ms",
+                             overhead * 1000 < TARGET_OVERHEAD_MS, f"{overhead * 1000:.0f} ms"))
+    projected = full.wall_s / full.submissions * 800 * jobs / 2
+    exact = full.students == 200 and len(assignments) == 4 and jobs == 2
+    lines.append(_target("200 students x 4 notebooks < 5 min on 2 cores",
+                         projected < TARGET_CLASS_S,
+                         f"{projected:.0f} s" + ("" if exact else
+                                                 " (projected from this run: 800 submissions"
+                                                 " at its rate per core, on 2 cores)")))
+    flat = full.peak_tree_mb <= small.peak_tree_mb * 1.25 + 64
+    lines.append(_target("grader memory flat in N", flat,
+                         f"{small.peak_tree_mb:.0f} MB at {small.students} students, "
+                         f"{full.peak_tree_mb:.0f} MB at {full.students}"))
+    return "\n".join(lines)
+
+
+def _target(text: str, ok: bool, value: str) -> str:
+    return f"  [{'PASS' if ok else 'FAIL'}] {text}: {value}"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--work", type=Path, default=None,
+                        help="folder for the class and outputs [default: a temporary one]")
+    parser.add_argument("--no-nbconvert", action="store_true", help="skip that baseline")
+    args = parser.parse_args(argv)
+    course = load_course(ROOT)
+    assignments = [a for a in course.assignments if a.hidden_suite.exists()]
+    skipped = [a.id for a in course.assignments if not a.hidden_suite.exists()]
+    secret = read_secret(course.secret_file)
+    temporary = None
+    if args.work is None:
+        temporary = tempfile.TemporaryDirectory(prefix="nn-grader-bench-")
+        args.work = Path(temporary.name)
+    work: Path = args.work
+    try:
+        import make_demo
+
+        make_demo.build(course, work / "demo")
+        variants = templates(assignments, work / "demo")
+        small_n = max(1, args.students // 4)
+        say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+        if skipped:
+            say(f"bench: no hidden suite yet for {', '.join(skipped)}: left out")
+        build_class(work / "class_small", small_n, assignments, variants)
+        entries = build_class(work / "class", args.students, assignments, variants)
+        say(f"bench: grading {small_n} students ...")
+        small = run_grader(work / "class_small", work / "out_small", small_n, args.jobs)
+        say(f"bench: grading {args.students} students ...")
+        full = run_grader(work / "class", work / "out", args.students, args.jobs)
+        sample = pick_sample(entries, args.sample)
+        say(f"bench: naive baseline on {len(sample)} ...")
+        baselines = [naive(sample, work, secret, args.jobs)]
+        if not args.no_nbconvert:
+            say("bench: nbconvert baseline ...")
+            baselines.append(nbconvert(sample, work, secret, args.jobs))
+        say("bench: in-process floor ...")
+        baselines.append(floor(sample, secret, args.jobs))
+        print(report(args, assignments, small, full, sample, baselines))
+    finally:
+        if temporary is not None:
+            temporary.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
