@@ -4,6 +4,8 @@
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade validate                        references score 100, stubs 0, every mutant is caught
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
+    grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
+    grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
 
 Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
 1 when the grader could not run, 2 for bad flags, settings or course files.
@@ -40,6 +42,10 @@ class DefaultToRun(click.Group):
     """A group whose first argument, when it is not a verb, is the ``run`` verb's folder."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] == "--ci":  # `grade --ci PATH`: the ci verb
+            args = ["ci", *args[1:]]
+        elif args and args[0] not in self.commands and Path(args[0]).is_file():
+            args = ["ci", *args]  # `grade submission.ipynb`: one student's notebook
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h",
                                                                      "--version"):
             args = [COMMANDS_ALIAS, *args]
@@ -83,14 +89,23 @@ def main() -> None:
               show_default=True, help="isolation level for student code")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
               show_default=True, help="torch device for the training suites")
-@click.option("--seed", type=int, default=None, help="replay: use this submission seed")
+@click.option("--seed", type=int, default=None,
+              help="replay: use this submission seed (with --student: for those students only)")
+@click.option("--force", is_flag=True,
+              help="regrade everything, ignoring results kept from earlier runs in --out")
+@click.option("--student", "students", multiple=True, metavar="ID",
+              help="regrade this student (repeat); the others are reused from earlier runs")
 @click.option("--quiet", "-q", is_flag=True, help="print only the final line")
 @course_option
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
-                sandbox: str, device: str, seed: int | None, quiet: bool,
-                course_root: Path | None, **limit_flags: Any) -> None:
-    """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out."""
+                sandbox: str, device: str, seed: int | None, force: bool,
+                students: tuple[str, ...], quiet: bool, course_root: Path | None,
+                **limit_flags: Any) -> None:
+    """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out.
+
+    A rerun with the same --out grades only new or changed submissions.
+    """
     from grader.commands.run import RunRequest, run
 
     root = _course_root(course_root)
@@ -100,7 +115,7 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
         device=resolve_device(device),
         jobs=jobs or os.cpu_count() or 1, secret=read_secret(course.secret_file), seed=seed))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
-                         quiet=quiet)
+                         quiet=quiet, force=force, students=students)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 
@@ -132,6 +147,60 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
     course = _guard(lambda: load_course(_course_root(course_root)))
     stale = _guard(lambda: write_stubs(course, check=check, echo=click.echo))
     sys.exit(1 if check and stale else 0)
+
+
+@main.command("release")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--assignment", "only", multiple=True, help="only this assignment (repeat)")
+@click.option("--force", is_flag=True, help="replace OUT_DIR if it holds an earlier bundle")
+@click.option("--with-workflow", is_flag=True,
+              help="add .github/workflows/public-checks.yml (templates/github/student.yml)")
+@course_option
+def release_command(out_dir: Path, only: tuple[str, ...], force: bool, with_workflow: bool,
+                    course_root: Path | None) -> None:
+    """Build the student bundle: stubs, public tests, self-check, README; nothing secret."""
+    from grader.commands.release import ReleaseRequest, release
+
+    course = _guard(lambda: load_course(_course_root(course_root)))
+    request = ReleaseRequest(out_dir=out_dir, only=only, force=force,
+                             with_workflow=with_workflow)
+    _guard(lambda: release(request, course, echo=click.echo))
+
+
+@main.command("ci")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
+              show_default=True, help="where the reports, ci-summary.md and classroom.json go")
+@click.option("--student", default=None, metavar="ID",
+              help="student id [default: $GITHUB_REPOSITORY's name, else the folder's name]")
+@click.option("--assignment", "only", multiple=True,
+              help="grade this assignment (repeat) [default: those found in PATH]")
+@click.option("--fail-under", type=float, default=None, metavar="PERCENT",
+              help="exit 1 when the score is below this percentage of the maximum")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
+              show_default=True, help="isolation level for student code")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
+              show_default=True, help="torch device for the training suites")
+@course_option
+@limit_options
+def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, ...],
+               fail_under: float | None, sandbox: str, device: str, course_root: Path | None,
+               **limit_flags: Any) -> None:
+    """Grade one student's checkout (or notebook) for CI: summary, Points X/Y, outputs.
+
+    Exits 0 whatever the score; 1 when the grader failed (or the score is below --fail-under).
+    """
+    from grader.commands.ci import CiRequest, ci
+
+    root = _course_root(course_root)
+    course = _guard(lambda: load_course(root))
+    settings = _guard(lambda: Settings(
+        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox,
+        device=resolve_device(device), jobs=1, secret=read_secret(course.secret_file)))
+    request = CiRequest(path=path, out_dir=out_dir, student=student, only=only,
+                        fail_under=fail_under)
+    outcome = _guard(lambda: ci(request, course, settings, echo=click.echo))
+    sys.exit(outcome.exit_code)
 
 
 def _guard(action: Callable[[], Any]) -> Any:

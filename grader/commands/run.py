@@ -1,4 +1,10 @@
-"""``grade run``: grade a submissions folder, write every report, print the score table."""
+"""``grade run``: grade a submissions folder, write every report, print the score table.
+
+A rerun on the same ``--out`` resumes: submissions already graded with the same file, grader,
+suite and settings come from ``OUT/.cache`` (grader.cache), so an interrupted run loses nothing
+and a late submission costs seconds. ``force`` regrades everything; ``students`` regrades just
+those students (with ``Settings.seed`` when given: a replay of one student's recorded seed).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.cache import ResultCache
 from grader.course import Course
-from grader.grading import grade_folder
+from grader.errors import GraderError
+from grader.grading import Resume, grade_folder
+from grader.progress import Observer, ProgressBar
 from grader.report import score_table, write_reports
 from grader.results import RunResult
 from grader.settings import Settings
+
+
+class Interrupted(GraderError):
+    """The run was interrupted; finished submissions are kept for the next run."""
+
+    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -19,18 +34,35 @@ class RunRequest:
     out_dir: Path
     only: tuple[str, ...] = ()
     quiet: bool = False
+    force: bool = False
+    students: tuple[str, ...] = ()
 
 
 def run(request: RunRequest, course: Course, settings: Settings,
-        echo: Callable[[str], None] = print) -> RunResult:
-    """Grade, write reports, and tell the user where they are."""
-    result = grade_folder(request.submissions_dir, course, settings, request.only)
+        echo: Callable[[str], None] = print, observer: Observer | None = None) -> RunResult:
+    """Grade, write reports, and tell the user where they are.
+
+    ``observer`` sees each submission as it is graded (default: a progress bar on stderr when
+    it is a terminal and not ``quiet``).
+    """
+    if observer is None:
+        observer = ProgressBar(enabled=False if request.quiet else None)
+    cache = ResultCache(request.out_dir)
+    resume = Resume(cache, force=request.force, students=request.students)
+    try:
+        result = grade_folder(request.submissions_dir, course, settings, request.only,
+                              observer=observer, resume=resume)
+    except KeyboardInterrupt:
+        kept = len(cache.entries())
+        raise Interrupted(f"interrupted; {kept} graded submissions are kept in {cache.root}, "
+                          "rerun the same command to resume") from None
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments})
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))
-    graded = sum(1 for r in result.results if not r.missing)
-    echo(f"Graded {graded} submissions of {len({r.student for r in result.results})} students "
-         f"in {result.duration_s:.1f} s; reports in {paths.out_dir}")
+    handed_in = sum(1 for r in result.results if not r.missing)
+    echo(f"Graded {handed_in} submissions of {len({r.student for r in result.results})} students "
+         f"in {result.duration_s:.1f} s (graded {result.graded}, reused {result.reused} from "
+         f"cache); reports in {paths.out_dir}")
     return result

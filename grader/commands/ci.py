@@ -1,0 +1,253 @@
+"""``grade ci [PATH]``: grade one student's checkout (or one notebook) in a CI job.
+
+PATH is a folder (a student's repository: notebooks anywhere inside) or a single notebook.
+It is graded as one student of a submissions folder, so the points are exactly what
+``grade run`` gives that student:
+
+- the notebooks (``.ipynb``; ``.py`` files other than tests, ``conftest.py`` and the bundle's
+  ``public/`` and ``selfcheck/`` folders) are copied to ``<tmp>/<student>/``, keeping their
+  relative paths; symbolic links are never followed (a link could point at the grader's own
+  files);
+- only the assignments found there are graded (``--assignment`` forces a list, a missing one
+  scores 0); with none found, every assignment is graded and scores 0;
+- the student id is ``--student``, else the name part of ``$GITHUB_REPOSITORY``, else the
+  folder's name (the seeds depend on it).
+
+Outputs: the usual reports in ``--out`` (results.json and feedback.html per assignment), plus
+``ci-summary.md`` (also appended to ``$GITHUB_STEP_SUMMARY`` when set) and ``classroom.json``
+(GitHub Classroom's runner result); a ``Points X/Y`` line on stdout; and ``points``, ``score``,
+``max-score``, ``status``, ``result`` (base64 of classroom.json) and ``report-dir`` appended to
+``$GITHUB_OUTPUT`` when set. The exit code is 0 whatever the score, 1 when the grader failed on
+a submission (or ``--fail-under`` is given and the score is below that percentage).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from grader.course import Course
+from grader.discover import discover
+from grader.errors import ConfigError
+from grader.grading import grade_folder
+from grader.report import write_reports
+from grader.report.view import points
+from grader.results import ERROR, PASSED, RunResult, SubmissionResult
+from grader.settings import Settings
+
+_SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
+                           ".ipynb_checkpoints", "node_modules"})
+GRADER_FAILED = "The grader failed"
+
+
+@dataclass(frozen=True)
+class CiRequest:
+    path: Path
+    out_dir: Path
+    student: str | None = None
+    only: tuple[str, ...] = ()
+    fail_under: float | None = None
+
+
+@dataclass(frozen=True)
+class CiOutcome:
+    run: RunResult
+    student: str
+    score: float
+    max_score: float
+    grader_failed: bool
+    exit_code: int
+    summary_md: Path
+    classroom_json: Path
+
+    @property
+    def points_line(self) -> str:
+        return f"Points {points(self.score)}/{points(self.max_score)}"
+
+
+def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
+    """``--student``, else $GITHUB_REPOSITORY's name, else the folder's name."""
+    name = given or env.get("GITHUB_REPOSITORY", "").rpartition("/")[2]
+    if not name:
+        folder = path.resolve() if path.is_dir() else path.resolve().parent
+        name = folder.name or "student"
+    name = name.replace(os.sep, "_").strip(". ")
+    if not name:
+        raise ConfigError("--student: empty student id")
+    return name
+
+
+def submission_files(path: Path, skip: Path | None = None) -> list[Path]:
+    """The files of a checkout worth grading, relative to it (see the module docstring)."""
+    if path.is_file() and not path.is_symlink():
+        return [Path(path.name)]
+    found: list[Path] = []
+    for root, dirs, files in os.walk(path):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS
+                         and not (here / d).is_symlink()
+                         and (skip is None or (here / d).resolve() != skip))
+        for name in sorted(files):
+            file = here / name
+            if name.startswith(".") or file.is_symlink():
+                continue
+            if name.endswith(".ipynb") or (name.endswith(".py") and name != "conftest.py"
+                                           and not name.startswith("test_")):
+                found.append(file.relative_to(path))
+    return found
+
+
+def ci(request: CiRequest, course: Course, settings: Settings,
+       env: Mapping[str, str] | None = None, echo: Callable[[str], None] = print) -> CiOutcome:
+    """Grade one checkout, write every report and CI output; see the module docstring."""
+    env = os.environ if env is None else env
+    path = request.path
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file or folder")
+    student = student_id(path, request.student, env)
+    base = path if path.is_dir() else path.parent
+    files = submission_files(path, skip=request.out_dir.resolve())
+    with tempfile.TemporaryDirectory(prefix="grade-ci-") as tmp:
+        staged = Path(tmp) / "submissions"
+        (staged / student).mkdir(parents=True)
+        for relative in files:
+            target = staged / student / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(base / relative, target)
+        only = request.only or tuple(sorted(
+            {s.assignment for s in discover(staged, course.assignments).submissions}))
+        run = grade_folder(staged, course, settings, only)
+        run = _relative_paths(run, staged / student)
+    paths = write_reports(run, request.out_dir, course.root / "templates",
+                          titles={a.id: a.title for a in course.assignments})
+    score = round(sum(r.score for r in run.results), 6)
+    max_score = round(sum(r.max_score for r in run.results), 6)
+    failed = [r for r in run.results if grader_failed(r)]
+    feedback = {(s.student, s.assignment): s.feedback_md for s in paths.submissions}
+    summary = summary_markdown(run, score, max_score, feedback, course)
+    summary_md = request.out_dir / "ci-summary.md"
+    summary_md.write_text(summary, encoding="utf-8")
+    classroom = classroom_result(run, max_score, bool(failed))
+    classroom_json = request.out_dir / "classroom.json"
+    classroom_json.write_text(json.dumps(classroom, indent=2) + "\n", encoding="utf-8")
+    outcome_code = 1 if failed else 0
+    percent = 100 * score / max_score if max_score else 0.0
+    below = request.fail_under is not None and percent < request.fail_under
+    outcome = CiOutcome(run=run, student=student, score=score, max_score=max_score,
+                        grader_failed=bool(failed), exit_code=1 if below else outcome_code,
+                        summary_md=summary_md, classroom_json=classroom_json)
+    _github_outputs(outcome, classroom, request.out_dir, summary, env)
+    _echo_summary(outcome, echo)
+    if failed:
+        echo(f"grade: error: the grader failed on {', '.join(r.assignment for r in failed)}; "
+             "see the report")
+    if below:
+        echo(f"grade: score {percent:.1f}% is below --fail-under {request.fail_under:g}")
+    return outcome
+
+
+def grader_failed(result: SubmissionResult) -> bool:
+    """The grader (not the student's code) failed: a crash while grading or a grader error."""
+    return bool(result.error and result.error.startswith(GRADER_FAILED)) or any(
+        t.status == ERROR for t in result.tests)
+
+
+def _relative_paths(run: RunResult, folder: Path) -> RunResult:
+    def rel(value: str | None) -> str | None:
+        if not value:
+            return value
+        try:
+            return Path(value).relative_to(folder).as_posix()
+        except ValueError:
+            return value
+
+    results = tuple(replace(r, path=rel(r.path), other_attempts=tuple(
+        replace(a, path=rel(a.path) or "") for a in r.other_attempts)) for r in run.results)
+    return replace(run, results=results, unrecognized=tuple(
+        (rel(p) or p, why) for p, why in run.unrecognized))
+
+
+def summary_markdown(run: RunResult, score: float, max_score: float,
+                     feedback: Mapping[tuple[str, str], Path], course: Course) -> str:
+    """The step summary: the points, one row per assignment, then each feedback report."""
+    titles = {a.id: a.title for a in course.assignments}
+    lines = [f"# Autograder: Points {points(score)}/{points(max_score)}", "",
+             "| assignment | points | tests passed | notebook |", "|---|---|---|---|"]
+    results = sorted(run.results, key=lambda r: r.assignment)
+    for r in results:
+        passed = sum(t.status == PASSED for t in r.tests)
+        file = f"`{r.path}`" if r.path else "not found"
+        lines.append(f"| {titles.get(r.assignment, r.assignment)} (`{r.assignment}`) | "
+                     f"{points(r.score)} / {points(r.max_score)} | {passed} / {len(r.tests)} | "
+                     f"{file} |")
+    for path, reason in run.unrecognized:
+        lines.append(f"\nNot graded: `{path}` ({reason})")
+    for r in results:
+        document = feedback.get((r.student, r.assignment))
+        if document is not None and document.is_file():
+            lines += ["", "---", "", document.read_text(encoding="utf-8").rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str, object]:
+    """GitHub Classroom's runner result (what autograding-grading-reporter decodes)."""
+    tests: list[dict[str, object]] = []
+    for r in sorted(run.results, key=lambda r: r.assignment):
+        if not r.tests:
+            tests.append({"name": f"{r.assignment}: notebook", "status": "fail", "score": 0,
+                          "max_score": r.max_score, "line_no": 0, "test_code": "",
+                          "message": r.error or "No notebook for this assignment was found."})
+        for t in r.tests:
+            tests.append({
+                "name": f"{r.assignment}: {t.description or t.name}",
+                "status": "pass" if t.status == PASSED else
+                          "error" if t.status == ERROR else "fail",
+                "score": t.score, "max_score": t.max_score, "line_no": 0, "test_code": "",
+                "message": t.message, "execution_time": f"{t.duration_s:.3f}s"})
+    all_passed = bool(tests) and all(t["status"] == "pass" for t in tests)
+    status = "error" if failed else "pass" if all_passed else "fail"
+    return {"version": 1, "status": status, "max_score": max_score, "tests": tests}
+
+
+def _github_outputs(outcome: CiOutcome, classroom: Mapping[str, object], out_dir: Path,
+                    summary: str, env: Mapping[str, str]) -> None:
+    step_summary = env.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as handle:
+            handle.write(summary)
+    output = env.get("GITHUB_OUTPUT")
+    if output:
+        encoded = base64.b64encode(json.dumps(classroom).encode()).decode()
+        with open(output, "a", encoding="utf-8") as handle:
+            handle.write(f"points={points(outcome.score)}/{points(outcome.max_score)}\n"
+                         f"score={points(outcome.score)}\n"
+                         f"max-score={points(outcome.max_score)}\n"
+                         f"status={classroom['status']}\n"
+                         f"result={encoded}\n"
+                         f"report-dir={out_dir}\n")
+
+
+def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None]) -> None:
+    echo(f"Sandbox: {outcome.run.sandbox}")
+    echo(f"Student: {outcome.student}")
+    for r in sorted(outcome.run.results, key=lambda r: r.assignment):
+        passed = sum(t.status == PASSED for t in r.tests)
+        where = r.path or "no notebook found"
+        echo(f"{r.assignment}: {points(r.score)}/{points(r.max_score)} "
+             f"({passed} of {len(r.tests)} tests passed) {where}")
+        if r.error:
+            echo(f"  {r.error}")
+        for t in r.tests:
+            if t.status != PASSED:
+                echo(f"  {t.status}: {t.description or t.name}")
+    for path, reason in outcome.run.unrecognized:
+        echo(f"not graded: {path}: {reason}")
+    echo(outcome.points_line)
+    echo(f"Reports: {outcome.summary_md.parent} (ci-summary.md, classroom.json, "
+         "<student>/<assignment>/feedback.html and results.json)")

@@ -1,0 +1,7 @@
+"""``python -m selfcheck``: the public checks of every assignment folder's notebook."""
+
+import sys
+
+from selfcheck import main
+
+sys.exit(main())

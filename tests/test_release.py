@@ -1,0 +1,217 @@
+"""`grade release`: the student bundle holds the student's material and nothing secret, and its
+self-check reports pass and fail correctly inside a real notebook kernel."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.commands.release import ReleaseRequest, find_leaks, release
+from grader.course import DEFAULT_ROOT, load_course
+from grader.errors import ConfigError
+
+ROOT = DEFAULT_ROOT
+COURSE = load_course(ROOT)
+GRADE = [sys.executable, "-m", "grader.cli"]
+
+
+def make_bundle(out: Path, *only: str, with_workflow: bool = False) -> Path:
+    """`grade release OUT` through the command line, as an instructor runs it."""
+    command = [*GRADE, "release", str(out), *(f"--assignment={a}" for a in only)]
+    if with_workflow:
+        command.append("--with-workflow")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "no hidden test, solution or secret" in done.stdout
+    return out
+
+
+def fill_stub(stub: Path, reference: Path, target: Path, replace: dict[str, str] | None = None
+              ) -> Path:
+    """The stub with each cell that raises NotImplementedError swapped for the reference cell
+    defining the same names (what a student who solved everything hands in)."""
+    ref = nbformat.read(reference, as_version=4)
+    by_names = {}
+    for cell in ref.cells:
+        if cell.cell_type == "code":
+            names = defined_names(cell.source)
+            if names:
+                by_names[names] = cell.source
+    notebook = nbformat.read(stub, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "NotImplementedError" in cell.source:
+            cell.source = by_names[defined_names(cell.source)]
+            for old, new in (replace or {}).items():
+                cell.source = cell.source.replace(old, new)
+    nbformat.write(notebook, target)
+    return target
+
+
+def defined_names(source: str) -> frozenset[str]:
+    clean = "\n".join(line for line in source.splitlines()
+                      if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(clean)
+    except SyntaxError:
+        return frozenset()
+    return frozenset(n.name for n in tree.body
+                     if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)))
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_bundle(tmp_path_factory.mktemp("release") / "bundle")
+
+
+def test_bundle_holds_stubs_public_tests_readme_and_selfcheck_only(bundle: Path) -> None:
+    files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
+    expected = {"README.md", "requirements.txt", "pytest.ini", "conftest.py",
+                "selfcheck/__init__.py", "selfcheck/__main__.py", "selfcheck/suite.py",
+                "selfcheck/assignments.json"}
+    for a in COURSE.assignments:
+        expected.add(f"{a.id}/{a.id}.ipynb")
+        expected.update(f"{a.id}/public/{p.relative_to(a.public_dir).as_posix()}"
+                        for p in a.public_dir.rglob("*") if p.is_file()
+                        and "__pycache__" not in p.parts and not p.name.startswith("."))
+    assert files == expected
+    manifest = json.loads((bundle / "selfcheck" / "assignments.json").read_text())
+    assert list(manifest) == [a.id for a in COURSE.assignments]
+    readme = (bundle / "README.md").read_text()
+    assert all(f"`{a.id}/`" in readme for a in COURSE.assignments)
+
+
+def test_bundle_stubs_are_the_generated_stubs_without_solutions(bundle: Path) -> None:
+    for a in COURSE.assignments:
+        shipped = nbformat.read(bundle / a.id / f"{a.id}.ipynb", as_version=4)
+        assert shipped.metadata["grader"]["assignment"] == a.id
+        code = "\n".join(c.source for c in shipped.cells)
+        assert "BEGIN SOLUTION" not in code and "raise NotImplementedError" in code
+
+
+def hidden_test_names() -> set[str]:
+    names = set()
+    for suite in (ROOT / "solutions" / "hidden").glob("test_*.py"):
+        names |= set(re.findall(r"^\s*def (test_\w+)", suite.read_text(), flags=re.M))
+    return names
+
+
+def reference_solution_lines() -> set[str]:
+    """Non-trivial lines inside the references' SOLUTION regions, less those that some
+    reference also shows elsewhere (given code, or prose naming the line, shipped on purpose)."""
+    inside_lines, shown = set(), []
+    for reference in (ROOT / "solutions").glob("*.ipynb"):
+        for cell in nbformat.read(reference, as_version=4).cells:
+            if cell.cell_type != "code":
+                shown.append(cell.source)
+                continue
+            inside = False
+            for line in cell.source.splitlines():
+                text = line.strip()
+                if "### BEGIN SOLUTION" in text:
+                    inside = True
+                elif "### END SOLUTION" in text:
+                    inside = False
+                elif not inside:
+                    shown.append(text)
+                elif len(text) >= 12 and not text.startswith("#"):
+                    inside_lines.add(text)
+    given = "\n".join(shown)
+    return {line for line in inside_lines if line not in given}
+
+
+def test_bundle_has_no_hidden_test_solution_or_secret(bundle: Path) -> None:
+    secret = (ROOT / "solutions" / "course_secret").read_text().strip()
+    hidden = hidden_test_names()
+    solutions = reference_solution_lines()
+    assert hidden and solutions and secret
+    for path in (p for p in bundle.rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            text += "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+        assert secret not in text, path
+        found = {name for name in hidden if re.search(rf"\b{name}\b", text)}
+        assert not found, (path, found)
+        leaked = {line for line in solutions if line in text}
+        assert not leaked, (path, leaked)
+        assert path.name not in {p.name for p in (ROOT / "solutions" / "hidden").glob("test_*")}
+
+
+def test_release_scan_catches_a_planted_leak_and_refuses_a_used_folder(bundle: Path,
+                                                                       tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    make_bundle(copy, "activations")
+    assert find_leaks(copy, COURSE) == []
+    name = sorted(hidden_test_names())[0]
+    (copy / "notes.txt").write_text(f"see {name}\n")
+    (copy / "more.py").write_text("    " + sorted(reference_solution_lines())[0] + "\n")
+    leaks = find_leaks(copy, COURSE)
+    assert any("notes.txt: hidden test name" in leak for leak in leaks)
+    assert any("more.py: solution line" in leak for leak in leaks)
+    with pytest.raises(ConfigError, match="not empty"):
+        release(ReleaseRequest(out_dir=copy), COURSE, echo=lambda _: None)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "thesis.tex").write_text("mine")
+    with pytest.raises(ConfigError, match="not a bundle"):
+        release(ReleaseRequest(out_dir=other, force=True), COURSE, echo=lambda _: None)
+    assert (other / "thesis.tex").exists()
+
+
+SELF_CHECK_CELLS = [
+    'import sys; sys.path.insert(0, "..")\nfrom selfcheck import check',
+    'result = check("relu")\nprint("RESULT", bool(result))',
+    'grad = check("relu_grad")',
+    "def relu(x):\n    return x  # a bug: negative values kept",
+    'buggy = check("relu")\nprint("RESULT", bool(buggy))',
+    "check()",
+]
+
+
+def test_self_check_in_a_notebook_kernel_reports_pass_and_fail(tmp_path: Path) -> None:
+    nbclient = pytest.importorskip("nbclient")
+    bundle = make_bundle(tmp_path / "bundle", "activations")
+    folder = bundle / "activations"
+    a = COURSE.get("activations")
+    notebook_path = fill_stub(folder / "activations.ipynb", a.reference,
+                              folder / "activations.ipynb")
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells += [nbformat.v4.new_code_cell(src) for src in SELF_CHECK_CELLS]
+    client = nbclient.NotebookClient(notebook, timeout=60, kernel_name="python3",
+                                     resources={"metadata": {"path": str(folder)}})
+    client.execute()
+    outputs = ["".join(o.get("text", "") for o in cell.get("outputs", []))
+               for cell in notebook.cells[-len(SELF_CHECK_CELLS):]]
+    assert "relu: 2/2 public checks passed" in outputs[1] and "RESULT True" in outputs[1]
+    assert "relu_grad: 1/1 public checks passed" in outputs[2]
+    assert "relu: 0/2 public checks passed" in outputs[4] and "RESULT False" in outputs[4]
+    assert "FAILED relu on a few values" in outputs[4]
+    assert "expected [0.0, 0.0, 0.0, 0.5, 2.0]" in outputs[4]  # the check's message
+    assert "activations: 9/11 public checks passed" in outputs[5]
+
+
+def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
+    """`python -m selfcheck` and `python -m pytest` in the bundle, on filled notebooks; the
+    check helpers are served from the bundle's own copy when the grader is not installed."""
+    bundle = make_bundle(tmp_path / "bundle")
+    for a in COURSE.assignments:
+        fill_stub(bundle / a.id / f"{a.id}.ipynb", a.reference, bundle / a.id / f"{a.id}.ipynb")
+    done = subprocess.run([sys.executable, "-m", "selfcheck"], cwd=bundle, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "relu: 2/2 public checks passed" in done.stdout
+    assert "FAILED" not in done.stdout
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=bundle / "activations",
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout
+    alias = ("import sys; sys.modules['grader'] = None; import selfcheck; "
+             "from grader.suite import check_close; print(check_close.__module__)")
+    done = subprocess.run([sys.executable, "-c", alias], cwd=bundle, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.strip() == "selfcheck.suite", done.stderr
