@@ -96,11 +96,14 @@ def main() -> None:
 @click.option("--student", "students", multiple=True, metavar="ID",
               help="regrade this student (repeat); the others are reused from earlier runs")
 @click.option("--quiet", "-q", is_flag=True, help="print only the final line")
+@click.option("--cold", is_flag=True,
+              help="start a fresh Python for every worker instead of forking warm ones from "
+                   "a zygote (slower; the same isolation)")
 @course_option
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
-                students: tuple[str, ...], quiet: bool, course_root: Path | None,
+                students: tuple[str, ...], quiet: bool, cold: bool, course_root: Path | None,
                 **limit_flags: Any) -> None:
     """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out.
 
@@ -113,7 +116,8 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     settings = _guard(lambda: Settings(
         course_root=root, limits=limits_from(limit_flags), sandbox=sandbox,
         device=resolve_device(device),
-        jobs=jobs or os.cpu_count() or 1, secret=read_secret(course.secret_file), seed=seed))
+        jobs=jobs or os.cpu_count() or 1, secret=read_secret(course.secret_file), seed=seed,
+        warm=not cold))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet, force=force, students=students)
     _guard(lambda: run(request, course, settings, echo=click.echo))

@@ -8,9 +8,12 @@ submission's error and the run goes on.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import contextlib
+import functools
 import multiprocessing
+import multiprocessing.util
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +27,7 @@ from grader.progress import Observer
 from grader.results import Attempt, RunResult, SubmissionResult
 from grader.runner.grade import Job, grade_job
 from grader.sandbox import make_sandbox
+from grader.sandbox.base import Sandbox
 from grader.settings import Settings
 
 #: Told of each finished job in the calling process: ``progress(job, result)``.
@@ -57,7 +61,7 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
         return settings_for(job) if settings_for is not None else settings
 
     if settings.jobs == 1 or len(jobs) <= 1:
-        sandbox = make_sandbox(settings.sandbox)
+        sandbox = _sandbox(settings.sandbox, settings.warm)
         return [_report(job, _grade_safely(job, own(job), sandbox), progress) for job in jobs]
     context = multiprocessing.get_context("forkserver")
     pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
@@ -75,8 +79,20 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     return [result for result in results if result is not None]
 
 
+@functools.cache
+def _sandbox(level: str, warm: bool) -> Sandbox:
+    """One sandbox per process and level, kept for the process's life (a warm zygote, and a
+    slot leased once). Pool processes each get their own."""
+    sandbox = make_sandbox(level, warm=warm)
+    close = getattr(sandbox, "close", None)
+    if close is not None:  # pool processes end through multiprocessing, not atexit alone
+        atexit.register(close)
+        multiprocessing.util.Finalize(sandbox, close, exitpriority=10)
+    return sandbox
+
+
 def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
-    return _grade_safely(job, settings, make_sandbox(settings.sandbox))
+    return _grade_safely(job, settings, _sandbox(settings.sandbox, settings.warm))
 
 
 def _grade_safely(job: Job, settings: Settings, sandbox: object) -> SubmissionResult:
@@ -142,7 +158,7 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{submissions_dir}")
-    sandbox = make_sandbox(settings.sandbox)
+    sandbox = _sandbox(settings.sandbox, settings.warm)
     unseeded = replace(settings, seed=None)
 
     def settings_for(job: Job) -> Settings:

@@ -101,6 +101,7 @@ class Settings:
     jobs: int = 1
     secret: str = ""
     seed: int | None = None
+    warm: bool = True
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_LEVELS:

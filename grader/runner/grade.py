@@ -28,7 +28,7 @@ from grader.sandbox.base import Sandbox
 from grader.settings import Settings
 
 PYTEST_ARGS = ("-q", "--tb=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore",
-               "--assert=plain", "--tb=native", "-o", "python_files=test_*.py")
+               "--assert=plain", "-o", "python_files=test_*.py")
 
 
 @dataclass(frozen=True)

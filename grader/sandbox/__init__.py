@@ -6,6 +6,9 @@
                laptops, macOS, containers without namespaces)
     inprocess  a thread in this process: a test double for trusted code only
 
+``warm=True`` wraps bwrap or process in a zygote that forks each worker with numpy and torch
+already imported (same isolation, milliseconds instead of seconds per start).
+
 Each grading process leases a slot (:mod:`grader.sandbox.slots`); as root the slot is the
 worker's uid, so parallel workers never share one.
 """
@@ -25,11 +28,16 @@ def _bwrap_problem() -> str | None:
     return bwrap.available()
 
 
-def make_sandbox(level: str, slot: int | None = None) -> Sandbox:
+def make_sandbox(level: str, slot: int | None = None, warm: bool = False) -> Sandbox:
     """The sandbox for ``level``; "auto" picks the strongest level that works here.
 
-    ``slot`` None leases this process's own slot (see :mod:`grader.sandbox.slots`).
+    ``slot`` None leases this process's own slot (see :mod:`grader.sandbox.slots`). ``warm``
+    forks workers from a zygote started at that level (:mod:`grader.sandbox.zygote`).
     """
+    if warm and level != "inprocess":
+        from grader.sandbox.zygote import ZygoteSandbox
+
+        return ZygoteSandbox(make_sandbox(level, slot))
     from grader.sandbox import process
     from grader.sandbox.bwrap import BwrapSandbox
     from grader.sandbox.inprocess import InProcessSandbox

@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from grader.sandbox import cgroups as cg
 from grader.sandbox import slots
@@ -162,12 +163,13 @@ class BwrapSandbox:
             f"the Python installation visible; {who}; "
             f"{limit_mechanisms(self.cgroups, self.uid)})")
 
-    def start(self, limits: Limits, device: str = "cpu") -> ProcessWorker:
-        inside = {"script": f"{SANDBOX_WORKER_DIR}/remote.py", "home": SANDBOX_HOME}
+    def start(self, limits: Limits, device: str = "cpu", **worker: Any) -> ProcessWorker:
+        """A cold worker; ``worker`` passes ProcessWorker's program options (the zygote)."""
+        inside = {"dir": SANDBOX_WORKER_DIR, "home": SANDBOX_HOME}
         tmp_bytes = min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
 
         def wrap(argv: list[str], env: dict[str, str]) -> list[str]:
             return [*bwrap_command(self.uid, env, device, tmp_bytes), *argv]
 
         return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, wrap=wrap,
-                             inside=inside)
+                             inside=inside, **worker)

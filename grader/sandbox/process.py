@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from grader.sandbox import cgroups as cg
 from grader.sandbox import slots
@@ -37,7 +38,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL",
                     "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-WORKER_FILES = ("remote.py", "protocol.py")
+WORKER_FILES = ("remote.py", "protocol.py", "zygote.py")
 SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
 
 #: (worker argv, worker environment) -> the full command line that starts it
@@ -107,12 +108,16 @@ class ProcessWorker:
     ``uid``: run as this uid (the grader is root). ``cgroups``: where the worker's cgroup comes
     from (None: rlimits only). ``wrap``: builds the full command from the worker's argv and
     environment (the bwrap level's namespaces); None runs it directly. ``inside`` maps
-    "script" and "home" to their paths as the worker sees them.
+    "dir" (the worker's code) and "home" to their paths as the worker sees them.
+    ``program`` is the worker-side script: ``remote.py``, or ``zygote.py`` for a warm zygote,
+    which gets ``extra_config`` in its config and inherits ``extra_fds``.
     """
 
     def __init__(self, limits: Limits, device: str = "cpu", *, uid: int | None = None,
                  cgroups: cg.CgroupFactory | None = None, wrap: Wrapper | None = None,
-                 inside: dict[str, str] | None = None) -> None:
+                 inside: dict[str, str] | None = None, program: str = "remote.py",
+                 extra_config: dict[str, object] | None = None,
+                 extra_fds: tuple[int, ...] = (), cgroup_slack_mb: int = 0) -> None:
         self.limits = limits
         self.uid = uid
         self.namespaced = wrap is not None
@@ -120,7 +125,11 @@ class ProcessWorker:
         self.process: subprocess.Popen[bytes] | None = None
         self.read_fd = self.write_fd = -1
         self._killed = False
-        self.cgroup = cgroups.create(limits.memory_mb * 1024 * 1024, limits.processes) \
+        self.program = program
+        self.extra_config = extra_config or {}
+        self.extra_fds = extra_fds
+        self.cgroup = cgroups.create((limits.memory_mb + cgroup_slack_mb) * 1024 * 1024,
+                                     limits.processes + (16 if cgroup_slack_mb else 0)) \
             if cgroups is not None else None
         try:
             self._start(device, wrap, inside)
@@ -133,7 +142,7 @@ class ProcessWorker:
         out_read, out_write = os.pipe()
         self._output = OutputBuffer(cap=self.limits.output_bytes, data=bytearray())
         self._drain = self._output.drain(out_read)
-        script = str(WORKER_DIR / "remote.py")
+        code_dir = str(WORKER_DIR)
         if self.uid is not None:
             os.chown(self.home, self.uid, self.uid)
             os.chmod(self.home, 0o700)
@@ -142,11 +151,13 @@ class ProcessWorker:
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
                 os.chmod(copy, 0o755)
-                script = str(copy / "remote.py")
-        inside = inside or {"script": script, "home": self.home}
+                code_dir = str(copy)
+        inside = inside or {"dir": code_dir, "home": self.home}
         config = {"limits": worker_rlimits(self.limits, device, self.uid, self.cgroup),
-                  "read_fd": self._child_read, "write_fd": self._child_write}
-        argv = [sys.executable, "-I", "-B", inside["script"], json.dumps(config)]
+                  "read_fd": self._child_read, "write_fd": self._child_write,
+                  **self.extra_config}
+        argv = [sys.executable, "-I", "-B", f"{inside['dir']}/{self.program}",
+                json.dumps(config)]
         env = worker_environment(inside["home"])
         if wrap is not None:
             command: Sequence[str] = wrap(argv, env)
@@ -158,7 +169,8 @@ class ProcessWorker:
         try:
             self.process = subprocess.Popen(
                 [*cg.attach_prefix(self.cgroup), *command],
-                pass_fds=(self._child_read, self._child_write), stdin=subprocess.DEVNULL,
+                pass_fds=(self._child_read, self._child_write, *self.extra_fds),
+                stdin=subprocess.DEVNULL,
                 stdout=out_write, stderr=out_write, cwd=self.home, start_new_session=True,
                 env=env)
         finally:
@@ -277,5 +289,6 @@ class ProcessSandbox:
                             f"{limit_mechanisms(self.cgroups, self.uid)}; "
                             "no filesystem or network isolation)")
 
-    def start(self, limits: Limits, device: str = "cpu") -> ProcessWorker:
-        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups)
+    def start(self, limits: Limits, device: str = "cpu", **worker: Any) -> ProcessWorker:
+        """A cold worker; ``worker`` passes ProcessWorker's program options (the zygote)."""
+        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, **worker)

@@ -191,6 +191,14 @@ def _describe(exc: BaseException) -> str:
         return "<exception message could not be printed>"
 
 
+def flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - student code may have replaced or closed it
+            pass
+
+
 def serve(reader: BinaryIO, writer: BinaryIO) -> None:
     """Answer messages until Shutdown or the controller closes the channel."""
     session = Session(reader, writer)
@@ -201,7 +209,9 @@ def serve(reader: BinaryIO, writer: BinaryIO) -> None:
             return
         if isinstance(message, protocol.Shutdown):
             return
-        session.send(session.handle(message))
+        reply = session.handle(message)
+        flush_output()  # what the student printed is in the pipe before the answer
+        session.send(reply)
 
 
 def main(argv: list[str]) -> None:
