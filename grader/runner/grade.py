@@ -27,8 +27,15 @@ from grader.runner.session import WorkerSession
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
 
-PYTEST_ARGS = ("-q", "--tb=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore",
-               "--assert=plain", "-o", "python_files=test_*.py")
+# Quiet, and without the plugins that cost time per run and give a grading run nothing
+# (unraisableexception's gc.collect alone is ~70 ms a run; logging and capture wrap every test).
+PYTEST_ARGS = ("-q", "--tb=no", "--assert=plain", "-W", "ignore", "--capture=no",
+               "-o", "python_files=test_*.py",
+               *(arg for plugin in ("cacheprovider", "randomly", "unraisableexception",
+                                    "threadexception", "logging", "faulthandler", "doctest",
+                                    "junitxml", "pastebin", "legacypath", "stepwise",
+                                    "nose", "warnings")
+                 for arg in ("-p", f"no:{plugin}")))
 
 
 @dataclass(frozen=True)
