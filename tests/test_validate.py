@@ -1,0 +1,33 @@
+"""`grade validate`: every hidden suite gives its reference 100, its stub 0, kills its mutants."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.commands.validate import validate
+from grader.course import DEFAULT_ROOT, load_course
+
+
+def test_validate_passes_on_the_course_and_prints_kill_rates() -> None:
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "validate"],
+                         capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for assignment in load_course(DEFAULT_ROOT).assignments:
+        line = next(line for line in run.stdout.splitlines() if line.startswith(assignment.id))
+        assert line.split()[1:3] == ["100", "0"] and line.endswith("ok"), line
+    assert "mutants killed:" in run.stdout
+
+
+def test_a_surviving_mutant_fails_validation(tmp_path: Path) -> None:
+    course = load_course(DEFAULT_ROOT)
+    corpus = tmp_path / "mutants" / "activations"
+    corpus.mkdir(parents=True)
+    reference = (DEFAULT_ROOT / "tests" / "equivalents" / "activations")
+    survivor = sorted(reference.glob("*.py"))[0]  # correct code: no test can kill it
+    (corpus / "not_a_bug.py").write_text(survivor.read_text())
+    lines: list[str] = []
+    only = type(course)(root=course.root, assignments=(course.get("activations"),))
+    assert validate(only, tmp_path / "mutants", "inprocess", echo=lines.append) is False
+    assert any("survived: not_a_bug" in line for line in lines)
