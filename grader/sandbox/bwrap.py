@@ -152,9 +152,7 @@ class BwrapSandbox:
     level = "bwrap"
 
     def __init__(self, slot: int | None = None) -> None:
-        root = os.geteuid() == 0
-        self.uid = slots.slot_uid(slots.lease_slot() if slot is None else slot) if root \
-            else None
+        self.uid = slots.worker_uid(slot)
         self.cgroups = cg.factory()
         who = f"unprivileged uid {self.uid}" if self.uid is not None else \
             "the user's uid in a user namespace"

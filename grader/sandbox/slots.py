@@ -41,6 +41,14 @@ def slot_uid(slot: int) -> int:
     return base_uid() + slot
 
 
+def worker_uid(slot: int | None) -> int | None:
+    """The uid workers of this process run as: its slot's (leased when ``slot`` is None) when
+    the grader is root, else None (the grader's own uid)."""
+    if os.geteuid() != 0:
+        return None
+    return slot_uid(lease_slot() if slot is None else slot)
+
+
 def _lock_folder() -> Path:
     if os.geteuid() == 0 and os.access("/run", os.W_OK):
         folder = Path(f"/run/nn-grader-slots-{base_uid()}")
