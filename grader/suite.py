@@ -86,15 +86,23 @@ def check_close(got: Any, expected: Any, *, name: str,
     at = "" if not index else f" at index {tuple(int(i) for i in index)}"
     for key, value in (inputs or {}).items():
         lines.append(f"  {key}{at} = {_entry(value, index, want.shape)}")
-    lines.append(f"  expected{at}: {want[index]!r}")
-    lines.append(f"  got{at}:      {have[index]!r}")
+    lines.append(f"  expected{at}: {number(want[index])}")
+    lines.append(f"  got{at}:      {number(have[index])}")
     raise Feedback(_message("\n".join(lines), None, hint))
+
+
+def number(value: Any) -> str:
+    """One number as a student would write it: 0.5, -3.25e-07, nan (not np.float64(0.5))."""
+    try:
+        return repr(float(value))
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _entry(value: Any, index: tuple[int, ...], shape: tuple[int, ...]) -> str:
     array = np.asarray(value.detach().cpu().numpy() if _is_tensor(value) else value)
     if index and array.shape == shape:
-        return repr(array[index])
+        return number(array[index])
     return fmt(array, 200)
 
 
