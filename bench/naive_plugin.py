@@ -1,124 +1,44 @@
-"""The baselines' fixtures: the hidden suites run against a module in this very process.
+"""The baselines' fixtures: the grader's own suite plugin over the in-process worker double.
 
-Used by bench/run.py's naive baseline (``python -m pytest -p naive_plugin`` in a fresh process
-per submission, module from ``BENCH_STUDENT``: a JSON list of the extracted statements) and by
-its nbconvert baseline (the notebook's last cell sets ``NAMESPACE`` to the kernel's globals).
-No isolation, no deadlines: the way a hand-rolled grader or nbgrader runs tests.
+Both baselines run the same hidden suite with the same fixtures, seeds and scoring as the
+grader (grader.runner.plugin.GradingPlugin), over grader.sandbox.inprocess (the student's
+statements run in this very process): a baseline's score equals the grader's, and only the way
+it runs differs. The naive baseline is ``python -m pytest -p naive_plugin`` in a fresh process
+per submission (statements from the JSON file ``BENCH_STUDENT``, seed ``BENCH_SEED``); the
+nbconvert baseline's appended cell sets ``STATEMENTS`` and ``SEED`` after the kernel has run the
+whole notebook, as nbgrader does.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
-from typing import Any
 
-import numpy as np
 import pytest
 
-from grader.runner.plugin import derive_seed
+from grader.runner.plugin import GradingPlugin
+from grader.runner.session import WorkerSession
+from grader.sandbox.inprocess import InProcessSandbox
+from grader.settings import Limits
 
-NAMESPACE: dict[str, Any] | None = None
+STATEMENTS: list[str] | None = None
 SEED: int | None = None
-
-
-class CallOutcome:
-    def __init__(self, value: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
-        self.value, self.args, self.kwargs = value, args, kwargs
-
-
-class LocalStudent:
-    """The ``student`` fixture's interface (grader.runner.proxy), on a local namespace."""
-
-    def __init__(self, namespace: dict[str, Any]) -> None:
-        self._ns = namespace
-
-    def call(self, name: str, *args: Any, return_args: bool = False, **kwargs: Any) -> Any:
-        args, kwargs = copy.deepcopy(list(args)), copy.deepcopy(kwargs)
-        value = self._ns[name](*args, **kwargs)
-        return CallOutcome(value, args, kwargs) if return_args else value
-
-    def get(self, name: str) -> Any:
-        return self._ns[name]
-
-    def defines(self, name: str) -> bool:
-        return name in self._ns
-
-    def probe(self, source: str, *args: Any) -> Any:
-        namespace: dict[str, Any] = {}
-        exec(compile(source, "<probe>", "exec"), namespace)
-        return namespace["probe"](*args)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
-
-
-def load(statements: list[str]) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": "student"}
-    pending = list(statements)
-    for _ in range(3):  # a statement may need a name a later one defines
-        failed = []
-        for source in pending:
-            try:
-                exec(compile(source, "<student>", "exec"), namespace)
-            except Exception:  # noqa: BLE001 - the student's statement; the tests will tell
-                failed.append(source)
-        if len(failed) == len(pending):
-            break
-        pending = failed
-    return namespace
-
-
-def _namespace() -> dict[str, Any]:
-    global NAMESPACE
-    if NAMESPACE is None:
-        with open(os.environ["BENCH_STUDENT"], encoding="utf-8") as handle:
-            NAMESPACE = load(json.load(handle))
-    return NAMESPACE
-
-
-def _seed() -> int:
-    return SEED if SEED is not None else int(os.environ.get("BENCH_SEED", "0"))
-
-
-_score = [0.0]
+_PLUGIN: list[GradingPlugin] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "points(n): points the test is worth")
-
-
-@pytest.fixture
-def student() -> LocalStudent:
-    return LocalStudent(_namespace())
-
-
-@pytest.fixture
-def seed(request: pytest.FixtureRequest) -> int:
-    return derive_seed(_seed(), request.node.name)
-
-
-@pytest.fixture
-def rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-@pytest.fixture
-def device() -> str:
-    return "cpu"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
-    outcome = yield
-    report = outcome.get_result()
-    marker = item.get_closest_marker("points")
-    if report.when == "call" and report.passed and marker:
-        _score[0] += float(marker.args[0])
+    statements = STATEMENTS
+    if statements is None:
+        with open(os.environ["BENCH_STUDENT"], encoding="utf-8") as handle:
+            statements = json.load(handle)
+    seed = SEED if SEED is not None else int(os.environ.get("BENCH_SEED", "0"))
+    session = WorkerSession(InProcessSandbox(), Limits(), list(statements))
+    plugin = GradingPlugin(session, seed, "cpu")
+    config.pluginmanager.register(plugin, "bench-grading")
+    _PLUGIN[:] = [plugin]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    print(f"\nBENCH_SCORE {_score[0]:g}")
-    _score[0] = 0.0
+    plugin = _PLUGIN.pop()
+    plugin.session.close()
+    print(f"\nBENCH_SCORE {sum(result.score for result in plugin.results):g}")
