@@ -93,8 +93,10 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
     finally:
         session.close()
     if plugin.collection_errors:
-        raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect:\n"
-                          + plugin.collection_errors[0])
+        lines = [line.strip() for line in plugin.collection_errors[0].splitlines()]
+        cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
+        raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
+                          f"{cause.removeprefix('E').strip()}")
     return replace(base, tests=tuple(plugin.results), error=error, notes=tuple(notes),
                    output=session.output(), duration_s=round(time.monotonic() - started, 3))
 
