@@ -17,7 +17,7 @@ from grader.errors import WorkerCrashed, WorkerTimeout
 from grader.runner.proxy import StudentProxy
 from grader.runner.session import StudentError, WorkerSession
 from grader.sandbox import cgroups, make_sandbox, slots
-from grader.sandbox.bwrap import REPO_ROOT
+from grader.sandbox.bwrap import REPO_ROOT, python_paths
 from grader.sandbox.bwrap import available as bwrap_problem
 from grader.settings import Limits
 
@@ -36,6 +36,8 @@ MODULE = [
     "    return {'uid': os.getuid(), 'caps': caps[0], 'env': sorted(os.environ),\n"
     "            'cwd': os.getcwd()}",
     "def exists(path):\n    return os.path.exists(path)",
+    "def listing(path):\n    try:\n        return sorted(os.listdir(path))\n"
+    "    except OSError:\n        return None",
     "def write(path):\n    try:\n        open(path, 'w').write('x')\n        return True\n"
     "    except OSError:\n        return False",
     "def connect(port):\n    try:\n"
@@ -91,9 +93,15 @@ def test_bwrap_worker_is_unprivileged_with_a_clean_environment_and_private_view(
                                     "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                     "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                                     "VECLIB_MAXIMUM_THREADS", "USER", "LOGNAME", "PWD", "SHELL"}
-        for hidden in (REPO_ROOT / "solutions", REPO_ROOT / "tests", Path.cwd(),
+        for hidden in (REPO_ROOT / "solutions", REPO_ROOT / "tests", REPO_ROOT / "grader",
                        Path.home() / ".bash_history"):
             assert not student.exists(str(hidden)), hidden
+        # The checkout and working folder show nothing of theirs: at most the bound Python
+        # environment when it lives inside them (README's own .venv does)
+        python = {Path(p).relative_to(folder).parts[0] for folder in (REPO_ROOT, Path.cwd())
+                  for p in python_paths() if Path(p).is_relative_to(folder)}
+        for folder in (REPO_ROOT, Path.cwd()):
+            assert set(student.listing(str(folder)) or []) <= python, folder
         assert student.exists("/worker/protocol.py")
         assert student.write("/tmp/scratch") is True
         assert student.write("/usr/pwned") is False and student.write("/etc/pwned") is False
