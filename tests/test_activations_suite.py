@@ -14,63 +14,32 @@ Hidden test names are ``test_<function>__<aspect>``; :func:`function_of` maps th
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
 from pathlib import Path
 
 import pytest
+from suite_harness import (
+    ROOT,
+    STUDENTS,
+    breaks_of,
+    corpus,
+    describe,
+    function_of,
+    grade,
+    lost,
+    run_public,
+)
 
 from grader.course import Assignment, load_course
-from grader.notebook.extract import extract_module
-from grader.notebook.read import read_cells
 from grader.notebook.stub import stub_text
-from grader.results import NOT_ATTEMPTED, PASSED, SubmissionResult
-from grader.runner.grade import PYTEST_ARGS, Job, grade_job
-from grader.runner.plugin import GradingPlugin
-from grader.runner.session import WorkerSession
-from grader.sandbox.inprocess import InProcessSandbox
-from grader.settings import Limits, Settings
+from grader.results import NOT_ATTEMPTED, PASSED
 
-ROOT = Path(__file__).resolve().parent.parent
-MUTANTS = sorted((ROOT / "tests" / "mutants" / "activations").glob("*.py"))
-EQUIVALENTS = sorted((ROOT / "tests" / "equivalents" / "activations").glob("*.py"))
-SECRET = "activations-suite-test-secret"
-STUDENTS = ("alice", "bob", "carol")
+MUTANTS = corpus("mutants", "activations")
+EQUIVALENTS = corpus("equivalents", "activations")
 
 
 @pytest.fixture(scope="module")
 def assignment() -> Assignment:
     return load_course(ROOT).get("activations")
-
-
-def grade(assignment: Assignment, path: Path, student: str = "alice") -> SubmissionResult:
-    settings = Settings(course_root=ROOT, secret=SECRET)
-    return grade_job(Job(student, assignment, path), settings, InProcessSandbox())
-
-
-def function_of(test_name: str, functions: tuple[str, ...]) -> str:
-    """``test_tanh_grad__values`` -> ``tanh_grad`` (exact match, so tanh != tanh_grad)."""
-    name = test_name.removeprefix("test_").split("__")[0]
-    assert name in functions, f"{test_name} does not name a contract function"
-    return name
-
-
-def breaks_of(path: Path) -> set[str]:
-    text = path.read_text(encoding="utf-8")
-    assert re.search(r"^# mutant: \S", text, re.M), f"{path.name}: no '# mutant:' header"
-    match = re.search(r"^# breaks: (.+)$", text, re.M)
-    assert match, f"{path.name}: no '# breaks:' header"
-    return {name.strip() for name in match.group(1).split(",")}
-
-
-def lost(result: SubmissionResult) -> list[str]:
-    return [t.name for t in result.tests if t.score < t.max_score]
-
-
-def describe(result: SubmissionResult) -> str:
-    return "\n".join(f"{t.name}: {t.status}: {t.message[:300]}"
-                     for t in result.tests if t.score < t.max_score)
 
 
 @pytest.mark.parametrize("student", STUDENTS)
@@ -124,24 +93,6 @@ def test_stub_earns_nothing(assignment: Assignment, tmp_path: Path) -> None:
     result = grade(assignment, stub)
     assert result.score == 0
     assert {t.status for t in result.tests} == {NOT_ATTEMPTED}
-
-
-def run_public(assignment: Assignment, path: Path) -> list[str]:
-    """Run the public suite with the grading plugin; the names of the tests that failed."""
-    module = extract_module(read_cells(path), assignment.functions)
-    session = WorkerSession(InProcessSandbox(), Limits(), list(module.statements))
-    plugin = GradingPlugin(session, 0, "cpu")
-    public = assignment.public_dir
-    args = [*PYTEST_ARGS, "--rootdir", str(public),
-            "-c", str(assignment.hidden_suite.parent / "pytest.ini"), str(public)]
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            pytest.main(args, plugins=[plugin])
-    finally:
-        session.close()
-    assert not plugin.collection_errors, plugin.collection_errors
-    assert plugin.results, "the public suite ran no tests"
-    return [r.name for r in plugin.results if r.status != PASSED]
 
 
 def test_public_suite_passes_on_reference(assignment: Assignment) -> None:
