@@ -392,6 +392,13 @@ def test_assignment_duplicates_keep_only_the_winner() -> None:
     assert run(module)["lr"]() == 0.1
 
 
+def test_duplicate_notes_only_for_names_grading_keeps() -> None:
+    module = extract("import numpy as np", RELU, RELU.replace("np.maximum(0, x)", "x * (x > 0)"),
+                     "params = init(1)\nparams, losses = train(params)", required=("relu",))
+    duplicates = [note for note in module.notes if "two definitions" in note]
+    assert len(duplicates) == 1 and "relu" in duplicates[0], module.notes
+
+
 def test_self_referencing_assignment_extends_rather_than_replaces() -> None:
     module = extract("N = 1", "N = N + 1", "def n():\n    return N")
     assert run(module)["n"]() == 2

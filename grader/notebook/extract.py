@@ -87,7 +87,9 @@ def extract_module(cells: list[Cell], required: Sequence[str]) -> StudentModule:
     kept, dropped_notes = select_needed(winners, required)
     ordered = order_statements(kept)
     defined = dict.fromkeys(name for s in ordered for name in sorted(s.binds))
-    notes.extend(duplicate_notes + dropped_notes)
+    # a duplicate matters to the student only when grading keeps that name
+    notes.extend(note for name, note in duplicate_notes if name in defined)
+    notes.extend(dropped_notes)
     return StudentModule(tuple(s.text for s in ordered), tuple(defined), tuple(notes))
 
 
@@ -176,8 +178,10 @@ def _is_harmless_expr(node: ast.stmt) -> bool:
 # -- d. duplicates -----------------------------------------------------------------------------
 
 
-def resolve_duplicates(statements: list[Statement]) -> tuple[list[Statement], list[str]]:
-    """Keep one definition per name (contract rules) and one copy of each identical import."""
+def resolve_duplicates(statements: list[Statement]
+                       ) -> tuple[list[Statement], list[tuple[str, str]]]:
+    """Keep one definition per name (contract rules) and one copy of each identical import;
+    also returns a (name, note) per name defined more than once."""
     groups: dict[str, list[Statement]] = {}
     for s in statements:
         if s.kind in ("def", "assign"):
@@ -189,7 +193,7 @@ def resolve_duplicates(statements: list[Statement]) -> tuple[list[Statement], li
         if len(group) < 2:
             continue
         winner, note = _pick_winner(name, group)
-        notes.append(note)
+        notes.append((name, note))
         for s in group:
             if s is not winner:
                 losers.setdefault(s.position, set()).add(name)
