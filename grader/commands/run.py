@@ -67,7 +67,13 @@ def run(request: RunRequest, course: Course, settings: Settings,
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))
     handed_in = sum(1 for r in result.results if not r.missing)
-    echo(f"Graded {handed_in} submissions of {len({r.student for r in result.results})} students "
-         f"in {result.duration_s:.1f} s (graded {result.graded}, reused {result.reused} from "
-         f"cache); reports in {paths.out_dir}")
+    students = len({r.student for r in result.results})
+    echo(f"{_count(handed_in, 'result')} for {_count(students, 'student')} in "
+         f"{result.duration_s:.1f} s "
+         f"(notebooks graded {result.graded}, reused {result.reused} from cache); "
+         f"reports in {paths.out_dir}")
     return result
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
