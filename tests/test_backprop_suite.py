@@ -1,15 +1,13 @@
-"""The hidden suite of ``backprop`` against the reference, equivalents and mutants.
+"""The hidden suite of ``backprop``: reference, stub and public tests.
 
 * the reference notebook scores exactly 100, with 100 points over tests covering every
   contract function;
-* each file in tests/equivalents/backprop/ (a correct solution written differently) scores
-  100: the suite has no false failures;
-* each file in tests/mutants/backprop/ (one real bug) scores below 100, and only tests of
-  the functions named on its ``# breaks:`` line lose points, each of them at least one test;
 * the stub generated from the reference earns nothing, and the public tests pass on the
   reference.
 
 Hidden test names are ``test_<function>__<aspect>``; :func:`function_of` maps them back.
+
+Equivalents and mutants: tests/test_suite_corpus.py, for every assignment.
 """
 
 from __future__ import annotations
@@ -20,21 +18,15 @@ import pytest
 from suite_harness import (
     ROOT,
     STUDENTS,
-    breaks_of,
-    corpus,
     describe,
     function_of,
     grade,
-    lost,
     run_public,
 )
 
 from grader.course import Assignment, load_course
 from grader.notebook.stub import stub_text
 from grader.results import NOT_ATTEMPTED, PASSED
-
-MUTANTS = corpus("mutants", "backprop")
-EQUIVALENTS = corpus("equivalents", "backprop")
 
 
 @pytest.fixture(scope="module")
@@ -54,37 +46,6 @@ def test_reference_scores_100(assignment: Assignment, student: str) -> None:
     for test in result.tests:
         assert test.max_score > 0, f"{test.name} has no points marker"
         assert test.description.startswith(function_of(test.name, assignment.functions) + ":")
-
-
-def test_suite_seeds_inputs_per_student(assignment: Assignment) -> None:
-    seeds = {student: [t.seed for t in grade(assignment, assignment.reference, student).tests]
-             for student in ("alice", "bob")}
-    assert seeds["alice"] != seeds["bob"]
-
-
-@pytest.mark.parametrize("path", EQUIVALENTS, ids=lambda p: p.stem)
-@pytest.mark.parametrize("student", STUDENTS)
-def test_equivalent_scores_100(assignment: Assignment, path: Path, student: str) -> None:
-    result = grade(assignment, path, student)
-    assert result.error is None
-    assert result.score == 100, describe(result)
-
-
-def test_enough_mutants_and_equivalents() -> None:
-    assert len(MUTANTS) >= 12
-    assert len(EQUIVALENTS) >= 3
-
-
-@pytest.mark.parametrize("path", MUTANTS, ids=lambda p: p.stem)
-def test_mutant_is_caught_by_its_functions_tests(assignment: Assignment, path: Path) -> None:
-    breaks = breaks_of(path)
-    assert breaks <= set(assignment.functions), f"unknown names in '# breaks:': {breaks}"
-    result = grade(assignment, path)
-    assert result.error is None
-    assert result.score < 100, f"{path.name} scored 100"
-    hit = {function_of(name, assignment.functions) for name in lost(result)}
-    assert hit <= breaks, f"tests of other functions lost points:\n{describe(result)}"
-    assert hit == breaks, f"no test of {sorted(breaks - hit)} lost points"
 
 
 def test_stub_earns_nothing(assignment: Assignment, tmp_path: Path) -> None:

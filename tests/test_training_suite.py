@@ -1,32 +1,25 @@
-"""The hidden suite of ``training`` against the reference, equivalents and mutants.
+"""The hidden suite of ``training``: reference, stub and public tests.
 
 * the reference notebook scores exactly 100, with 100 points over tests covering every
   contract name; the GPU tests (0 points) are skipped on this CPU machine, so CPU-only and GPU
   grading give the same score;
-* each file in tests/equivalents/training/ (a correct solution written differently) scores
-  100: the suite has no false failures;
-* each file in tests/mutants/training/ (one real bug) scores below 100, and only tests of the
-  names on its ``# breaks:`` line lose points, each of them at least one test;
 * the stub generated from the reference (and committed) earns nothing: every test that runs is
   "not attempted", none is a grader error; the public tests pass on the reference.
 
 Hidden test names are ``test_<name>__<aspect>``; :func:`function_of` maps them back.
+
+Equivalents and mutants: tests/test_suite_corpus.py, for every assignment.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from suite_harness import (
     ROOT,
     STUDENTS,
-    breaks_of,
-    corpus,
     describe,
     function_of,
     grade,
-    lost,
     run_public,
 )
 
@@ -34,10 +27,8 @@ from grader.course import Assignment, load_course
 from grader.notebook.extract import extract_module
 from grader.notebook.read import read_cells
 from grader.notebook.stub import stub_text
-from grader.results import ERROR, NOT_ATTEMPTED, PASSED, SKIPPED
+from grader.results import NOT_ATTEMPTED, PASSED, SKIPPED
 
-MUTANTS = corpus("mutants", "training")
-EQUIVALENTS = corpus("equivalents", "training")
 GPU_TESTS = {"test_train_model__cuda_device", "test_train_model__cuda_default_device",
              "test_evaluate__cuda_device"}
 NO_GPU = "needs --device cuda: no GPU on this grading run"
@@ -64,38 +55,6 @@ def test_reference_scores_100(assignment: Assignment, student: str) -> None:
             assert test.status == PASSED
             assert test.max_score > 0, f"{test.name} has no points marker"
     assert {t.name for t in result.tests} >= GPU_TESTS
-
-
-def test_suite_seeds_inputs_per_student(assignment: Assignment) -> None:
-    seeds = {student: [t.seed for t in grade(assignment, assignment.reference, student).tests]
-             for student in ("alice", "bob")}
-    assert seeds["alice"] != seeds["bob"]
-
-
-@pytest.mark.parametrize("path", EQUIVALENTS, ids=lambda p: p.stem)
-@pytest.mark.parametrize("student", STUDENTS[:2])
-def test_equivalent_scores_100(assignment: Assignment, path: Path, student: str) -> None:
-    result = grade(assignment, path, student)
-    assert result.error is None
-    assert result.score == 100, describe(result)
-
-
-def test_enough_mutants_and_equivalents() -> None:
-    assert len(MUTANTS) >= 12
-    assert len(EQUIVALENTS) >= 3
-
-
-@pytest.mark.parametrize("path", MUTANTS, ids=lambda p: p.stem)
-def test_mutant_is_caught_by_its_functions_tests(assignment: Assignment, path: Path) -> None:
-    breaks = breaks_of(path)
-    assert breaks <= set(assignment.functions), f"unknown names in '# breaks:': {breaks}"
-    result = grade(assignment, path)
-    assert result.error is None
-    assert result.score < 100, f"{path.name} scored 100"
-    assert not [t for t in result.tests if t.status == ERROR], describe(result)
-    hit = {function_of(name, assignment.functions) for name in lost(result)}
-    assert hit <= breaks, f"tests of other functions lost points:\n{describe(result)}"
-    assert hit == breaks, f"no test of {sorted(breaks - hit)} lost points"
 
 
 def test_committed_stub_is_generated_from_the_reference(assignment: Assignment) -> None:
