@@ -1,0 +1,215 @@
+"""The Gradescope autograder end to end, as Gradescope runs it, in a temporary root.
+
+`grade gradescope` builds the zip; it is unpacked into ROOT/source, run_autograder copied to
+ROOT/run_autograder, and setup.sh run (GRADER_GRADESCOPE_ROOT=ROOT) into a fresh virtual
+environment: pinned torch from pip's default index (here a local CPU wheel), the grader's
+pinned dependencies, and the grader from the zip's own source. Then run_autograder grades a
+correct (a zip), a buggy and a broken submission of the demo class: every results.json
+validates against Gradescope's documented fields and gives every test the score, status and
+seed that `grade` gives the same files for the same student.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gradescope_schema import schema_problems
+
+from grader.course import DEFAULT_ROOT
+
+ROOT = DEFAULT_ROOT
+DEMO = ROOT / "demo" / "submissions"
+CHOSEN = ("activations", "backprop")
+
+
+def run(command: list[str], env: dict[str, str], timeout: float,
+        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def image() -> Iterator[dict[str, str]]:
+    """A built autograder image: the environment to run ROOT/run_autograder with."""
+    # The worker's unprivileged uid must reach the virtual environment: a world-traversable
+    # folder (pytest's own tmp folders are not).
+    base = Path(tempfile.mkdtemp(prefix="gradescope-image-"))
+    base.chmod(0o755)
+    try:
+        root = base / "autograder"
+        (root / "source").mkdir(parents=True)
+        archive = base / "autograder.zip"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+        done = run([sys.executable, "-m", "grader.cli", "gradescope", str(archive),
+                    *(arg for a in CHOSEN for arg in ("--assignment", a))], env, 120, ROOT)
+        assert done.returncode == 0, done.stderr
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(root / "source")
+        shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+        (root / "run_autograder").chmod(0o755)
+        env.update(GRADER_GRADESCOPE_ROOT=str(root), GRADER_TORCH_INDEX="")
+        done = run(["bash", str(root / "source" / "setup.sh")], env, 900, root / "source")
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "setup.sh: done" in done.stdout
+        assert (root / "grader-venv" / "bin" / "grade").is_file()
+        yield env
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def submit(env: dict[str, str], files: dict[str, Path | bytes], email: str
+           ) -> tuple[dict, str, str]:
+    """Put ``files`` in ROOT/submission, run run_autograder; (results, its text, stdout)."""
+    root = Path(env["GRADER_GRADESCOPE_ROOT"])
+    shutil.rmtree(root / "submission", ignore_errors=True)
+    shutil.rmtree(root / "results", ignore_errors=True)
+    (root / "submission").mkdir()
+    for name, content in files.items():
+        data = content if isinstance(content, bytes) else content.read_bytes()
+        (root / "submission" / name).write_bytes(data)
+    (root / "submission_metadata.json").write_text(json.dumps(
+        {"id": 1, "users": [{"email": email, "id": 9, "name": "A Student"}]}))
+    done = run([str(root / "run_autograder")], env, 600, root)
+    assert done.returncode == 0, done.stderr
+    text = (root / "results" / "results.json").read_text()
+    return json.loads(text), text, done.stdout
+
+
+def graded_by_grade(folder: Path, student: str, out: Path) -> dict[str, dict]:
+    """`grade` on a submissions folder holding ``folder``'s files as ``student``."""
+    submissions = out / "submissions"
+    shutil.copytree(folder, submissions / student)
+    done = subprocess.run([sys.executable, "-m", "grader.cli", str(submissions), "--out",
+                           str(out / "out"), "--quiet",
+                           *(arg for a in CHOSEN for arg in ("--assignment", a))],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={k: v for k, v in os.environ.items()
+                               if not k.startswith("GRADER_")})
+    assert done.returncode == 0, done.stderr
+    return {a: json.loads((out / "out" / student / a / "results.json").read_text())
+            for a in CHOSEN}
+
+
+def assert_same_as_grade(document: dict, expected: dict[str, dict]) -> None:
+    for assignment, reference in expected.items():
+        ours = {t["extra_data"]["id"]: (t["score"], t["max_score"], t["status"])
+                for t in document["tests"]
+                if t["extra_data"].get("assignment") == assignment and "id" in t["extra_data"]}
+        theirs = {t["extra_data"]["id"]: (t["score"], t["max_score"], t["status"])
+                  for t in reference["tests"]}
+        assert ours == theirs, assignment
+        seed = document["extra_data"]["assignments"][assignment]["seed"]
+        assert seed == reference["extra_data"]["seed"]
+    assert document["score"] == pytest.approx(sum(r["score"] for r in expected.values()))
+
+
+def notebook_entry(document: dict, assignment: str) -> dict:
+    return next(t for t in document["tests"] if t["extra_data"] == {
+        "assignment": assignment, "kind": "notebook"})
+
+
+def test_correct_submission_uploaded_as_a_zip(image: dict[str, str], tmp_path: Path) -> None:
+    upload = tmp_path / "alice.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        for name in ("activations.ipynb", "backprop.ipynb"):
+            archive.write(DEMO / "alice" / name, f"homework/{name}")
+        archive.writestr("__MACOSX/homework/._activations.ipynb", b"")
+    document, text, stdout = submit(image, {"alice.zip": upload}, "Alice@Example.edu")
+    assert schema_problems(text) == []
+    student = "alice@example.edu"
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    for name in ("activations.ipynb", "backprop.ipynb"):
+        shutil.copy(DEMO / "alice" / name, folder / name)
+    assert_same_as_grade(document, graded_by_grade(folder, student, tmp_path / "grade"))
+    assert document["score"] == 200
+    assert document["extra_data"]["student"] == student
+    assert document["extra_data"]["grader_version"]
+    assert document["extra_data"]["grader_failed"] is False
+    assert document["stdout_visibility"] == "hidden"
+    hidden = [t for t in document["tests"] if "id" in t["extra_data"]]
+    assert hidden and all(t["visibility"] == "after_due_date" for t in hidden)
+    assert all(t["status"] == "passed" for t in document["tests"])
+    assert f"Student: {student}" in stdout
+
+
+def test_buggy_submission_scores_what_grade_gives(image: dict[str, str],
+                                                  tmp_path: Path) -> None:
+    files = {name: DEMO / "bob" / name for name in
+             ("activations_final.ipynb", "backprop_final.ipynb")}
+    files["notes.pdf"] = DEMO / "frank" / "notes.pdf"
+    document, text, _ = submit(image, files, "bob@example.edu")
+    assert schema_problems(text) == []
+    folder = tmp_path / "bob"
+    folder.mkdir()
+    for name, path in files.items():
+        shutil.copy(path, folder / name)
+    expected = graded_by_grade(folder, "bob@example.edu", tmp_path / "grade")
+    assert_same_as_grade(document, expected)
+    assert 0 < document["score"] < 200
+    failed = [t for t in document["tests"] if t["status"] == "failed"]
+    assert failed and all(t["output"].startswith("**Failed**") for t in failed)
+    assert "`notes.pdf`: not a notebook or \\.py file" in document["output"]
+
+
+def test_broken_submission_is_reported_not_crashed(image: dict[str, str],
+                                                   tmp_path: Path) -> None:
+    truncated = (DEMO / "dave" / "backprop.ipynb").read_bytes()[:500]
+    files: dict[str, Path | bytes] = {"activations.ipynb": DEMO / "dave" / "activations.ipynb",
+                                      "backprop.ipynb": truncated}
+    document, text, _ = submit(image, files, "dave@example.edu")
+    assert schema_problems(text) == []
+    folder = tmp_path / "dave"
+    folder.mkdir()
+    shutil.copy(DEMO / "dave" / "activations.ipynb", folder / "activations.ipynb")
+    (folder / "backprop.ipynb").write_bytes(truncated)
+    assert_same_as_grade(document, graded_by_grade(folder, "dave@example.edu",
+                                                   tmp_path / "grade"))
+    unreadable = notebook_entry(document, "backprop")
+    assert unreadable["status"] == "failed"
+    assert "could not be read" in unreadable["output"]
+    assert document["extra_data"]["grader_failed"] is False
+    assert notebook_entry(document, "activations")["status"] == "passed"
+
+
+def test_grader_failures_write_a_results_json_that_says_so(image: dict[str, str]) -> None:
+    root = Path(image["GRADER_GRADESCOPE_ROOT"])
+    suite = root / "source" / "course" / "solutions" / "hidden" / "test_backprop.py"
+    kept = suite.read_bytes()
+    suite.unlink()  # a course file the grader needs is gone: the grader fails, not the student
+    try:
+        document, text, stdout = submit(image, {"backprop.ipynb": DEMO / "alice" /
+                                                "backprop.ipynb"}, "eve@example.edu")
+    finally:
+        suite.write_bytes(kept)
+    assert schema_problems(text) == []
+    assert document["extra_data"]["grader_failed"] is True
+    assert "test_backprop.py" in document["extra_data"]["error"]
+    assert "not your grade" in document["output"]
+    assert "Traceback" in stdout
+    # The grader cannot even start (no virtual environment): run_autograder's own fallback.
+    document, text, stdout = submit({**image, "GRADER_VENV": "/nonexistent"},
+                                    {"backprop.ipynb": DEMO / "alice" / "backprop.ipynb"},
+                                    "eve@example.edu")
+    assert schema_problems(text) == []
+    assert document["extra_data"]["grader_failed"] is True
+    assert "not your grade" in document["output"]
+    assert "did not start" in stdout
+
+
+def test_bench_measures_run_autograder_on_this_image(image: dict[str, str]) -> None:
+    """bench/gradescope.py (README's memory figures) runs; its figures are not asserted."""
+    done = run([sys.executable, str(ROOT / "bench" / "gradescope.py"), "--root",
+                image["GRADER_GRADESCOPE_ROOT"], "--students", "carol"], image, 600, ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "carol: score 0, run_autograder" in done.stdout
+    assert "largest peak memory:" in done.stdout
