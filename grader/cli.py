@@ -220,6 +220,10 @@ VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidd
               show_default=True, help="when students see the hidden tests' results")
 @click.option("--stdout-visibility", type=VISIBILITY, default="hidden", show_default=True,
               help="when students see the autograder's log")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
+              show_default=True,
+              help="isolation level for student code on Gradescope (auto: bwrap where the "
+                   "container allows it)")
 @click.option("--torch", "torch_requirement", default=None, metavar="REQUIREMENT",
               help="torch for setup.sh to install [default: the version installed here]")
 @click.option("--torch-index", default=None, metavar="URL",
@@ -228,7 +232,7 @@ VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidd
 @course_option
 @limit_options
 def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: str,
-                       stdout_visibility: str, torch_requirement: str | None,
+                       stdout_visibility: str, sandbox: str, torch_requirement: str | None,
                        torch_index: str | None, course_root: Path | None,
                        **limit_flags: Any) -> None:
     """Build OUT.zip, the Gradescope autograder: setup.sh, run_autograder, the course."""
@@ -239,7 +243,7 @@ def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: st
     request = _guard(lambda: GradescopeRequest(
         out_zip=out_zip, only=only, test_visibility=test_visibility,
         stdout_visibility=stdout_visibility, torch=torch_requirement,
-        torch_index=CPU_INDEX if torch_index is None else torch_index,
+        torch_index=CPU_INDEX if torch_index is None else torch_index, sandbox=sandbox,
         limits=limits_from(limit_flags)))
     _guard(lambda: build(request, course, read_secret(course.secret_file), echo=click.echo))
 

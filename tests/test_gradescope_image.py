@@ -181,6 +181,52 @@ def test_broken_submission_is_reported_not_crashed(image: dict[str, str],
     assert notebook_entry(document, "activations")["status"] == "passed"
 
 
+SNOOP = """
+import numpy as np
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+LEAKED = _read({secret!r}) or _read({suite!r})
+
+def relu(x):
+    # Correct only while the course's files stay out of the worker's reach.
+    return np.maximum(0, x) if LEAKED is None else np.full_like(x, -1.0)
+"""
+
+
+def test_process_level_keeps_the_course_out_of_the_workers_reach(image: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    """Where Gradescope's container refuses bubblewrap, student code runs at the process
+    level; setup.sh made the course root-only, so the worker's uid cannot read it."""
+    root = Path(image["GRADER_GRADESCOPE_ROOT"])
+    config_file = root / "source" / "autograder.json"
+    kept = config_file.read_text()
+    config_file.write_text(json.dumps({**json.loads(kept), "sandbox": "process"}))
+    course = root / "source" / "course" / "solutions"
+    snoop = SNOOP.format(secret=str(course / "course_secret"),
+                         suite=str(course / "hidden" / "test_activations.py"))
+    try:
+        document, text, _ = submit(image, {"activations.py": snoop.encode()},
+                                   "mallory@example.edu")
+    finally:
+        config_file.write_text(kept)
+    assert schema_problems(text) == []
+    assert document["extra_data"]["sandbox"].startswith("process")
+    relu = [t for t in document["tests"] if t["extra_data"].get("id", "").startswith(
+        "test_relu__")]
+    assert relu and all(t["status"] == "passed" for t in relu)
+    folder = tmp_path / "mallory"
+    folder.mkdir()
+    (folder / "activations.py").write_text(snoop)
+    expected = graded_by_grade(folder, "mallory@example.edu", tmp_path / "grade")
+    assert_same_as_grade(document, expected)
+
+
 def test_grader_failures_write_a_results_json_that_says_so(image: dict[str, str]) -> None:
     root = Path(image["GRADER_GRADESCOPE_ROOT"])
     suite = root / "source" / "course" / "solutions" / "hidden" / "test_backprop.py"

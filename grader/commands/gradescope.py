@@ -36,6 +36,7 @@ class GradescopeRequest:
     stdout_visibility: str = "hidden"
     torch: str | None = None  # default: the torch installed here, pinned
     torch_index: str = CPU_INDEX
+    sandbox: str = "auto"
     limits: Limits = Limits()
 
 
@@ -60,7 +61,7 @@ def build(request: GradescopeRequest, course: Course, secret: str,
     config = AutograderConfig(assignments=chosen, grader_version=grader.__version__,
                               test_visibility=request.test_visibility,
                               stdout_visibility=request.stdout_visibility,
-                              limits=request.limits)
+                              sandbox=request.sandbox, limits=request.limits)
     install = Install(torch=request.torch or local_torch(), torch_index=request.torch_index)
     entries = bundle_entries(course, config, install, secret)
     path = write_zip(request.out_zip, entries)

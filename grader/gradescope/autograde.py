@@ -97,7 +97,7 @@ def course_settings(layout: GradescopeRoot, config: AutograderConfig) -> tuple[C
     course = load_course(layout.course)
     for assignment in config.assignments:
         course.get(assignment)
-    settings = Settings(course_root=course.root, limits=config.limits, sandbox="auto",
+    settings = Settings(course_root=course.root, limits=config.limits, sandbox=config.sandbox,
                         device="cpu", jobs=1, secret=read_secret(course.secret_file, env={}))
     return course, settings
 

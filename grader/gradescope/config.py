@@ -19,6 +19,8 @@ CONFIG_NAME = "autograder.json"
 #: Visibility"): never shown, shown after the (late) due date, after grades are published,
 #: always.
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+#: Sandbox levels for student code (``auto``: bubblewrap where the container allows it).
+SANDBOXES = ("auto", "bwrap", "process")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class AutograderConfig:
     grader_version: str
     test_visibility: str = "after_due_date"
     stdout_visibility: str = "hidden"
+    sandbox: str = "auto"
     limits: Limits = Limits()
 
     def __post_init__(self) -> None:
@@ -39,6 +42,9 @@ class AutograderConfig:
             if value not in VISIBILITIES:
                 raise ConfigError(f"{name}: expected one of {', '.join(VISIBILITIES)}, "
                                   f"got {value!r}")
+        if self.sandbox not in SANDBOXES:
+            raise ConfigError(f"--sandbox: expected one of {', '.join(SANDBOXES)}, "
+                              f"got {self.sandbox!r}")
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -63,7 +69,8 @@ def read_config(path: Path) -> AutograderConfig:
         return AutograderConfig(
             assignments=tuple(assignments), grader_version=str(data["grader_version"]),
             test_visibility=str(data.get("test_visibility", "after_due_date")),
-            stdout_visibility=str(data.get("stdout_visibility", "hidden")), limits=limits)
+            stdout_visibility=str(data.get("stdout_visibility", "hidden")),
+            sandbox=str(data.get("sandbox", "auto")), limits=limits)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
