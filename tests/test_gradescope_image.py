@@ -6,7 +6,8 @@ environment: pinned torch from pip's default index (here a local CPU wheel), the
 pinned dependencies, and the grader from the zip's own source. Then run_autograder grades a
 correct (a zip), a buggy and a broken submission of the demo class: every results.json
 validates against Gradescope's documented fields and gives every test the score, status and
-seed that `grade` gives the same files for the same student.
+seed that `grade` (one run over the same files, same student ids) gives. At the process level
+a student file cannot read the course; a grader failure gives a results.json that says so.
 """
 
 from __future__ import annotations
@@ -84,19 +85,61 @@ def submit(env: dict[str, str], files: dict[str, Path | bytes], email: str
     return json.loads(text), text, done.stdout
 
 
-def graded_by_grade(folder: Path, student: str, out: Path) -> dict[str, dict]:
-    """`grade` on a submissions folder holding ``folder``'s files as ``student``."""
-    submissions = out / "submissions"
-    shutil.copytree(folder, submissions / student)
-    done = subprocess.run([sys.executable, "-m", "grader.cli", str(submissions), "--out",
-                           str(out / "out"), "--quiet",
+SNOOP = """
+import numpy as np
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+LEAKED = _read({secret!r}) or _read({suite!r})
+
+def relu(x):
+    # Correct only while the course's files stay out of the worker's reach.
+    return np.maximum(0, x) if LEAKED is None else np.full_like(x, -1.0)
+"""
+
+
+def student_files(root: Path) -> dict[str, dict[str, bytes]]:
+    """Per student (an e-mail address): the files they hand in, before any zipping."""
+    course = root / "source" / "course" / "solutions"
+    snoop = SNOOP.format(secret=str(course / "course_secret"),
+                         suite=str(course / "hidden" / "test_activations.py"))
+    return {
+        "alice@example.edu": {name: (DEMO / "alice" / name).read_bytes()
+                              for name in ("activations.ipynb", "backprop.ipynb")},
+        "bob@example.edu": {**{name: (DEMO / "bob" / name).read_bytes() for name in
+                               ("activations_final.ipynb", "backprop_final.ipynb")},
+                            "notes.pdf": (DEMO / "frank" / "notes.pdf").read_bytes()},
+        "dave@example.edu": {  # a syntax error in one cell, and a truncated notebook
+            "activations.ipynb": (DEMO / "dave" / "activations.ipynb").read_bytes(),
+            "backprop.ipynb": (DEMO / "dave" / "backprop.ipynb").read_bytes()[:500]},
+        "mallory@example.edu": {"activations.py": snoop.encode()},
+    }
+
+
+@pytest.fixture(scope="module")
+def expected(image: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+             ) -> dict[str, dict[str, dict]]:
+    """What one `grade` run writes for every student's files: {student: {assignment: doc}}."""
+    work = tmp_path_factory.mktemp("grade")
+    files = student_files(Path(image["GRADER_GRADESCOPE_ROOT"]))
+    for student, named in files.items():
+        (work / "submissions" / student).mkdir(parents=True)
+        for name, data in named.items():
+            (work / "submissions" / student / name).write_bytes(data)
+    done = subprocess.run([sys.executable, "-m", "grader.cli", str(work / "submissions"),
+                           "--out", str(work / "out"), "--quiet",
                            *(arg for a in CHOSEN for arg in ("--assignment", a))],
                           cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={k: v for k, v in os.environ.items()
                                if not k.startswith("GRADER_")})
     assert done.returncode == 0, done.stderr
-    return {a: json.loads((out / "out" / student / a / "results.json").read_text())
-            for a in CHOSEN}
+    return {student: {a: json.loads((work / "out" / student / a / "results.json").read_text())
+                      for a in CHOSEN} for student in files}
 
 
 def assert_same_as_grade(document: dict, expected: dict[str, dict]) -> None:
@@ -117,20 +160,18 @@ def notebook_entry(document: dict, assignment: str) -> dict:
         "assignment": assignment, "kind": "notebook"})
 
 
-def test_correct_submission_uploaded_as_a_zip(image: dict[str, str], tmp_path: Path) -> None:
+def test_correct_submission_uploaded_as_a_zip(image: dict[str, str], expected: dict,
+                                              tmp_path: Path) -> None:
+    student = "alice@example.edu"
     upload = tmp_path / "alice.zip"
     with zipfile.ZipFile(upload, "w") as archive:
-        for name in ("activations.ipynb", "backprop.ipynb"):
-            archive.write(DEMO / "alice" / name, f"homework/{name}")
+        files = student_files(Path(image["GRADER_GRADESCOPE_ROOT"]))[student]
+        for name, data in files.items():
+            archive.writestr(f"homework/{name}", data)
         archive.writestr("__MACOSX/homework/._activations.ipynb", b"")
     document, text, stdout = submit(image, {"alice.zip": upload}, "Alice@Example.edu")
     assert schema_problems(text) == []
-    student = "alice@example.edu"
-    folder = tmp_path / "alice"
-    folder.mkdir()
-    for name in ("activations.ipynb", "backprop.ipynb"):
-        shutil.copy(DEMO / "alice" / name, folder / name)
-    assert_same_as_grade(document, graded_by_grade(folder, student, tmp_path / "grade"))
+    assert_same_as_grade(document, expected[student])
     assert document["score"] == 200
     assert document["extra_data"]["student"] == student
     assert document["extra_data"]["grader_version"]
@@ -143,18 +184,12 @@ def test_correct_submission_uploaded_as_a_zip(image: dict[str, str], tmp_path: P
 
 
 def test_buggy_submission_scores_what_grade_gives(image: dict[str, str],
-                                                  tmp_path: Path) -> None:
-    files = {name: DEMO / "bob" / name for name in
-             ("activations_final.ipynb", "backprop_final.ipynb")}
-    files["notes.pdf"] = DEMO / "frank" / "notes.pdf"
-    document, text, _ = submit(image, files, "bob@example.edu")
+                                                  expected: dict) -> None:
+    student = "bob@example.edu"
+    files = student_files(Path(image["GRADER_GRADESCOPE_ROOT"]))[student]
+    document, text, _ = submit(image, dict(files), student)
     assert schema_problems(text) == []
-    folder = tmp_path / "bob"
-    folder.mkdir()
-    for name, path in files.items():
-        shutil.copy(path, folder / name)
-    expected = graded_by_grade(folder, "bob@example.edu", tmp_path / "grade")
-    assert_same_as_grade(document, expected)
+    assert_same_as_grade(document, expected[student])
     assert 0 < document["score"] < 200
     failed = [t for t in document["tests"] if t["status"] == "failed"]
     assert failed and all(t["output"].startswith("**Failed**") for t in failed)
@@ -162,18 +197,12 @@ def test_buggy_submission_scores_what_grade_gives(image: dict[str, str],
 
 
 def test_broken_submission_is_reported_not_crashed(image: dict[str, str],
-                                                   tmp_path: Path) -> None:
-    truncated = (DEMO / "dave" / "backprop.ipynb").read_bytes()[:500]
-    files: dict[str, Path | bytes] = {"activations.ipynb": DEMO / "dave" / "activations.ipynb",
-                                      "backprop.ipynb": truncated}
-    document, text, _ = submit(image, files, "dave@example.edu")
+                                                   expected: dict) -> None:
+    student = "dave@example.edu"
+    files = student_files(Path(image["GRADER_GRADESCOPE_ROOT"]))[student]
+    document, text, _ = submit(image, dict(files), student)
     assert schema_problems(text) == []
-    folder = tmp_path / "dave"
-    folder.mkdir()
-    shutil.copy(DEMO / "dave" / "activations.ipynb", folder / "activations.ipynb")
-    (folder / "backprop.ipynb").write_bytes(truncated)
-    assert_same_as_grade(document, graded_by_grade(folder, "dave@example.edu",
-                                                   tmp_path / "grade"))
+    assert_same_as_grade(document, expected[student])
     unreadable = notebook_entry(document, "backprop")
     assert unreadable["status"] == "failed"
     assert "could not be read" in unreadable["output"]
@@ -181,50 +210,25 @@ def test_broken_submission_is_reported_not_crashed(image: dict[str, str],
     assert notebook_entry(document, "activations")["status"] == "passed"
 
 
-SNOOP = """
-import numpy as np
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-LEAKED = _read({secret!r}) or _read({suite!r})
-
-def relu(x):
-    # Correct only while the course's files stay out of the worker's reach.
-    return np.maximum(0, x) if LEAKED is None else np.full_like(x, -1.0)
-"""
-
-
 def test_process_level_keeps_the_course_out_of_the_workers_reach(image: dict[str, str],
-                                                                  tmp_path: Path) -> None:
+                                                                  expected: dict) -> None:
     """Where Gradescope's container refuses bubblewrap, student code runs at the process
     level; setup.sh made the course root-only, so the worker's uid cannot read it."""
     root = Path(image["GRADER_GRADESCOPE_ROOT"])
+    student = "mallory@example.edu"
     config_file = root / "source" / "autograder.json"
     kept = config_file.read_text()
     config_file.write_text(json.dumps({**json.loads(kept), "sandbox": "process"}))
-    course = root / "source" / "course" / "solutions"
-    snoop = SNOOP.format(secret=str(course / "course_secret"),
-                         suite=str(course / "hidden" / "test_activations.py"))
     try:
-        document, text, _ = submit(image, {"activations.py": snoop.encode()},
-                                   "mallory@example.edu")
+        document, text, _ = submit(image, dict(student_files(root)[student]), student)
     finally:
         config_file.write_text(kept)
     assert schema_problems(text) == []
     assert document["extra_data"]["sandbox"].startswith("process")
-    relu = [t for t in document["tests"] if t["extra_data"].get("id", "").startswith(
-        "test_relu__")]
+    relu = [t for t in document["tests"]
+            if t["extra_data"].get("id", "").startswith("test_relu__")]
     assert relu and all(t["status"] == "passed" for t in relu)
-    folder = tmp_path / "mallory"
-    folder.mkdir()
-    (folder / "activations.py").write_text(snoop)
-    expected = graded_by_grade(folder, "mallory@example.edu", tmp_path / "grade")
-    assert_same_as_grade(document, expected)
+    assert_same_as_grade(document, expected[student])
 
 
 def test_grader_failures_write_a_results_json_that_says_so(image: dict[str, str]) -> None:
