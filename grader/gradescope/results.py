@@ -2,7 +2,7 @@
 
 Follows Gradescope's autograder specification ("Output format"): top-level ``score``,
 ``execution_time``, ``output`` (+ ``output_format``), ``visibility``, ``stdout_visibility``,
-``extra_data`` and ``tests``, each test with ``name``, ``number``, ``score``, ``max_score``,
+``extra_data`` and ``tests``, each test with ``name``, ``score``, ``max_score``,
 ``status`` (passed/failed), ``output`` (+ ``output_format``), ``visibility`` and
 ``extra_data``. The per-test values come from grader.report.gradescope (the results.json
 ``grade`` writes per submission), so both say the same thing.
@@ -105,27 +105,24 @@ def notebook_output(result: SubmissionResult, show_points: bool) -> str:
     return "\n\n".join(lines)
 
 
-def assignment_entries(result: SubmissionResult, title: str, number: int,
-                       config: AutograderConfig) -> list[dict[str, Any]]:
+def assignment_entries(result: SubmissionResult, title: str, config: AutograderConfig
+                       ) -> list[dict[str, Any]]:
     """The overview entry and one entry per hidden test of one assignment."""
     document = results_json(result)
     show_points = config.test_visibility == "visible"
     readable = not result.missing and not result.error and not grader_failed(result)
     entries: list[dict[str, Any]] = [{
         "name": f"{title}: your notebook",
-        "number": f"{number}.0",
         "status": GS_PASSED if readable else GS_FAILED,
         "output": notebook_output(result, show_points),
         "output_format": MD,
         "visibility": "visible",
         "extra_data": {"assignment": result.assignment, "kind": "notebook"},
     }]
-    for index, (entry, test) in enumerate(zip(document["tests"], result.tests, strict=True),
-                                          start=1):
+    for entry, test in zip(document["tests"], result.tests, strict=True):
         entries.append({
             **entry,
             "name": f"{title}: {entry['name']}",
-            "number": f"{number}.{index}",
             "output": test_output(test),
             "output_format": MD,
             "visibility": config.test_visibility,
@@ -158,10 +155,10 @@ def results_document(upload: Upload, titles: Mapping[str, str], config: Autograd
     """The whole results.json for one upload."""
     order = {a: i for i, a in enumerate(config.assignments)}
     results = sorted(upload.run.results, key=lambda r: order.get(r.assignment, len(order)))
-    tests = [entry for number, result in enumerate(results, start=1)
+    # No "number": Gradescope then numbers the tests in this order.
+    tests = [entry for result in results
              for entry in assignment_entries(result, titles.get(result.assignment,
-                                                                result.assignment),
-                                             number, config)]
+                                                                result.assignment), config)]
     return {
         "score": round(sum(r.score for r in results), 6),
         "execution_time": round(upload.run.duration_s, 3),
