@@ -10,6 +10,7 @@ import site
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -229,14 +230,18 @@ def test_self_check_in_a_notebook_kernel_reports_pass_and_fail(tmp_path: Path) -
 
 
 def bundle_python(bundle: Path, module: str, *args: str, cwd: Path | None = None,
-                  timeout: int = 300) -> subprocess.CompletedProcess[str]:
+                  timeout: int = 300, run: bool = True) -> Any:
     """``python -m MODULE ARGS`` as a student runs it, where the grader is not installed: no
-    site processing (so no editable install of nn-grader), the site-packages folders only."""
+    site processing (so no editable install of nn-grader), the site-packages folders only.
+    The finished process, or (``run=False``) the command line."""
     prelude = (f"import sys, runpy; sys.path[:0] = [{str(cwd or bundle)!r}]; "
                f"sys.path += {site.getsitepackages()!r}; sys.argv = [{module!r}, *{args!r}]; "
                f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
-    return subprocess.run([sys.executable, "-S", "-c", prelude], cwd=cwd or bundle,
-                          capture_output=True, text=True, timeout=timeout)
+    command = [sys.executable, "-S", "-c", prelude]
+    if not run:
+        return command
+    return subprocess.run(command, cwd=cwd or bundle, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
