@@ -19,6 +19,7 @@ from grader.commands.release import ReleaseRequest, find_leaks, release
 from grader.commands.shipped import closure
 from grader.course import DEFAULT_ROOT, load_course
 from grader.errors import ConfigError
+from grader.notebook.stub import strip_markers
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
@@ -268,3 +269,41 @@ def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
     vendor = bundle / "selfcheck" / "vendor" / "grader"
     assert done.stdout.split() == [str(vendor / "runner" / "plugin.py"),
                                    str(vendor / "suite.py")], done.stderr
+
+
+def test_check_warns_where_the_saved_notebook_loads_differently(tmp_path: Path) -> None:
+    """The kernel ran every solved cell; the saved file lacks the sigmoid cell, still has the
+    softmax stub, and has a tanh stub below the solved tanh (the grader ignores that one)."""
+    bundle = make_bundle(tmp_path / "bundle", "activations")
+    solved = [strip_markers(c.source) for c in nbformat.read(
+        COURSE.get("activations").reference, as_version=4).cells if c.cell_type == "code"]
+    stubs = {frozenset(defined_names(c.source)): c.source for c in nbformat.read(
+        bundle / "activations" / "activations.ipynb", as_version=4).cells
+        if c.cell_type == "code" and "NotImplementedError" in c.source}
+    saved = []
+    for source in solved:
+        names = defined_names(source)
+        if "sigmoid" in names:
+            continue
+        saved.append(stubs[names] if "softmax" in names else source)
+        if "tanh" in names:
+            saved.append(stubs[names])
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(s) for s in saved]
+    nbformat.write(notebook, bundle / "activations" / "activations.ipynb")
+    script = (f"import sys; sys.path.insert(0, {str(bundle)!r})\nfrom selfcheck import check\n"
+              f"ns = {{}}\nfor source in {solved!r}:\n    exec(source, ns)\n"
+              "check(namespace=ns, assignment='activations')")
+    done = subprocess.run([sys.executable, "-c", script], cwd=bundle, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    warnings = sorted(line for line in done.stdout.splitlines() if line.startswith("warning"))
+    assert warnings == [
+        "warning: sigmoid is in your kernel but not in the saved activations.ipynb: save the "
+        "notebook before you push",
+        "warning: sigmoid_grad is in your kernel but not in the saved activations.ipynb: save "
+        "the notebook before you push",
+        "warning: softmax in the saved notebook differs from the one in your kernel: save the "
+        "notebook before you push",
+    ], done.stdout
+    assert "activations: 11/11 public checks passed" in done.stdout  # the kernel's code
