@@ -3,6 +3,9 @@
 The suite runs here, in the trusted process, with pytest; the student's module runs in the
 worker the sandbox starts. This function never raises for a bad submission: a notebook that
 cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult.
+
+``run_public`` runs an assignment's public tests on a file the same way (a real worker, the
+public seed): what the student's self-check must report for that file.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from grader.notebook.extract import StudentModule
 from grader.results import SubmissionResult, TestResult
 from grader.runner.plugin import (
     PUBLIC_SEED,
-    PYTEST_ARGS,
     GradingPlugin,
     derive_seed,
     load_notes,
@@ -29,8 +31,6 @@ from grader.runner.session import WorkerSession
 from grader.runner.student import load_student_module as load_file
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
-
-__all__ = ["PYTEST_ARGS", "Job", "PublicRun", "grade_job", "run_public"]
 
 
 @dataclass(frozen=True)
