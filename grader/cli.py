@@ -8,6 +8,7 @@
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
     grade classroom50 build DIR           Classroom 50 autograders (autograder.py + bundle)
     grade classroom50 grade [PATH]        what those run: result.json for one submission
+    grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
 
 Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
 1 when the grader could not run, 2 for bad flags, settings or course files.
@@ -259,6 +260,23 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
     request = AutogradeRequest(checkout=path, only=only, out_dir=out_dir)
     outcome = _guard(lambda: autograde(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
+
+
+@main.command("collect")
+@click.argument("records", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("gradebook.csv"), show_default=True, help="the gradebook CSV")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV with a student column (or Classroom 50's roster.csv / students.csv)")
+@course_option
+def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
+                    course_root: Path | None) -> None:
+    """Every student's latest score from the grading runner's records, as a gradebook CSV."""
+    from grader.commands.collect import CollectRequest, collect
+
+    course = _guard(lambda: load_course(_course_root(course_root)))
+    request = CollectRequest(records=records, out=out, roster=roster)
+    _guard(lambda: collect(request, course, echo=click.echo))
 
 
 def _guard(action: Callable[[], Any]) -> Any:
