@@ -171,8 +171,12 @@ def test_autograder_gives_the_points_grade_gives(tmp_path: Path) -> None:
                                     tmp_path / "alice.ipynb"),
                  "bob": fill_stub(activations.stub, activations.reference, tmp_path / "bob.ipynb",
                                   replace={"axis=-1": "axis=0"})}  # softmax over columns
-    folder = build(BuildRequest(classroom_dir=tmp_path / "nn-fall", only=("activations",)),
-                   COURSE, echo=lambda _: None)[0]
+    done = subprocess.run([*GRADE, "classroom50", "build", str(tmp_path / "nn-fall"),
+                           "--assignment", "activations"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "every student can read them" in done.stdout
+    folder = tmp_path / "nn-fall" / "autograders" / "activations"
     submissions = tmp_path / "submissions"
     for owner, notebook in notebooks.items():
         (submissions / owner).mkdir(parents=True)
