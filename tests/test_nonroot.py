@@ -183,15 +183,18 @@ def as_user(uid: int, argv: list[str], cwd: Path, env: dict[str, str], timeout: 
     prefix = Path(sys.base_prefix).resolve()
     blocked = hidden_ancestor(prefix)
     if blocked is None:
-        command = [*drop, *argv]
-    else:
-        keep = tempfile.mkdtemp(prefix="nn-grader-keep-")
-        script = (f"set -e; mount --bind {prefix} {keep}; "
-                  f"mount -t tmpfs -o mode=0755 tmpfs {blocked}; mkdir -p {prefix}; "
-                  f"mount --move {keep} {prefix}; exec {shlex.join([*drop, *argv])}")
-        command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+        return subprocess.run([*drop, *argv], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    keep = tempfile.mkdtemp(prefix="nn-grader-keep-")
+    here, there, top = (shlex.quote(str(p)) for p in (prefix, keep, blocked))
+    script = (f"set -e; mount --bind {here} {there}; mount -t tmpfs -o mode=0755 tmpfs {top}; "
+              f"mkdir -p {here}; mount --move {there} {here}; exec {shlex.join([*drop, *argv])}")
+    try:
+        return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                               script], cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    finally:
+        os.rmdir(keep)
 
 
 def points_line(stdout: str) -> str:
