@@ -215,6 +215,20 @@ def test_unreadable_files_are_listed_and_the_rest_compared(tmp_path: Path) -> No
     assert "zoe/activations.ipynb" in (tmp_path / "out" / "similarity.html").read_text()
 
 
+def test_a_wall_of_code_is_compared_in_part_and_said_so(tmp_path: Path) -> None:
+    wall = "\n".join(f"def helper_{i}(a, b):\n    return a * {i} + b ** {i % 7} - a // {i + 1}"
+                     for i in range(400))
+    for student in ("ann", "ben"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "activations.py").write_text(
+            "import numpy as np\n\ndef relu(x):\n    return np.maximum(0, x)\n\n"
+            "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\n" + wall)
+    result = run(tmp_path / "class", tmp_path / "out", only=("activations",)).results[0]
+    assert [k.student for k in result.skipped] == ["ann", "ben"]
+    assert all("only its start was compared" in k.reason for k in result.skipped)
+    assert result.pairs[0].score == 100.0
+
+
 def test_common_code_option_drops_what_most_of_the_class_writes(
         planted: tuple[Path, Path], members: dict[str, list[Member]], tmp_path: Path) -> None:
     """--common 10: code that more than 10 students have is not evidence (MOSS's -m): the

@@ -22,6 +22,7 @@ from grader.course import Assignment
 from grader.errors import ExtractionError
 from grader.similarity.code import boilerplate_texts, submission_code
 from grader.similarity.fingerprint import (
+    MAX_FILTERED,
     NO_OVERLAP,
     Fingerprint,
     Overlap,
@@ -32,9 +33,9 @@ from grader.similarity.fingerprint import (
     without,
 )
 
-#: Graded code longer than this many characters is compared only up to it (tokenizing is
-#: linear, but a pasted megabyte of data is not code anyone copied).
-MAX_CODE_CHARS = 100_000
+#: Graded code longer than this many characters is compared only up to it: pygments takes a
+#: few seconds for that much, and a pasted megabyte of data is not code anyone copied.
+MAX_CODE_CHARS = 50_000
 #: Width of a histogram bin, in score percent.
 BIN_WIDTH = 5
 #: With ``common_percent``, code is common only when more than this many students have it
@@ -150,7 +151,12 @@ def _fingerprints(files: tuple[tuple[str, Path, str], ...], boilerplate: frozens
             code = code[:MAX_CODE_CHARS]
             skipped.append(Skipped(student, label, f"graded code over {MAX_CODE_CHARS} "
                                    "characters: only its start was compared"))
-        documents.append(_Document(student, label, fingerprint(code, boilerplate)))
+        found = fingerprint(code, boilerplate)
+        if found.truncated:
+            skipped.append(Skipped(student, label, f"over {MAX_FILTERED} characters of code "
+                                   "once comments and spaces are gone: only its start was "
+                                   "compared"))
+        documents.append(_Document(student, label, found))
     return documents, skipped
 
 

@@ -37,6 +37,9 @@ from copydetect.utils import filter_code, get_document_fingerprints, get_token_c
 NOISE = 25
 #: Matches at least this long are always found (winnowing window = GUARANTEE - NOISE + 1).
 GUARANTEE = 30
+#: Filtered characters fingerprinted per document (a typical submission has 400-1,000): the
+#: masks take about length squared / 50 bytes, so a pasted wall of code cannot exhaust memory.
+MAX_FILTERED = 10_000
 _LANGUAGE = "python"
 _NAME = "submission.py"
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -58,6 +61,7 @@ class Fingerprint:
     raw_code: str
     masks: dict[int, int]
     line_bit: int
+    truncated: bool = False  # only the first MAX_FILTERED filtered characters count
 
     @property
     def empty(self) -> bool:
@@ -92,6 +96,8 @@ def fingerprint(code: str, boilerplate: frozenset[int], noise: int = NOISE,
     """Tokenize, filter, hash and winnow ``code``; drop the boilerplate's k-grams."""
     filtered, offsets = filter_code(code, _NAME, _LANGUAGE)
     offsets = repair_class_offsets(code, filtered, offsets)
+    truncated = len(filtered) > MAX_FILTERED
+    filtered = filtered[:MAX_FILTERED]
     # Boilerplate is dropped here rather than by copydetect: its np.intersect1d(...,
     # assume_unique=True) on a file's repeated k-grams also drops some that are not boilerplate.
     _, found = get_document_fingerprints(filtered, noise, guarantee - noise + 1)
@@ -109,7 +115,7 @@ def fingerprint(code: str, boilerplate: frozenset[int], noise: int = NOISE,
         masks[h] = mask
     coverage = int(get_token_coverage(hash_idx, noise, len(filtered)))
     return Fingerprint(noise, frozenset(hash_idx), hash_idx, filtered, offsets, coverage, code,
-                       masks, line_bit)
+                       masks, line_bit, truncated)
 
 
 def repair_class_offsets(code: str, filtered: str, offsets: np.ndarray) -> np.ndarray:

@@ -36,11 +36,18 @@ def similarity_csv(results: Sequence[AssignmentSimilarity]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for result in results:
+    safe: dict[str, str] = {}  # names and files recur in every row: neutralise each once
+
+    def text(value: str) -> str:
+        if value not in safe:
+            safe[value] = csv_cell(value)
+        return safe[value]
+
+    for result in results:  # the numbers are the grader's own, never negative
         for rank, p in enumerate(result.pairs, 1):
-            writer.writerow([csv_cell(v) for v in (
-                result.assignment, p.student_a, p.student_b, p.score, rank, p.share_a,
-                p.share_b, p.lines_a, p.lines_b, p.file_a, p.file_b)])
+            writer.writerow((text(result.assignment), text(p.student_a), text(p.student_b),
+                             p.score, rank, p.share_a, p.share_b, p.lines_a, p.lines_b,
+                             text(p.file_a), text(p.file_b)))
     return buffer.getvalue()
 
 
@@ -53,12 +60,20 @@ def histogram_view(counts: Sequence[int]) -> dict[str, object]:
         height = round(_PLOT_HEIGHT * math.log10(count + 1) / top, 1) if count else 0
         low = i * BIN_WIDTH
         bars.append({"x": i * (_BAR_WIDTH + _BAR_GAP), "height": height,
-                     "y": _PLOT_HEIGHT - height, "count": count, "low": low,
+                     "y": _PLOT_HEIGHT - height, "count": count, "label": _short(count),
+                     "low": low,
                      "high": low + BIN_WIDTH, "hot": low >= 50})
     return {"bars": bars, "width": len(counts) * (_BAR_WIDTH + _BAR_GAP),
             "plot_height": _PLOT_HEIGHT, "bar_width": _BAR_WIDTH,
             "ticks": [{"x": i * (_BAR_WIDTH + _BAR_GAP), "label": i * BIN_WIDTH}
                       for i in range(0, len(counts) + 1, 4)]}
+
+
+def _short(count: int) -> str:
+    """A count that fits above a bar: 683, 3.1k, 16k (the exact one is the bar's tooltip)."""
+    if count < 1000:
+        return str(count)
+    return f"{count / 1000:.1f}k" if count < 10_000 else f"{count // 1000}k"
 
 
 def similarity_html(results: Sequence[AssignmentSimilarity], templates_dir: Path,
