@@ -2,7 +2,8 @@
 
 The suite runs here, in the trusted process, with pytest; the student's module runs in the
 worker the sandbox starts. This function never raises for a bad submission: a notebook that
-cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult.
+cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult. It
+raises SandboxFailure when the grader's own sandbox failed (the caller retries).
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         run_suite(job.assignment, plugin)
     finally:
         session.close()
+    if session.grader_failure is not None:  # not the student's doing: no score from this run
+        raise session.grader_failure
     if plugin.collection_errors:
         lines = [line.strip() for line in plugin.collection_errors[0].splitlines()]
         cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
