@@ -89,7 +89,7 @@ def warm_problem(level: str, uid: int | None) -> str | None:
         return f"the isolation probe did not run: {exc}"
     if probe.returncode != 0:
         said = (probe.stdout + probe.stderr).decode(errors="replace").strip()
-        return f"a worker cannot be isolated from its zygote here: {said[-300:]}"
+        return said[-300:] or f"the isolation probe failed (exit status {probe.returncode})"
     return None
 
 
@@ -106,6 +106,9 @@ class Zygote:
                 limits, device, program="zygote.py", extra_config=config,
                 extra_fds=(child.fileno(),), cgroup_slack_mb=ZYGOTE_MEMORY_MB,
                 privileged=capabilities_of(base))
+        except BaseException:
+            self.control.close()
+            raise
         finally:
             child.close()
         try:

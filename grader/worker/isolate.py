@@ -68,8 +68,24 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 
 def new_pid_namespace() -> None:
-    """The caller's next child is pid 1 of a new pid namespace (call in a throwaway child)."""
+    """The caller's next child is pid 1 of a new pid namespace."""
     unshare(CLONE_NEWPID)
+
+
+def pid_namespace_return() -> int | None:
+    """A descriptor to come back to this process's own pid namespace with
+    :func:`back_to_pid_namespace` after :func:`new_pid_namespace` made one for its next child
+    (so one fork per worker); None where that is not allowed (in a user namespace: the worker
+    then comes from a throwaway child, one fork more)."""
+    fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    if _libc.setns(fd, CLONE_NEWPID) != 0:  # to where it already is: only tests the right
+        os.close(fd)
+        return None
+    return fd
+
+
+def back_to_pid_namespace(fd: int) -> None:
+    _check(_libc.setns(fd, CLONE_NEWPID), "setns")
 
 
 def own_mounts(tmp_bytes: int) -> None:

@@ -118,17 +118,29 @@ class Zygote:
         self.exited: dict[int, int] = {}
         self.pid = os.getpid()
         self.import_paths = [path for path in sys.path if os.path.isdir(path)]
+        self.pid_namespace = (isolate.pid_namespace_return()
+                              if isolation.mode == NAMESPACES else None)
 
     # ------------------------------------------------------------------ spawning
     def spawn(self, request: SpawnRequest, fds: list[int] | None) -> dict[str, Any]:
         """Fork a worker serving on ``fds`` (None: a probe that exits once isolated)."""
         sync_read, sync_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(sync_read)
-            if self.isolation.mode == NAMESPACES:
-                self._namespace_parent(request, fds, sync_write)
-            self._worker(request, fds, sync_write)
+        direct = self.isolation.mode == NAMESPACES and self.pid_namespace is not None
+        try:
+            if direct:  # the next child is pid 1 of a new pid namespace
+                isolate.new_pid_namespace()
+            pid = os.fork()
+            if pid == 0:
+                os.close(sync_read)
+                if self.isolation.mode == NAMESPACES and not direct:
+                    self._namespace_parent(request, fds, sync_write)
+                self._worker(request, fds, sync_write)
+        except isolate.IsolationError as exc:
+            _report(sync_write, exc)
+            pid = 0
+        finally:
+            if direct and self.pid_namespace is not None:
+                isolate.back_to_pid_namespace(self.pid_namespace)
         os.close(sync_write)
         for fd in fds or ():
             os.close(fd)
@@ -140,7 +152,8 @@ class Zygote:
 
     def _namespace_parent(self, request: SpawnRequest, fds: list[int] | None,
                           sync: int) -> None:
-        """The throwaway child: a new pid namespace whose pid 1 is the worker."""
+        """A throwaway child (where the zygote cannot come back to its own pid namespace):
+        a new pid namespace whose pid 1 is the worker, adopted by the zygote."""
         code = 0
         try:
             isolate.new_pid_namespace()
@@ -294,8 +307,9 @@ class Zygote:
 
 
 def _report(sync: int, exc: BaseException) -> None:
+    why = str(exc) if isinstance(exc, isolate.IsolationError) else f"{type(exc).__name__}: {exc}"
     try:
-        os.write(sync, f"error {type(exc).__name__}: {exc}\n".encode()[:500])
+        os.write(sync, f"error {why}\n".encode()[:500])
     except OSError:
         pass
 
@@ -310,6 +324,8 @@ def probe(isolation: Isolation, tmp_bytes: int = 1 << 20) -> str | None:
     finally:
         control.close()
         peer.close()
+        if zygote.pid_namespace is not None:
+            os.close(zygote.pid_namespace)
     return reply.get("error")
 
 
