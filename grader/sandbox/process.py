@@ -158,7 +158,8 @@ class ProcessWorker:
             os.chown(self.home, self.uid, self.uid)
             os.chmod(self.home, 0o700)
             if not self.namespaced:  # the worker's uid may not read the grader's checkout
-                copy = Path(tempfile.mkdtemp(prefix="worker-", dir=self.home))
+                copy = Path(self.home) / ".worker"  # (the home is this worker's alone)
+                copy.mkdir()
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
                 os.chmod(copy, 0o755)
