@@ -58,6 +58,7 @@ class WorkerSession:
         self.device = device
         self.load_failure: WorkerError | None = None
         self.grader_failure: SandboxFailure | None = None
+        self.awaiting_start = False  # a worker was started and has not said Started yet
         self.statements = statements
         self.threads = threads
         self.worker: Worker | None = None
@@ -95,7 +96,7 @@ class WorkerSession:
             raise type(self.load_failure)(str(self.load_failure))
         self._discard()
         self.worker = self.sandbox.start(self.limits, self.device)
-        self._await_start()
+        self.awaiting_start = True
         deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
         try:
             reply = self._exchange(protocol.Load(self.statements, threads=self.threads),
@@ -113,6 +114,7 @@ class WorkerSession:
         """The worker's Started, before it may read any student code: anything else is the
         grader's failure."""
         assert self.worker is not None
+        self.awaiting_start = False
         deadline = min(time.monotonic() + START_TIMEOUT_S, self.submission_deadline)
         try:
             payload = recv_frame(self.worker, deadline, self.limits.message_bytes)
@@ -170,6 +172,8 @@ class WorkerSession:
     def _exchange(self, message: Any, deadline: float,
                   decode_handle: Callable[[protocol.Handle], Any] | None = None) -> Any:
         assert self.worker is not None
+        if self.awaiting_start:  # a new worker's first exchange: it must have started
+            self._await_start()
         try:
             send_frame(self.worker, self._encode(message), deadline)
             while True:
