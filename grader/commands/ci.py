@@ -40,7 +40,6 @@ from grader.staging import grade_student
 
 _SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
                            ".ipynb_checkpoints", "node_modules"})
-GRADER_FAILED = "The grader failed"
 
 
 @dataclass(frozen=True)
@@ -141,9 +140,8 @@ def ci(request: CiRequest, course: Course, settings: Settings,
 
 
 def grader_failed(result: SubmissionResult) -> bool:
-    """The grader (not the student's code) failed: a crash while grading or a grader error."""
-    return bool(result.error and result.error.startswith(GRADER_FAILED)) or any(
-        t.status == ERROR for t in result.tests)
+    """The grader (not the student's code) failed: on the submission or on one of its tests."""
+    return result.grader_error or any(t.status == ERROR for t in result.tests)
 
 
 def summary_markdown(run: RunResult, score: float, max_score: float,

@@ -47,7 +47,9 @@ def _overview(result: SubmissionResult) -> str:
                            for a in result.other_attempts)
         lines.append(f"You handed in several notebooks; the best one counts. Others: {others}.")
     if result.error:
-        lines.append(f"**Your notebook could not be read:** {result.error}")
+        what = ("The grader failed on your notebook (not your code)" if result.grader_error
+                else "Your notebook could not be read")
+        lines.append(f"**{what}:** {result.error}")
     lines.extend(f"- {note}" for note in result.notes)
     return "\n\n".join(lines)
 
