@@ -6,6 +6,7 @@ these; only ``grader.cli`` turns them into exit codes (``exit_code`` below).
     GraderError                     the grader could not do what it was asked (exit 1)
     ├── ConfigError                 a bad setting, flag or course file; names its source (exit 2)
     ├── CourseError                 the course material (assignment, suite, notebook) is broken
+    ├── ClusterError                the Dask cluster cannot grade (--scheduler)
     └── SubmissionError             one submission cannot be graded; others go on
         ├── ExtractionError         the notebook or .py file cannot be read or parsed
         └── WorkerError             the worker running the student's code failed
@@ -57,3 +58,7 @@ class WorkerTimeout(WorkerError):
 
 class ProtocolError(WorkerError):
     """The worker sent bytes that are not a valid, size-capped message."""
+
+
+class ClusterError(GraderError):
+    """The Dask cluster cannot grade: unreachable, no worker, or a worker refused the run."""
