@@ -16,10 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 from distributed import LocalCluster
 from distributed.security import Security
 
 from grader.cache import ResultCache
+from grader.cluster.client import RETRIES, _submitter
 from grader.cluster.course import (
     CoursePlugin,
     Refused,
@@ -32,7 +34,7 @@ from grader.cluster.course import (
 from grader.cluster.task import grade_task, make_task
 from grader.commands.run import RunRequest, run
 from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import ConfigError
+from grader.errors import ClusterError, ConfigError
 from grader.results import RunResult
 from grader.runner.grade import Job
 from grader.settings import ClusterSettings, Settings, cluster_from, local_jobs
@@ -232,3 +234,58 @@ def test_grading_over_tls_with_the_course_certificates(tmp_path: Path) -> None:
     with open(tmp_path / "out" / "grades.csv", newline="") as handle:
         rows = [(r["student"], r["assignment"], r["score"]) for r in csv.DictReader(handle)]
     assert rows == [("alice", "activations", "100")]
+
+
+class Recorder:
+    """A stand-in Dask client that records what is submitted."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, dict, dict]] = []
+
+    def submit(self, function: object, task: dict, **options: object) -> int:
+        self.calls.append((function, task, options))
+        return len(self.calls)
+
+
+@pytest.mark.parametrize(("device", "resources"), [("cuda", {"GPU": 1}), ("cpu", None)])
+def test_cuda_tasks_ask_for_a_gpu_and_are_retried(device: str, resources) -> None:
+    course = load_course(DEFAULT_ROOT)
+    job = Job("alice", course.get("training"), DEMO / "alice" / "training.ipynb", "metadata")
+    settings = Settings(course_root=DEFAULT_ROOT, secret="k", device=device)
+    client = Recorder()
+    submit = _submitter(client, [job, replace(job, student="bob")], lambda _: settings, "d" * 32)
+    submit(0), submit(1)
+    (function, task, options), (_, _, other) = client.calls
+    assert function is grade_task and task["device"] == device and task["student"] == "alice"
+    assert options["resources"] == resources and options["retries"] == RETRIES >= 1
+    assert options["pure"] is False and options["key"] != other["key"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: it would grade")
+def test_a_worker_without_cuda_refuses_a_cuda_task(tmp_path: Path) -> None:
+    course = load_course(DEFAULT_ROOT)
+    pack = pack_course(course)
+    plugin = CoursePlugin(pack, grader_build())
+    plugin.setup(FakeWorker(1))
+    try:
+        job = Job("alice", course.get("training"), DEMO / "alice" / "training.ipynb")
+        settings = Settings(course_root=DEFAULT_ROOT, secret="k", device="cuda")
+        with pytest.raises(Refused, match="torch sees no CUDA device"):
+            grade_task(make_task(job, settings, pack.digest))
+    finally:
+        plugin.teardown(FakeWorker(1))
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from grader.cluster import client as cluster_client
+
+    with socket.socket() as probe:  # a free port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(cluster_client, "CONNECT_TIMEOUT_S", 2.0)
+    with pytest.raises(ClusterError, match=rf"^tcp://127.0.0.1:{port}: cannot reach the Dask "
+                                           "scheduler"), \
+            cluster_client._connected(ClusterSettings(f"tcp://127.0.0.1:{port}")):
+        pass

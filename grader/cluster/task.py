@@ -33,8 +33,13 @@ _GRADING = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nn-grade
 
 
 def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any]:
-    """The task for ``job`` (a file handed in), as plain data."""
+    """The task for ``job`` (a file handed in), as plain data. A file that cannot be read
+    now travels as None, and is graded as the unreadable file it is."""
     assert job.path is not None
+    try:
+        data: bytes | None = job.path.read_bytes()
+    except OSError:
+        data = None
     return {
         "course": course_digest,
         "build": grader_build(),
@@ -42,7 +47,7 @@ def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any
         "assignment": job.assignment.id,
         "suite_hash": suite_hash(job.assignment),
         "file_name": job.path.name,
-        "data": job.path.read_bytes(),
+        "data": data,
         "matched_by": job.matched_by,
         "path": str(job.path),
         "seed": submission_seed(settings, job),
@@ -79,7 +84,8 @@ def _grade_here(task: dict[str, Any], where: str) -> str:
     sandbox = _worker_sandbox(settings, where)
     with tempfile.TemporaryDirectory(prefix="nn-grader-submission-") as folder:
         path = Path(folder) / _file_name(task["file_name"])
-        path.write_bytes(task["data"])
+        if task["data"] is not None:
+            path.write_bytes(task["data"])
         job = Job(task["student"], assignment, path, task["matched_by"])
         try:
             result = _grade_in_pool(job, settings)
