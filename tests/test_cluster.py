@@ -20,8 +20,8 @@ import torch
 from distributed import LocalCluster
 from distributed.security import Security
 
-from grader.cache import ResultCache
-from grader.cluster.client import RETRIES, _submitter
+from grader.cache import ResultCache, result_to_dict
+from grader.cluster.client import RETRIES, ClusterExecutor, _submitter
 from grader.cluster.course import (
     CoursePlugin,
     Refused,
@@ -34,8 +34,8 @@ from grader.cluster.course import (
 from grader.cluster.task import grade_task, make_task
 from grader.commands.run import RunRequest, run
 from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import ClusterError, ConfigError
-from grader.results import RunResult
+from grader.errors import ClusterError, ConfigError, CourseError
+from grader.results import RunResult, SubmissionResult, TestResult
 from grader.runner.grade import Job
 from grader.settings import ClusterSettings, Settings, cluster_from, local_jobs
 
@@ -289,3 +289,40 @@ def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch: pytest.MonkeyP
                                            "scheduler"), \
             cluster_client._connected(ClusterSettings(f"tcp://127.0.0.1:{port}")):
         pass
+
+
+class Finished:
+    """A stand-in for a finished Dask future."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def result(self) -> object:
+        if isinstance(self.value, BaseException):
+            raise self.value
+        return self.value
+
+
+def test_what_comes_back_is_checked_and_a_cluster_failure_is_never_a_students_zero() -> None:
+    course = load_course(DEFAULT_ROOT)
+    job = Job("alice", course.get("activations"), DEMO / "alice" / "activations.ipynb")
+    executor = ClusterExecutor(ClusterSettings("tcp://head:8786"), course,
+                               Settings(course_root=DEFAULT_ROOT))
+    good = SubmissionResult("alice", "activations", "/worker/tmp/activations.ipynb",
+                            tests=(TestResult("t", "T", "passed", 100.0, 100.0),),
+                            sandbox="bwrap")
+    envelope = {"result": result_to_dict(good), "worker": "tcp://w:1", "sandbox": "bwrap (...)"}
+    decoded = executor.decode(job, Finished(json.dumps(envelope)))
+    assert decoded == replace(good, path=str(job.path))
+    assert "1 graded on 1 worker(s), sandbox per result: bwrap x 1" in executor.description
+    someone_else = {**envelope, "result": result_to_dict(replace(good, student="bob"))}
+    for failure in (Finished(json.dumps(someone_else)), Finished("{not json"),
+                    Finished(json.dumps({"result": {"student": "alice"}})),
+                    Finished(RuntimeError("KilledWorker: the task killed 4 workers"))):
+        result = executor.decode(job, failure)
+        assert result.error.startswith("The grader failed on this submission on the cluster")
+        assert (result.student, result.assignment, result.tests) == ("alice", "activations", ())
+    with pytest.raises(ClusterError, match="worker w refuses"):
+        executor.decode(job, Finished(Refused("worker w refuses")))
+    with pytest.raises(CourseError, match="does not collect"):
+        executor.decode(job, Finished(json.dumps({"course_error": "suite does not collect"})))

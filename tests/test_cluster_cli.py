@@ -159,6 +159,13 @@ def check_every_result_once(out: Path) -> None:
     assert set(entries.values()) == {1}
 
 
+def running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def counts(log: str) -> tuple[int, int]:
     match = re.search(r"graded (\d+), reused (\d+) from cache", log)
     assert match, log
@@ -208,13 +215,13 @@ def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(
 
     wait_for(victim_is_grading, "the victim to grade a submission", timeout=900)
     orphans = processes.descendants(victim)  # its zygote and sandboxed worker
+    assert orphans, "the victim grades without a sandbox process"
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=60)
     log = finish(processes, "grade-killed", run)
     assert counts(log) == (HANDED_IN, 0)
     check_every_result_once(out)
     assert victim_address not in client.scheduler_info()["workers"]
-    wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-                             for p in orphans), "the killed worker's sandbox to end", 120)
+    wait_for(lambda: not any(map(running, orphans)), "the killed worker's sandbox to end", 120)
     rerun = finish(processes, "grade-rerun", grade(processes, "grade-rerun", address, out))
     assert counts(rerun) == (0, HANDED_IN)

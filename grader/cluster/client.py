@@ -87,7 +87,7 @@ class ClusterExecutor:
             text = future.result()
         except Refused as exc:
             raise ClusterError(f"{exc} (the task was tried {RETRIES + 1} times)") from None
-        except (concurrent.futures.CancelledError, OSError) as exc:
+        except concurrent.futures.CancelledError as exc:  # the scheduler dropped the client
             raise ClusterError(f"{self.cluster.scheduler}: lost the Dask scheduler "
                                f"({type(exc).__name__}: {exc})") from None
         except Exception as exc:  # noqa: BLE001 - KilledWorker and the like: this job only
