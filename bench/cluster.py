@@ -136,19 +136,25 @@ def measure(folder: Path, work: Path, rounds: int) -> dict[str, list]:
     return walls
 
 
-def report(submissions: int, students: int, rounds: int, walls: dict[str, list]) -> str:
+def report(submissions: int, students: int, rounds: int, walls: dict[str, list],
+           load: tuple[float, ...]) -> str:
     local, remote = min(walls["local"]), min(walls["cluster"])
     runs = [scores for _, scores in walls["scores"]]
-    same = sum(1 for key, score in runs[0].items() if all(r.get(key) == score for r in runs))
+    differ = [key for key, score in runs[0].items() if any(r.get(key) != score for r in runs)]
+    same = len(runs[0]) - len(differ)
     ratio = remote / local
     ok = ratio <= TARGET_SLOWER
     return "\n".join([
         f"nn-grader cluster benchmark: {students} students = {submissions} submissions, "
-        f"{os.cpu_count()} cores, best of {rounds} round(s)",
+        f"{os.cpu_count()} cores, best of {rounds} round(s); load average "
+        f"{load[0]:.1f} before, {os.getloadavg()[0]:.1f} after",
         f"  {'grade --jobs 2':44} {local:7.1f} s {submissions / local:7.2f} /s",
         f"  {'grade --scheduler (2 Dask workers x 1 thread)':44} {remote:7.1f} s "
         f"{submissions / remote:7.2f} /s",
         f"  scores equal in every run on {same}/{len(runs[0])}",
+        *(f"    differ: {student} {assignment}: "
+          + ", ".join(f"{kind} {scores.get((student, assignment))}"
+                      for kind, scores in walls["scores"]) for student, assignment in differ[:5]),
         "targets",
         f"  [{'PASS' if ok else 'FAIL'}] 2-worker local cluster at most "
         f"{(TARGET_SLOWER - 1) * 100:.0f}% slower than --jobs 2: {ratio:.2f}x its wall time",
@@ -175,8 +181,9 @@ def main(argv: list[str]) -> int:
         make_demo.build(course, work / "demo")
         entries = build_class(work / "class", args.students, assignments,
                               templates(assignments, work / "demo"))
+        load = os.getloadavg()
         walls = measure(work / "class", work, args.rounds)
-        print(report(len(entries), args.students, args.rounds, walls))
+        print(report(len(entries), args.students, args.rounds, walls, load))
     except RuntimeError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
