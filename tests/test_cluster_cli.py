@@ -209,13 +209,14 @@ def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(
     def victim_is_grading() -> bool:
         assert run.poll() is None, "the run ended before the victim graded anything"
         assert victim.poll() is None, processes.log("victim")
+        if len(ResultCache(out).entries()) < 1 or not processes.descendants(victim):
+            return False  # mid-run, and the victim's sandbox (zygote) has started
         busy = client.run(lambda dask_worker: len(dask_worker.state.executing),
                           workers=[victim_address])
-        return busy.get(victim_address, 0) > 0 and len(ResultCache(out).entries()) >= 1
+        return busy.get(victim_address, 0) > 0
 
     wait_for(victim_is_grading, "the victim to grade a submission", timeout=900)
     orphans = processes.descendants(victim)  # its zygote and sandboxed worker
-    assert orphans, "the victim grades without a sandbox process"
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=60)
     log = finish(processes, "grade-killed", run)
