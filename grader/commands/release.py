@@ -4,14 +4,17 @@
     OUT_DIR/requirements.txt             what the notebooks and public tests need
     OUT_DIR/pytest.ini, conftest.py      ``python -m pytest`` runs the public tests
     OUT_DIR/selfcheck/                   ``check("relu")`` in a notebook, ``python -m selfcheck``
+    OUT_DIR/selfcheck/vendor/grader/     the grader's own modules the self-check runs (shipped.py)
     OUT_DIR/<id>/<id>.ipynb              the stub, generated from solutions/<id>.ipynb
     OUT_DIR/<id>/public/...              the public tests, copied
     OUT_DIR/.github/workflows/public-checks.yml   only with ``--with-workflow``
 
-The self-check ships a copy of ``grader/suite.py`` (the check helpers public tests may use)
-and ``selfcheck/assignments.json`` (ids, titles, function names). After writing, every file of
-the bundle is scanned for the hidden suites' test names, the reference solutions' code lines
-and the course secret; a hit is a CourseError and the bundle is removed.
+The self-check runs the grader's own extraction, worker loop and pytest plugin: release copies
+those modules, unchanged, with every grader module they import (:mod:`grader.commands.shipped`),
+and writes ``selfcheck/assignments.json`` (ids, titles, function names). After writing, every
+file of the bundle is scanned for the hidden suites' test names, the reference solutions' code
+lines, the course secret and similarity reports; a hit is a CourseError and the bundle is
+removed.
 """
 
 from __future__ import annotations
@@ -27,15 +30,18 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-import grader.suite
+from grader.commands.shipped import ship
 from grader.course import Course
 from grader.errors import ConfigError, CourseError
 from grader.notebook.stub import stub_text
+from grader.similarity import CSV_HEADER, REPORT_MARKER
 
 BUNDLE_TEMPLATES = Path("templates") / "bundle"
 STUDENT_WORKFLOW = Path("templates") / "github" / "student.yml"
 #: Files copied from templates/bundle/ as they are.
-STATIC_FILES = ("conftest.py", "pytest.ini", "selfcheck/__init__.py", "selfcheck/__main__.py")
+STATIC_FILES = ("conftest.py", "pytest.ini", "selfcheck/__init__.py", "selfcheck/__main__.py",
+                "selfcheck/cli.py", "selfcheck/kernel.py", "selfcheck/local.py",
+                "selfcheck/plugin.py", "selfcheck/public.py")
 _SKIPPED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 #: Solution lines shorter than this (``x = 1``, ``return x``) are too common to be evidence.
 MIN_LINE = 12
@@ -105,7 +111,7 @@ def _write_bundle(out: Path, course: Course, assignments: Sequence, request: Rel
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(templates / name, target)
-    shutil.copyfile(Path(grader.suite.__file__), out / "selfcheck" / "suite.py")
+    ship(out)
     manifest = {a.id: {"title": a.title, "functions": list(a.functions)} for a in assignments}
     (out / "selfcheck" / "assignments.json").write_text(
         json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -174,7 +180,8 @@ def notebook_code(text: str) -> str:
 
 
 def find_leaks(bundle: Path, course: Course) -> list[str]:
-    """``file: what`` for every hidden test name, solution line or secret found in ``bundle``."""
+    """``file: what`` for every hidden test name, solution line, secret or similarity report
+    found in ``bundle``."""
     secret_file = course.secret_file
     secret = secret_file.read_text(encoding="utf-8").strip() if secret_file.is_file() else ""
     tests = hidden_test_names(course)
@@ -195,6 +202,8 @@ def find_leaks(bundle: Path, course: Course) -> list[str]:
         where = path.relative_to(bundle)
         if secret and secret in text:
             leaks.append(f"{where}: the course secret")
+        if REPORT_MARKER in text or text.startswith(CSV_HEADER):
+            leaks.append(f"{where}: a similarity report (for the instructor only)")
         leaks.extend(f"{where}: hidden test name {name}" for name in sorted(tests)
                      if re.search(rf"\b{re.escape(name)}\b", text))
         leaks.extend(f"{where}: solution line of {a}: {line}"

@@ -3,39 +3,34 @@
 The suite runs here, in the trusted process, with pytest; the student's module runs in the
 worker the sandbox starts. This function never raises for a bad submission: a notebook that
 cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult.
+
+``run_public`` runs an assignment's public tests on a file the same way (a real worker, the
+public seed): what the student's self-check must report for that file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pytest
-
 import grader
 from grader.course import Assignment
-from grader.errors import CourseError, ExtractionError, WorkerError
-from grader.notebook.extract import StudentModule, extract_module
-from grader.notebook.read import read_cells
-from grader.results import SubmissionResult
-from grader.runner.plugin import GradingPlugin, derive_seed
+from grader.errors import CourseError
+from grader.notebook.extract import StudentModule
+from grader.results import SubmissionResult, TestResult
+from grader.runner.plugin import (
+    PUBLIC_SEED,
+    GradingPlugin,
+    derive_seed,
+    load_notes,
+    run_tests,
+)
 from grader.runner.session import WorkerSession
+from grader.runner.student import load_student_module as load_file
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
-
-# Quiet, and without the plugins that cost time per run and give a grading run nothing
-# (unraisableexception's gc.collect alone is ~70 ms a run; logging and capture wrap every test).
-PYTEST_ARGS = ("-q", "--tb=no", "--assert=plain", "-W", "ignore", "--capture=no",
-               "-o", "python_files=test_*.py",
-               *(arg for plugin in ("cacheprovider", "randomly", "unraisableexception",
-                                    "threadexception", "logging", "faulthandler", "doctest",
-                                    "junitxml", "pastebin", "legacypath", "stepwise",
-                                    "nose", "warnings")
-                 for arg in ("-p", f"no:{plugin}")))
 
 
 @dataclass(frozen=True)
@@ -66,10 +61,7 @@ def submission_seed(settings: Settings, job: Job) -> int:
 def load_student_module(job: Job) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
     assert job.path is not None
-    try:
-        return extract_module(read_cells(job.path), job.assignment.functions), None
-    except ExtractionError as exc:
-        return StudentModule(statements=(), defined=(), notes=()), str(exc)
+    return load_file(job.path, job.assignment.functions)
 
 
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
@@ -88,7 +80,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
                             device=settings.device)
     plugin = GradingPlugin(session, base.seed, settings.device)
     try:
-        notes = list(module.notes) + _load_notes(session)
+        notes = list(module.notes) + load_notes(session)
         run_suite(job.assignment, plugin)
     finally:
         session.close()
@@ -101,26 +93,39 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
                    output=session.output(), duration_s=round(time.monotonic() - started, 3))
 
 
-def _load_notes(session: WorkerSession) -> list[str]:
-    """Load once up front, so statements that failed at import reach the feedback."""
-    try:
-        ready = session.ensure_ready()
-    except WorkerError as exc:
-        return [f"Loading your notebook's definitions failed: {exc}"]
-    return [_load_note(error) for error in ready.errors]
-
-
-def _load_note(error: str) -> str:
-    if error.startswith("ModuleNotFoundError"):
-        return (f"An import failed on the grading machine ({error}). This costs nothing "
-                "unless a graded function uses that package.")
-    return f"This statement failed when your definitions were loaded: {error}"
-
-
 def run_suite(assignment: Assignment, plugin: GradingPlugin) -> None:
     """Run the hidden suite with pytest, quietly, in this process."""
-    args = [*PYTEST_ARGS, "--rootdir", str(assignment.hidden_suite.parent),
-            "-c", str(assignment.hidden_suite.parent / "pytest.ini"),
-            str(assignment.hidden_suite)]
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(args, plugins=[plugin])
+    folder = assignment.hidden_suite.parent
+    run_tests(plugin, [assignment.hidden_suite], folder, folder / "pytest.ini")
+
+
+@dataclass(frozen=True)
+class PublicRun:
+    """The public tests of one file as the grader runs them: through the worker, with the
+    public seed. ``loaded``: the names the worker's module holds after loading."""
+
+    tests: tuple[TestResult, ...]
+    loaded: tuple[str, ...]
+    notes: tuple[str, ...]
+    error: str | None
+
+
+def run_public(path: Path, assignment: Assignment, settings: Settings,
+               sandbox: Sandbox) -> PublicRun:
+    """Run ``assignment``'s public tests on ``path`` in a worker of ``sandbox``: what the
+    student's self-check reports for the same file (the agreement test compares the two)."""
+    module, error = load_file(path, assignment.functions)
+    session = WorkerSession(sandbox, settings.limits, list(module.statements),
+                            device=settings.device)
+    plugin = GradingPlugin(session, PUBLIC_SEED, settings.device)
+    try:
+        notes = list(module.notes) + load_notes(session)
+        loaded = tuple(session.ready.defined) if session.ready is not None else ()
+        # the hidden suites' pytest.ini: the course repository's own config stays out
+        run_tests(plugin, [assignment.public_dir], assignment.public_dir,
+                  assignment.hidden_suite.parent / "pytest.ini")
+    finally:
+        session.close()
+    if plugin.collection_errors:
+        raise CourseError(f"{assignment.public_dir}: the public tests do not collect")
+    return PublicRun(tuple(plugin.results), loaded, tuple(notes), error)
