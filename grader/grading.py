@@ -26,6 +26,7 @@ from grader.errors import ConfigError, CourseError
 from grader.progress import Observer
 from grader.results import Attempt, RunResult, SubmissionResult
 from grader.runner.grade import Job, grade_job
+from grader.runner.session import clip
 from grader.sandbox import make_sandbox
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
@@ -104,8 +105,8 @@ def _grade_safely(job: Job, settings: Settings, sandbox: object) -> SubmissionRe
         return SubmissionResult(
             student=job.student, assignment=job.assignment.id,
             path=str(job.path) if job.path else None,
-            error=f"The grader failed on this submission ({type(exc).__name__}: {exc}); "
-                  "please tell the course staff.")
+            error=f"The grader failed on this submission ({type(exc).__name__}: "
+                  f"{clip(exc, 300)}); please tell the course staff.")
 
 
 def _report(job: Job, result: SubmissionResult, progress: Progress | None) -> SubmissionResult:
@@ -151,7 +152,7 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
-    discovery = discover(submissions_dir, course.assignments)
+    discovery = discover(submissions_dir, course.assignments, settings.limits.reader())
     jobs = plan_jobs(discovery, course, only)
     chosen = set(resume.students) if resume is not None else set()
     unknown = sorted(chosen - set(discovery.students))

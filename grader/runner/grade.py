@@ -3,6 +3,9 @@
 The suite runs here, in the trusted process, with pytest; the student's module runs in the
 worker the sandbox starts. This function never raises for a bad submission: a notebook that
 cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult.
+The notebook is read and extracted in a child process under the run's read limits
+(grader.notebook.isolate), and every text of the result is bounded (:func:`bound_result`)
+before it reaches a report or the cache.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ import pytest
 
 import grader
 from grader.course import Assignment
-from grader.errors import CourseError, ExtractionError, WorkerError
-from grader.notebook.extract import StudentModule, extract_module
-from grader.notebook.read import read_cells
-from grader.results import SubmissionResult
+from grader.errors import CourseError, WorkerError
+from grader.notebook.extract import StudentModule
+from grader.notebook.isolate import extract_file
+from grader.results import SubmissionResult, TestResult
 from grader.runner.plugin import GradingPlugin, derive_seed
-from grader.runner.session import WorkerSession
+from grader.runner.session import WorkerSession, clip
 from grader.sandbox.base import Sandbox
-from grader.settings import Settings
+from grader.settings import Limits, Settings
 
 # Quiet, and without the plugins that cost time per run and give a grading run nothing
 # (unraisableexception's gc.collect alone is ~70 ms a run; logging and capture wrap every test).
@@ -63,13 +66,35 @@ def submission_seed(settings: Settings, job: Job) -> int:
     return derive_seed(settings.secret, job.student, job.assignment.id)
 
 
-def load_student_module(job: Job) -> tuple[StudentModule, str | None]:
+#: Caps on a result's texts (characters); the output's cap is Limits.output_bytes.
+MAX_MESSAGE = 8000
+MAX_ERROR = 2000
+MAX_NOTE = 1000
+MAX_NOTES = 60
+
+
+def load_student_module(job: Job, limits: Limits | None = None
+                        ) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
     assert job.path is not None
-    try:
-        return extract_module(read_cells(job.path), job.assignment.functions), None
-    except ExtractionError as exc:
-        return StudentModule(statements=(), defined=(), notes=()), str(exc)
+    found = extract_file(job.path, job.assignment.functions, (limits or Limits()).reader())
+    if found.module is None:
+        return StudentModule(statements=(), defined=(), notes=()), found.error or "unreadable"
+    return found.module, None
+
+
+def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
+    """``result`` with every text capped: test messages, notes, error and output."""
+    def test(t: TestResult) -> TestResult:
+        return t if len(t.message) <= MAX_MESSAGE else replace(t, message=clip(t.message,
+                                                                                MAX_MESSAGE))
+
+    notes = [clip(note, MAX_NOTE) for note in result.notes[:MAX_NOTES]]
+    if len(result.notes) > MAX_NOTES:
+        notes.append(f"... and {len(result.notes) - MAX_NOTES} more notes")
+    return replace(result, tests=tuple(test(t) for t in result.tests), notes=tuple(notes),
+                   error=clip(result.error, MAX_ERROR) if result.error is not None else None,
+                   output=clip(result.output, limits.output_bytes))
 
 
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
@@ -83,7 +108,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         matched_by=job.matched_by)
     if job.path is None:
         return replace(base, error="No notebook was handed in for this assignment.")
-    module, error = load_student_module(job)
+    module, error = load_student_module(job, settings.limits)
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
                             device=settings.device)
     plugin = GradingPlugin(session, base.seed, settings.device)
@@ -97,8 +122,10 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
         raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
                           f"{cause.removeprefix('E').strip()}")
-    return replace(base, tests=tuple(plugin.results), error=error, notes=tuple(notes),
-                   output=session.output(), duration_s=round(time.monotonic() - started, 3))
+    return bound_result(replace(
+        base, tests=tuple(plugin.results), error=error, notes=tuple(notes),
+        output=session.output(), duration_s=round(time.monotonic() - started, 3)),
+        settings.limits)
 
 
 def _load_notes(session: WorkerSession) -> list[str]:
