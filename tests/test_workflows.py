@@ -4,13 +4,13 @@ GitHub run here, in temporary student and grading repositories with GitHub's var
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+from github_outputs import github_outputs
 from test_release import fill_stub, make_bundle
 
 from grader.course import DEFAULT_ROOT, load_course
@@ -111,8 +111,7 @@ def test_student_and_grading_repository_steps_run(tmp_path: Path) -> None:
         command = command.replace("--sandbox bwrap", "--sandbox process")
     done = run_step({"run": command}, runner, {**env, "STUDENT": found["student"]})
     assert done.returncode == 0, done.stderr
-    points = re.search(r"^points=(.+)$", Path(env["GITHUB_OUTPUT"]).read_text(), re.M)
-    assert points and points.group(1) == "100/100"
+    assert github_outputs(Path(env["GITHUB_OUTPUT"]))["points"] == "100/100"
     assert "Points 100/100" in done.stdout
     assert "# Autograder: Points 100/100" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
     assert (runner / "report" / "alice-repo" / "activations" / "feedback.html").is_file()
