@@ -443,11 +443,11 @@ def test_notes_are_capped() -> None:
 
 
 def test_syntax_errors_in_a_long_cell_keep_their_line_numbers() -> None:
-    lines = [f"v{i} = {i}" for i in range(2000)]
-    lines[1500] = "def broken(:"
+    lines = [f"v{i} = {i}" for i in range(1500)]
+    lines[1200] = "def broken(:"
     module = extract("\n".join(lines) + "\ndef relu(x):\n    return x")
-    assert module.notes[0] == ("cell 1: syntax error at line 1501 (invalid syntax); "
-                               "line 1501 was skipped")
+    assert module.notes[0] == ("cell 1: syntax error at line 1201 (invalid syntax); "
+                               "line 1201 was skipped")
     assert "relu" in module.defined
 
 
@@ -460,3 +460,13 @@ def test_dependencies_beyond_the_budget_are_one_error() -> None:
     user = "def relu(x):\n    return [" + ", ".join(f"z{i}" for i in range(n)) + "]"
     with pytest.raises(ExtractionError, match=f"more than {MAX_ORDER_STEPS} dependencies"):
         extract(*cycle, user)
+
+
+def test_a_cell_of_thousands_of_broken_chunks_is_skipped_whole() -> None:
+    from grader.notebook.parse import MAX_CHUNKS
+
+    broken = "\n".join(f"v{i} = [" for i in range(MAX_CHUNKS + 1))
+    module = extract(broken, RELU, "import numpy as np")
+    assert module.notes[0].startswith("cell 1: syntax error") and len(module.notes) == 1
+    assert module.notes[0].endswith("its code was skipped")
+    assert run(module)["relu"](-1) == 0

@@ -31,6 +31,9 @@ _MAX_MERGE = 12
 #: Deepest statement kept: Python's parser allows 200 nested brackets; the recursive steps
 #: (name analysis, ``ast.unparse``) stay well inside the interpreter's recursion limit.
 MAX_AST_DEPTH = 200
+#: Top-level chunks of a cell with a syntax error that are parsed one by one (each may be
+#: parsed up to _MAX_MERGE times); a cell with more is skipped whole.
+MAX_CHUNKS = 2000
 #: Top-level statements one submission may hold (an honest notebook has a few hundred).
 MAX_STATEMENTS = 10_000
 
@@ -108,6 +111,8 @@ def parse_cell(index: int, source: str, max_statements: int = MAX_STATEMENTS
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     starts = _chunk_starts(lines) + [len(lines)]
+    if len(starts) > MAX_CHUNKS:  # thousands of broken chunks: not a typo to recover from
+        return [], [_syntax_note(index, lines, 0, len(lines), True)]
     nodes: list[ast.stmt] = []
     notes: list[str] = []
     i = 0
