@@ -179,8 +179,8 @@ class WorkerSession:
         except protocol.WireError as exc:
             self._discard()
             raise ProtocolError(f"worker sent an invalid message: {clip(exc, 200)}") from None
-        except (WorkerTimeout, WorkerCrashed):
-            self._discard()
+        except (WorkerTimeout, WorkerCrashed, ProtocolError):
+            self._discard()  # the channel is out of step: the rest of that frame is unread
             raise
 
     def _encode(self, message: Any) -> bytes:
