@@ -10,8 +10,9 @@ never ends, RecursionError, MemoryError, a crash), the grader gets back one line
 file, and only plain JSON crosses from the child (never pickle). Forking costs a few
 milliseconds: the child inherits every module the grader already imported.
 
-Where ``os.fork`` does not exist the same pipeline runs in this process, still catching every
-error (the size and count caps of the pipeline hold there too).
+The address-space cap needs Linux's ``/proc/self/statm`` (elsewhere only the time limits
+hold). Where ``os.fork`` does not exist the same pipeline runs in this process, still catching
+every error (the size and count caps of the pipeline hold there too).
 """
 
 from __future__ import annotations
