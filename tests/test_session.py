@@ -124,3 +124,34 @@ def test_output_of_all_workers_together_is_capped(isolated_sandbox) -> None:
         assert len(session.output()) < 1000 + 60
     finally:
         session.close()
+
+
+def test_a_frame_announcing_a_huge_header_is_refused_before_it_is_read() -> None:
+    import os
+    import struct
+    import time
+
+    from grader.errors import ProtocolError
+    from grader.sandbox.base import recv_frame
+    from grader.worker import protocol
+
+    read_fd, write_fd = os.pipe()
+
+    class Pipe:  # a worker that announced a 60 MB frame and sent only its first bytes
+        def __init__(self) -> None:
+            self.read_fd = read_fd
+
+        def alive(self) -> bool:
+            return True
+
+        def exit_description(self) -> str:
+            return "alive"
+
+    header = protocol.MAX_HEADER_BYTES + 1
+    os.write(write_fd, struct.pack(">QI", 60_000_000, header) + b"[[[[")
+    try:  # reading on would wait for bytes that never come: WorkerTimeout, not this
+        with pytest.raises(ProtocolError, match=f"{header}-byte message header"):
+            recv_frame(Pipe(), time.monotonic() + 5, 64 * 1024 * 1024)  # type: ignore[arg-type]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
