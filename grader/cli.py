@@ -6,6 +6,9 @@
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
     grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
+    grade classroom50 build DIR           Classroom 50 autograders (autograder.py + bundle)
+    grade classroom50 grade [PATH]        what those run: result.json for one submission
+    grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
 
 Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
 1 when the grader could not run, 2 for bad flags, settings or course files.
@@ -206,6 +209,75 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
                         fail_under=fail_under)
     outcome = _guard(lambda: ci(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
+
+
+@main.group("classroom50")
+def classroom50_group() -> None:
+    """Classroom 50: write its autograders (build); grade one submission for it (grade)."""
+
+
+@classroom50_group.command("build")
+@click.argument("classroom_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--assignment", "only", multiple=True, help="only this assignment (repeat)")
+@click.option("--slug", default=None,
+              help="one autograder named SLUG grading every chosen assignment "
+                   "[default: one per assignment, named by its id]")
+@click.option("--force", is_flag=True, help="replace autograders written earlier")
+@course_option
+def classroom50_build_command(classroom_dir: Path, only: tuple[str, ...], slug: str | None,
+                              force: bool, course_root: Path | None) -> None:
+    """Write CLASSROOM_DIR/autograders/<slug>/: autograder.py and what it runs."""
+    from grader.commands.classroom50 import BuildRequest, build
+
+    course = _guard(lambda: load_course(_course_root(course_root)))
+    request = BuildRequest(classroom_dir=classroom_dir, only=only, slug=slug, force=force)
+    _guard(lambda: build(request, course, echo=click.echo))
+
+
+@classroom50_group.command("grade")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--assignment", "only", multiple=True, required=True,
+              help="grade this assignment (repeat)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="where the reports go [default: a temporary folder]")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
+              show_default=True, help="isolation level for student code")
+@course_option
+@limit_options
+def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path | None,
+                              sandbox: str, course_root: Path | None,
+                              **limit_flags: Any) -> None:
+    """Grade the checkout at PATH for Classroom 50: ./result.json, ./release-body.md.
+
+    Exits 0 when graded; 1 when the grader failed (Classroom 50 reports an error).
+    """
+    from grader.commands.classroom50 import AutogradeRequest, autograde
+
+    root = _course_root(course_root)
+    course = _guard(lambda: load_course(root))
+    settings = _guard(lambda: Settings(
+        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox, device="cpu",
+        jobs=1, secret=read_secret(course.secret_file)))
+    request = AutogradeRequest(checkout=path, only=only, out_dir=out_dir)
+    outcome = _guard(lambda: autograde(request, course, settings, echo=click.echo))
+    sys.exit(outcome.exit_code)
+
+
+@main.command("collect")
+@click.argument("records", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("gradebook.csv"), show_default=True, help="the gradebook CSV")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV with a student column (or Classroom 50's roster.csv / students.csv)")
+@course_option
+def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
+                    course_root: Path | None) -> None:
+    """Every student's latest score from the grading runner's records, as a gradebook CSV."""
+    from grader.commands.collect import CollectRequest, collect
+
+    course = _guard(lambda: load_course(_course_root(course_root)))
+    request = CollectRequest(records=records, out=out, roster=roster)
+    _guard(lambda: collect(request, course, echo=click.echo))
 
 
 def _guard(action: Callable[[], Any]) -> Any:

@@ -8,22 +8,15 @@ whose tests must lose points.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
-import pytest
-
 from grader.course import Assignment
-from grader.notebook.extract import extract_module
-from grader.notebook.read import read_cells
 from grader.results import PASSED, SKIPPED, SubmissionResult
-from grader.runner.grade import PYTEST_ARGS, Job, grade_job
-from grader.runner.plugin import GradingPlugin
-from grader.runner.session import WorkerSession
+from grader.runner.grade import Job, grade_job
+from grader.runner.grade import run_public as grade_public
 from grader.sandbox.inprocess import InProcessSandbox
-from grader.settings import Limits, Settings
+from grader.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = ("alice", "bob", "carol")
@@ -64,18 +57,8 @@ def describe(result: SubmissionResult) -> str:
 
 
 def run_public(assignment: Assignment, path: Path) -> list[str]:
-    """Run the public suite with the grading plugin; the names of the tests that failed."""
-    module = extract_module(read_cells(path), assignment.functions)
-    session = WorkerSession(InProcessSandbox(), Limits(), list(module.statements))
-    plugin = GradingPlugin(session, 0, "cpu")
-    public = assignment.public_dir
-    args = [*PYTEST_ARGS, "--rootdir", str(public),
-            "-c", str(assignment.hidden_suite.parent / "pytest.ini"), str(public)]
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            pytest.main(args, plugins=[plugin])
-    finally:
-        session.close()
-    assert not plugin.collection_errors, plugin.collection_errors
-    assert plugin.results, "the public suite ran no tests"
-    return [r.name for r in plugin.results if r.status != PASSED]
+    """Run the public suite as the grader does (grader.runner.grade.run_public); the names of
+    the tests that failed."""
+    run = grade_public(path, assignment, Settings(course_root=ROOT), InProcessSandbox())
+    assert run.tests, "the public suite ran no tests"
+    return [r.name for r in run.tests if r.status != PASSED]

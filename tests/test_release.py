@@ -6,16 +6,20 @@ from __future__ import annotations
 import ast
 import json
 import re
+import site
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 
 from grader.commands.release import ReleaseRequest, find_leaks, release
+from grader.commands.shipped import closure
 from grader.course import DEFAULT_ROOT, load_course
 from grader.errors import ConfigError
+from grader.notebook.stub import strip_markers
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
@@ -70,11 +74,15 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_bundle(tmp_path_factory.mktemp("release") / "bundle")
 
 
+SELFCHECK_FILES = {f"selfcheck/{name}.py" for name in ("__init__", "__main__", "cli", "kernel",
+                                                         "local", "plugin", "public")}
+
+
 def test_bundle_holds_stubs_public_tests_readme_and_selfcheck_only(bundle: Path) -> None:
     files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
+    shipped = {f"selfcheck/vendor/{p.as_posix()}" for p in closure()}
     expected = {"README.md", "requirements.txt", "pytest.ini", "conftest.py",
-                "selfcheck/__init__.py", "selfcheck/__main__.py", "selfcheck/suite.py",
-                "selfcheck/assignments.json"}
+                "selfcheck/assignments.json", *SELFCHECK_FILES, *shipped}
     for a in COURSE.assignments:
         expected.add(f"{a.id}/{a.id}.ipynb")
         expected.update(f"{a.id}/public/{p.relative_to(a.public_dir).as_posix()}"
@@ -85,6 +93,25 @@ def test_bundle_holds_stubs_public_tests_readme_and_selfcheck_only(bundle: Path)
     assert list(manifest) == [a.id for a in COURSE.assignments]
     readme = (bundle / "README.md").read_text()
     assert all(f"`{a.id}/`" in readme for a in COURSE.assignments)
+
+
+def test_bundle_ships_the_graders_own_modules_unchanged(bundle: Path) -> None:
+    """One code path: the self-check's extraction, worker loop and plugin are the grader's
+    files, byte for byte; nothing of the grading run (course, discovery, sandboxes) ships."""
+    vendor = bundle / "selfcheck" / "vendor"
+    shipped = {p.relative_to(vendor).as_posix() for p in vendor.rglob("*.py")}
+    for needed in ("grader/notebook/extract.py", "grader/notebook/read.py",
+                   "grader/runner/plugin.py", "grader/runner/student.py",
+                   "grader/worker/remote.py", "grader/suite.py"):
+        assert needed in shipped
+    for kept_back in ("grader/course.py", "grader/grading.py", "grader/discover.py",
+                      "grader/sandbox/bwrap.py", "grader/runner/grade.py", "grader/cli.py"):
+        assert kept_back not in shipped
+    for name in shipped:
+        assert (vendor / name).read_bytes() == (ROOT / name).read_bytes(), name
+    templates = ROOT / "templates" / "bundle" / "selfcheck"
+    for name in SELFCHECK_FILES:
+        assert (bundle / name).read_bytes() == (templates / Path(name).name).read_bytes()
 
 
 def test_bundle_stubs_are_the_generated_stubs_without_solutions(bundle: Path) -> None:
@@ -171,6 +198,7 @@ SELF_CHECK_CELLS = [
     "def relu(x):\n    return x  # a bug: negative values kept",
     'buggy = check("relu")\nprint("RESULT", bool(buggy))',
     "check()",
+    "import grader\nprint(grader.__file__)",
 ]
 
 
@@ -189,29 +217,93 @@ def test_self_check_in_a_notebook_kernel_reports_pass_and_fail(tmp_path: Path) -
     outputs = ["".join(o.get("text", "") for o in cell.get("outputs", []))
                for cell in notebook.cells[-len(SELF_CHECK_CELLS):]]
     assert "relu: 2/2 public checks passed" in outputs[1] and "RESULT True" in outputs[1]
+    assert "warning" not in outputs[1]  # the kernel runs what the saved notebook holds
     assert "relu_grad: 1/1 public checks passed" in outputs[2]
     assert "relu: 0/2 public checks passed" in outputs[4] and "RESULT False" in outputs[4]
     assert "FAILED relu on a few values" in outputs[4]
     assert "expected [0.0, 0.0, 0.0, 0.5, 2.0]" in outputs[4]  # the check's message
+    drifted = ("warning: relu in the saved notebook differs from the one in your kernel: "
+               "save the notebook before you push")
+    assert drifted in outputs[4] and drifted in outputs[5]
+    assert outputs[5].count("warning:") == 1  # only relu was changed in the kernel
     assert "activations: 9/11 public checks passed" in outputs[5]
+    assert outputs[6].strip() == str(bundle / "selfcheck" / "vendor" / "grader" / "__init__.py")
+
+
+def bundle_python(bundle: Path, module: str, *args: str, cwd: Path | None = None,
+                  timeout: int = 300, run: bool = True) -> Any:
+    """``python -m MODULE ARGS`` as a student runs it, where the grader is not installed: no
+    site processing (so no editable install of nn-grader), the site-packages folders only.
+    The finished process, or (``run=False``) the command line."""
+    prelude = (f"import sys, runpy; sys.path[:0] = [{str(cwd or bundle)!r}]; "
+               f"sys.path += {site.getsitepackages()!r}; sys.argv = [{module!r}, *{args!r}]; "
+               f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
+    command = [sys.executable, "-S", "-c", prelude]
+    if not run:
+        return command
+    return subprocess.run(command, cwd=cwd or bundle, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
-    """`python -m selfcheck` and `python -m pytest` in the bundle, on filled notebooks; the
-    check helpers are served from the bundle's own copy when the grader is not installed."""
+    """`python -m selfcheck` and `python -m pytest` in the bundle, on filled notebooks, on a
+    Python where the grader is not installed: the bundle's copy of it is all they need."""
     bundle = make_bundle(tmp_path / "bundle")
     for a in COURSE.assignments:
         fill_stub(bundle / a.id / f"{a.id}.ipynb", a.reference, bundle / a.id / f"{a.id}.ipynb")
-    done = subprocess.run([sys.executable, "-m", "selfcheck"], cwd=bundle, capture_output=True,
-                          text=True, timeout=120)
+    done = bundle_python(bundle, "selfcheck")
     assert done.returncode == 0, done.stderr
     assert "relu: 2/2 public checks passed" in done.stdout
+    assert "SimpleNN: 3/3 public checks passed" in done.stdout
     assert "FAILED" not in done.stdout
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=bundle / "activations",
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout
-    alias = ("import sys; sys.modules['grader'] = None; import selfcheck; "
-             "from grader.suite import check_close; print(check_close.__module__)")
-    done = subprocess.run([sys.executable, "-c", alias], cwd=bundle, capture_output=True,
-                          text=True, timeout=60)
-    assert done.stdout.strip() == "selfcheck.suite", done.stderr
+    done = bundle_python(bundle, "pytest", "-q", cwd=bundle / "activations")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "11 passed" in done.stdout
+    where = bundle_python(bundle, "pytest", "-q", "--collect-only", cwd=bundle / "training")
+    assert "8 tests collected" in where.stdout, where.stdout
+    probe = ("import selfcheck, grader.runner.plugin, grader.suite; "
+             "print(grader.runner.plugin.__file__); print(grader.suite.__file__)")
+    done = subprocess.run([sys.executable, "-S", "-c", f"import sys; sys.path[:0] = ['']; "
+                           f"sys.path += {site.getsitepackages()!r}; {probe}"],
+                          cwd=bundle, capture_output=True, text=True, timeout=60)
+    vendor = bundle / "selfcheck" / "vendor" / "grader"
+    assert done.stdout.split() == [str(vendor / "runner" / "plugin.py"),
+                                   str(vendor / "suite.py")], done.stderr
+
+
+def test_check_warns_where_the_saved_notebook_loads_differently(tmp_path: Path) -> None:
+    """The kernel ran every solved cell; the saved file lacks the sigmoid cell, still has the
+    softmax stub, and has a tanh stub below the solved tanh (the grader ignores that one)."""
+    bundle = make_bundle(tmp_path / "bundle", "activations")
+    solved = [strip_markers(c.source) for c in nbformat.read(
+        COURSE.get("activations").reference, as_version=4).cells if c.cell_type == "code"]
+    stubs = {frozenset(defined_names(c.source)): c.source for c in nbformat.read(
+        bundle / "activations" / "activations.ipynb", as_version=4).cells
+        if c.cell_type == "code" and "NotImplementedError" in c.source}
+    saved = []
+    for source in solved:
+        names = defined_names(source)
+        if "sigmoid" in names:
+            continue
+        saved.append(stubs[names] if "softmax" in names else source)
+        if "tanh" in names:
+            saved.append(stubs[names])
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(s) for s in saved]
+    nbformat.write(notebook, bundle / "activations" / "activations.ipynb")
+    script = (f"import sys; sys.path.insert(0, {str(bundle)!r})\nfrom selfcheck import check\n"
+              f"ns = {{}}\nfor source in {solved!r}:\n    exec(source, ns)\n"
+              "check(namespace=ns, assignment='activations')")
+    done = subprocess.run([sys.executable, "-c", script], cwd=bundle, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    warnings = sorted(line for line in done.stdout.splitlines() if line.startswith("warning"))
+    assert warnings == [
+        "warning: sigmoid is in your kernel but not in the saved activations.ipynb: save the "
+        "notebook before you push",
+        "warning: sigmoid_grad is in your kernel but not in the saved activations.ipynb: save "
+        "the notebook before you push",
+        "warning: softmax in the saved notebook differs from the one in your kernel: save the "
+        "notebook before you push",
+    ], done.stdout
+    assert "activations: 11/11 public checks passed" in done.stdout  # the kernel's code

@@ -4,13 +4,15 @@
     OUT_DIR/requirements.txt             what the notebooks and public tests need
     OUT_DIR/pytest.ini, conftest.py      ``python -m pytest`` runs the public tests
     OUT_DIR/selfcheck/                   ``check("relu")`` in a notebook, ``python -m selfcheck``
+    OUT_DIR/selfcheck/vendor/grader/     the grader's own modules the self-check runs (shipped.py)
     OUT_DIR/<id>/<id>.ipynb              the stub, generated from solutions/<id>.ipynb
     OUT_DIR/<id>/public/...              the public tests, copied
     OUT_DIR/.github/workflows/public-checks.yml   only with ``--with-workflow``
 
-The self-check ships a copy of ``grader/suite.py`` (the check helpers public tests may use)
-and ``selfcheck/assignments.json`` (ids, titles, function names). After writing, every file of
-the bundle is scanned for the hidden suites' test names, the reference solutions' code lines
+The self-check runs the grader's own extraction, worker loop and pytest plugin: release copies
+those modules, unchanged, with every grader module they import (:mod:`grader.commands.shipped`),
+and writes ``selfcheck/assignments.json`` (ids, titles, function names). After writing, every
+file of the bundle is scanned for the hidden suites' test names, the reference solutions' code lines
 and the course secret; a hit is a CourseError and the bundle is removed.
 """
 
@@ -27,7 +29,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-import grader.suite
+from grader.commands.shipped import ship
 from grader.course import Course
 from grader.errors import ConfigError, CourseError
 from grader.notebook.stub import stub_text
@@ -35,7 +37,9 @@ from grader.notebook.stub import stub_text
 BUNDLE_TEMPLATES = Path("templates") / "bundle"
 STUDENT_WORKFLOW = Path("templates") / "github" / "student.yml"
 #: Files copied from templates/bundle/ as they are.
-STATIC_FILES = ("conftest.py", "pytest.ini", "selfcheck/__init__.py", "selfcheck/__main__.py")
+STATIC_FILES = ("conftest.py", "pytest.ini", "selfcheck/__init__.py", "selfcheck/__main__.py",
+                "selfcheck/cli.py", "selfcheck/kernel.py", "selfcheck/local.py",
+                "selfcheck/plugin.py", "selfcheck/public.py")
 _SKIPPED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 #: Solution lines shorter than this (``x = 1``, ``return x``) are too common to be evidence.
 MIN_LINE = 12
@@ -105,7 +109,7 @@ def _write_bundle(out: Path, course: Course, assignments: Sequence, request: Rel
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(templates / name, target)
-    shutil.copyfile(Path(grader.suite.__file__), out / "selfcheck" / "suite.py")
+    ship(out)
     manifest = {a.id: {"title": a.title, "functions": list(a.functions)} for a in assignments}
     (out / "selfcheck" / "assignments.json").write_text(
         json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -10,9 +10,9 @@ never ends, RecursionError, MemoryError, a crash), the grader gets back one line
 file, and only plain JSON crosses from the child (never pickle). Forking costs a few
 milliseconds: the child inherits every module the grader already imported.
 
-The address-space cap needs Linux's ``/proc/self/statm`` (elsewhere only the time limits
-hold). Where ``os.fork`` does not exist the same pipeline runs in this process, still catching
-every error (the size and count caps of the pipeline hold there too).
+The child is a Linux feature here (the address-space cap reads ``/proc/self/statm``); on other
+systems, the student's own laptop running the self-check, the same pipeline runs in this
+process, still catching every error (the size and count caps of the pipeline hold there too).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import math
 import os
 import select
 import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from grader.notebook.extract import StudentModule, extract_module
 from grader.notebook.files import DEFAULT_MAX_BYTES, MIB
 from grader.notebook.read import read_source
 
+#: Forking is used on Linux (elsewhere, e.g. macOS libraries that are not fork-safe, or
+#: Windows without fork, the same steps run in this process).
+_FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
 #: Largest answer a child may send (statements of a maximal file, JSON-escaped).
 _MAX_REPLY = 64 * MIB
 
@@ -71,7 +75,7 @@ def extract_file(path: Path, required: Sequence[str] = (), limits: ReadLimits = 
         return _extract(path, tuple(required), limits.max_bytes, extract,
                         tuple(unless_assignment_in))
 
-    reply = run_isolated(job, limits) if hasattr(os, "fork") else _guarded(job)
+    reply = run_isolated(job, limits) if _FORK else _guarded(job)
     if "failed" in reply:
         return Extraction(None, None, f"{path.name}: {reply['failed']}")
     return _from_reply(reply)

@@ -2,10 +2,10 @@
 
 The reference solution (``solutions/<id>.ipynb``) marks what students write, nbgrader-style:
 
-    def relu(x):
-        \"\"\"max(0, x).\"\"\"
+    def double(x):
+        \"\"\"2 x.\"\"\"
         ### BEGIN SOLUTION
-        return np.maximum(0, x)
+        return 2 * x
         ### END SOLUTION
 
 becomes, in the stub, at the marker's indentation::

@@ -3,42 +3,44 @@
 The suite runs here, in the trusted process, with pytest; the student's module runs in the
 worker the sandbox starts. This function never raises for a bad submission: a notebook that
 cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult.
+
+``run_public`` runs an assignment's public tests on a file the same way (a real worker, the
+public seed): what the student's self-check must report for that file.
+
 The notebook is read and extracted in a child process under the run's read limits
-(grader.notebook.isolate), and every text of the result is bounded (:func:`bound_result`)
-before it reaches a report or the cache.
+(grader.runner.student, grader.notebook.isolate), and every text of a result is bounded
+(:func:`bound_result`) before it reaches a report or the cache.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pytest
-
 import grader
 from grader.course import Assignment
-from grader.errors import CourseError, WorkerError
+from grader.errors import CourseError
 from grader.notebook.extract import StudentModule
-from grader.notebook.isolate import extract_file
 from grader.results import SubmissionResult, TestResult
-from grader.runner.plugin import GradingPlugin, derive_seed
+from grader.runner.plugin import (
+    PUBLIC_SEED,
+    GradingPlugin,
+    derive_seed,
+    load_notes,
+    run_tests,
+)
 from grader.runner.session import WorkerSession, clip
+from grader.runner.student import load_student_module as load_file
 from grader.sandbox.base import Sandbox
 from grader.settings import Limits, Settings
 
-# Quiet, and without the plugins that cost time per run and give a grading run nothing
-# (unraisableexception's gc.collect alone is ~70 ms a run; logging and capture wrap every test).
-PYTEST_ARGS = ("-q", "--tb=no", "--assert=plain", "-W", "ignore", "--capture=no",
-               "-o", "python_files=test_*.py",
-               *(arg for plugin in ("cacheprovider", "randomly", "unraisableexception",
-                                    "threadexception", "logging", "faulthandler", "doctest",
-                                    "junitxml", "pastebin", "legacypath", "stepwise",
-                                    "nose", "warnings")
-                 for arg in ("-p", f"no:{plugin}")))
+#: Caps on a result's texts (characters); the output's cap is Limits.output_bytes.
+MAX_MESSAGE = 8000
+MAX_ERROR = 2000
+MAX_NOTE = 1000
+MAX_NOTES = 60
 
 
 @dataclass(frozen=True)
@@ -66,21 +68,11 @@ def submission_seed(settings: Settings, job: Job) -> int:
     return derive_seed(settings.secret, job.student, job.assignment.id)
 
 
-#: Caps on a result's texts (characters); the output's cap is Limits.output_bytes.
-MAX_MESSAGE = 8000
-MAX_ERROR = 2000
-MAX_NOTE = 1000
-MAX_NOTES = 60
-
-
 def load_student_module(job: Job, limits: Limits | None = None
                         ) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
     assert job.path is not None
-    found = extract_file(job.path, job.assignment.functions, (limits or Limits()).reader())
-    if found.module is None:
-        return StudentModule(statements=(), defined=(), notes=()), found.error or "unreadable"
-    return found.module, None
+    return load_file(job.path, job.assignment.functions, (limits or Limits()).reader())
 
 
 def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
@@ -113,7 +105,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
                             device=settings.device)
     plugin = GradingPlugin(session, base.seed, settings.device)
     try:
-        notes = list(module.notes) + _load_notes(session)
+        notes = list(module.notes) + load_notes(session)
         run_suite(job.assignment, plugin)
     finally:
         session.close()
@@ -128,26 +120,39 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         settings.limits)
 
 
-def _load_notes(session: WorkerSession) -> list[str]:
-    """Load once up front, so statements that failed at import reach the feedback."""
-    try:
-        ready = session.ensure_ready()
-    except WorkerError as exc:
-        return [f"Loading your notebook's definitions failed: {exc}"]
-    return [_load_note(error) for error in ready.errors]
-
-
-def _load_note(error: str) -> str:
-    if error.startswith("ModuleNotFoundError"):
-        return (f"An import failed on the grading machine ({error}). This costs nothing "
-                "unless a graded function uses that package.")
-    return f"This statement failed when your definitions were loaded: {error}"
-
-
 def run_suite(assignment: Assignment, plugin: GradingPlugin) -> None:
     """Run the hidden suite with pytest, quietly, in this process."""
-    args = [*PYTEST_ARGS, "--rootdir", str(assignment.hidden_suite.parent),
-            "-c", str(assignment.hidden_suite.parent / "pytest.ini"),
-            str(assignment.hidden_suite)]
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(args, plugins=[plugin])
+    folder = assignment.hidden_suite.parent
+    run_tests(plugin, [assignment.hidden_suite], folder, folder / "pytest.ini")
+
+
+@dataclass(frozen=True)
+class PublicRun:
+    """The public tests of one file as the grader runs them: through the worker, with the
+    public seed. ``loaded``: the names the worker's module holds after loading."""
+
+    tests: tuple[TestResult, ...]
+    loaded: tuple[str, ...]
+    notes: tuple[str, ...]
+    error: str | None
+
+
+def run_public(path: Path, assignment: Assignment, settings: Settings,
+               sandbox: Sandbox) -> PublicRun:
+    """Run ``assignment``'s public tests on ``path`` in a worker of ``sandbox``: what the
+    student's self-check reports for the same file (the agreement test compares the two)."""
+    module, error = load_file(path, assignment.functions, settings.limits.reader())
+    session = WorkerSession(sandbox, settings.limits, list(module.statements),
+                            device=settings.device)
+    plugin = GradingPlugin(session, PUBLIC_SEED, settings.device)
+    try:
+        notes = list(module.notes) + load_notes(session)
+        loaded = tuple(session.ready.defined) if session.ready is not None else ()
+        # the hidden suites' pytest.ini: the course repository's own config stays out
+        run_tests(plugin, [assignment.public_dir], assignment.public_dir,
+                  assignment.hidden_suite.parent / "pytest.ini")
+    finally:
+        session.close()
+    if plugin.collection_errors:
+        raise CourseError(f"{assignment.public_dir}: the public tests do not collect")
+    return PublicRun(tuple(plugin.results), loaded, tuple(notes), error)

@@ -1,21 +1,30 @@
-"""The pytest plugin that runs a hidden suite against one submission, in the grader's process.
+"""The pytest plugin that runs a suite against one submission, in the grader's process.
 
-It provides the suite's fixtures (``student``, ``seed``, ``rng``, ``device``), the ``points``
+It provides the suites' fixtures (``student``, ``seed``, ``rng``, ``device``), the ``points``
 marker, a per-test deadline for the worker, and turns each test's report into a TestResult.
 Messages shown to students come from the suite's feedback (grader.suite.Feedback) or the
 student's own exception, never from the hidden test's source.
+
+The same module runs the public tests in the student's self-check (``grade release`` ships it
+with the bundle): :class:`SuitePlugin` holds everything a suite sees, and only where the
+``student`` proxy's session comes from differs (:class:`GradingPlugin`: one submission's
+worker). Public tests always run with :data:`PUBLIC_SEED`, in the grader and the self-check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from grader.errors import ProtocolError, WorkerCrashed, WorkerTimeout
+from grader.errors import ProtocolError, WorkerCrashed, WorkerError, WorkerTimeout
 from grader.results import (
     CRASHED,
     ERROR,
@@ -37,22 +46,42 @@ def derive_seed(*parts: object) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-class GradingPlugin:
-    """Registered with ``pytest.main(..., plugins=[plugin])`` for one submission."""
+#: The seed of every public-test run: the self-check and the grader's public run agree on it.
+PUBLIC_SEED = 0
 
-    def __init__(self, session: WorkerSession, seed: int, device: str) -> None:
-        self.session = session
-        self.proxy = StudentProxy(session)
+# Quiet, and without the plugins that cost time per run and give a grading run nothing
+# (unraisableexception's gc.collect alone is ~70 ms a run; logging and capture wrap every test).
+PYTEST_ARGS = ("-q", "--tb=no", "--assert=plain", "-W", "ignore", "--capture=no",
+               "-o", "python_files=test_*.py",
+               *(arg for plugin in ("cacheprovider", "randomly", "unraisableexception",
+                                    "threadexception", "logging", "faulthandler", "doctest",
+                                    "junitxml", "pastebin", "legacypath", "stepwise",
+                                    "nose", "warnings")
+                 for arg in ("-p", f"no:{plugin}")))
+
+
+class SuitePlugin:
+    """Fixtures, marker and results of a suite run; subclasses say where ``student`` lives."""
+
+    def __init__(self, seed: int, device: str) -> None:
         self.submission_seed = seed
         self.device_name = device
         self.results: list[TestResult] = []
         self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
 
+    def session_for(self, item: pytest.Item) -> WorkerSession | None:
+        """The worker session that test ``item`` talks to (None: no notebook to load)."""
+        raise NotImplementedError
+
+    def proxy_for(self, item: pytest.Item) -> StudentProxy:
+        """The ``student`` object of test ``item``."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ fixtures
     @pytest.fixture
-    def student(self) -> StudentProxy:
-        return self.proxy
+    def student(self, request: pytest.FixtureRequest) -> StudentProxy:
+        return self.proxy_for(request.node)
 
     @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
@@ -76,7 +105,9 @@ class GradingPlugin:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.monotonic()
-        self.session.start_test()
+        session = self.session_for(item)
+        if session is not None:
+            session.start_test()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
@@ -102,6 +133,46 @@ class GradingPlugin:
             seed=derive_seed(self.submission_seed, item.name),
             duration_s=round(time.monotonic() - self._started.get(item.nodeid, 0.0), 4),
         )
+
+
+class GradingPlugin(SuitePlugin):
+    """Registered with ``pytest.main(..., plugins=[plugin])`` for one submission."""
+
+    def __init__(self, session: WorkerSession, seed: int, device: str) -> None:
+        super().__init__(seed, device)
+        self.session = session
+        self.proxy = StudentProxy(session)
+
+    def session_for(self, item: pytest.Item) -> WorkerSession:
+        return self.session
+
+    def proxy_for(self, item: pytest.Item) -> StudentProxy:
+        return self.proxy
+
+
+def run_tests(plugin: SuitePlugin, targets: Sequence[str | Path], rootdir: Path,
+              inifile: Path, extra: Sequence[str] = ()) -> None:
+    """Run pytest on ``targets`` (files, folders or node ids) with ``plugin``, quietly, here."""
+    args = [*PYTEST_ARGS, *extra, "--rootdir", str(rootdir), "-c", str(inifile),
+            *(str(target) for target in targets)]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(args, plugins=[plugin])
+
+
+def load_notes(session: WorkerSession, machine: str = "the grading machine") -> list[str]:
+    """Load once up front, so statements that failed at import reach the feedback."""
+    try:
+        ready = session.ensure_ready()
+    except WorkerError as exc:
+        return [f"Loading your notebook's definitions failed: {exc}"]
+    return [_load_note(error, machine) for error in ready.errors]
+
+
+def _load_note(error: str, machine: str) -> str:
+    if error.startswith("ModuleNotFoundError"):
+        return (f"An import failed on {machine} ({error}). This costs nothing "
+                "unless a graded function uses that package.")
+    return f"This statement failed when your definitions were loaded: {error}"
 
 
 def classify(excinfo: pytest.ExceptionInfo[BaseException] | None,

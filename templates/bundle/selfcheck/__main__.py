@@ -2,6 +2,6 @@
 
 import sys
 
-from selfcheck import main
+from selfcheck.cli import main
 
 sys.exit(main())

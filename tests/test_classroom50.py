@@ -1,0 +1,235 @@
+"""Classroom 50: the autograder folders `grade classroom50 build` writes,
+and those autograders run as Classroom 50's runner runs them (in a student's checkout, with
+its variables), giving the points `grade` gives, in a result.json its collector accepts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from github_outputs import github_outputs
+from test_release import fill_stub
+
+from grader.classroom50 import Identity, result_document, scale_for, status_and_summary
+from grader.commands.classroom50 import BuildRequest, build
+from grader.course import DEFAULT_ROOT, load_course
+from grader.errors import ConfigError
+from grader.results import FAILED, PASSED, SubmissionResult, TestResult
+
+ROOT = DEFAULT_ROOT
+COURSE = load_course(ROOT)
+GRADE = [sys.executable, "-m", "grader.cli"]
+STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
+IDENTITY = Identity(classroom="nn-fall", assignment="activations", owner="alice",
+                    assignment_type="individual", submission="submit/2026-10-01T10-00-00Z-abc",
+                    commit="https://github.com/o/r/commit/x",
+                    release="https://github.com/o/r/releases/tag/x",
+                    review="https://github.com/o/r/compare/a...x")
+
+
+def contract_problems(doc: dict, classroom: str, assignment: str, owner: str) -> list[str]:
+    """What Classroom 50's collector would reject (its documented result/v1 rules)."""
+    problems = []
+    required = {"schema", "classroom", "assignment", "assignment_type", "owner", "submission",
+                "commit", "release", "review", "datetime", "score", "max-score", "tests"}
+    allowed = required | {"graded_at", "submitted_by"}
+    problems += [f"missing {k}" for k in sorted(required - set(doc))]
+    problems += [f"unknown top-level field {k}" for k in sorted(set(doc) - allowed)]
+    if doc.get("schema") != "classroom50/result/v1":
+        problems.append("schema")
+    if (doc.get("classroom"), doc.get("assignment")) != (classroom, assignment):
+        problems.append("identity")
+    if str(doc.get("owner", "")).lower() != owner.lower():
+        problems.append("owner")
+    if not str(doc.get("submission", "")).startswith("submit/"):
+        problems.append("submission")
+    for key in ("datetime", "graded_at"):
+        if key in doc and not STAMP.match(doc[key]):
+            problems.append(key)
+    for where, item in [("", doc), *((f"tests[{i}].", t) for i, t in
+                                     enumerate(doc.get("tests", [])))]:
+        score, top = item.get("score"), item.get("max-score")
+        if not all(type(v) is int and v >= 0 for v in (score, top)) or score > top:
+            problems.append(f"{where}score")
+        if where and (not isinstance(item.get("test-name"), str) or not item["test-name"]
+                      or type(item.get("passed")) is not bool):
+            problems.append(f"{where}fields")
+    return problems
+
+
+# ----------------------------------------------------------------------------- result.json
+
+
+def _result(assignment: str, *tests: tuple[str, float, bool]) -> SubmissionResult:
+    return SubmissionResult(student="alice", assignment=assignment, path=f"{assignment}.ipynb",
+                            tests=tuple(TestResult(name=n, description=f"{n} works",
+                                                   status=PASSED if ok else FAILED,
+                                                   score=p if ok else 0.0, max_score=p,
+                                                   message="" if ok else "wrong")
+                                        for n, p, ok in tests))
+
+
+def test_result_document_keeps_grades_points_exactly_at_the_smallest_scale() -> None:
+    whole = _result("activations", ("a", 60, True), ("b", 40, False))
+    halves = _result("forward", ("a", 62.5, True), ("b", 37.5, False))
+    thirds = _result("backprop", ("a", 100 / 3, True), ("b", 200 / 3, False))
+    missing = SubmissionResult(student="alice", assignment="training", path=None)
+    for results, scale, score, top in (([whole], 1, 60, 100), ([halves], 10, 625, 1000),
+                                       ([whole, halves], 10, 1225, 2000),
+                                       ([thirds], 100, 3333, 10000),
+                                       ([whole, missing], 1, 60, 200)):
+        doc = result_document(results, IDENTITY, "2026-10-01T10:00:00Z", "2026-10-01T10:01:00Z")
+        assert contract_problems(doc, "nn-fall", "activations", "alice") == []
+        assert (doc["score"], doc["max-score"]) == (score, top), results
+        assert doc["score"] == sum(t["score"] for t in doc["tests"])
+        exact = sum(r.score for r in results)
+        assert abs(doc["score"] / scale - exact) <= 0.005 * len(doc["tests"])
+        state, summary = status_and_summary(doc)
+        assert state == "failure" and f"Points {exact:.2f}".rstrip("0").rstrip(".") in summary
+    assert scale_for([0.25, 1]) == 100 and scale_for([3, 4]) == 1
+    doc = result_document([missing], IDENTITY, "2026-10-01T10:00:00Z", "2026-10-01T10:01:00Z")
+    assert doc["tests"] == [{"test-name": "training: notebook", "passed": False, "score": 0,
+                             "max-score": 100, "points": 0.0, "max-points": 100.0,
+                             "status": "missing",
+                             "message": "No notebook for this assignment was found."}]
+    passed = result_document([_result("forward", ("a", 5, True))], IDENTITY, "x", "y")
+    assert status_and_summary(passed) == ("success",
+                                          "nn-grader: Points 5/5 (1/1 tests passed)")
+
+
+# ----------------------------------------------------------------------------- build
+
+
+def test_build_writes_one_autograder_per_assignment(tmp_path: Path) -> None:
+    classroom = tmp_path / "nn-fall"
+    written = build(BuildRequest(classroom_dir=classroom), COURSE, echo=lambda _: None)
+    assert [p.name for p in written] == [a.id for a in COURSE.assignments]
+    folder = classroom / "autograders" / "forward"
+    config = json.loads((folder / "nn-grader.json").read_text())
+    assert config["assignments"] == ["forward"] and config["torch"] == "2.13.0"
+    assert json.loads((folder / "runtime.json").read_text())["apt"] == ["bubblewrap"]
+    course = folder / "course"
+    assert sorted(p.name for p in (course / "assignments").iterdir()) == ["forward"]
+    assert sorted(p.name for p in (course / "solutions" / "hidden").iterdir()) == [
+        "pytest.ini", "test_forward.py"]
+    assert (course / "solutions" / "course_secret").read_bytes() == \
+        COURSE.secret_file.read_bytes()
+    assert not list(course.rglob("*.ipynb")) or all(
+        "solutions" not in p.parts for p in course.rglob("*.ipynb"))  # no reference notebook
+    assert (folder / "nn-grader" / "grader" / "cli.py").is_file()
+    assert load_course(course).assignments[0].id == "forward"
+    with pytest.raises(ConfigError, match="exists"):
+        build(BuildRequest(classroom_dir=classroom, only=("forward",)), COURSE)
+    build(BuildRequest(classroom_dir=classroom, only=("forward",), force=True), COURSE,
+          echo=lambda _: None)
+    (classroom / "autograders" / "mine").mkdir()
+    with pytest.raises(ConfigError, match="not written by"):
+        build(BuildRequest(classroom_dir=classroom, slug="mine", force=True), COURSE)
+    for bad in (BuildRequest(classroom_dir=classroom, slug="Bad_Slug"),
+                BuildRequest(classroom_dir=classroom, only=("nope",))):
+        with pytest.raises(ConfigError):
+            build(bad, COURSE)
+    both = build(BuildRequest(classroom_dir=classroom, only=("activations", "forward"),
+                              slug="nn"), COURSE, echo=lambda _: None)
+    assert json.loads((both[0] / "nn-grader.json").read_text())["assignments"] == [
+        "activations", "forward"]
+
+
+# ----------------------------------------------------------------------------- a local run
+
+
+def _checkout(folder: Path, notebook: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "activations.ipynb").write_bytes(notebook.read_bytes())
+    (folder / "result.json").write_text('{"score": 100, "planted": true}')  # the student's
+    git = ["git", "-c", "user.name=s", "-c", "user.email=s@example.org"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "work"]):
+        subprocess.run([*git, *args], cwd=folder, check=True, capture_output=True)
+    return folder
+
+
+def _runner_env(tmp_path: Path, owner: str) -> dict[str, str]:
+    output = tmp_path / f"output-{owner}.txt"
+    output.write_text("")
+    return {**os.environ, "CLASSROOM": "nn-fall", "ASSIGNMENT": "activations",
+            "SUBMISSION_TAG": "submit/2026-10-01T10-00-00Z-abc1234", "USERNAME": owner,
+            "OWNER": owner, "ASSIGNMENT_TYPE": "individual",
+            "COMMIT_URL": f"https://github.com/org/nn-fall-activations-{owner}/commit/x",
+            "RELEASE_URL": "https://github.com/org/r/releases/tag/submit%2Fx",
+            "GITHUB_OUTPUT": str(output), "GITHUB_ACTOR": owner, "GITHUB_ACTOR_ID": "77",
+            "RUNNER_TEMP": str(tmp_path)}
+
+
+def test_autograder_gives_the_points_grade_gives(tmp_path: Path) -> None:
+    activations = COURSE.get("activations")
+    notebooks = {"alice": fill_stub(activations.stub, activations.reference,
+                                    tmp_path / "alice.ipynb"),
+                 "bob": fill_stub(activations.stub, activations.reference, tmp_path / "bob.ipynb",
+                                  replace={"axis=-1": "axis=0"})}  # softmax over columns
+    done = subprocess.run([*GRADE, "classroom50", "build", str(tmp_path / "nn-fall"),
+                           "--assignment", "activations"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "every student can read them" in done.stdout
+    folder = tmp_path / "nn-fall" / "autograders" / "activations"
+    submissions = tmp_path / "submissions"
+    for owner, notebook in notebooks.items():
+        (submissions / owner).mkdir(parents=True)
+        (submissions / owner / "activations.ipynb").write_bytes(notebook.read_bytes())
+    done = subprocess.run([*GRADE, str(submissions), "--out", str(tmp_path / "out"), "-q",
+                           "--assignment", "activations"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    expected = {row["student"]: float(row["score"]) for row in
+                csv.DictReader((tmp_path / "out" / "grades.csv").open())}
+    assert expected["alice"] == 100 and 0 < expected["bob"] < 100
+
+    for owner, notebook in notebooks.items():
+        checkout = _checkout(tmp_path / f"nn-fall-activations-{owner}", notebook)
+        env = _runner_env(tmp_path, owner)
+        run = subprocess.run([sys.executable, str(folder / "autograder.py")], cwd=checkout,
+                             env=env, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr
+        doc = json.loads((checkout / "result.json").read_text())
+        assert contract_problems(doc, "nn-fall", "activations", owner) == []
+        assert doc["score"] == expected[owner] and doc["max-score"] == 100
+        committed = subprocess.run(["git", "show", "-s", "--format=%cI"], cwd=checkout,
+                                   capture_output=True, text=True).stdout.strip()
+        assert doc["datetime"][:16] == \
+            subprocess.run(["date", "-u", "-d", committed, "+%Y-%m-%dT%H:%M"],
+                           capture_output=True, text=True).stdout.strip()
+        assert doc["submitted_by"] == {"username": owner, "id": 77}
+        state = "success" if expected[owner] == 100 else "failure"
+        outputs = github_outputs(Path(env["GITHUB_OUTPUT"]))
+        assert outputs["status"] == state
+        assert outputs["summary"].startswith(f"nn-grader: Points {expected[owner]:g}/100 (")
+        body = (checkout / "release-body.md").read_text()
+        assert f"# Autograder: Points {expected[owner]:g}/100" in body
+        assert "Sandbox: " in run.stdout
+
+
+def test_autograder_reports_a_grader_failure_as_an_error(tmp_path: Path) -> None:
+    activations = COURSE.get("activations")
+    folder = build(BuildRequest(classroom_dir=tmp_path / "c", only=("activations",)), COURSE,
+                   echo=lambda _: None)[0]
+    suite = folder / "course" / "solutions" / "hidden" / "test_activations.py"
+    suite.write_text(suite.read_text() + "\n\n@pytest.mark.points(1)\ndef test_zz_broken(student)"
+                     ":\n    raise RuntimeError('a bug in the grader')\n")
+    checkout = _checkout(tmp_path / "repo", fill_stub(activations.stub, activations.reference,
+                                                       tmp_path / "a.ipynb"))
+    env = _runner_env(tmp_path, "alice")
+    run = subprocess.run([sys.executable, str(folder / "autograder.py")], cwd=checkout, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert not (checkout / "result.json").exists()  # the planted one is gone, none written
+    assert Path(env["GITHUB_OUTPUT"]).read_text() == ""
+    del env["SUBMISSION_TAG"]
+    run = subprocess.run([sys.executable, str(folder / "autograder.py")], cwd=checkout, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 2 and "$SUBMISSION_TAG: not set" in run.stderr

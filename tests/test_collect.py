@@ -1,0 +1,129 @@
+"""`grade collect`: the grading runner's records (folders and artifact zips) into one gradebook,
+the latest grading per student and assignment counting, bad records skipped with a reason."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from pathlib import Path
+
+from grader.collect import MAX_FILE_BYTES
+from grader.commands.collect import CollectRequest, collect
+from grader.course import DEFAULT_ROOT, load_course
+
+COURSE = load_course(DEFAULT_ROOT)
+A, B, C = "a" * 40, "b" * 40, "c" * 40
+
+
+def record_files(student: str, sha: str, requested: str, graded: str, scores: dict[str, float],
+                 outcome: str = "success", run_id: int = 1, broken: str = ""
+                 ) -> dict[str, bytes]:
+    files = {"record.json": json.dumps({
+        "schema": "nn-grader/record/v1", "repository": f"org/{student}", "sha": sha,
+        "student": student, "requested_at": requested, "graded_at": graded,
+        "outcome": outcome, "run_id": str(run_id)}).encode()}
+    for assignment, score in scores.items():
+        status = "grader error" if assignment == broken else "passed"
+        files[f"{student}/{assignment}/results.json"] = json.dumps({
+            "score": score, "max_score": 100, "tests": [{"extra_data": {"status": status}}]
+        }).encode()
+    return files
+
+
+def as_folder(folder: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def as_zip(path: Path, files: dict[str, bytes]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def run(tmp_path: Path, roster: Path | None = None) -> tuple[list[dict[str, str]], list[str]]:
+    said: list[str] = []
+    out = tmp_path / "gradebook.csv"
+    collect(CollectRequest(records=(tmp_path / "records",), out=out, roster=roster), COURSE,
+            echo=said.append)
+    return list(csv.DictReader(out.open(encoding="utf-8"))), said
+
+
+def test_latest_grading_per_student_and_assignment_counts(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    t = "2026-10-01T{:02d}:00:00Z".format
+    as_folder(records / "1", record_files("alice", A, t(10), t(10), {"activations": 50}))
+    as_zip(records / "2.zip", record_files("alice", B, t(11), t(11), {"activations": 80,
+                                                                      "forward": 30}))
+    # a regrade of the older commit A, finished last: still A's turn at 10:00 counts
+    as_zip(records / "3.zip", record_files("alice", A, t(10), t(15), {"activations": 50},
+                                           run_id=3))
+    # the newest grading of alice failed: it never replaces a score
+    as_zip(records / "4.zip", record_files("alice", C, t(12), t(12), {"activations": 0},
+                                           outcome="failure", run_id=4))
+    as_zip(records / "deep" / "er" / "5.zip", record_files("Bob", C, t(9), t(9),
+                                                           {"training": 70.5}))
+    rows, said = run(tmp_path)
+    assert [(r["student"], r["activations"], r["forward"], r["training"], r["total"],
+             r["graded_at"]) for r in rows] == [
+        ("alice", "80", "30", "0", "110", t(11)),
+        ("Bob", "0", "0", "70.5", "70.5", t(9))]
+    assert list(rows[0]) == ["student", "activations", "forward", "backprop", "training",
+                             "total", "graded_at"]
+    assert any("alice: the newest grading (cccccccccccc, run 4) did not finish (failure)" in s
+               for s in said)
+    assert said[-1].startswith("Collected 5 records (0 skipped)")
+
+
+def test_bad_records_are_skipped_with_a_reason_and_cost_nobody(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    t = "2026-10-01T{:02d}:00:00Z".format
+    as_zip(records / "good.zip", record_files("alice", A, t(10), t(10), {"forward": 90}))
+    as_zip(records / "error.zip", record_files("bob", A, t(10), t(10), {"forward": 0},
+                                               broken="forward"))
+    bad_sha = record_files("carl", "HEAD", t(10), t(10), {"forward": 100})
+    as_zip(records / "sha.zip", bad_sha)
+    as_zip(records / "json.zip", {"record.json": b"{not json"})
+    huge = record_files("dan", A, t(10), t(10), {"forward": 100})
+    huge["dan/forward/results.json"] = b" " * (MAX_FILE_BYTES + 1)
+    as_zip(records / "huge.zip", huge)
+    escape = record_files("eve", A, t(10), t(10), {})
+    escape["../eve/forward/results.json"] = escape["eve/../eve/forward/results.json"] = \
+        json.dumps({"score": 100, "max_score": 100, "tests": []}).encode()
+    as_zip(records / "escape.zip", escape)
+    lying = record_files("fay", A, t(10), t(10), {"forward": 100})
+    lying["fay/forward/results.json"] = json.dumps({"score": 900, "max_score": 100,
+                                                    "tests": []}).encode()
+    as_zip(records / "lying.zip", lying)
+    (records / "torn.zip").write_bytes(b"PK\x03\x04 not really")
+    rows, said = run(tmp_path)
+    assert [(r["student"], r["forward"]) for r in rows] == [("alice", "90")]
+    skipped = "\n".join(s for s in said if s.startswith("skipped: "))
+    for name, reason in (("error.zip", "the grader failed on this submission"),
+                         ("sha.zip", "bad sha"), ("json.zip", "not JSON"),
+                         ("huge.zip", "larger than"), ("lying.zip", "bad score"),
+                         ("torn.zip", "not a readable zip")):
+        assert f"{name}: " in skipped and reason in skipped, name
+    assert said[-1].startswith("Collected 2 records (6 skipped)")  # eve: a record, no scores
+
+
+def test_roster_rows_zeros_and_safe_cells(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    t = "2026-10-01T{:02d}:00:00Z".format
+    as_folder(records / "x", record_files("Dave", A, t(10), t(10), {"backprop": 64}))
+    as_folder(records / "y", record_files("zed", A, t(10), t(10), {"backprop": 10}))
+    roster = tmp_path / "roster.csv"  # Classroom 50's form
+    roster.write_text("username,first_name,last_name,email,section,github_id,role\n"
+                      "carol,=HYPERLINK(\"http://x\"),,c@x,,,student\n"
+                      "dave,Dave,D,d@x,,,student\nprof,P,Q,p@x,,,instructor\n")
+    rows, said = run(tmp_path, roster)
+    assert [(r["student"], r["name"], r["email"], r["lms_id"], r["backprop"], r["total"])
+            for r in rows] == [("carol", "'=HYPERLINK(\"http://x\")", "c@x", "", "0", "0"),
+                               ("dave", "Dave D", "d@x", "", "64", "64"),
+                               ("zed", "", "", "", "10", "10")]
+    assert any("zed: graded but not in the roster" in s for s in said)
