@@ -31,7 +31,7 @@ from grader.runner.plugin import (
     load_notes,
     run_tests,
 )
-from grader.runner.session import WorkerSession, clip
+from grader.runner.session import WorkerSession, cap_output, clip
 from grader.runner.student import load_student_module as load_file
 from grader.sandbox.base import Sandbox
 from grader.settings import Limits, Settings
@@ -86,7 +86,7 @@ def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
         notes.append(f"... and {len(result.notes) - MAX_NOTES} more notes")
     return replace(result, tests=tuple(test(t) for t in result.tests), notes=tuple(notes),
                    error=clip(result.error, MAX_ERROR) if result.error is not None else None,
-                   output=clip(result.output, limits.output_bytes))
+                   output=cap_output(result.output, limits.output_bytes))
 
 
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:

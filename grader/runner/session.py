@@ -42,6 +42,14 @@ def clip(text: object, limit: int) -> str:
     return f"{value[:limit]} [... {len(value) - limit} more characters]"
 
 
+def cap_output(text: str, cap: int) -> str:
+    """Captured output cut to about ``cap`` characters (a worker's own "dropped" note, which
+    follows its capped output, is kept)."""
+    if len(text) <= cap + 100:
+        return text
+    return f"{text[:cap]}\n[... {len(text) - cap} more bytes of output dropped]"
+
+
 def _text(value: Any, limit: int) -> str:
     return clip(value, limit) if isinstance(value, str) else f"<{type(value).__name__}>"
 
@@ -146,11 +154,7 @@ class WorkerSession:
         """What the submission's workers printed, all of them together capped at
         ``output_bytes`` characters (each worker's pipe is capped on its own too)."""
         live = [self.worker.output()] if self.worker is not None else []
-        text = "".join(self.outputs + live)
-        cap = self.limits.output_bytes
-        if len(text) <= cap + 100:  # room for one worker's own "dropped" note
-            return text
-        return f"{text[:cap]}\n[... {len(text) - cap} more bytes of output dropped]"
+        return cap_output("".join(self.outputs + live), self.limits.output_bytes)
 
     # ------------------------------------------------------------------ requests
     def request(self, message: Any, decode_handle: Callable[[protocol.Handle], Any]) -> Any:
