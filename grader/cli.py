@@ -9,6 +9,7 @@
     grade classroom50 build DIR           Classroom 50 autograders (autograder.py + bundle)
     grade classroom50 grade [PATH]        what those run: result.json for one submission
     grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
+    grade similarity SUBMISSIONS_DIR      which students share code beyond the stub
 
 Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
 1 when the grader could not run, 2 for bad flags, settings or course files.
@@ -209,6 +210,35 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
                         fail_under=fail_under)
     outcome = _guard(lambda: ci(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
+
+
+@main.command("similarity")
+@click.argument("submissions_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
+              show_default=True, help="where similarity.csv and similarity.html go")
+@click.option("--assignment", "only", multiple=True, help="only this assignment (repeat)")
+@click.option("--top", type=int, default=20, show_default=True,
+              help="pairs per assignment shown side by side in similarity.html")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="assignments compared in parallel [default: number of cores]")
+@click.option("--common", "common_percent", type=float, default=None, metavar="PERCENT",
+              help="ignore code that more than PERCENT% of the students (and more than 10) "
+                   "have, like MOSS's -m [default: off]")
+@course_option
+def similarity_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], top: int,
+                       jobs: int | None, common_percent: float | None,
+                       course_root: Path | None) -> None:
+    """Rank every pair of students per assignment by the code they share beyond the stub.
+
+    Writes similarity.csv and similarity.html to --out, for the instructor only.
+    """
+    from grader.commands.similarity import SimilarityRequest, similarity
+
+    course = _guard(lambda: load_course(_course_root(course_root)))
+    request = SimilarityRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
+                                top=top, jobs=jobs or os.cpu_count() or 1,
+                                common_percent=common_percent)
+    _guard(lambda: similarity(request, course, echo=click.echo))
 
 
 @main.group("classroom50")

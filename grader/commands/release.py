@@ -12,8 +12,9 @@
 The self-check runs the grader's own extraction, worker loop and pytest plugin: release copies
 those modules, unchanged, with every grader module they import (:mod:`grader.commands.shipped`),
 and writes ``selfcheck/assignments.json`` (ids, titles, function names). After writing, every
-file of the bundle is scanned for the hidden suites' test names, the reference solutions' code lines
-and the course secret; a hit is a CourseError and the bundle is removed.
+file of the bundle is scanned for the hidden suites' test names, the reference solutions' code
+lines, the course secret and similarity reports; a hit is a CourseError and the bundle is
+removed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from grader.commands.shipped import ship
 from grader.course import Course
 from grader.errors import ConfigError, CourseError
 from grader.notebook.stub import stub_text
+from grader.similarity import CSV_HEADER, REPORT_MARKER
 
 BUNDLE_TEMPLATES = Path("templates") / "bundle"
 STUDENT_WORKFLOW = Path("templates") / "github" / "student.yml"
@@ -178,7 +180,8 @@ def notebook_code(text: str) -> str:
 
 
 def find_leaks(bundle: Path, course: Course) -> list[str]:
-    """``file: what`` for every hidden test name, solution line or secret found in ``bundle``."""
+    """``file: what`` for every hidden test name, solution line, secret or similarity report
+    found in ``bundle``."""
     secret_file = course.secret_file
     secret = secret_file.read_text(encoding="utf-8").strip() if secret_file.is_file() else ""
     tests = hidden_test_names(course)
@@ -199,6 +202,8 @@ def find_leaks(bundle: Path, course: Course) -> list[str]:
         where = path.relative_to(bundle)
         if secret and secret in text:
             leaks.append(f"{where}: the course secret")
+        if REPORT_MARKER in text or text.startswith(CSV_HEADER):
+            leaks.append(f"{where}: a similarity report (for the instructor only)")
         leaks.extend(f"{where}: hidden test name {name}" for name in sorted(tests)
                      if re.search(rf"\b{re.escape(name)}\b", text))
         leaks.extend(f"{where}: solution line of {a}: {line}"
