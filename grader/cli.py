@@ -6,6 +6,8 @@
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
     grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
+    grade gradescope OUT.zip              the Gradescope autograder (setup.sh, run_autograder)
+    grade gradescope-run                  what run_autograder runs on Gradescope, per upload
     grade classroom50 build DIR           Classroom 50 autograders (autograder.py + bundle)
     grade classroom50 grade [PATH]        what those run: result.json for one submission
     grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
@@ -209,6 +211,61 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
     request = CiRequest(path=path, out_dir=out_dir, student=student, only=only,
                         fail_under=fail_under)
     outcome = _guard(lambda: ci(request, course, settings, echo=click.echo))
+    sys.exit(outcome.exit_code)
+
+
+VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidden"])
+
+
+@main.command("gradescope")
+@click.argument("out_zip", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--assignment", "only", multiple=True,
+              help="grade this assignment (repeat) [default: every assignment]")
+@click.option("--test-visibility", type=VISIBILITY, default="after_due_date",
+              show_default=True, help="when students see the hidden tests' results")
+@click.option("--stdout-visibility", type=VISIBILITY, default="hidden", show_default=True,
+              help="when students see the autograder's log")
+@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
+              show_default=True,
+              help="isolation level for student code on Gradescope (auto: bwrap where the "
+                   "container allows it)")
+@click.option("--torch", "torch_requirement", default=None, metavar="REQUIREMENT",
+              help="torch for setup.sh to install [default: the version installed here]")
+@click.option("--torch-index", default=None, metavar="URL",
+              help="torch's package index; '' for pip's default "
+                   "[default: https://download.pytorch.org/whl/cpu]")
+@course_option
+@limit_options
+def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: str,
+                       stdout_visibility: str, sandbox: str, torch_requirement: str | None,
+                       torch_index: str | None, course_root: Path | None,
+                       **limit_flags: Any) -> None:
+    """Build OUT.zip, the Gradescope autograder: setup.sh, run_autograder, the course."""
+    from grader.commands.gradescope import CPU_INDEX, GradescopeRequest, build
+
+    root = _course_root(course_root)
+    course = _guard(lambda: load_course(root))
+    request = _guard(lambda: GradescopeRequest(
+        out_zip=out_zip, only=only, test_visibility=test_visibility,
+        stdout_visibility=stdout_visibility, torch=torch_requirement,
+        torch_index=CPU_INDEX if torch_index is None else torch_index, sandbox=sandbox,
+        limits=limits_from(limit_flags)))
+    _guard(lambda: build(request, course, read_secret(course.secret_file), echo=click.echo))
+
+
+@main.command("gradescope-run")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="the Gradescope root [default: $GRADER_GRADESCOPE_ROOT, else /autograder]")
+def gradescope_run_command(root: Path | None) -> None:
+    """Grade ROOT/submission into ROOT/results/results.json (run_autograder calls this).
+
+    Exits 0 when the submission was graded, 1 when the grader failed (results.json says so).
+    """
+    from grader.commands.gradescope import GradescopeRunRequest, run
+    from grader.gradescope.autograde import with_root
+
+    request = GradescopeRunRequest(root=with_root(root, os.environ))
+    outcome = _guard(lambda: run(request, echo=click.echo))
     sys.exit(outcome.exit_code)
 
 

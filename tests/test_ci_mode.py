@@ -138,7 +138,7 @@ def test_classroom_result_and_grader_failure() -> None:
 
 def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) -> list[tuple]:
     """Replace the grading run (tested above) by fixed results; record its arguments."""
-    import grader.commands.ci as ci_module
+    import grader.staging as staging_module
 
     calls: list[tuple] = []
 
@@ -147,7 +147,7 @@ def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) ->
                              if p.is_file()), tuple(only)))
         return RunResult(results=results, sandbox="test")
 
-    monkeypatch.setattr(ci_module, "grade_folder", grade_folder)
+    monkeypatch.setattr(staging_module, "grade_folder", grade_folder)
     return calls
 
 

@@ -34,22 +34,19 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Course
-from grader.discover import discover
 from grader.errors import ConfigError
-from grader.grading import grade_folder
 from grader.report import write_reports
 from grader.report.safe import ci_text, command_token, heredoc, md_code, md_text
 from grader.report.view import points
 from grader.results import ERROR, PASSED, RunResult, SubmissionResult
 from grader.settings import Settings
+from grader.staging import grade_student
 
 _SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
                            ".ipynb_checkpoints", "node_modules"})
@@ -127,18 +124,8 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     student = student_id(path, request.student, env)
     base = path if path.is_dir() else path.parent
     files = submission_files(path, skip=request.out_dir.resolve())
-    with tempfile.TemporaryDirectory(prefix="grade-ci-") as tmp:
-        staged = Path(tmp) / "submissions"
-        (staged / student).mkdir(parents=True)
-        for relative in files:
-            target = staged / student / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(base / relative, target)
-        only = request.only or tuple(sorted(
-            {s.assignment for s in discover(staged, course.assignments,
-                                            settings.limits.reader()).submissions}))
-        run = grade_folder(staged, course, settings, only)
-        run = _relative_paths(run, staged / student)
+    run = grade_student(base, files, student, course, settings, request.only,
+                        prefix="grade-ci-")
     paths = write_reports(run, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments})
     score = round(sum(r.score for r in run.results), 6)
@@ -171,21 +158,6 @@ def grader_failed(result: SubmissionResult) -> bool:
     """The grader (not the student's code) failed: a crash while grading or a grader error."""
     return bool(result.error and result.error.startswith(GRADER_FAILED)) or any(
         t.status == ERROR for t in result.tests)
-
-
-def _relative_paths(run: RunResult, folder: Path) -> RunResult:
-    def rel(value: str | None) -> str | None:
-        if not value:
-            return value
-        try:
-            return Path(value).relative_to(folder).as_posix()
-        except ValueError:
-            return value
-
-    results = tuple(replace(r, path=rel(r.path), other_attempts=tuple(
-        replace(a, path=rel(a.path) or "") for a in r.other_attempts)) for r in run.results)
-    return replace(run, results=results, unrecognized=tuple(
-        (rel(p) or p, why) for p, why in run.unrecognized))
 
 
 def summary_markdown(run: RunResult, score: float, max_score: float,
