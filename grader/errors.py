@@ -6,6 +6,8 @@ these; only ``grader.cli`` turns them into exit codes (``exit_code`` below).
     GraderError                     the grader could not do what it was asked (exit 1)
     ├── ConfigError                 a bad setting, flag or course file; names its source (exit 2)
     ├── CourseError                 the course material (assignment, suite, notebook) is broken
+    ├── SandboxFailure              the sandbox could not start or keep a worker: not the
+    │                               student's doing (retried, then a grader error)
     └── SubmissionError             one submission cannot be graded; others go on
         ├── ExtractionError         the notebook or .py file cannot be read or parsed
         └── WorkerError             the worker running the student's code failed
@@ -33,6 +35,12 @@ class ConfigError(GraderError):
 
 class CourseError(GraderError):
     """Course material (assignment metadata, hidden suite, reference notebook) is broken."""
+
+
+class SandboxFailure(GraderError):
+    """A worker could not be started, or its zygote stopped answering: a failure of the grader's
+    own machinery, never the student's. The submission is retried on a fresh slot, then
+    recorded as a grader error (status ``error``), never as a score."""
 
 
 class SubmissionError(GraderError):

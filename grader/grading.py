@@ -2,8 +2,10 @@
 
 Every student folder gets one result per assignment: the best of the notebooks they handed in
 for it (the others are listed in the result), or a "missing" result worth 0. One submission's
-failure never affects another's; a grader-side error while grading one is recorded as that
-submission's error and the run goes on.
+failure never affects another's. When the grader's own sandbox fails on a submission (a worker
+that could not start, a zygote that stopped answering), the submission is graded again on a
+fresh slot; if that fails too, or the grader hits any other error, the result is a grader
+error (``grader_error``: status ``error``, never cached), never a score, and the run goes on.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import contextlib
-import functools
 import multiprocessing
 import multiprocessing.util
 import time
@@ -22,17 +23,19 @@ from pathlib import Path
 from grader.cache import ResultCache, cache_key
 from grader.course import Course
 from grader.discover import Discovery, discover
-from grader.errors import ConfigError, CourseError
+from grader.errors import ConfigError, CourseError, SandboxFailure
 from grader.progress import Observer
 from grader.results import Attempt, RunResult, SubmissionResult
 from grader.runner.grade import Job, grade_job
 from grader.runner.session import clip
-from grader.sandbox import make_sandbox
+from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
 
 #: Told of each finished job in the calling process: ``progress(job, result)``.
 Progress = Callable[[Job, SubmissionResult], None]
+#: Grading attempts of one submission whose sandbox failed (each on a fresh slot).
+SANDBOX_ATTEMPTS = 2
 
 
 def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = ()) -> list[Job]:
@@ -62,8 +65,11 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
         return settings_for(job) if settings_for is not None else settings
 
     if settings.jobs == 1 or len(jobs) <= 1:
-        sandbox = _sandbox(settings.sandbox, settings.warm)
-        return [_report(job, _grade_safely(job, own(job), sandbox), progress) for job in jobs]
+        graded = []
+        for job in jobs:  # a retry may replace the sandbox: always take the current one
+            sandbox = kept_sandbox(settings.sandbox, settings.warm)
+            graded.append(_report(job, _grade_safely(job, own(job), sandbox), progress))
+        return graded
     context = multiprocessing.get_context("forkserver")
     pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
     try:
@@ -80,33 +86,70 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     return [result for result in results if result is not None]
 
 
-@functools.cache
-def _sandbox(level: str, warm: bool) -> Sandbox:
+_SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
+
+
+def kept_sandbox(level: str, warm: bool) -> Sandbox:
     """One sandbox per process and level, kept for the process's life (a warm zygote, and a
-    slot leased once). Pool processes each get their own."""
-    sandbox = make_sandbox(level, warm=warm)
-    close = getattr(sandbox, "close", None)
-    if close is not None:  # pool processes end through multiprocessing, not atexit alone
-        atexit.register(close)
-        multiprocessing.util.Finalize(sandbox, close, exitpriority=10)
+    slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own."""
+    sandbox = _SANDBOXES.get((level, warm))
+    if sandbox is None:
+        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm)
+        close = getattr(sandbox, "close", None)
+        if close is not None:  # pool processes end through multiprocessing, not atexit alone
+            atexit.register(close)
+            multiprocessing.util.Finalize(sandbox, close, exitpriority=10)
     return sandbox
 
 
+def close_sandboxes() -> None:
+    """Close this process's sandboxes (their zygotes); the next use starts fresh ones."""
+    sandboxes = list(_SANDBOXES.values())
+    _SANDBOXES.clear()
+    for sandbox in sandboxes:
+        close = getattr(sandbox, "close", None)
+        if close is not None:
+            close()
+
+
+def _fresh_slot(settings: Settings) -> Sandbox:
+    """After a sandbox failure: close this process's sandboxes, lease another slot (another
+    uid, another cgroup), and start the sandbox again there."""
+    close_sandboxes()
+    slots.lease_fresh_slot()
+    return kept_sandbox(settings.sandbox, settings.warm)
+
+
 def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
-    return _grade_safely(job, settings, _sandbox(settings.sandbox, settings.warm))
+    return _grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm))
 
 
-def _grade_safely(job: Job, settings: Settings, sandbox: object) -> SubmissionResult:
-    try:
-        return grade_job(job, settings, sandbox)  # type: ignore[arg-type]
-    except CourseError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - one submission must never stop the run
-        return SubmissionResult(
-            student=job.student, assignment=job.assignment.id,
-            path=str(job.path) if job.path else None,
-            error=f"The grader failed on this submission ({type(exc).__name__}: "
-                  f"{clip(exc, 300)}); please tell the course staff.")
+def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
+    """Grade ``job``; a failure of the sandbox is retried on a fresh slot, and what still
+    fails is a grader error, never a score."""
+    failure: Exception | None = None
+    for attempt in range(SANDBOX_ATTEMPTS):
+        if attempt:
+            sandbox = _fresh_slot(settings)
+        try:
+            return grade_job(job, settings, sandbox)
+        except CourseError:
+            raise
+        except SandboxFailure as exc:
+            failure = exc
+        except Exception as exc:  # noqa: BLE001 - one submission must never stop the run
+            failure = exc
+            break
+    return grader_error(job, f"{type(failure).__name__}: {clip(failure, 300)}")
+
+
+def grader_error(job: Job, why: str) -> SubmissionResult:
+    """The result of a submission the grader failed on: no score, status ``error``."""
+    return SubmissionResult(
+        student=job.student, assignment=job.assignment.id,
+        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        grader_error=True, matched_by=job.matched_by,
+        error=f"The grader failed on this submission ({why}); please tell the course staff.")
 
 
 def _report(job: Job, result: SubmissionResult, progress: Progress | None) -> SubmissionResult:
@@ -159,7 +202,7 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{submissions_dir}")
-    sandbox = _sandbox(settings.sandbox, settings.warm)
+    sandbox = kept_sandbox(settings.sandbox, settings.warm)
     unseeded = replace(settings, seed=None)
 
     def settings_for(job: Job) -> Settings:
@@ -185,7 +228,7 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     reused = len(results) - sum(1 for job in jobs if job.path is None)
 
     def finished(job: Job, result: SubmissionResult) -> None:
-        if resume is not None and job in keys:
+        if resume is not None and job in keys and not result.grader_error:
             with contextlib.suppress(OSError):  # a full disk costs the resume, not the run
                 resume.cache.put(job, keys[job], result)
         if observer is not None:

@@ -44,7 +44,11 @@ class Attempt:
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """One (student, assignment): its tests, score and everything needed to replay it."""
+    """One (student, assignment): its tests, score and everything needed to replay it.
+
+    ``grader_error``: the grader failed on this submission (its sandbox could not run it even
+    on a retry, or a bug): its score is no score; reports say status ``error``, ``grade ci``
+    exits 1, and the result is never cached, so a rerun grades it again."""
 
     student: str
     assignment: str
@@ -62,6 +66,7 @@ class SubmissionResult:
     device: str = "cpu"
     matched_by: str = ""
     other_attempts: tuple[Attempt, ...] = field(default_factory=tuple)
+    grader_error: bool = False
 
     @property
     def score(self) -> float:

@@ -117,9 +117,10 @@ def test_student_id_and_the_files_a_checkout_submits(tmp_path: Path) -> None:
     assert student_id(notebook, None, {}) == "activations"
 
 
-def result_with(*tests: TestResult, error: str | None = None) -> SubmissionResult:
+def result_with(*tests: TestResult, error: str | None = None,
+                grader_error: bool = False) -> SubmissionResult:
     return SubmissionResult(student="s", assignment="activations", path="a.ipynb",
-                            tests=tests, error=error)
+                            tests=tests, error=error, grader_error=grader_error)
 
 
 def test_classroom_result_and_grader_failure() -> None:
@@ -133,7 +134,10 @@ def test_classroom_result_and_grader_failure() -> None:
     assert not grader_failed(result_with(ok, bad))
     assert not grader_failed(result_with(error="Your notebook is not valid JSON"))
     assert grader_failed(result_with(ok, broken))
-    assert grader_failed(result_with(error="The grader failed on this submission (X: y)"))
+    assert grader_failed(result_with(error="The grader failed on this submission (X: y)",
+                                     grader_error=True))
+    # the flag decides, not the words: a student cannot fake a grader failure (or hide one)
+    assert not grader_failed(result_with(error="The grader failed on this submission"))
 
 
 def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) -> list[tuple]:
@@ -154,7 +158,7 @@ def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) ->
 def test_a_grader_failure_exits_1_with_the_report_written(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     crashed = SubmissionResult(student="erin", assignment="activations",
-                               path=str(tmp_path / "x"),
+                               path=str(tmp_path / "x"), grader_error=True,
                                error="The grader failed on this submission (OSError: disk)")
     fake_grading(monkeypatch, crashed)
     checkout = buggy_checkout(tmp_path / "erin")

@@ -108,6 +108,21 @@ def test_missing_notebook_scores_zero(run: RunResult, tmp_path: Path) -> None:
     assert "Nothing was handed in" in sub.feedback_html.read_text(encoding="utf-8")
 
 
+def test_a_grader_error_is_status_error_not_a_grade(tmp_path: Path) -> None:
+    failed = _sub("dana", "activations", grader_error=True,
+                  error="The grader failed on this submission (SandboxFailure: x)")
+    paths = write_reports(RunResult(results=(failed,), sandbox="process"), tmp_path)
+    row = _rows(tmp_path)[0]
+    assert (row["status"], row["score"]) == ("error", "0") and "grader failed" in row["error"]
+    data = json.loads(paths.submissions[0].results_json.read_text(encoding="utf-8"))
+    assert data["extra_data"]["status"] == "error"
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "graded 0, unreadable 0, missing 0, grader errors 1" in summary
+    feedback = paths.submissions[0].feedback_md.read_text(encoding="utf-8")
+    assert "The grader failed on your notebook (not your code)" in feedback
+    assert "could not be read" not in feedback
+
+
 def test_student_name_with_comma_is_quoted(run: RunResult, tmp_path: Path) -> None:
     write_reports(run, tmp_path)
     text = (tmp_path / "grades.csv").read_text(encoding="utf-8")

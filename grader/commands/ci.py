@@ -50,7 +50,6 @@ from grader.staging import grade_student
 
 _SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
                            ".ipynb_checkpoints", "node_modules"})
-GRADER_FAILED = "The grader failed"
 #: GitHub refuses step summaries over 1 MiB; ours stays well under it.
 MAX_STEP_SUMMARY = 512 * 1024
 #: Characters of one test's message in classroom.json (and the ``result`` output).
@@ -155,9 +154,8 @@ def ci(request: CiRequest, course: Course, settings: Settings,
 
 
 def grader_failed(result: SubmissionResult) -> bool:
-    """The grader (not the student's code) failed: a crash while grading or a grader error."""
-    return bool(result.error and result.error.startswith(GRADER_FAILED)) or any(
-        t.status == ERROR for t in result.tests)
+    """The grader (not the student's code) failed: on the submission or on one of its tests."""
+    return result.grader_error or any(t.status == ERROR for t in result.tests)
 
 
 def summary_markdown(run: RunResult, score: float, max_score: float,

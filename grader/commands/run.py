@@ -72,6 +72,10 @@ def run(request: RunRequest, course: Course, settings: Settings,
          f"{result.duration_s:.1f} s "
          f"(notebooks graded {result.graded}, reused {result.reused} from cache); "
          f"reports in {paths.out_dir}")
+    failed = sum(1 for r in result.results if r.grader_error)
+    if failed:
+        echo(f"grade: the grader failed on {_count(failed, 'submission')} (status error in "
+             "grades.csv, not cached): rerun the same command to grade them again")
     return result
 
 

@@ -49,7 +49,9 @@ def _overview(result: SubmissionResult) -> str:
                            for a in result.other_attempts)
         lines.append(f"You handed in several notebooks; the best one counts. Others: {others}.")
     if result.error:
-        lines.append(f"**Your notebook could not be read:** {md_text(result.error)}")
+        what = ("The grader failed on your notebook (not your code)" if result.grader_error
+                else "Your notebook could not be read")
+        lines.append(f"**{what}:** {md_text(result.error)}")
     lines.extend(f"- {md_text(note)}" for note in result.notes)
     return "\n\n".join(lines)
 

@@ -23,6 +23,7 @@ from grader.results import PASSED, RunResult, SubmissionResult, TestResult
 GRADED = "graded"
 MISSING = "missing"
 UNREADABLE = "unreadable"
+GRADER_ERROR = "error"  # the grader failed on it: no score (SubmissionResult.grader_error)
 
 #: Characters of the student's captured output shown in a feedback report.
 OUTPUT_LIMIT = 5000
@@ -40,7 +41,9 @@ def percent(part: int, whole: int) -> str:
 
 
 def submission_status(result: SubmissionResult) -> str:
-    """graded / missing / unreadable: what became of the (student, assignment)."""
+    """graded / missing / unreadable / error: what became of the (student, assignment)."""
+    if result.grader_error:
+        return GRADER_ERROR
     if result.missing:
         return MISSING
     if result.error:
@@ -154,6 +157,7 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "graded": statuses.count(GRADED),
         "missing": statuses.count(MISSING),
         "unreadable": statuses.count(UNREADABLE),
+        "errors": statuses.count(GRADER_ERROR),
         "max_score": points(max((r.max_score for r in results), default=0.0)),
         "mean": points(statistics.fmean(handed_in)) if handed_in else "-",
         "median": points(statistics.median(handed_in)) if handed_in else "-",

@@ -2,7 +2,8 @@
 
 The suite runs here, in the trusted process, with pytest; the student's module runs in the
 worker the sandbox starts. This function never raises for a bad submission: a notebook that
-cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult.
+cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult. It
+raises SandboxFailure when the grader's own sandbox failed (the caller retries).
 
 ``run_public`` runs an assignment's public tests on a file the same way (a real worker, the
 public seed): what the student's self-check must report for that file.
@@ -109,6 +110,8 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         run_suite(job.assignment, plugin)
     finally:
         session.close()
+    if session.grader_failure is not None:  # not the student's doing: no score from this run
+        raise session.grader_failure
     if plugin.collection_errors:
         lines = [line.strip() for line in plugin.collection_errors[0].splitlines()]
         cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
@@ -153,6 +156,8 @@ def run_public(path: Path, assignment: Assignment, settings: Settings,
                   assignment.hidden_suite.parent / "pytest.ini")
     finally:
         session.close()
+    if session.grader_failure is not None:
+        raise session.grader_failure
     if plugin.collection_errors:
         raise CourseError(f"{assignment.public_dir}: the public tests do not collect")
     return PublicRun(tuple(plugin.results), loaded, tuple(notes), error)

@@ -9,6 +9,11 @@ Whatever the worker sends is bounded here, on the grader's side (the worker's ow
 convenience student code can bypass): failure texts and tracebacks, the Ready message's names
 and load errors, the captured output of all the submission's workers together, and the text
 of a protocol error.
+
+A worker that could not be started (it never said ``Started``, before any student code ran) or
+whose zygote failed is the grader's failure, not the student's: it is kept in
+``grader_failure`` and raised again by every later request, so the submission is retried, then
+recorded as a grader error, never scored.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from grader.errors import ProtocolError, WorkerCrashed, WorkerError, WorkerTimeout
+from grader.errors import (
+    ProtocolError,
+    SandboxFailure,
+    WorkerCrashed,
+    WorkerError,
+    WorkerTimeout,
+)
 from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
 from grader.settings import Limits
 from grader.worker import protocol
@@ -71,6 +82,8 @@ def bounded(reply: Any) -> Any:
             defined=[n for n in names[:MAX_NAMES] if isinstance(n, str) and len(n) <= MAX_NAME],
             errors=kept)
     return reply
+#: how long a worker may take to say Started (its start is not the student's time)
+START_TIMEOUT_S = 120.0
 
 
 class StudentError(Exception):
@@ -96,6 +109,8 @@ class WorkerSession:
         self.limits = limits
         self.device = device
         self.load_failure: WorkerError | None = None
+        self.grader_failure: SandboxFailure | None = None
+        self.awaiting_start = False  # a worker was started and has not said Started yet
         self.statements = statements
         self.threads = threads
         self.worker: Worker | None = None
@@ -112,14 +127,28 @@ class WorkerSession:
         self.test_deadline = time.monotonic() + self.limits.test_timeout_s
 
     def ensure_ready(self) -> protocol.Ready:
-        if self.worker is not None and self.worker.alive() and self.ready is not None:
-            return self.ready
+        if self.grader_failure is not None:
+            raise self.grader_failure
+        try:
+            if self.worker is not None and self.worker.alive() and self.ready is not None:
+                return self.ready
+            began = time.monotonic()
+            try:
+                return self._load()
+            finally:  # starting and loading a worker is not the current test's time
+                self.test_deadline += time.monotonic() - began
+        except SandboxFailure as exc:
+            self._fail(exc)
+            raise
+
+    def _load(self) -> protocol.Ready:
         if self.load_failure is not None:
             # Loading killed or hung the worker once: it would again, for every test (a loop
             # or an exit at import must cost one load timeout, not one per test).
             raise type(self.load_failure)(str(self.load_failure))
         self._discard()
         self.worker = self.sandbox.start(self.limits, self.device)
+        self.awaiting_start = True
         deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
         try:
             reply = self._exchange(protocol.Load(self.statements, threads=self.threads),
@@ -133,13 +162,34 @@ class WorkerSession:
         self.ready = reply
         return reply
 
+    def _await_start(self) -> None:
+        """The worker's Started, before it may read any student code: anything else is the
+        grader's failure."""
+        assert self.worker is not None
+        self.awaiting_start = False
+        deadline = min(time.monotonic() + START_TIMEOUT_S, self.submission_deadline)
+        try:
+            payload = recv_frame(self.worker, deadline, self.limits.message_bytes)
+            started = isinstance(protocol.decode_message(payload), protocol.Started)
+        except (WorkerError, protocol.WireError) as exc:
+            raise SandboxFailure(f"the worker did not start: {exc}") from None
+        if not started:
+            raise SandboxFailure("the worker did not start: it did not say Started")
+
+    def _fail(self, exc: SandboxFailure) -> None:
+        self.grader_failure = exc
+        try:
+            self._discard()
+        except SandboxFailure:
+            self.worker = None
+
     def close(self) -> None:
-        if self.worker is not None and self.worker.alive():
-            try:
+        try:
+            if self.worker is not None and self.worker.alive():
                 send_frame(self.worker, protocol.encode_message(protocol.Shutdown()),
                            time.monotonic() + 1.0)
-            except WorkerError:
-                pass
+        except (WorkerError, SandboxFailure):
+            pass
         self._discard()
 
     def _discard(self) -> None:
@@ -161,7 +211,11 @@ class WorkerSession:
         """Send one request; return the Result, raising StudentError for a Failure."""
         self.ensure_ready()
         deadline = min(self.test_deadline, self.submission_deadline)
-        reply = self._exchange(message, deadline, decode_handle)
+        try:
+            reply = self._exchange(message, deadline, decode_handle)
+        except SandboxFailure as exc:
+            self._fail(exc)
+            raise
         if isinstance(reply, protocol.Failure):
             raise (NotAttempted if reply.not_implemented else StudentError)(reply)
         if not isinstance(reply, protocol.Result):
@@ -172,6 +226,8 @@ class WorkerSession:
     def _exchange(self, message: Any, deadline: float,
                   decode_handle: Callable[[protocol.Handle], Any] | None = None) -> Any:
         assert self.worker is not None
+        if self.awaiting_start:  # a new worker's first exchange: it must have started
+            self._await_start()
         try:
             send_frame(self.worker, self._encode(message), deadline)
             while True:

@@ -7,7 +7,9 @@
     inprocess  a thread in this process: a test double for trusted code only
 
 ``warm=True`` wraps bwrap or process in a zygote that forks each worker with numpy and torch
-already imported (same isolation, milliseconds instead of seconds per start).
+already imported, each in a world of its own the zygote and other workers cannot reach
+(milliseconds instead of seconds per start); where a level cannot promise that, it starts cold
+workers and says why (:mod:`grader.sandbox.zygote`).
 
 Each grading process leases a slot (:mod:`grader.sandbox.slots`); as root the slot is the
 worker's uid, so parallel workers never share one.

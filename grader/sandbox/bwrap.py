@@ -1,14 +1,14 @@
 """Strong Linux level: bubblewrap namespaces, an unprivileged uid, cgroups or rlimits, tree kill.
 
 The worker sees a read-only system (/usr, /lib*, /etc), the Python installation and its
-site-packages, the worker's two files at /worker, a private tmpfs /tmp (size-capped), a minimal
-/dev, and nothing else: not the hidden suites, the solutions, the grader's output folder, its
-home or working folder, or other students' files. It has no network (a fresh network namespace
-holds only its own loopback), its own pid namespace (killing bubblewrap's init there makes the
-kernel kill every process the worker started, detached grandchildren included), its own IPC
-and UTS namespaces, an environment set from scratch (``--clearenv``), and runs as the slot's
-own unprivileged uid without capabilities, so RLIMIT_NPROC caps its processes and threads
-without touching anyone else's.
+site-packages, the worker's files at /worker, private tmpfs /tmp and /dev/shm (size-capped), a
+minimal /dev, and nothing else: not the hidden suites, the solutions, the grader's output
+folder, its home or working folder, or other students' files. It has no network (a fresh
+network namespace holds only its own loopback), its own pid namespace (killing bubblewrap's
+init there makes the kernel kill every process the worker started, detached grandchildren
+included), its own IPC and UTS namespaces, an environment set from scratch (``--clearenv``),
+and runs as the slot's own unprivileged uid without capabilities, so RLIMIT_NPROC caps its
+processes and threads without touching anyone else's.
 
 Started as root, bubblewrap sets up the namespaces and ``setpriv`` drops to the worker uid
 before Python starts. Why not ``--unshare-all`` there: it also makes a user namespace, and one
@@ -17,6 +17,10 @@ created by root maps only uid 0, where setpriv cannot switch to the worker uid (
 capabilities over it). So root unshares every other namespace explicitly and lets setpriv drop
 privileges for real. Started as an ordinary user, bubblewrap makes a user namespace itself
 (``--unshare-all``) and the worker keeps the user's uid outside it.
+
+The warm zygote (grader/sandbox/zygote.py) is started the same way but keeps a few
+capabilities (``caps``) instead of dropping to the worker uid: it builds each worker's own pid,
+mount and IPC namespaces and drops the worker itself (grader/worker/isolate.py).
 
 On a GPU (``device="cuda"``) the NVIDIA device nodes are bound in, and memory is capped by the
 cgroup only (CUDA reserves far more address space than it uses, so RLIMIT_AS would break it).
@@ -96,18 +100,27 @@ def _masks(bound: list[str], python: list[str]) -> list[str]:
 
 
 def bwrap_command(uid: int | None, env: dict[str, str] | None = None, device: str = "cpu",
-                  tmp_bytes: int | None = None) -> list[str]:
-    """The command prefix that starts a worker inside the sandbox (see the module docstring)."""
+                  tmp_bytes: int | None = None, caps: tuple[str, ...] = ()) -> list[str]:
+    """The command prefix that starts a worker inside the sandbox (see the module docstring).
+
+    ``caps``: the program keeps these capabilities (in the sandbox's user namespace, or as
+    root) instead of dropping to ``uid``: the warm zygote, which drops each worker itself."""
     root = os.geteuid() == 0
     unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--unshare-cgroup-try"] if root else ["--unshare-all"])
     args = ["bwrap", *unshare, "--die-with-parent", "--new-session", "--clearenv"]
+    if caps:
+        args += ["--cap-drop", "ALL"]
+        for cap in caps:
+            args += ["--cap-add", cap]
     for name, value in (env or {}).items():
         args += ["--setenv", name, value]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    if tmp_bytes:
-        args += ["--size", str(tmp_bytes)]
-    args += ["--perms", "1777", "--tmpfs", "/tmp", "--chdir", SANDBOX_HOME]
+    for folder in ("/dev/shm", "/tmp"):
+        if tmp_bytes:
+            args += ["--size", str(tmp_bytes)]
+        args += ["--perms", "1777", "--tmpfs", folder]
+    args += ["--chdir", SANDBOX_HOME]
     bound: list[str] = []
     for path in SYSTEM_PATHS:
         if os.path.lexists(path):
@@ -124,7 +137,7 @@ def bwrap_command(uid: int | None, env: dict[str, str] | None = None, device: st
     if device != "cpu":
         args += gpu_binds()
     args += ["--"]
-    if root:
+    if root and not caps:
         assert uid is not None
         args += setpriv_prefix(uid)
     return args
@@ -166,8 +179,8 @@ class BwrapSandbox:
         inside = {"dir": SANDBOX_WORKER_DIR, "home": SANDBOX_HOME}
         tmp_bytes = min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
 
-        def wrap(argv: list[str], env: dict[str, str]) -> list[str]:
-            return [*bwrap_command(self.uid, env, device, tmp_bytes), *argv]
+        def wrap(argv: list[str], env: dict[str, str], caps: tuple[str, ...]) -> list[str]:
+            return [*bwrap_command(self.uid, env, device, tmp_bytes, caps), *argv]
 
         return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, wrap=wrap,
                              inside=inside, **worker)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.errors import SandboxFailure
 from grader.sandbox import cgroups as cg
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, OutputBuffer, make_pipes
@@ -38,11 +39,11 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL",
                     "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-WORKER_FILES = ("remote.py", "protocol.py", "zygote.py")
+WORKER_FILES = ("remote.py", "protocol.py")
 SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
 
-#: (worker argv, worker environment) -> the full command line that starts it
-Wrapper = Callable[[list[str], dict[str, str]], list[str]]
+#: (worker argv, worker environment, capabilities it keeps) -> the command line that starts it
+Wrapper = Callable[[list[str], dict[str, str], tuple[str, ...]], list[str]]
 
 
 def worker_environment(home: str) -> dict[str, str]:
@@ -61,6 +62,12 @@ def worker_environment(home: str) -> dict[str, str]:
 def setpriv_prefix(uid: int) -> list[str]:
     """Drop to ``uid`` (and its own gid, no groups, no capabilities) before the worker runs."""
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", *SETPRIV_FLAGS, "--"]
+
+
+def keep_only(capabilities: tuple[str, ...]) -> list[str]:
+    """Stay root but with only ``capabilities`` (the bounding set root's exec draws from)."""
+    names = ",".join(f"+{c.lower().removeprefix('cap_')}" for c in capabilities)
+    return ["setpriv", "--inh-caps=-all", f"--bounding-set=-all,{names}", "--"]
 
 
 def children_of(pid: int) -> list[int]:
@@ -110,16 +117,20 @@ class ProcessWorker:
     environment (the bwrap level's namespaces); None runs it directly. ``inside`` maps
     "dir" (the worker's code) and "home" to their paths as the worker sees them.
     ``program`` is the worker-side script: ``remote.py``, or ``zygote.py`` for a warm zygote,
-    which gets ``extra_config`` in its config and inherits ``extra_fds``.
+    which gets ``extra_config`` in its config and inherits ``extra_fds``. ``privileged``: the
+    program keeps these capabilities (as root: the zygote, which drops each worker it forks to
+    ``uid`` itself); ``wrap`` gets them as its third argument.
     """
 
     def __init__(self, limits: Limits, device: str = "cpu", *, uid: int | None = None,
                  cgroups: cg.CgroupFactory | None = None, wrap: Wrapper | None = None,
                  inside: dict[str, str] | None = None, program: str = "remote.py",
                  extra_config: dict[str, object] | None = None,
-                 extra_fds: tuple[int, ...] = (), cgroup_slack_mb: int = 0) -> None:
+                 extra_fds: tuple[int, ...] = (), cgroup_slack_mb: int = 0,
+                 privileged: tuple[str, ...] = ()) -> None:
         self.limits = limits
         self.uid = uid
+        self.privileged = privileged
         self.namespaced = wrap is not None
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
         self.process: subprocess.Popen[bytes] | None = None
@@ -143,11 +154,12 @@ class ProcessWorker:
         self._output = OutputBuffer(cap=self.limits.output_bytes, data=bytearray())
         self._drain = self._output.drain(out_read)
         code_dir = str(WORKER_DIR)
-        if self.uid is not None:
+        if self.uid is not None and not self.privileged:
             os.chown(self.home, self.uid, self.uid)
             os.chmod(self.home, 0o700)
             if not self.namespaced:  # the worker's uid may not read the grader's checkout
-                copy = Path(tempfile.mkdtemp(prefix="worker-", dir=self.home))
+                copy = Path(self.home) / ".worker"  # (the home is this worker's alone)
+                copy.mkdir()
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
                 os.chmod(copy, 0o755)
@@ -160,10 +172,11 @@ class ProcessWorker:
                 json.dumps(config)]
         env = worker_environment(inside["home"])
         if wrap is not None:
-            command: Sequence[str] = wrap(argv, env)
+            command: Sequence[str] = wrap(argv, env, self.privileged)
             env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
         elif self.uid is not None:
-            command = [*setpriv_prefix(self.uid), *argv]
+            prefix = keep_only(self.privileged) if self.privileged else setpriv_prefix(self.uid)
+            command = [*prefix, *argv]
         else:
             command = argv
         try:
@@ -173,6 +186,8 @@ class ProcessWorker:
                 stdin=subprocess.DEVNULL,
                 stdout=out_write, stderr=out_write, cwd=self.home, start_new_session=True,
                 env=env)
+        except OSError as exc:
+            raise SandboxFailure(f"the worker could not be started: {exc}") from None
         finally:
             for fd in (self._child_read, self._child_write, out_write):
                 os.close(fd)

@@ -66,8 +66,26 @@ def lease_slot() -> int:
     pid = os.getpid()
     if pid in _leases:
         return _leases[pid][0]
+    return _lease(pid, avoid=-1)
+
+
+def lease_fresh_slot() -> int:
+    """Trade this process's slot for another one (after its sandbox failed); the old one is
+    released once the new one is held."""
+    pid = os.getpid()
+    old = _leases.pop(pid, None)
+    try:
+        return _lease(pid, avoid=old[0] if old else -1)
+    finally:
+        if old is not None:
+            os.close(old[1])
+
+
+def _lease(pid: int, avoid: int) -> int:
     folder = _lock_folder()
     for slot in range(MAX_SLOTS):
+        if slot == avoid:
+            continue
         fd = os.open(folder / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

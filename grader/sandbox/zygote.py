@@ -1,75 +1,149 @@
 """Warm workers: one zygote per sandbox (per parallel slot), one forked child per worker.
 
-The zygote (grader/worker/zygote.py) is started by a cold level (bwrap or process) exactly as a
-worker would be: the same namespaces, uid, cgroup and environment, with no student file in
-reach, and numpy and torch imported once. Each ``start()`` sends it the new worker's pipes over
-a Unix socket; it forks, and the child sets its own session and rlimits before it reads the
-student's source. So a forked worker keeps every guarantee of a cold one and starts in
-milliseconds. Killing a worker goes through the zygote, which, where its uid or pid namespace
-is the worker's alone, also ends every other process there (``kill(-1)``): no grandchild
-outlives its submission. A zygote that died (a student killed their parent) is restarted by the
-next ``start()``; its own cold worker's kill cleans up its cgroup and uid.
+The zygote (grader/worker/zygote.py) is started by a cold level with no student file in reach,
+imports numpy and torch once, and forks each worker into a world of its own (see
+grader/worker/isolate.py): at the bwrap level a pid, mount and IPC namespace per worker with a
+fresh /proc, /tmp and /dev/shm; at the process level (root only) a fresh home and working
+folder. The zygote keeps privileges its workers never have (capabilities to set that world
+up, root's uid at the process level), so no worker can signal, trace, write or limit it.
+
+Where a level cannot promise that (the process level as an ordinary user: the zygote and its
+workers would share a uid and nothing else keeps them apart; or a machine where the namespaces
+cannot be made), :class:`ZygoteSandbox` forks nothing and starts cold workers, and its
+description says why: correctness before speed.
+
+A slot that misbehaves is replaced: before each fork the zygote must answer a ping within
+``PING_TIMEOUT_S`` or it is killed and restarted; a zygote that cannot be started, cannot fork
+or stops answering raises :class:`~grader.errors.SandboxFailure`, which the grading loop
+retries on a fresh slot and then records as a grader error, never as the student's score.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from grader.errors import WorkerCrashed
+from grader.errors import SandboxFailure
 from grader.sandbox import slots
-from grader.sandbox.base import OutputBuffer, make_pipes
-from grader.sandbox.process import ProcessWorker, worker_rlimits
+from grader.sandbox.base import WORKER_DIR, OutputBuffer, make_pipes
+from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
 from grader.settings import Limits
 
 PRELOAD = ("numpy", "torch")
 ZYGOTE_START_TIMEOUT_S = 180.0
+PING_TIMEOUT_S = 5.0
+SPAWN_TIMEOUT_S = 30.0  # the zygote itself gives a worker 20 s to set up its world
 REQUEST_TIMEOUT_S = 10.0
 #: memory the zygote itself holds (numpy and torch imported), added to its slot's cgroup cap
 ZYGOTE_MEMORY_MB = 1024
+#: what the zygote keeps to build each worker's world and drop it to the worker's uid
+NAMESPACE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
+UID_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
+
+
+def isolation_of(base: Any) -> dict[str, Any]:
+    """How the zygote of ``base`` keeps workers apart (grader/worker/zygote.py: Isolation)."""
+    mode = "namespaces" if base.level == "bwrap" else "uid"
+    return {"mode": mode, "uid": getattr(base, "uid", None)}
+
+
+def capabilities_of(base: Any) -> tuple[str, ...]:
+    return NAMESPACE_CAPS if base.level == "bwrap" else UID_CAPS
+
+
+def tmp_bytes(limits: Limits) -> int:
+    """Size of a worker's /tmp and /dev/shm (as the cold bwrap level gives it)."""
+    return min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
+
+
+@functools.cache
+def warm_problem(level: str, uid: int | None) -> str | None:
+    """None when ``level`` can fork warm workers that cannot reach each other, else why not."""
+    if level == "process" and os.geteuid() != 0:
+        return ("as an ordinary user the process level has no uid to keep a zygote out of its "
+                "workers' reach")
+    isolation = json.dumps({"isolation": {"mode": "namespaces" if level == "bwrap" else "uid",
+                                          "uid": uid}})
+    if level == "bwrap":
+        from grader.sandbox.bwrap import SANDBOX_WORKER_DIR, bwrap_command
+
+        command = [*bwrap_command(uid, caps=NAMESPACE_CAPS), sys.executable, "-I", "-B",
+                   f"{SANDBOX_WORKER_DIR}/zygote.py", isolation]
+    else:
+        command = [*keep_only(UID_CAPS), sys.executable, "-I", "-B",
+                   str(WORKER_DIR / "zygote.py"), isolation]
+    try:
+        probe = subprocess.run(command, capture_output=True, timeout=60, check=False,
+                               stdin=subprocess.DEVNULL, cwd="/")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the isolation probe did not run: {exc}"
+    if probe.returncode != 0:
+        said = (probe.stdout + probe.stderr).decode(errors="replace").strip()
+        return said[-300:] or f"the isolation probe failed (exit status {probe.returncode})"
+    return None
 
 
 class Zygote:
-    """A zygote process (a cold worker running zygote.py) and its control socket."""
+    """A zygote process (a cold, privileged worker running zygote.py) and its control socket."""
 
-    def __init__(self, base: Any, limits: Limits, device: str, kill_all: bool) -> None:
+    def __init__(self, base: Any, limits: Limits, device: str) -> None:
         self.device = device
         self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {"control_fd": child.fileno(), "preload": list(PRELOAD), "kill_all": kill_all}
+        config = {"control_fd": child.fileno(), "preload": list(PRELOAD),
+                  "isolation": isolation_of(base)}
         try:
             self.worker: ProcessWorker = base.start(
                 limits, device, program="zygote.py", extra_config=config,
-                extra_fds=(child.fileno(),), cgroup_slack_mb=ZYGOTE_MEMORY_MB)
+                extra_fds=(child.fileno(),), cgroup_slack_mb=ZYGOTE_MEMORY_MB,
+                privileged=capabilities_of(base))
+        except BaseException:
+            self.control.close()
+            raise
         finally:
             child.close()
-        self.control.settimeout(ZYGOTE_START_TIMEOUT_S)
-        hello = self._receive()
+        try:
+            hello = self.request({}, timeout=ZYGOTE_START_TIMEOUT_S, send=False)
+        except SandboxFailure:
+            self.close()
+            raise
         if not hello.get("ready"):
             self.close()
-            raise WorkerCrashed(f"the warm worker did not start: {hello}")
-        self.control.settimeout(REQUEST_TIMEOUT_S)
+            raise SandboxFailure(f"the warm zygote did not start: {hello}")
+        self.problem: str | None = hello.get("isolation")
 
-    def _receive(self) -> dict[str, Any]:
+    def request(self, payload: dict[str, Any], fds: tuple[int, ...] = (),
+                timeout: float = REQUEST_TIMEOUT_S, send: bool = True) -> dict[str, Any]:
+        """One request and its reply; a zygote that does not answer in time is killed."""
         try:
+            if send:
+                socket.send_fds(self.control, [json.dumps(payload).encode()], list(fds))
+            self.control.settimeout(timeout)
             data = self.control.recv(65536)
-        except OSError as exc:
-            raise WorkerCrashed(f"the warm worker stopped answering ({exc})") from None
-        if not data:
-            raise WorkerCrashed(f"the warm worker exited ({self.worker.output()[-300:]})")
-        reply = json.loads(data)
+            if not data:
+                raise OSError(f"it exited ({self.worker.output()[-300:]})")
+            reply = json.loads(data)
+        except (OSError, ValueError) as exc:
+            self.close()  # a reply that comes late would answer the next request
+            what = payload.get("op", "start")
+            raise SandboxFailure(f"the warm zygote failed ({what}): {exc}") from None
         return reply if isinstance(reply, dict) else {}
 
-    def request(self, payload: dict[str, Any], fds: tuple[int, ...] = ()) -> dict[str, Any]:
+    def ping(self) -> bool:
+        """Does the zygote answer promptly? (One that does not is killed.)"""
         try:
-            socket.send_fds(self.control, [json.dumps(payload).encode()], list(fds))
-        except OSError as exc:
-            raise WorkerCrashed(f"the warm worker is gone ({exc})") from None
-        return self._receive()
+            return self.request({"op": "ping"}, timeout=PING_TIMEOUT_S).get("pong") is True
+        except SandboxFailure:
+            return False
 
     def alive(self) -> bool:
         return self.worker.alive()
@@ -80,46 +154,61 @@ class Zygote:
 
 
 class ForkedWorker:
-    """A worker forked by the zygote; the same interface as a cold ProcessWorker."""
+    """A worker forked by the zygote; the same interface as a cold ProcessWorker.
+
+    ``home``: its home and working folder (process level), removed at the end with
+    everything ``cleanup`` removes."""
 
     def __init__(self, zygote: Zygote, limits: Limits, rlimits: dict[str, int],
-                 cleanup: Callable[[], None] | None = None) -> None:
+                 home: str | None = None, cleanup: Callable[[], None] | None = None) -> None:
         self.zygote = zygote
         self.cleanup = cleanup
+        self.home = home
         self.limits = limits
+        self.pid = 0
         (child_read, self.write_fd), (self.read_fd, child_write) = make_pipes()
         out_read, out_write = os.pipe()
         self._output = OutputBuffer(cap=limits.output_bytes, data=bytearray())
         self._drain = self._output.drain(out_read)
         self._status: int | None = None
         child_fds = (child_read, child_write, out_write)
+        request = {"op": "spawn", "limits": rlimits, "home": home,
+                   "tmp_bytes": tmp_bytes(limits)}
         try:
-            reply = zygote.request({"op": "spawn", "limits": rlimits}, child_fds)
+            reply = zygote.request(request, child_fds, timeout=SPAWN_TIMEOUT_S)
+        except SandboxFailure:
+            self.kill()
+            raise
         finally:
             for fd in child_fds:
                 os.close(fd)
-        if "pid" not in reply:
+        if "pid" not in reply or "error" in reply:
             self.kill()
-            raise WorkerCrashed(f"the warm worker could not fork: {reply}")
+            raise SandboxFailure(f"the warm zygote could not start a worker: "
+                                 f"{reply.get('error', reply)}")
         self.pid = int(reply["pid"])
 
     def _ask(self, op: str, **extra: Any) -> int | None:
+        """The worker's wait status from the zygote (None: running). A zygote that is gone or
+        does not answer is a failure of the grader, never the worker's exit."""
         if self._status is None:
-            try:
-                if not self.zygote.alive():
-                    raise WorkerCrashed("zygote gone")
-                status = self.zygote.request({"op": op, "pid": self.pid, **extra}).get("status")
-                self._status = None if status is None else int(status)
-            except WorkerCrashed:
-                self._status = -1
+            if not self.zygote.alive():
+                raise SandboxFailure("the warm zygote is gone")
+            timeout = REQUEST_TIMEOUT_S + float(extra.get("wait", 0.0))
+            status = self.zygote.request({"op": op, "pid": self.pid, **extra},
+                                         timeout=timeout).get("status")
+            self._status = None if status is None else int(status)
         return self._status
 
     def alive(self) -> bool:
         return self._ask("status") is None
 
     def kill(self) -> None:
-        if hasattr(self, "pid"):
-            self._ask("kill")
+        try:
+            if self.pid:
+                self._ask("kill")
+        except SandboxFailure:
+            self.zygote.close()  # its whole sandbox goes, this worker with it
         for fd in (self.read_fd, self.write_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -128,6 +217,10 @@ class ForkedWorker:
         self._output.stop()
         if self.cleanup is not None:
             self.cleanup()
+            self.cleanup = None
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
 
     def output(self) -> str:
         return self._output.text()
@@ -136,8 +229,6 @@ class ForkedWorker:
         status = self._ask("status", wait=1.0)
         if status is None:
             return "closed its channel but is still running"
-        if status == -1:
-            return "the process it was forked from was killed"
         if os.WIFSIGNALED(status):
             name = signal.Signals(os.WTERMSIG(status)).name
             hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
@@ -151,31 +242,67 @@ class ZygoteSandbox:
     def __init__(self, base: Any) -> None:
         self.base = base
         self.level = base.level
-        self.description = base.description + "; warm workers forked from a zygote"
-        # kill(-1) in the zygote reaches only the worker's processes when they have a pid
-        # namespace (bwrap) or a uid (root's slot uid) to themselves
-        self.kill_all = base.level == "bwrap" or getattr(base, "uid", None) is not None
+        self.uid: int | None = getattr(base, "uid", None)
+        self.cold_reason = warm_problem(base.level, self.uid)
         self.zygote: Zygote | None = None
+        self.zygotes_started = 0  # more than one: a zygote failed and was replaced
 
-    def start(self, limits: Limits, device: str = "cpu") -> ForkedWorker:
-        zygote = self.zygote
-        if zygote is None or not zygote.alive() or zygote.device != device:
-            if zygote is not None:
-                zygote.close()
-            self.zygote = zygote = Zygote(self.base, limits, device, self.kill_all)
-        rlimits = worker_rlimits(limits, device, getattr(self.base, "uid", None),
-                                 zygote.worker.cgroup)
+    @property
+    def description(self) -> str:
+        if self.cold_reason is not None:
+            return (f"{self.base.description}; cold workers (a fresh Python each): no warm "
+                    f"zygote, {self.cold_reason}")
+        world = ("its own pid, mount and IPC namespaces, /proc, /tmp and /dev/shm"
+                 if self.level == "bwrap" else "a fresh home and working folder")
+        return (f"{self.base.description}; warm workers forked from a zygote they cannot "
+                f"reach, each in {world}")
+
+    def start(self, limits: Limits, device: str = "cpu") -> Any:
+        zygote = self._zygote(limits, device) if self.cold_reason is None else None
+        if zygote is None:
+            return self.base.start(limits, device)
+        rlimits = worker_rlimits(limits, device, self.uid, zygote.worker.cgroup)
         if zygote.worker.cgroup is not None and zygote.worker.cgroup.memory and device == "cpu":
             # the slot's cgroup also holds the zygote: cap this worker's own address space too
             rlimits["memory_bytes"] = limits.worker_rlimits()["memory_bytes"]
-        return ForkedWorker(zygote, limits, rlimits, self._cleanup())
+        home = self._home()
+        return ForkedWorker(zygote, limits, rlimits, home, self._cleanup())
+
+    def _zygote(self, limits: Limits, device: str) -> Zygote | None:
+        """A zygote that answered just now: the kept one, else a new one (None: go cold)."""
+        zygote = self.zygote
+        if zygote is not None and zygote.alive() and zygote.device == device and zygote.ping():
+            return zygote
+        self.close()
+        self.zygotes_started += 1
+        zygote = Zygote(self.base, limits, device)
+        if zygote.problem is not None:
+            self.cold_reason = zygote.problem
+            zygote.close()
+            return None
+        self.zygote = zygote
+        return zygote
+
+    def _home(self) -> str | None:
+        """Process level: a fresh home and working folder for one worker, of its uid only."""
+        if self.level == "bwrap":
+            return None  # its own tmpfs /tmp
+        home = tempfile.mkdtemp(prefix="grader-worker-")
+        if self.uid is not None:
+            os.chown(home, self.uid, self.uid)
+        return home
 
     def _cleanup(self) -> Callable[[], None] | None:
-        """Without a mount namespace, what the worker's uid left in shared folders goes too."""
-        uid = getattr(self.base, "uid", None)
-        if self.base.level == "bwrap" or uid is None:
+        """Process level: what the worker's uid left anywhere goes before the next worker."""
+        uid = self.uid
+        if self.level == "bwrap" or uid is None:
             return None
-        return lambda: slots.remove_uid_files(uid)
+
+        def cleanup() -> None:
+            slots.kill_uid(uid)
+            slots.remove_uid_files(uid)
+
+        return cleanup
 
     def close(self) -> None:
         if self.zygote is not None:

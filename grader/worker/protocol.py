@@ -132,6 +132,12 @@ class Shutdown:
 
 
 @dataclass(frozen=True)
+class Started:
+    """The worker is up, before any student code: a channel that fails earlier is the
+    grader's failure, never the student's."""
+
+
+@dataclass(frozen=True)
 class Ready:
     """The module is loaded: the names it defines and the statements that failed."""
 
@@ -168,7 +174,7 @@ class CallbackRequest:
 
 MESSAGES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Load, Call, GetAttr, Probe, Reply, Shutdown, Ready, Result, Failure,
+    for cls in (Load, Call, GetAttr, Probe, Reply, Shutdown, Started, Ready, Result, Failure,
                 CallbackRequest)
 }
 Message = Any  # one of the dataclasses in MESSAGES

@@ -2,8 +2,9 @@
 
 Started as ``python -I -B remote.py CONFIG_JSON`` with the protocol module beside it and nothing
 else of the grader (in the strong sandbox, nothing else is even visible). It applies its own
-resource limits first, then serves the controller's messages over two inherited pipe fds:
-``Load`` the student's statements, then ``Call``/``GetAttr``/``Probe`` until ``Shutdown`` or EOF.
+resource limits first, says ``Started``, then serves the controller's messages over two
+inherited pipe fds: ``Load`` the student's statements, then ``Call``/``GetAttr``/``Probe`` until
+``Shutdown`` or EOF.
 
 Everything the worker sends is untrusted by the grader: student code shares this process and
 could write anything to the channel. The worker is a convenience, not a guard; the grader
@@ -200,8 +201,9 @@ def flush_output() -> None:
 
 
 def serve(reader: BinaryIO, writer: BinaryIO) -> None:
-    """Answer messages until Shutdown or the controller closes the channel."""
+    """Say it started, then answer messages until Shutdown or the controller closes the channel."""
     session = Session(reader, writer)
+    session.send(protocol.Started())
     while True:
         try:
             message = session.recv()

@@ -1,46 +1,80 @@
 """Warm zygote: imports numpy and torch once, then forks one fresh worker per request.
 
-Started inside the sandbox like a worker (``python -I -B zygote.py CONFIG_JSON``), with no
-student file anywhere in reach. It never runs student code itself: each ``spawn`` request
-brings the new worker's pipe fds (over a Unix socket, SCM_RIGHTS); the zygote forks, and the
-child starts its own session, sets its own rlimits, and only then reads the student's source
-from its pipe (grader.worker.remote.serve). So every per-submission guarantee of a cold worker
-holds for a forked one, and the fork costs milliseconds instead of a Python and torch start.
+Started inside the sandbox by the grader (``python -I -B zygote.py CONFIG_JSON``), with no
+student file anywhere in reach. It never runs student code itself, and no worker can reach it:
+it keeps privileges its workers never have (``isolate.py`` says which, and how each worker
+drops them), it is not dumpable (no ptrace or ``/proc/<pid>/mem`` of it even by its own uid),
+and each worker is forked into a world of its own before it reads the student's source:
 
-Control requests (JSON, one per datagram) and replies:
-    {"op": "spawn", "limits": {...}} + fds [read, write, output] -> {"pid": N}
-    {"op": "status", "pid": N, "wait": seconds}                 -> {"status": S | null}
+    namespaces  (bwrap)    the zygote forks a throwaway child that makes a new pid namespace
+                           and forks the worker as its pid 1; the worker makes its own mount
+                           and IPC namespaces, a fresh /proc, /tmp and /dev/shm, then drops to
+                           the slot's uid. The throwaway child exits; the zygote, a child
+                           subreaper, adopts and reaps the worker.
+    uid         (process)  the zygote is root; the worker starts its own session in a fresh
+                           home the grader made, then drops to the slot's uid.
+
+Either way the worker then restores the environment the zygote started with, closes every
+descriptor but its channel and output, sets its own rlimits, tells the zygote it is ready, and
+only then reads the student's source (grader.worker.remote.serve).
+
+Control requests (JSON, one per datagram; the grader is the only peer) and replies:
+    {"op": "ping"}                                               -> {"pong": true}
+    {"op": "spawn", "limits": {...}, "home": path|null,
+     "tmp_bytes": N} + fds [read, write, output]                 -> {"pid": N} | {"error": why}
+    {"op": "status", "pid": N, "wait": seconds}                  -> {"status": S | null}
     {"op": "kill", "pid": N}                                     -> {"status": S | null}
-``kill`` ends the worker's process group and, inside a pid namespace of its own (bwrap), every
-other process in it too (``kill(-1)``): a detached grandchild cannot outlive its submission.
-CUDA is never initialised here, only in a child that asks for it after the fork.
+Killing a namespaced worker (pid 1 of its namespace) makes the kernel kill everything it
+started; at the process level the grader also kills every process of the worker's uid.
+CUDA is never initialised here, only in a worker that asks for it after the fork.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
+import resource  # noqa: F401 - the worker's rlimits need it after it can no longer import
+import select
 import signal
 import socket
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from typing import Any
 
 if __package__:
-    from . import remote
-else:  # run as a script inside the sandbox: remote.py and protocol.py sit beside it
+    from . import isolate, remote
+else:  # run as a script inside the sandbox: the other worker files sit beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import isolate  # type: ignore[no-redef]
     import remote  # type: ignore[no-redef]
 
-PR_SET_PDEATHSIG = 1
+#: how long a worker may take to set up its world before the zygote gives up on it
+READY_TIMEOUT_S = 20.0
+NAMESPACES, UID = "namespaces", "uid"
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How this zygote's workers are kept apart (see the module docstring)."""
+
+    mode: str  # NAMESPACES or UID
+    uid: int | None  # the workers' uid; None: keep the zygote's (in a user namespace)
+
+
+@dataclass(frozen=True)
+class SpawnRequest:
+    limits: dict[str, int]
+    home: str | None  # the worker's home and working folder (UID mode)
+    tmp_bytes: int  # size of its /tmp and /dev/shm (NAMESPACES mode)
 
 
 def die_with_parent() -> None:
     """Linux: the kernel kills the zygote when the grader that started it dies."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
+        isolate.prctl(isolate.PR_SET_PDEATHSIG, signal.SIGKILL)
+    except isolate.IsolationError:
         pass
 
 
@@ -76,36 +110,146 @@ def with_inherited_memory(limits: dict[str, int]) -> dict[str, int]:
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, kill_all: bool) -> None:
+    def __init__(self, control: socket.socket, isolation: Isolation,
+                 environment: dict[str, str]) -> None:
         self.control = control
-        self.kill_all = kill_all
+        self.isolation = isolation
+        self.environment = environment
         self.exited: dict[int, int] = {}
+        self.pid = os.getpid()
+        self.import_paths = [path for path in sys.path if os.path.isdir(path)]
+        self.pid_namespace = (isolate.pid_namespace_return()
+                              if isolation.mode == NAMESPACES else None)
 
-    def spawn(self, fds: list[int], limits: dict[str, int]) -> dict[str, Any]:
-        read_fd, write_fd, out_fd = fds
-        pid = os.fork()
-        if pid == 0:  # the worker: own session, own limits, then the student's code
-            code = 0
-            try:
-                os.setsid()
-                self.control.close()
-                os.dup2(out_fd, 1)
-                os.dup2(out_fd, 2)
-                os.close(out_fd)
-                sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-                sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-                remote.apply_limits(with_inherited_memory(limits))
-                for fd in (read_fd, write_fd):
-                    os.set_inheritable(fd, False)  # programs the student runs get no channel
-                remote.serve(os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb"))
-            except BaseException:  # noqa: BLE001 - the child must never return into the loop
-                code = 70
-            finally:
-                os._exit(code)
-        for fd in fds:
+    # ------------------------------------------------------------------ spawning
+    def spawn(self, request: SpawnRequest, fds: list[int] | None) -> dict[str, Any]:
+        """Fork a worker serving on ``fds`` (None: a probe that exits once isolated)."""
+        sync_read, sync_write = os.pipe()
+        direct = self.isolation.mode == NAMESPACES and self.pid_namespace is not None
+        try:
+            if direct:  # the next child is pid 1 of a new pid namespace
+                isolate.new_pid_namespace()
+            pid = os.fork()
+            if pid == 0:
+                os.close(sync_read)
+                if self.isolation.mode == NAMESPACES and not direct:
+                    self._namespace_parent(request, fds, sync_write)
+                self._worker(request, fds, sync_write)
+        except isolate.IsolationError as exc:
+            _report(sync_write, exc)
+            pid = 0
+        finally:
+            if direct and self.pid_namespace is not None:
+                isolate.back_to_pid_namespace(self.pid_namespace)
+        os.close(sync_write)
+        for fd in fds or ():
             os.close(fd)
+        reply = self._await_ready(sync_read, pid)
+        if "error" in reply:
+            for target in {pid, reply.get("pid", pid)}:
+                self.kill(int(target))
+        return reply
+
+    def _namespace_parent(self, request: SpawnRequest, fds: list[int] | None,
+                          sync: int) -> None:
+        """A throwaway child (where the zygote cannot come back to its own pid namespace):
+        a new pid namespace whose pid 1 is the worker, adopted by the zygote."""
+        code = 0
+        try:
+            isolate.new_pid_namespace()
+            worker = os.fork()
+            if worker == 0:
+                self._worker(request, fds, sync)
+            os.write(sync, f"pid {worker}\n".encode())
+        except BaseException as exc:  # noqa: BLE001 - reported, never raised into the zygote
+            _report(sync, exc)
+            code = 71
+        os._exit(code)
+
+    def _worker(self, request: SpawnRequest, fds: list[int] | None, sync: int) -> None:
+        """The worker: its own world, its limits, then the student's code. Never returns."""
+        try:
+            self.control.close()
+            self._isolate(request)
+            if fds is None:
+                os.write(sync, b"ready\n")
+                os._exit(0)
+            read_fd, write_fd, out_fd = fds
+            os.dup2(out_fd, 1)
+            os.dup2(out_fd, 2)
+            isolate.close_descriptors({read_fd, write_fd, sync})
+            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+            remote.apply_limits(with_inherited_memory(request.limits))
+            for fd in (read_fd, write_fd):
+                os.set_inheritable(fd, False)  # programs the student runs get no channel
+            os.write(sync, b"ready\n")
+            os.close(sync)
+        except BaseException as exc:  # noqa: BLE001 - the child must never return into the loop
+            _report(sync, exc)
+            os._exit(71)
+        code = 0
+        try:
+            remote.serve(os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb"))
+        except BaseException:  # noqa: BLE001 - the worker's end, whatever the student did
+            code = 70
+        finally:
+            remote.flush_output()
+            os._exit(code)
+
+    def _isolate(self, request: SpawnRequest) -> None:
+        os.setsid()
+        if self.isolation.mode == NAMESPACES:
+            isolate.own_mounts(request.tmp_bytes)
+            home = "/tmp"
+        elif request.home:
+            home = request.home
+        else:
+            raise isolate.IsolationError("no home folder for the worker")
+        try:  # the worker, not the zygote, is what the OOM killer should pick
+            with open("/proc/self/oom_score_adj", "w", encoding="ascii") as adjust:
+                adjust.write("1000")
+        except OSError:
+            pass
+        isolate.drop_privileges(self.isolation.uid)
+        os.chdir(home)  # (the grader made it for the worker's uid: only that uid may enter)
+        if self.isolation.mode == UID:  # (a namespaced worker dies with the sandbox)
+            isolate.prctl(isolate.PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != self.pid:
+                raise isolate.IsolationError("the zygote is gone")
+        isolate.check_imports_readable(self.import_paths)
+        os.environ.clear()
+        os.environ.update(self.environment)
+        if self.isolation.mode == UID:
+            os.environ.update({"HOME": home, "TMPDIR": home, "MPLCONFIGDIR": home})
+        tempfile.tempdir = None  # recomputed from TMPDIR on first use
+
+    def _await_ready(self, sync: int, pid: int) -> dict[str, Any]:
+        """Wait (bounded) for the worker's "ready"; its pid comes from the throwaway child."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        data = b""
+        try:
+            while time.monotonic() < deadline:
+                readable, _, _ = select.select([sync], [], [], deadline - time.monotonic())
+                if not readable:
+                    break
+                chunk = os.read(sync, 4096)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(sync)
+        lines = data.decode(errors="replace").splitlines()
+        for line in lines:
+            if line.startswith("pid "):
+                pid = int(line.split()[1])
+        errors = [line.removeprefix("error ") for line in lines if line.startswith("error ")]
+        if errors or "ready" not in lines:
+            why = errors[0] if errors else "it did not report ready in time"
+            return {"error": f"the worker could not be isolated: {why}", "pid": pid}
         return {"pid": pid}
 
+    # ------------------------------------------------------------------ the rest
     def reap(self) -> None:
         while True:
             try:
@@ -125,10 +269,13 @@ class Zygote:
             time.sleep(0.005)
 
     def kill(self, pid: int) -> dict[str, Any]:
-        for target in (lambda: os.killpg(pid, signal.SIGKILL),
-                       lambda: os.kill(-1, signal.SIGKILL) if self.kill_all else None):
+        """SIGKILL the worker: as pid 1 of its namespace, everything it started dies with it;
+        at the process level its session goes too (the grader kills the rest of its uid)."""
+        if pid <= 0:
+            return {"error": "bad pid"}
+        for send in (os.kill, os.killpg):
             try:
-                target()
+                send(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         return self.status(pid, wait=1.0)
@@ -136,9 +283,14 @@ class Zygote:
     def handle(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
         op = request.get("op")
         if op == "spawn" and len(fds) == 3:
-            return self.spawn(fds, request.get("limits", {}))
+            return self.spawn(SpawnRequest(limits=dict(request.get("limits", {})),
+                                           home=request.get("home"),
+                                           tmp_bytes=int(request.get("tmp_bytes", 0))), fds)
         for fd in fds:
             os.close(fd)
+        if op == "ping":
+            self.reap()
+            return {"pong": True}
         if op == "status":
             return self.status(int(request["pid"]), float(request.get("wait", 0.0)))
         if op == "kill":
@@ -154,17 +306,50 @@ class Zygote:
             self.control.send(json.dumps(reply).encode())
 
 
+def _report(sync: int, exc: BaseException) -> None:
+    why = str(exc) if isinstance(exc, isolate.IsolationError) else f"{type(exc).__name__}: {exc}"
+    try:
+        os.write(sync, f"error {why}\n".encode()[:500])
+    except OSError:
+        pass
+
+
+def probe(isolation: Isolation, tmp_bytes: int = 1 << 20) -> str | None:
+    """None when a worker can be isolated here, else why not (a forked probe worker)."""
+    control, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    zygote = Zygote(control, isolation, dict(os.environ))
+    try:
+        reply = zygote.spawn(SpawnRequest(limits={}, home="/", tmp_bytes=tmp_bytes), None)
+        zygote.status(int(reply.get("pid", 0)), wait=1.0)
+    finally:
+        control.close()
+        peer.close()
+        if zygote.pid_namespace is not None:
+            os.close(zygote.pid_namespace)
+    return reply.get("error")
+
+
 def main(argv: list[str]) -> None:
     config = json.loads(argv[1])
     die_with_parent()
     for fd in (config.get("read_fd"), config.get("write_fd")):  # a cold worker's channel: unused
         if fd is not None:
             os.close(fd)
+    isolation = Isolation(mode=config["isolation"]["mode"], uid=config["isolation"]["uid"])
+    isolate.prctl(isolate.PR_SET_DUMPABLE, 0)  # no ptrace, /proc/<pid>/mem of the zygote
+    if isolation.mode == NAMESPACES:
+        isolate.prctl(isolate.PR_SET_CHILD_SUBREAPER, 1)  # it adopts its workers
+    if "control_fd" not in config:  # --probe: can workers be isolated here?
+        problem = probe(isolation)
+        print(problem or "ok", flush=True)
+        os._exit(0 if problem is None else 1)
+    environment = dict(os.environ)  # what every worker starts with, before torch's changes
     control = socket.socket(fileno=config["control_fd"])
     control.set_inheritable(False)
     missing = preload(config.get("preload", []))
-    control.send(json.dumps({"ready": True, "missing": missing}).encode())
-    Zygote(control, kill_all=bool(config.get("kill_all"))).serve()
+    problem = probe(isolation)
+    control.send(json.dumps({"ready": True, "missing": missing, "isolation": problem}).encode())
+    Zygote(control, isolation, environment).serve()
     os._exit(0)
 
 

@@ -1,0 +1,177 @@
+"""Warm workers: where a level forks them, a slot that misbehaves is replaced, and a failure of
+the grader's own sandbox is retried on a fresh slot and then recorded as a grader error, never
+as a student's score. (What no worker can reach is graded end to end in
+tests/adversarial/test_cross_student.py.)"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+import grader.grading as grading
+from grader.cache import ResultCache
+from grader.course import load_course
+from grader.errors import SandboxFailure
+from grader.grading import Resume, close_sandboxes, grade_folder
+from grader.runner.proxy import StudentProxy
+from grader.runner.session import WorkerSession
+from grader.sandbox import make_sandbox, slots
+from grader.sandbox.bwrap import available as bwrap_problem
+from grader.sandbox.process import children_of
+from grader.sandbox.zygote import warm_problem
+from grader.settings import Limits, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+BWRAP_PROBLEM = bwrap_problem()
+needs_bwrap = pytest.mark.skipif(BWRAP_PROBLEM is not None,
+                                 reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}")
+LIMITS = Limits(memory_mb=512, processes=32, test_timeout_s=5, load_timeout_s=10)
+MODULE = ["import os", "def whoami():\n    return os.getpid(), os.getuid()"]
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in children_of(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def _zygote_pid(sandbox) -> int:
+    """The zygote's pid as the grader sees it (under bwrap and its init at the bwrap level)."""
+    top = sandbox.zygote.worker.process.pid
+    for pid in [top, *_descendants(top)]:
+        try:
+            if b"zygote.py" in Path(f"/proc/{pid}/cmdline").read_bytes() and \
+                    not Path(f"/proc/{pid}/exe").resolve().name.startswith(("bwrap", "setpriv")):
+                return pid
+        except OSError:
+            continue
+    raise AssertionError("no zygote process found")
+
+
+@needs_bwrap
+def test_bwrap_forks_warm_workers_that_cannot_reach_it() -> None:
+    sandbox = make_sandbox("bwrap", warm=True)
+    assert sandbox.cold_reason is None
+    assert "warm workers forked from a zygote they cannot reach" in sandbox.description
+
+
+def test_the_process_level_as_an_ordinary_user_forks_no_warm_workers_and_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    problem = warm_problem.__wrapped__("process", None)
+    monkeypatch.undo()
+    assert problem is not None and "ordinary user" in problem
+    monkeypatch.setattr("grader.sandbox.zygote.warm_problem", lambda level, uid: problem)
+    sandbox = make_sandbox("process", warm=True)
+    assert "cold workers (a fresh Python each): no warm zygote" in sandbox.description
+    session = WorkerSession(sandbox, LIMITS, MODULE)
+    try:
+        session.start_test()
+        assert StudentProxy(session).whoami()[0] > 0
+        assert sandbox.zygote is None  # nothing was forked
+    finally:
+        session.close()
+
+
+@needs_bwrap
+def test_a_zygote_that_stops_answering_is_replaced_before_the_next_fork() -> None:
+    sandbox = make_sandbox("bwrap", warm=True)
+    try:
+        first = WorkerSession(sandbox, LIMITS, MODULE)
+        first.start_test()
+        StudentProxy(first).whoami()
+        first.close()
+        os.kill(_zygote_pid(sandbox), signal.SIGSTOP)  # as a student once could
+        started = time.monotonic()
+        second = WorkerSession(sandbox, LIMITS, MODULE)
+        second.start_test()
+        assert StudentProxy(second).whoami()[1] == sandbox.uid
+        second.close()
+        assert sandbox.zygotes_started == 2
+        assert time.monotonic() - started < 120
+    finally:
+        sandbox.close()
+
+
+class FailingSandbox:
+    """A sandbox whose workers never start (a broken machine, a dead zygote)."""
+
+    level = "process"
+    description = "process (test double: every start fails)"
+    starts: list[int] = []
+
+    def start(self, limits: Limits, device: str = "cpu") -> None:
+        FailingSandbox.starts.append(slots.lease_slot())
+        raise SandboxFailure("the warm zygote could not start a worker: test double")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_sandbox_failure_is_retried_on_a_fresh_slot_then_a_grader_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    subs = tmp_path / "subs" / "ada"
+    subs.mkdir(parents=True)
+    (subs / "activations.ipynb").write_bytes((ROOT / "solutions" / "activations.ipynb")
+                                             .read_bytes())
+    monkeypatch.setattr(grading, "make_sandbox", lambda level, warm: FailingSandbox())
+    FailingSandbox.starts.clear()
+    close_sandboxes()
+    cache = ResultCache(tmp_path / "out")
+    try:
+        run = grade_folder(tmp_path / "subs", load_course(ROOT),
+                           Settings(course_root=ROOT, sandbox="process", jobs=1),
+                           only=("activations",), resume=Resume(cache))
+    finally:
+        close_sandboxes()
+    (result,) = run.results
+    assert result.grader_error and result.score == 0 and result.tests == ()
+    assert "SandboxFailure" in (result.error or "") and "course staff" in (result.error or "")
+    assert len(FailingSandbox.starts) == 2  # graded twice ...
+    assert FailingSandbox.starts[0] != FailingSandbox.starts[1]  # ... the retry on another slot
+    assert cache.entries() == []  # a rerun grades it again
+
+
+def test_a_worker_that_never_started_is_the_graders_failure_not_the_students() -> None:
+    class SilentWorker:
+        """A worker whose channel closes before it says Started."""
+
+        def __init__(self) -> None:
+            self.read_fd, write = os.pipe()
+            os.close(write)
+            _, self.write_fd = os.pipe()
+            self.killed = 0
+
+        def alive(self) -> bool:
+            return False
+
+        def kill(self) -> None:
+            self.killed += 1
+
+        def output(self) -> str:
+            return ""
+
+        def exit_description(self) -> str:
+            return "exit status 1"
+
+    class OnceSandbox:
+        level = "process"
+        description = "test double"
+        started = 0
+
+        def start(self, limits: Limits, device: str = "cpu") -> SilentWorker:
+            OnceSandbox.started += 1
+            return SilentWorker()
+
+    session = WorkerSession(OnceSandbox(), LIMITS, MODULE)  # type: ignore[arg-type]
+    for _ in range(3):  # every later test gets the same failure, without another start
+        session.start_test()
+        with pytest.raises(SandboxFailure, match="did not start"):
+            StudentProxy(session).whoami()
+    assert OnceSandbox.started == 1
+    assert isinstance(session.grader_failure, SandboxFailure)
