@@ -103,7 +103,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         return replace(base, error="No notebook was handed in for this assignment.")
     module, error = load_student_module(job, settings.limits)
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
-                            device=settings.device)
+                            device=settings.device, seed=base.seed)
     plugin = GradingPlugin(session, base.seed, settings.device)
     try:
         notes = list(module.notes) + load_notes(session)
@@ -146,7 +146,7 @@ def run_public(path: Path, assignment: Assignment, settings: Settings,
     student's self-check reports for the same file (the agreement test compares the two)."""
     module, error = load_file(path, assignment.functions, settings.limits.reader())
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
-                            device=settings.device)
+                            device=settings.device, seed=PUBLIC_SEED)
     plugin = GradingPlugin(session, PUBLIC_SEED, settings.device)
     try:
         notes = list(module.notes) + load_notes(session)

@@ -104,8 +104,9 @@ class WorkerSession:
     """Drives workers for one submission; restarts them as needed."""
 
     def __init__(self, sandbox: Sandbox, limits: Limits, statements: list[str],
-                 threads: int = 1, device: str = "cpu") -> None:
+                 threads: int = 1, device: str = "cpu", seed: int = 0) -> None:
         self.sandbox = sandbox
+        self.seed = seed
         self.limits = limits
         self.device = device
         self.load_failure: WorkerError | None = None
@@ -151,7 +152,8 @@ class WorkerSession:
         self.awaiting_start = True
         deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
         try:
-            reply = self._exchange(protocol.Load(self.statements, threads=self.threads),
+            reply = self._exchange(protocol.Load(self.statements, threads=self.threads,
+                                                 seed=self.seed),
                                    deadline)
         except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
             self.load_failure = exc

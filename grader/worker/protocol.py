@@ -86,6 +86,9 @@ class Load:
     statements: list[str]
     threads: int = 1
     device: str = "cpu"
+    #: the submission's seed: ``random``, numpy's and torch's global RNGs start from it, so
+    #: that code using them (nn.Linear's initial weights) behaves the same on every run
+    seed: int = 0
 
 
 @dataclass(frozen=True)

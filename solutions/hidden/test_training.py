@@ -518,8 +518,12 @@ def test_SimpleNN__forward(student, rng):
     """SimpleNN: forward gives fc2(relu(fc1(x))), shape (n, 1)"""
     model = student.SimpleNN()
     x = random_inputs(rng, int(rng.integers(6, 12)), 10)
-    got = model(x)
-    expect_forward(got, state_of(model, "SimpleNN()"), x, "SimpleNN()", "fc2(relu(fc1(x)))")
+    # known weights, not the student's random initial ones: an output ReLU (or any mistake
+    # that shows only on some weights) must fail on every run, not on some seeds
+    state = random_weights(rng, (10, 50, 1))
+    centre_output_bias(state, x)
+    load_weights(model, state, "SimpleNN()")
+    expect_forward(model(x), state, x, "SimpleNN()", "fc2(relu(fc1(x)))")
 
 
 @pytest.mark.points(4)
