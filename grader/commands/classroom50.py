@@ -180,7 +180,7 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
     if outcome.grader_failed:
         echo("grade: the grader failed: no result.json; Classroom 50 reports an error")
         return AutogradeOutcome(exit_code=1, document=None, result_json=None)
-    graded = c50.utc_stamp(dt.datetime.now(dt.timezone.utc))
+    graded = c50.utc_stamp(dt.datetime.now(dt.UTC))
     document = c50.result_document(outcome.run.results, identity,
                                    c50.submitted_at(checkout, identity), graded)
     result_json = checkout / "result.json"
