@@ -13,6 +13,7 @@ An assignment is one folder plus its reference solution; adding one needs no gra
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,16 @@ class Course:
 
     root: Path
     assignments: tuple[Assignment, ...]
+
+    def select(self, only: Sequence[str] = ()) -> tuple[Assignment, ...]:
+        """The assignments ``--assignment`` names, in course order (all when none is named);
+        every verb's check: an unknown id is a ConfigError listing the known ones."""
+        known = [a.id for a in self.assignments]
+        unknown = [a for a in dict.fromkeys(only) if a not in known]
+        if unknown:
+            raise ConfigError(f"--assignment: unknown {', '.join(map(repr, unknown))} "
+                              f"(known: {', '.join(known)})")
+        return tuple(a for a in self.assignments if not only or a.id in only)
 
     def get(self, assignment_id: str) -> Assignment:
         for assignment in self.assignments:
