@@ -25,8 +25,10 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.errors import (
+    NotAttempted,
     ProtocolError,
     SandboxFailure,
+    StudentError,
     WorkerCrashed,
     WorkerError,
     WorkerTimeout,
@@ -84,20 +86,6 @@ def bounded(reply: Any) -> Any:
     return reply
 #: how long a worker may take to say Started (its start is not the student's time)
 START_TIMEOUT_S = 120.0
-
-
-class StudentError(Exception):
-    """The student's code raised; carries only what the worker reported about its own frames."""
-
-    def __init__(self, failure: protocol.Failure) -> None:
-        self.error_type = failure.error_type
-        self.detail = failure.message
-        self.student_traceback = failure.traceback
-        super().__init__(f"{failure.error_type}: {failure.message}")
-
-
-class NotAttempted(StudentError):
-    """The student's function still raises the stub's NotImplementedError."""
 
 
 class WorkerSession:

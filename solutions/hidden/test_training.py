@@ -35,9 +35,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.runner.session import NotAttempted, StudentError
-from grader.suite import Feedback, check, check_close, fmt
-from grader.worker.protocol import Device
+from grader.suite import Device, Feedback, NotAttempted, StudentError, check, check_close, fmt
 
 TRAIN_RTOL, TRAIN_ATOL = 1e-4, 1e-5
 GPU_RTOL, GPU_ATOL = 1e-3, 1e-4
