@@ -18,6 +18,7 @@ from grader.errors import ConfigError, GraderError
 from grader.grading import Resume, grade_folder
 from grader.progress import Observer, ProgressBar
 from grader.report import score_table, write_reports
+from grader.report.calls import reference_calls
 from grader.results import RunResult
 from grader.settings import Settings
 
@@ -62,7 +63,8 @@ def run(request: RunRequest, course: Course, settings: Settings,
         raise Interrupted(f"interrupted; {kept} graded submissions are kept in {cache.root}, "
                           "rerun the same command to resume") from None
     paths = write_reports(result, request.out_dir, course.root / "templates",
-                          titles={a.id: a.title for a in course.assignments})
+                          titles={a.id: a.title for a in course.assignments},
+                          calls=reference_calls(course))
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))

@@ -11,13 +11,14 @@ autoescaped.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from grader.report.feedback import group_views, skipped_reason, student_note
 from grader.report.safe import block, visible
-from grader.results import PASSED, RunResult, SubmissionResult, TestResult
+from grader.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
 
 # Submission statuses (one per grades.csv row).
 GRADED = "graded"
@@ -74,21 +75,29 @@ def attempts_text(result: SubmissionResult) -> str:
 
 
 def _test_view(test: TestResult) -> dict[str, Any]:
+    skipped = test.status == SKIPPED
     return {
         "id": test.name,
         "description": test.description or test.name,
-        "status": test.status,
+        "status": "skipped (not counted)" if skipped else test.status,
         "passed": test.status == PASSED,
+        "skipped": skipped,
         "css": css_class(test.status),
-        "points": f"{points(test.score)} / {points(test.max_score)}",
-        "message": block(test.message),
+        "points": "-" if skipped else f"{points(test.score)} / {points(test.max_score)}",
+        "message": skipped_reason(test.message) if skipped else block(test.message),
     }
 
 
 def feedback_view(result: SubmissionResult, title: str = "",
-                  output_limit: int = OUTPUT_LIMIT) -> dict[str, Any]:
-    """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment)."""
+                  output_limit: int = OUTPUT_LIMIT,
+                  calls: Mapping[str, Sequence[str]] | None = None,
+                  extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment).
+
+    ``calls``: which graded functions each one uses (grader.report.calls), for knock-on
+    failures; ``extra``: more values for the templates (the loss-curve images)."""
     tests = [_test_view(test) for test in result.tests]
+    grouped = group_views(result.tests, result.notes, calls or {}, points, _test_view)
     output, output_cut = truncate(block(result.output.rstrip()), output_limit)
     attempts = [{"file": file_name(a.path), "score": points(a.score)}
                 for a in result.other_attempts]
@@ -103,10 +112,14 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "file": file_name(result.path),
         "other_attempts": attempts,
         "error": visible(result.error or ""),
-        "notes": [visible(note) for note in result.notes],
+        "notes": [visible(student_note(note)) for note in result.notes],
         "tests": tests,
         "passed_count": sum(1 for t in tests if t["passed"]),
-        "problems": [t for t in tests if not t["passed"]],
+        "counted_count": sum(1 for t in tests if not t["skipped"]),
+        "skipped_count": sum(1 for t in tests if t["skipped"]),
+        **grouped,
+        "curves": [],
+        **(extra or {}),
         "output": output,
         "output_cut": output_cut,
         "grader_version": result.grader_version,

@@ -14,7 +14,7 @@ become folders (never the name of a report file).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,9 +89,10 @@ def _load_templates(env: jinja2.Environment) -> dict[str, jinja2.Template]:
 
 
 def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
-                      templates: Mapping[str, jinja2.Template]) -> SubmissionPaths:
+                      templates: Mapping[str, jinja2.Template],
+                      calls: Mapping[str, Sequence[str]]) -> SubmissionPaths:
     folder = inside(out_dir, result.student, result.assignment)
-    view = feedback_view(result, title)
+    view = feedback_view(result, title, calls=calls)
     document = json.dumps(results_json(result), indent=2, ensure_ascii=False) + "\n"
     return SubmissionPaths(
         student=result.student,
@@ -105,17 +106,22 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
 
 
 def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
-                  titles: Mapping[str, str] | None = None) -> ReportPaths:
+                  titles: Mapping[str, str] | None = None,
+                  calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> ReportPaths:
     """Write grades.csv, the summary and every submission's results.json and feedback.
 
     ``titles`` maps assignment ids to their titles (``Course.assignments``); ids are shown
-    where a title is not given. Each file is replaced atomically.
+    where a title is not given. ``calls``: per assignment, which graded functions each one
+    uses (grader.report.calls.reference_calls), to name knock-on failures. Each file is
+    replaced atomically.
     """
     titles = titles or {}
+    calls = calls or {}
     templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
     out_dir.mkdir(parents=True, exist_ok=True)
     submissions = tuple(
-        _write_submission(result, out_dir, titles.get(result.assignment, ""), templates)
+        _write_submission(result, out_dir, titles.get(result.assignment, ""), templates,
+                          calls.get(result.assignment, {}))
         for result in sorted(run.results, key=lambda r: (r.student, r.assignment))
     )
     summary = summary_view(run, titles)
