@@ -133,7 +133,7 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                           calls.get(result.assignment, {}))
         for result in sorted(run.results, key=lambda r: (r.student, r.assignment))
     )
-    summary = summary_view(run, titles)
+    summary = summary_view(run, titles, roster or ())
     assignments = assignment_order(run.results)
     rows = gradebook_rows(run.results, assignments, roster or ())
     return ReportPaths(
