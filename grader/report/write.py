@@ -104,11 +104,11 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
     return SubmissionPaths(
         student=result.student,
         assignment=result.assignment,
-        results_json=write_atomic(folder / "results.json", document),
+        results_json=write_atomic(folder / "results.json", document, durable=False),
         feedback_md=write_atomic(folder / "feedback.md",
-                                 templates["feedback.md.j2"].render(view)),
+                                 templates["feedback.md.j2"].render(view), durable=False),
         feedback_html=write_atomic(folder / "feedback.html",
-                                   templates["feedback.html.j2"].render(view)),
+                                   templates["feedback.html.j2"].render(view), durable=False),
     )
 
 
