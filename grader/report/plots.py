@@ -1,4 +1,4 @@
-"""Pictures for the reports: score histograms and loss curves, as PNG ``data:`` URIs.
+"""Pictures for the reports: score histograms, as PNG ``data:`` URIs.
 
 Drawn with matplotlib (the lecture's plotting library) through its object API and the Agg
 canvas: no pyplot global state, no display, no file; every image is embedded, so each HTML
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,25 +56,4 @@ def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Pi
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.set_title(title, fontsize=10)
     alt = f"Histogram of {len(scores)} scores out of {top:g} for {title}"
-    return Picture(_png(figure), WIDTH, HEIGHT, alt)
-
-
-def loss_curves(student: Sequence[float], reference: Sequence[float], title: str) -> Picture:
-    """The student's loss per epoch beside the reference's (log scale when both are > 0)."""
-    figure = _figure()
-    axes = figure.add_subplot()
-    epochs = range(1, max(len(student), len(reference)) + 1)
-    axes.plot(list(epochs)[:len(reference)], reference, color="#1a7f37", lw=2,
-              label="reference")
-    finite = [v if math.isfinite(v) else math.nan for v in student]
-    axes.plot(list(epochs)[:len(finite)], finite, color="#cf222e", lw=1.5, ls="--",
-              marker="o" if len(finite) <= 30 else None, ms=3, label="yours")
-    values = [v for v in [*finite, *reference] if math.isfinite(v)]
-    if values and min(values) > 0 and max(values) / min(values) > 20:
-        axes.set_yscale("log")
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("training loss")
-    axes.set_title(title, fontsize=10)
-    axes.legend()
-    alt = f"Training loss per epoch: yours and the reference's ({title})"
     return Picture(_png(figure), WIDTH, HEIGHT, alt)

@@ -91,12 +91,11 @@ def _test_view(test: TestResult) -> dict[str, Any]:
 
 def feedback_view(result: SubmissionResult, title: str = "",
                   output_limit: int = OUTPUT_LIMIT,
-                  calls: Mapping[str, Sequence[str]] | None = None,
-                  extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  calls: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment).
 
     ``calls``: which graded functions each one uses (grader.report.calls), for knock-on
-    failures; ``extra``: more values for the templates (the loss-curve images)."""
+    failures."""
     tests = [_test_view(test) for test in result.tests]
     grouped = group_views(result.tests, result.notes, calls or {}, points, _test_view)
     output, output_cut = truncate(block(result.output.rstrip()), output_limit)
@@ -119,8 +118,6 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "counted_count": sum(1 for t in tests if not t["skipped"]),
         "skipped_count": sum(1 for t in tests if t["skipped"]),
         **grouped,
-        "curves": [],
-        **(extra or {}),
         "output": output,
         "output_cut": output_cut,
         "grader_version": result.grader_version,
