@@ -12,6 +12,11 @@ data (possibly a handle to an object, a list, the wrong shape), and every check 
 
 A test that asks for the ``record_curve`` fixture (grader.runner.plugin) attaches curves to its
 result, pass or fail; the feedback draws each one, the student's beside the reference's.
+
+This module is the whole API a hidden or public suite imports from the grader: the checks, and
+what a call of the student's code can give back or raise (``CallOutcome`` from
+``student.call(..., return_args=True)``, ``StudentError``, ``NotAttempted``, ``Device``).
+tests/test_suite_imports.py keeps suites off the grader's internals.
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from grader.errors import NotAttempted, StudentError
 from grader.results import Curve
+from grader.runner.proxy import CallOutcome
+from grader.worker.protocol import Device
+
+__all__ = ["ATOL", "RTOL", "CallOutcome", "Device", "Feedback", "NotAttempted", "StudentError",
+           "as_float_array", "check", "check_close", "check_finite", "check_shape",
+           "check_unchanged", "fmt"]
 
 RTOL = 1e-5
 ATOL = 1e-6

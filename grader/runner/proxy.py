@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from grader.errors import StaleObject
 from grader.runner.session import WorkerSession
 from grader.worker import protocol
 
@@ -63,13 +64,6 @@ class RemoteObject:
 
     def __repr__(self) -> str:
         return f"<{self.type_name} object in the student's process>"
-
-
-class StaleObject(Exception):
-    """A handle from a worker that has since been restarted."""
-
-    def __init__(self, type_name: str) -> None:
-        super().__init__(f"the {type_name} object was lost when an earlier call crashed")
 
 
 class StudentProxy:
