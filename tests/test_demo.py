@@ -110,6 +110,23 @@ def test_bob_and_dave_read_one_cause_per_function(demo_reports: Path) -> None:
     assert "NameError" not in dave
 
 
+def test_bob_sees_his_loss_curve_beside_the_reference(demo_run: RunResult,
+                                                     demo_reports: Path) -> None:
+    curves = {(r.student, r.assignment): c for r in demo_run.results for t in r.tests
+              for c in t.curves}
+    bob, alice = curves[("bob", "training")], curves[("alice", "training")]
+    assert len(bob.student) == len(bob.reference) == 100 and None not in bob.student
+    assert abs(bob.student[-1] - bob.reference[-1]) > 0.05  # no zero_grad: another descent
+    assert max(abs(a - b) for a, b in zip(alice.student, alice.reference, strict=True)) < 1e-4
+    html = (demo_reports / "bob" / "training" / "feedback.html").read_text()
+    group = html.split('<section class="group wrong">')[1].split("</section>")[0]
+    assert group.count('<img src="data:image/png;base64,') == 1
+    assert "yours (100 points, solid) and the reference&#39;s (100 points, dashed)" in group
+    md = (demo_reports / "bob" / "training" / "feedback.md").read_text()
+    assert f"yours {bob.student[0]:.4g} → {bob.student[-1]:.4g}; the reference's" in md
+    assert "not a finite number" in (demo_reports / "bob" / "backprop" / "feedback.md").read_text()
+
+
 @pytest.mark.skipif(chromium() is None, reason="no Chromium on this machine (Debian package "
                     "chromium; .ci/run installs it)")
 @pytest.mark.parametrize("page", ["summary.html", "bob/backprop/feedback.html",
@@ -124,6 +141,8 @@ def test_reports_render_in_a_real_browser(demo_reports: Path, page: str,
     assert all(image["ok"] for image in found.images), found.images
     if page == "summary.html":
         assert len(found.images) == 4  # a histogram per assignment
+    elif page.startswith("bob/"):
+        assert len(found.images) == 1  # the loss curve of train / train_model
     assert found.scroll_width <= WIDTH and found.wide == [], found.wide
     for link in found.links:
         if not link.startswith("#"):

@@ -190,3 +190,31 @@ def skipped_reason(message: str) -> str:
     if "--device" in message or "GPU" in message or "cuda" in message:
         return "Not run: this check needs a GPU, and this grading run had none. Not counted."
     return f"Not run ({message.strip() or 'skipped'}). Not counted."
+
+
+def _course(values: Sequence[float | None], step: int) -> str:
+    """How a loss went: ``2.86 → 0.0186``, or where it stopped being a number."""
+    if not values:
+        return "not available"
+    bad = next((i for i, v in enumerate(values) if v is None), None)
+    first = "not a number" if values[0] is None else f"{values[0]:.4g}"
+    if bad is not None:
+        return f"{first} → not a finite number from epoch {1 + bad * step} on"
+    return f"{first} → {values[-1]:.4g}"
+
+
+def curve_views(tests: Sequence[TestResult], draw: Any) -> list[dict[str, Any]]:
+    """Each recorded curve: its function, caption, one-line course and (``draw``: a picture
+    of it, or None where the caller draws none) its picture."""
+    views = []
+    for test in tests:
+        for curve in test.curves:
+            epochs = max(len(curve.student), len(curve.reference)) * curve.step
+            views.append({
+                "function": function_of(test),
+                "name": visible(curve.name),
+                "line": (f"yours {_course(curve.student, curve.step)}; the reference's "
+                         f"{_course(curve.reference, curve.step)} ({epochs} epochs)"),
+                "picture": draw(curve, function_of(test)) if draw else None,
+            })
+    return views

@@ -1,17 +1,20 @@
-"""Pictures for the reports: score histograms, as PNG ``data:`` URIs.
+"""Pictures for the reports: score histograms and loss curves, as PNG ``data:`` URIs.
 
 Drawn with matplotlib (the lecture's plotting library) through its object API and the Agg
 canvas: no pyplot global state, no display, no file; every image is embedded, so each HTML
-report stands alone with no network. Values are the grader's own numbers (scores, or floats
-checked as finite before they get here), never text from a student.
+report stands alone with no network. Values are the grader's own numbers (scores, or a curve's
+floats, bounded and finite or None: grader.suite.make_curve), never text from a student.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from grader.results import Curve
 
 #: Size of every picture in CSS pixels (drawn at 1.5 times that for sharper screens).
 WIDTH, HEIGHT = 480, 240
@@ -56,4 +59,39 @@ def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Pi
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.set_title(title, fontsize=10)
     alt = f"Histogram of {len(scores)} scores out of {top:g} for {title}"
+    return Picture(_png(figure), WIDTH, HEIGHT, alt)
+
+
+#: A student's loss this many times the reference's largest is drawn off the chart.
+_OFF_CHART = 100.0
+
+
+def loss_curve(curve: Curve, title: str) -> Picture:
+    """The student's curve (solid) beside the reference's (dashed) on one pair of axes, per
+    epoch; a log scale where every value is positive (losses span decades); a value that was
+    not finite is a gap."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    for values, label, style in ((curve.reference, "reference", dict(color="#59636e",
+                                                                       linestyle="--")),
+                                 (curve.student, "yours", dict(color="#0969da"))):
+        epochs = [1 + index * curve.step for index in range(len(values))]
+        axes.plot(epochs, [math.nan if v is None else v for v in values], label=label,
+                  linewidth=1.6, **style)
+    finite = [v for v in (*curve.student, *curve.reference) if v is not None]
+    if finite and min(finite) > 0:
+        axes.set_yscale("log")
+    reference = [v for v in curve.reference if v is not None]
+    if reference and max(finite) > _OFF_CHART * max(reference) > 0:
+        # an exploding loss would flatten the reference into the axis: cut the chart above it
+        axes.set_ylim(bottom=0.5 * min(finite) if min(finite) > 0 else None,
+                      top=_OFF_CHART * max(reference))
+        axes.text(0.1, 0.95, "yours goes off the chart", transform=axes.transAxes,
+                  fontsize=9, color="#0969da", verticalalignment="top")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.legend(loc="best", fontsize=9)
+    axes.set_title(title, fontsize=10)
+    alt = (f"Loss per epoch of {title}: yours ({len(curve.student)} points, solid) and the "
+           f"reference's ({len(curve.reference)} points, dashed)")
     return Picture(_png(figure), WIDTH, HEIGHT, alt)

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from grader.report.feedback import group_views, skipped_reason, student_note
+from grader.report.feedback import curve_views, group_views, skipped_reason, student_note
+from grader.report.plots import loss_curve
 from grader.report.safe import block, visible
 from grader.report.summary import grid, histogram, test_rates
 from grader.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
@@ -91,13 +92,19 @@ def _test_view(test: TestResult) -> dict[str, Any]:
 
 def feedback_view(result: SubmissionResult, title: str = "",
                   output_limit: int = OUTPUT_LIMIT,
-                  calls: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+                  calls: Mapping[str, Sequence[str]] | None = None,
+                  pictures: bool = True) -> dict[str, Any]:
     """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment).
 
     ``calls``: which graded functions each one uses (grader.report.calls), for knock-on
-    failures."""
+    failures. ``pictures``: draw the loss curves the tests recorded (only the HTML shows
+    them; the Markdown has a line each)."""
     tests = [_test_view(test) for test in result.tests]
     grouped = group_views(result.tests, result.notes, calls or {}, points, _test_view)
+    curves = curve_views(result.tests, loss_curve if pictures else None)
+    for group in grouped["groups"]:  # a failed function's curve goes with its cause line
+        group["curves"] = [c for c in curves if c["function"] == group["function"]]
+    shown = {c["function"] for g in grouped["groups"] for c in g["curves"]}
     output, output_cut = truncate(block(result.output.rstrip()), output_limit)
     attempts = [{"file": file_name(a.path), "score": points(a.score)}
                 for a in result.other_attempts]
@@ -118,6 +125,7 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "counted_count": sum(1 for t in tests if not t["skipped"]),
         "skipped_count": sum(1 for t in tests if t["skipped"]),
         **grouped,
+        "curves": [c for c in curves if c["function"] not in shown],
         "output": output,
         "output_cut": output_cut,
         "grader_version": result.grader_version,

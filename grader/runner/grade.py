@@ -23,6 +23,7 @@ import grader
 from grader.course import Assignment
 from grader.errors import CourseError
 from grader.notebook.extract import StudentModule
+from grader.notebook.origins import located
 from grader.results import SubmissionResult, TestResult
 from grader.runner.plugin import (
     PUBLIC_SEED,
@@ -108,10 +109,11 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
         raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
                           f"{cause.removeprefix('E').strip()}")
+    tests = tuple(replace(t, message=located(t.message, module.origins)) for t in plugin.results)
     return bound_result(replace(
-        base, tests=tuple(plugin.results), error=error, notes=tuple(notes),
-        output=session.output(), duration_s=round(time.monotonic() - started, 3)),
-        settings.limits)
+        base, tests=tests, error=error, notes=tuple(notes),
+        output=located(session.output(), module.origins),
+        duration_s=round(time.monotonic() - started, 3)), settings.limits)
 
 
 def run_suite(assignment: Assignment, plugin: GradingPlugin) -> None:
