@@ -4,6 +4,7 @@
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade validate                        references score 100, stubs 0, every mutant is caught
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
+    grade new ID                          scaffold an assignment: reference, suites, corpus, stub
     grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
     grade gradescope OUT.zip              the Gradescope autograder (setup.sh, run_autograder)
@@ -154,15 +155,17 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
               help="level to run references, stubs and mutants at (all trusted code)")
 @click.option("--mutants", "mutants_dir", type=click.Path(path_type=Path), default=None,
               help="mutant corpus [default: tests/mutants of the course root]")
+@click.option("--assignment", "only", multiple=True, help="only this assignment (repeat)")
 @course_option
-def validate_command(sandbox: str, mutants_dir: Path | None, course_root: Path | None) -> None:
+def validate_command(sandbox: str, mutants_dir: Path | None, only: tuple[str, ...],
+                     course_root: Path | None) -> None:
     """Prove the hidden suites grade right: references 100, stubs 0, mutants caught."""
     from grader.commands.validate import validate
 
     root = _course_root(course_root)
     course = _guard(lambda: load_course(root))
     ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
-                                 echo=click.echo))
+                                 only=only, echo=click.echo))
     sys.exit(0 if ok else 1)
 
 
@@ -176,6 +179,18 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
     course = _guard(lambda: load_course(_course_root(course_root)))
     stale = _guard(lambda: write_stubs(course, check=check, echo=click.echo))
     sys.exit(1 if check and stale else 0)
+
+
+@main.command("new")
+@click.argument("assignment_id", metavar="ID")
+@click.option("--title", default=None, help="the assignment's title [default: the id]")
+@course_option
+def new_command(assignment_id: str, title: str | None, course_root: Path | None) -> None:
+    """Scaffold assignment ID (example: double(x)) that `grade validate` passes as generated."""
+    from grader.commands.new import NewAssignment, new_assignment
+
+    request = NewAssignment(id=assignment_id, title=title or assignment_id)
+    _guard(lambda: new_assignment(_course_root(course_root), request, echo=click.echo))
 
 
 @main.command("release")

@@ -8,7 +8,7 @@ kill rate per assignment; returns False when any of that fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +51,15 @@ def validate_assignment(assignment: Assignment, mutants: list[Path], settings: S
                       survivors, errors)
 
 
-def validate(course: Course, mutants_dir: Path, sandbox_level: str,
+def validate(course: Course, mutants_dir: Path, sandbox_level: str, only: Sequence[str] = (),
              echo: Callable[[str], None] = print) -> bool:
+    assignments = course.select(only)
     settings = Settings(course_root=course.root, sandbox=sandbox_level,
                         secret=VALIDATION_SECRET, limits=Limits(test_timeout_s=30))
     sandbox = make_sandbox(sandbox_level)
     echo(f"{'assignment':<12} {'reference':>9} {'stub':>5} {'mutants killed':>15}")
     results = []
-    for assignment in course.assignments:
+    for assignment in assignments:
         mutants = sorted((mutants_dir / assignment.id).glob("*.py"))
         result = validate_assignment(assignment, mutants, settings, sandbox)
         results.append(result)
