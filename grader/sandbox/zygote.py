@@ -20,12 +20,10 @@ retries on a fresh slot and then records as a grader error, never as the student
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,7 +33,7 @@ from typing import Any, TypeVar
 
 from grader.errors import SandboxFailure
 from grader.sandbox import slots
-from grader.sandbox.base import WORKER_DIR, OutputBuffer, Sandbox, make_pipes
+from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, describe_exit
 from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
 from grader.settings import Limits
 from grader.worker import protocol
@@ -184,21 +182,18 @@ class ForkedWorker:
         self.home = home
         self.limits = limits
         self.pid = 0
-        (child_read, self.write_fd), (self.read_fd, child_write) = make_pipes()
-        out_read, out_write = os.pipe()
-        self._output = OutputBuffer(cap=limits.output_bytes, data=bytearray())
-        self._drain = self._output.drain(out_read)
+        self.pipes = Pipes.open(limits.output_bytes)
+        self.read_fd, self.write_fd = self.pipes.read_fd, self.pipes.write_fd
         self._status: int | None = None
-        child_fds = (child_read, child_write, out_write)
         request = ZygoteSpawn(limits=rlimits, home=home, tmp_bytes=tmp_bytes(limits))
         try:
-            reply = zygote.request(request, ZygoteSpawned, child_fds, timeout=SPAWN_TIMEOUT_S)
+            reply = zygote.request(request, ZygoteSpawned, self.pipes.child_fds,
+                                   timeout=SPAWN_TIMEOUT_S)
         except SandboxFailure:
             self.kill()
             raise
         finally:
-            for fd in child_fds:
-                os.close(fd)
+            self.pipes.close_child_ends()
         self.pid = reply.pid
 
     def _ask(self, request: ZygoteStatus | ZygoteKill) -> int | None:
@@ -221,12 +216,8 @@ class ForkedWorker:
                 self._ask(ZygoteKill(self.pid))
         except SandboxFailure:
             self.zygote.close()  # its whole sandbox goes, this worker with it
-        for fd in (self.read_fd, self.write_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self.pipes.close()
         self.read_fd = self.write_fd = -1
-        self._drain.join(timeout=0.5)
-        self._output.stop()
         if self.cleanup is not None:
             self.cleanup()
             self.cleanup = None
@@ -235,17 +226,13 @@ class ForkedWorker:
             self.home = None
 
     def output(self) -> str:
-        return self._output.text()
+        return self.pipes.output.text()
 
     def exit_description(self) -> str:
         status = self._ask(ZygoteStatus(self.pid, wait=1.0))
         if status is None:
             return "closed its channel but is still running"
-        if os.WIFSIGNALED(status):
-            name = signal.Signals(os.WTERMSIG(status)).name
-            hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
-            return f"killed by {name}{hint}"
-        return f"exit status {os.WEXITSTATUS(status)}"
+        return describe_exit(os.waitstatus_to_exitcode(status))
 
 
 class ZygoteSandbox:

@@ -38,8 +38,9 @@ MAX_ITEMS = 1_000_000
 #: JSON nesting of a header: each value level is at most 3 JSON levels ($dict pairs), plus the
 #: header's own object and fields.
 MAX_JSON_DEPTH = 3 * MAX_DEPTH + 8
-_LEN = struct.Struct(">Q")
-_HLEN = struct.Struct(">I")
+#: a frame on a channel: its length, then the message (a header length, the header, blobs)
+FRAME_LENGTH = struct.Struct(">Q")
+HEADER_LENGTH = struct.Struct(">I")
 
 
 class WireError(Exception):
@@ -505,7 +506,7 @@ def encode_message(message: Message, to_handle: Callable[[Any], Handle | None] |
                          "blobs": [len(b) for b in encoder.blobs]}).encode()
     if len(header) > MAX_HEADER_BYTES:
         raise WireError(f"message header of {len(header)} bytes exceeds {MAX_HEADER_BYTES}")
-    payload = _HLEN.pack(len(header)) + header + b"".join(encoder.blobs)
+    payload = HEADER_LENGTH.pack(len(header)) + header + b"".join(encoder.blobs)
     if len(payload) > MAX_FRAME_BYTES:
         raise WireError(f"message of {len(payload)} bytes exceeds {MAX_FRAME_BYTES}")
     return payload
@@ -537,12 +538,10 @@ def decode_control(payload: bytes) -> Message:
 def _decode(payload: bytes, from_handle: Callable[[Handle], Any] | None,
             from_callback: Callable[[CallbackRef], Any] | None,
             kinds: dict[str, type]) -> Message:
-    if len(payload) < _HLEN.size:
+    if len(payload) < HEADER_LENGTH.size:
         raise WireError("message shorter than its header length")
-    (hlen,) = _HLEN.unpack_from(payload, 0)
-    if hlen > MAX_HEADER_BYTES or 4 + hlen > len(payload):
-        raise WireError(f"message header of {hlen} bytes (limit {MAX_HEADER_BYTES}, "
-                        f"message {len(payload)})")
+    (hlen,) = HEADER_LENGTH.unpack_from(payload, 0)
+    check_header_length(hlen, len(payload))
     raw = payload[4:4 + hlen]
     check_json(raw)
     try:
@@ -573,17 +572,33 @@ def _field_names(message: Any) -> list[str]:
     return list(message.__dataclass_fields__)
 
 
+def frame(payload: bytes) -> bytes:
+    """A message as it goes on a channel: its length, then the message."""
+    return FRAME_LENGTH.pack(len(payload)) + payload
+
+
+def check_frame_length(length: int, max_bytes: int = MAX_FRAME_BYTES) -> None:
+    """Refuse a frame by the length it announces, before reading it."""
+    if length > max_bytes:
+        raise WireError(f"frame of {length} bytes (limit {max_bytes})")
+
+
+def check_header_length(header: int, length: int) -> None:
+    """Refuse a message by its announced header length (``length``: the whole message's)."""
+    if header > MAX_HEADER_BYTES or HEADER_LENGTH.size + header > length:
+        raise WireError(f"message header of {header} bytes (limit {MAX_HEADER_BYTES}, "
+                        f"message {length})")
+
+
 def write_frame(stream: BinaryIO, payload: bytes) -> None:
-    stream.write(_LEN.pack(len(payload)) + payload)
+    stream.write(frame(payload))
     stream.flush()
 
 
 def read_frame(stream: BinaryIO, max_bytes: int = MAX_FRAME_BYTES) -> bytes:
     """Read one frame; EOF raises EOFError, an oversized length a WireError."""
-    head = _read_exact(stream, _LEN.size)
-    (length,) = _LEN.unpack(head)
-    if length > max_bytes:
-        raise WireError(f"frame of {length} bytes exceeds the {max_bytes}-byte limit")
+    (length,) = FRAME_LENGTH.unpack(_read_exact(stream, FRAME_LENGTH.size))
+    check_frame_length(length, max_bytes)
     return _read_exact(stream, length)
 
 
