@@ -49,7 +49,6 @@ from grader.worker.protocol import (
     ZygoteStatus,
 )
 
-Reply = TypeVar("Reply")
 PRELOAD = ("numpy", "torch")
 ZYGOTE_START_TIMEOUT_S = 180.0
 PING_TIMEOUT_S = 5.0
@@ -60,6 +59,7 @@ ZYGOTE_MEMORY_MB = 1024
 #: what the zygote keeps to build each worker's world and drop it to the worker's uid
 NAMESPACE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
 UID_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
+Reply = TypeVar("Reply")  # the type of control message a request expects back
 
 
 def isolation_of(base: Sandbox) -> dict[str, Any]:
