@@ -27,7 +27,7 @@ from pathlib import Path
 
 from github_outputs import github_outputs
 from hostile_corpus import HONEST, NAMES, write_class
-from test_report_safety import CONTROL, FORMULA, outside_fences
+from test_report_safety import CONTROL, FORMULA, outside_fences, without_own_markup
 
 from grader.course import DEFAULT_ROOT
 from grader.discover import MAX_ENTRIES
@@ -97,7 +97,7 @@ def test_a_hostile_class_grades_its_honest_students_and_every_output_stays_safe(
                 text = path.read_text(encoding="utf-8")
                 assert not CONTROL.search(text), path
             if path.suffix in (".md", ".html"):  # a tag only as text: \<img, &lt;img
-                shown = outside_fences(text) if path.suffix == ".md" else text
+                shown = outside_fences(text) if path.suffix == ".md" else without_own_markup(text)
                 assert not re.search(r"(?<!\\)<(img|script)", shown), path
     assert (out / "grades.csv").is_file() and (out / "summary.html").is_file()
     for row in rows:
@@ -172,4 +172,7 @@ def test_ci_output_is_the_graders_alone(tmp_path: Path) -> None:
                       outside_fences(summary))  # (which fails on a fence left open)
     assert not re.search(r"^\s*#+ Hacked", markdown, re.M)
     assert not re.search(r"(?<!\\)(!\[|<img)", markdown)
-    assert re.findall(r"(?im)^#.*points.*$", markdown) == ["# Autograder: Points 0/100"]
+    # one Points line; the feedback's per-function headings ("### `relu` (-9 of 9 points)") are
+    # the grader's own and carry no score of the form N/M
+    assert re.findall(r"(?im)^#.*points\s*\d+\s*/\s*\d+.*$", markdown) == [
+        "# Autograder: Points 0/100"]
