@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grader
+from grader.budgets import suite_budgets
 from grader.course import Assignment
 from grader.errors import CourseError
 from grader.notebook.extract import StudentModule
@@ -79,7 +80,9 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
     module, error = load_student_module(job)
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
                             device=settings.device)
-    plugin = GradingPlugin(session, base.seed, settings.device)
+    budgets = suite_budgets(job.assignment, base.suite_hash, settings.limits.test_timeout_s,
+                            settings.device)
+    plugin = GradingPlugin(session, base.seed, settings.device, budgets)
     try:
         notes = list(module.notes) + load_notes(session)
         run_suite(job.assignment, plugin)
@@ -93,7 +96,8 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
         raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
                           f"{cause.removeprefix('E').strip()}")
     return replace(base, tests=tuple(plugin.results), error=error, notes=tuple(notes),
-                   output=session.output(), duration_s=round(time.monotonic() - started, 3))
+                   output=session.output(), duration_s=round(time.monotonic() - started, 3),
+                   waits=session.waits)
 
 
 def run_suite(assignment: Assignment, plugin: GradingPlugin) -> None:
