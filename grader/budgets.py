@@ -25,9 +25,10 @@ A budget counts only the time the grader waits on the worker: the suite's own wo
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,29 @@ def measurement(assignment: Assignment, suite_hash: str) -> tuple[dict[str, floa
         return None, (f"{path}: {assignment.id}'s measurement is for suite {entry['suite_hash']}"
                       f", the suite is now {suite_hash}")
     return dict(entry["worker_s"]), ""
+
+
+def fingerprint(assignment: Assignment, suite_hash: str) -> str:
+    """A short digest of everything that decides the suite's budgets (for cache keys)."""
+    measured, _ = measurement(assignment, suite_hash)
+    text = json.dumps([MULTIPLE, FLOOR_S, CUDA_EXTRA_S, DEFAULT_TEST_BUDGET_S, measured],
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def stale(assignments: Iterable[Assignment], suite_hash: Callable[[Assignment], str]
+          ) -> list[str]:
+    """One line per assignment whose suite has no measured budgets (it gets the default)."""
+    lines = []
+    for assignment in assignments:
+        if not assignment.hidden_suite.is_file():
+            continue
+        _, why = measurement(assignment, suite_hash(assignment))
+        if why:
+            lines.append(f"budgets: {why}; {assignment.id}'s tests get "
+                         f"{DEFAULT_TEST_BUDGET_S:g} s each (run `grade validate` to measure "
+                         "them)")
+    return lines
 
 
 @functools.lru_cache(maxsize=8)

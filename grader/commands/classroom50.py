@@ -36,6 +36,7 @@ from pathlib import Path
 
 import grader
 from grader import classroom50 as c50
+from grader.budgets import FILE_NAME
 from grader.commands.ci import CiRequest, ci
 from grader.course import DEFAULT_ROOT, Assignment, Course
 from grader.errors import ConfigError, CourseError
@@ -130,9 +131,10 @@ def _write_course(target: Path, course: Course, assignments: Sequence[Assignment
         hidden = target / "solutions" / "hidden"
         hidden.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(assignment.hidden_suite, hidden / assignment.hidden_suite.name)
-    ini = course.root / "solutions" / "hidden" / "pytest.ini"
-    if ini.is_file():
-        shutil.copyfile(ini, target / "solutions" / "hidden" / "pytest.ini")
+    for name in ("pytest.ini", FILE_NAME):  # the suites' config and test budgets
+        if (course.root / "solutions" / "hidden" / name).is_file():
+            shutil.copyfile(course.root / "solutions" / "hidden" / name,
+                            target / "solutions" / "hidden" / name)
     shutil.copyfile(course.secret_file, target / "solutions" / "course_secret")
     (target / "templates").mkdir()
     for template in sorted((course.root / "templates").glob("*.j2")):

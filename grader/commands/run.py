@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import budgets
 from grader.cache import ResultCache
 from grader.course import Course
 from grader.errors import ConfigError, GraderError
@@ -19,6 +20,7 @@ from grader.grading import Resume, grade_folder
 from grader.progress import Observer, ProgressBar
 from grader.report import score_table, write_reports
 from grader.results import RunResult
+from grader.runner.grade import suite_hash
 from grader.settings import Settings
 
 
@@ -50,6 +52,9 @@ def run(request: RunRequest, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--assignment: unknown {', '.join(map(repr, unknown))} "
                           f"(known: {', '.join(sorted(known))})")
+    chosen = [a for a in course.assignments if not request.only or a.id in request.only]
+    for line in budgets.stale(chosen, suite_hash):
+        echo(line)
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
     cache = ResultCache(request.out_dir)
