@@ -20,6 +20,7 @@ recorded as a grader error, never scored.
 from __future__ import annotations
 
 import itertools
+import select
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -105,12 +106,23 @@ class WorkerSession:
         if self.grader_failure is not None:
             raise self.grader_failure
         try:
-            if self.worker is not None and self.worker.alive() and self.ready is not None:
+            if self.ready is not None and self._worker_usable():
                 return self.ready
             return self._load()
         except SandboxFailure as exc:
             self._fail(exc)
             raise
+
+    def _worker_usable(self) -> bool:
+        """Is the loaded worker still there? Between requests its channel is silent: only a
+        readable channel (its end closed, or a message nobody asked for) is worth asking the
+        sandbox about (a round trip to the zygote: too dear for every request)."""
+        worker = self.worker
+        if worker is None:
+            return False
+        if worker.read_fd >= 0 and not select.select([worker.read_fd], [], [], 0)[0]:
+            return True
+        return worker.alive()
 
     def _load(self) -> protocol.Ready:
         if self.load_failure is not None:

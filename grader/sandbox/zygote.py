@@ -39,7 +39,7 @@ from grader.sandbox.base import WORKER_DIR, OutputBuffer, make_pipes
 from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
 from grader.settings import Limits
 
-PRELOAD = ("numpy", "torch")
+PRELOAD = ("numpy", "torch", "matplotlib.pyplot")
 ZYGOTE_START_TIMEOUT_S = 180.0
 PING_TIMEOUT_S = 5.0
 SPAWN_TIMEOUT_S = 30.0  # the zygote itself gives a worker 20 s to set up its world
