@@ -35,8 +35,10 @@ from grader.settings import (
     LIMIT_HELP,
     Limits,
     Settings,
+    cluster_from,
     flag_name,
     limits_from,
+    local_jobs,
     read_secret,
     resolve_device,
 )
@@ -106,12 +108,22 @@ def main() -> None:
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="grade on this Dask scheduler (tcp:// or tls://HOST:PORT) instead of local "
+                   "processes [default: $DASK_SCHEDULER_ADDRESS; '' for local]")
+@click.option("--tls-ca-file", default=None, metavar="FILE",
+              help="CA certificate for a tls:// scheduler [default: $GRADER_TLS_CA_FILE]")
+@click.option("--tls-cert", default=None, metavar="FILE",
+              help="this client's certificate for a tls:// scheduler [default: $GRADER_TLS_CERT]")
+@click.option("--tls-key", default=None, metavar="FILE",
+              help="this client's private key for a tls:// scheduler [default: $GRADER_TLS_KEY]")
 @course_option
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
-                students: tuple[str, ...], quiet: bool, cold: bool, course_root: Path | None,
-                **limit_flags: Any) -> None:
+                students: tuple[str, ...], quiet: bool, cold: bool, scheduler: str | None,
+                tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
+                course_root: Path | None, **limit_flags: Any) -> None:
     """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out.
 
     A rerun with the same --out grades only new or changed submissions.
@@ -120,11 +132,13 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
 
     root = _course_root(course_root)
     course = _guard(lambda: load_course(root))
+    cluster = _guard(lambda: cluster_from(scheduler, {
+        "tls_ca_file": tls_ca_file, "tls_cert": tls_cert, "tls_key": tls_key}))
     settings = _guard(lambda: Settings(
         course_root=root, limits=limits_from(limit_flags), sandbox=sandbox,
-        device=resolve_device(device),
-        jobs=jobs or os.cpu_count() or 1, secret=read_secret(course.secret_file), seed=seed,
-        warm=not cold))
+        device=device if cluster else resolve_device(device),
+        jobs=local_jobs(jobs, cluster), secret=read_secret(course.secret_file), seed=seed,
+        warm=not cold, cluster=cluster))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet, force=force, students=students)
     _guard(lambda: run(request, course, settings, echo=click.echo))

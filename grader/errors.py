@@ -8,6 +8,7 @@ these; only ``grader.cli`` turns them into exit codes (``exit_code`` below).
     ├── CourseError                 the course material (assignment, suite, notebook) is broken
     ├── SandboxFailure              the sandbox could not start or keep a worker: not the
     │                               student's doing (retried, then a grader error)
+    ├── ClusterError                the Dask cluster cannot grade (--scheduler)
     └── SubmissionError             one submission cannot be graded; others go on
         ├── ExtractionError         the notebook or .py file cannot be read or parsed
         └── WorkerError             the worker running the student's code failed
@@ -65,3 +66,7 @@ class WorkerTimeout(WorkerError):
 
 class ProtocolError(WorkerError):
     """The worker sent bytes that are not a valid, size-capped message."""
+
+
+class ClusterError(GraderError):
+    """The Dask cluster cannot grade: unreachable, no worker, or a worker refused the run."""

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from grader.cache import ResultCache, cache_key
 from grader.course import Course
@@ -83,6 +84,49 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
         raise
     pool.shutdown(wait=True)
     return [result for result in results if result is not None]
+
+
+class Executor(Protocol):
+    """Where a run's submissions are graded: local processes, or a Dask cluster.
+
+    Discovery, the cache, reports and exit status are the same whichever grades.
+    """
+
+    #: the sandbox level that goes into cache keys and into results of missing notebooks
+    level: str
+
+    @property
+    def description(self) -> str:
+        """The isolation in force, for the run's report (complete once ``grade`` returned)."""
+        ...
+
+    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
+              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
+        """Grade every job (as :func:`grade_jobs` does): results in job order, ``progress``
+        told of each in the calling process as it arrives."""
+        ...
+
+
+class LocalPool:
+    """``settings.jobs`` processes on this machine, each with its own sandbox slot."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.sandbox = kept_sandbox(settings.sandbox, settings.warm)
+        self.level = self.sandbox.level
+        self.description = self.sandbox.description
+
+    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
+              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
+        return grade_jobs(jobs, settings, progress, settings_for)
+
+
+def executor_for(settings: Settings, course: Course) -> Executor:
+    """A Dask cluster when ``settings.cluster`` names one (grader.cluster), else a LocalPool."""
+    if settings.cluster is not None:
+        from grader.cluster import cluster_executor
+
+        return cluster_executor(settings, course)
+    return LocalPool(settings)
 
 
 _SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
@@ -185,11 +229,12 @@ class Resume:
 
 def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
                  only: Sequence[str] = (), observer: Observer | None = None,
-                 resume: Resume | None = None) -> RunResult:
+                 resume: Resume | None = None, executor: Executor | None = None) -> RunResult:
     """Grade ``submissions_dir`` as the course contract lays it out.
 
     With ``resume``, a submission whose cache key is already in the cache is not graded again
-    and each newly graded one is cached the moment it finishes.
+    and each newly graded one is cached the moment it finishes. ``executor`` grades the
+    submissions (default: :func:`executor_for` the settings).
     """
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
@@ -201,7 +246,8 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{submissions_dir}")
-    sandbox = kept_sandbox(settings.sandbox, settings.warm)
+    if executor is None:
+        executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)
 
     def settings_for(job: Job) -> Settings:
@@ -213,9 +259,9 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     todo: list[int] = []
     for index, job in enumerate(jobs):
         if job.path is None:  # nothing handed in: nothing to run
-            results[index] = _grade_safely(job, settings_for(job), sandbox)
+            results[index] = _grade_safely(job, settings_for(job), executor)
             continue
-        key = _key(job, settings_for(job), sandbox.level) if resume is not None else None
+        key = _key(job, settings_for(job), executor.level) if resume is not None else None
         forced = resume is None or resume.force or job.student in chosen
         cached = resume.cache.get(job, key) if key and resume and not forced else None
         if cached is not None:
@@ -236,7 +282,7 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     if observer is not None:
         observer.start(len(todo), reused)
     try:
-        graded = grade_jobs([jobs[i] for i in todo], settings, finished, settings_for)
+        graded = executor.grade([jobs[i] for i in todo], settings, finished, settings_for)
     finally:
         if observer is not None:
             observer.finish()
@@ -245,7 +291,7 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     return RunResult(
         results=tuple(combined),
         unrecognized=tuple((str(u.path), u.reason) for u in discovery.unrecognized),
-        sandbox=sandbox.description,
+        sandbox=executor.description,
         duration_s=round(time.monotonic() - started, 3),
         graded=len(todo),
         reused=reused,

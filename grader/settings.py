@@ -8,6 +8,7 @@ default, in that order. A bad value is a ConfigError whose message names its sou
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -96,6 +97,88 @@ def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = Non
     return Limits(**values)  # type: ignore[arg-type]
 
 
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+#: TLS file settings: field -> (flag, environment variable)
+TLS_FILES = {"tls_ca_file": ("--tls-ca-file", "GRADER_TLS_CA_FILE"),
+             "tls_cert": ("--tls-cert", "GRADER_TLS_CERT"),
+             "tls_key": ("--tls-key", "GRADER_TLS_KEY")}
+_ADDRESS = re.compile(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})")
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Where ``grade --scheduler`` sends submissions (a Dask scheduler) and how it connects."""
+
+    scheduler: str  # tcp://HOST:PORT or tls://HOST:PORT
+    tls_ca_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self.scheduler.startswith("tls://")
+
+
+def cluster_from(scheduler: str | None, tls_files: Mapping[str, str | None],
+                 env: Mapping[str, str] | None = None) -> ClusterSettings | None:
+    """The cluster to grade on: ``--scheduler``, else DASK_SCHEDULER_ADDRESS; None: locally.
+
+    ``--scheduler ''`` grades locally even when the variable is set. ``tls_files`` maps the
+    TLS_FILES fields to flag values (None = not given, then ``GRADER_TLS_*``). A ``tls://``
+    address needs all three files; a ``tcp://`` one none.
+    """
+    env = os.environ if env is None else env
+    source = "--scheduler"
+    if scheduler is None and env.get(SCHEDULER_ENV):
+        scheduler, source = env[SCHEDULER_ENV], f"{SCHEDULER_ENV} (environment)"
+    if not scheduler:
+        for name, (flag, _) in TLS_FILES.items():
+            if tls_files.get(name):
+                raise ConfigError(f"{flag}: only used with --scheduler tls://HOST:PORT")
+        return None
+    match = _ADDRESS.fullmatch(scheduler.strip())
+    if match is None or not 0 < int(match.group(3)) < 65536:
+        raise ConfigError(f"{source}: expected tcp://HOST:PORT or tls://HOST:PORT, "
+                          f"got {scheduler!r}")
+    scheme = match.group(1) or "tcp"
+    address = f"{scheme}://{match.group(2)}:{int(match.group(3))}"
+    files: dict[str, Path] = {}
+    for name, (flag, variable) in TLS_FILES.items():
+        raw, where = tls_files.get(name), flag
+        if raw is None and env.get(variable):
+            raw, where = env[variable], f"{variable} (environment)"
+        if not raw:
+            continue
+        if scheme != "tls":
+            raise ConfigError(f"{where}: given, but the scheduler {address} ({source}) is not "
+                              "tls://; use a tls:// address to connect with TLS")
+        files[name] = _readable_file(Path(raw), where)
+    missing = [TLS_FILES[name][0] for name in TLS_FILES if name not in files]
+    if scheme == "tls" and missing:
+        raise ConfigError(f"{source}: a tls:// scheduler needs {', '.join(missing)} "
+                          "(or GRADER_TLS_CA_FILE, GRADER_TLS_CERT, GRADER_TLS_KEY)")
+    return ClusterSettings(scheduler=address, **files)
+
+
+def _readable_file(path: Path, source: str) -> Path:
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{source}: {path}: cannot read it ({exc.strerror})") from None
+    return path
+
+
+def local_jobs(jobs: int | None, cluster: ClusterSettings | None) -> int:
+    """``--jobs`` of a local run (default: the cores); with a cluster, giving it is an error."""
+    if cluster is not None:
+        if jobs is not None:
+            raise ConfigError("--jobs: not used with --scheduler (each Dask worker process "
+                              "grades one submission at a time: start more workers)")
+        return 1
+    return jobs or os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a grading run needs to know, fixed before the first submission."""
@@ -108,6 +191,7 @@ class Settings:
     secret: str = ""
     seed: int | None = None
     warm: bool = True
+    cluster: ClusterSettings | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_LEVELS:
@@ -118,6 +202,9 @@ class Settings:
                               f"got {self.device!r}")
         if self.jobs < 1:
             raise ConfigError(f"--jobs: must be at least 1, got {self.jobs}")
+        if self.cluster is not None and self.device == "auto":
+            raise ConfigError("--device auto: with --scheduler, say cpu or cuda (this machine "
+                              "cannot see the workers' GPUs)")
 
 
 def read_secret(path: Path, env: Mapping[str, str] | None = None) -> str:
