@@ -24,12 +24,15 @@ from typing import Any
 
 import grader
 from grader.budgets import fingerprint
+from grader.notebook.files import MIB, digest_regular
 from grader.report.paths import inside, write_atomic
 from grader.results import Attempt, SubmissionResult, TestResult
 from grader.runner.grade import Job, submission_seed, suite_hash
 from grader.settings import Settings
 
 CACHE_DIR = ".cache"
+#: An entry larger than this is not read (results are bounded far below it).
+MAX_ENTRY_BYTES = 16 * MIB
 #: Bumped when the entry format changes; part of every key.
 FORMAT = 1
 
@@ -67,7 +70,7 @@ def cache_key(job: Job, settings: Settings, sandbox_level: str) -> str | None:
     if job.path is None:
         return None
     digest = hashlib.sha256()
-    digest.update(job.path.read_bytes())
+    digest.update(digest_regular(job.path, settings.limits.reader().max_bytes))
     context = {
         "format": FORMAT,
         "file": job.path.name,
@@ -97,9 +100,11 @@ class ResultCache:
     def get(self, job: Job, key: str) -> SubmissionResult | None:
         """The cached result of ``job`` under ``key``, with the job's current path; else None."""
         try:
-            data = json.loads(self._path(job, key).read_text(encoding="utf-8"))
-            result = result_from_dict(data)
-        except (OSError, ValueError):
+            path = self._path(job, key)
+            if path.stat().st_size > MAX_ENTRY_BYTES:
+                return None
+            result = result_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, RecursionError):
             return None
         if (result.student, result.assignment) != (job.student, job.assignment.id):
             return None

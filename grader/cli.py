@@ -31,6 +31,7 @@ import click
 import grader
 from grader.course import DEFAULT_ROOT, load_course
 from grader.errors import GraderError
+from grader.report.safe import visible
 from grader.settings import (
     LIMIT_HELP,
     Limits,
@@ -385,8 +386,8 @@ def _guard(action: Callable[[], Any]) -> Any:
     """Run ``action``; a GraderError becomes a one-line message and its exit code."""
     try:
         return action()
-    except GraderError as exc:
-        click.echo(f"grade: error: {exc}", err=True)
+    except GraderError as exc:  # messages may carry student file and folder names
+        click.echo(f"grade: error: {visible(exc)}", err=True)
         sys.exit(exc.exit_code)
 
 

@@ -28,6 +28,7 @@ from grader.errors import ConfigError, CourseError, SandboxFailure
 from grader.progress import Observer
 from grader.results import Attempt, RunResult, SubmissionResult
 from grader.runner.grade import Job, grade_job
+from grader.runner.session import clip
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
@@ -183,7 +184,7 @@ def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionR
         except Exception as exc:  # noqa: BLE001 - one submission must never stop the run
             failure = exc
             break
-    return grader_error(job, f"{type(failure).__name__}: {failure}")
+    return grader_error(job, f"{type(failure).__name__}: {clip(failure, 300)}")
 
 
 def grader_error(job: Job, why: str) -> SubmissionResult:
@@ -239,7 +240,7 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
-    discovery = discover(submissions_dir, course.assignments)
+    discovery = discover(submissions_dir, course.assignments, settings.limits.reader())
     jobs = plan_jobs(discovery, course, only)
     chosen = set(resume.students) if resume is not None else set()
     unknown = sorted(chosen - set(discovery.students))

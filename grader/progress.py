@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Protocol, TextIO
 
+from grader.report.safe import visible
 from grader.results import SubmissionResult
 
 
@@ -65,7 +66,7 @@ class ProgressBar:
 
     def advance(self, result: SubmissionResult) -> None:
         self.done += 1
-        self._draw(f"{result.student}/{result.assignment}")
+        self._draw(visible(f"{result.student}/{result.assignment}"))
 
     def finish(self) -> None:
         if self.enabled and self._drawn:

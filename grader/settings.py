@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from grader.errors import ConfigError
+from grader.notebook.files import MIB
+from grader.notebook.isolate import ReadLimits
 
 SANDBOX_LEVELS = ("auto", "bwrap", "process", "inprocess")
 #: A test's budget when neither a flag, a marker nor a measurement gives one (grader.budgets).
@@ -37,6 +39,8 @@ class Limits:
     message_bytes: int = 64 * 1024 * 1024
     file_size_mb: int = 16
     open_files: int = 256
+    source_mb: int = 32
+    read_timeout_s: float = 30.0
 
     def worker_rlimits(self) -> dict[str, int]:
         """The rlimits the worker sets on itself (see grader.worker.remote.apply_limits)."""
@@ -47,6 +51,12 @@ class Limits:
             "open_files": self.open_files,
             "processes": self.processes,
         }
+
+    def reader(self) -> ReadLimits:
+        """The limits for reading and extracting one student file before any sandbox: its
+        size, the time, and the memory (16 times the size cap, at least 1 GiB)."""
+        return ReadLimits(max_bytes=self.source_mb * MIB, timeout_s=self.read_timeout_s,
+                          memory_bytes=max(1024, 16 * self.source_mb) * MIB)
 
 
 #: Help text per limit, shared by the CLI and README.
@@ -61,6 +71,8 @@ LIMIT_HELP = {
     "message_bytes": "largest message the worker may send",
     "file_size_mb": "largest file a worker may write, MiB",
     "open_files": "open files per worker",
+    "source_mb": "largest notebook or .py file the grader reads, MiB",
+    "read_timeout_s": "wall-clock seconds to read and extract one notebook",
 }
 
 

@@ -38,7 +38,8 @@ def grade_student(base: Path, files: Sequence[Path], student: str, course: Cours
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(base / relative, target)
         only = tuple(only) or tuple(sorted(
-            {s.assignment for s in discover(staged, course.assignments).submissions}))
+            {s.assignment for s in discover(staged, course.assignments,
+                                            settings.limits.reader()).submissions}))
         run = grade_folder(staged, course, settings, only)
         return relative_paths(run, staged / student)
 

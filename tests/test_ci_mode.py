@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from github_outputs import github_outputs
 
 from grader.commands.ci import (
     CiRequest,
@@ -39,10 +40,6 @@ def github_env(folder: Path, **extra: str) -> dict[str, str]:
                GITHUB_STEP_SUMMARY=str(folder / "summary.md"),
                GITHUB_OUTPUT=str(folder / "output.txt"), **extra)
     return env
-
-
-def outputs(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines())
 
 
 def buggy_checkout(folder: Path) -> Path:
@@ -90,7 +87,7 @@ def test_ci_points_equal_the_gradebook_and_a_failing_student_exits_0(tmp_path: P
     assert summary.startswith(f"# Autograder: Points {score}/{max_score}")
     assert "`activations/activations.ipynb`" in summary
     assert "relu" in summary and "## What went wrong" in summary  # the feedback report
-    out = outputs(Path(ci_env["GITHUB_OUTPUT"]))
+    out = github_outputs(Path(ci_env["GITHUB_OUTPUT"]))
     assert out["points"] == f"{score}/{max_score}" and out["status"] == "fail"
     result = json.loads(base64.b64decode(out["result"]))
     assert result["version"] == 1 and result["max_score"] == float(max_score)
@@ -169,7 +166,7 @@ def test_a_grader_failure_exits_1_with_the_report_written(tmp_path: Path,
     outcome = ci(CiRequest(path=checkout, out_dir=tmp_path / "out"), load_course(ROOT),
                  Settings(course_root=ROOT, sandbox="process"), env=env, echo=lambda _: None)
     assert outcome.grader_failed and outcome.exit_code == 1
-    assert outputs(Path(env["GITHUB_OUTPUT"]))["status"] == "error"
+    assert github_outputs(Path(env["GITHUB_OUTPUT"]))["status"] == "error"
     assert (tmp_path / "out" / "ci-summary.md").is_file()
     assert re.search(r"Points 0/100", Path(env["GITHUB_STEP_SUMMARY"]).read_text())
 

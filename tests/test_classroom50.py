@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from github_outputs import github_outputs
 from test_release import fill_stub
 
 from grader.classroom50 import Identity, result_document, scale_for, status_and_summary
@@ -205,9 +206,9 @@ def test_autograder_gives_the_points_grade_gives(tmp_path: Path) -> None:
                            capture_output=True, text=True).stdout.strip()
         assert doc["submitted_by"] == {"username": owner, "id": 77}
         state = "success" if expected[owner] == 100 else "failure"
-        lines = Path(env["GITHUB_OUTPUT"]).read_text().splitlines()
-        assert lines[0] == f"status={state}"
-        assert lines[1].startswith(f"summary=nn-grader: Points {expected[owner]:g}/100 (")
+        outputs = github_outputs(Path(env["GITHUB_OUTPUT"]))
+        assert outputs["status"] == state
+        assert outputs["summary"].startswith(f"nn-grader: Points {expected[owner]:g}/100 (")
         body = (checkout / "release-body.md").read_text()
         assert f"# Autograder: Points {expected[owner]:g}/100" in body
         assert "Sandbox: " in run.stdout

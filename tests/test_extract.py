@@ -412,3 +412,61 @@ def test_lambda_redefining_a_stub_wins() -> None:
 def test_two_stubs_follow_the_ordinary_rule() -> None:
     module = extract(STUBS[0], STUBS[1])
     assert module.statements == (STUBS[1],)
+
+
+# -- bounded extraction (issue 10) ----------------------------------------------------------
+
+
+def test_a_reversed_chain_of_assignments_is_selected_whole_in_one_pass() -> None:
+    n = 3000
+    chain = [f"v{n} = 1"] + [f"v{i} = v{i + 1} + 1" for i in reversed(range(n))]
+    module = extract("\n".join(chain), "def relu(x):\n    return x + v0")
+    assert run(module)["relu"](0) == n + 1
+    assert len(module.statements) == n + 2
+
+
+def test_duplicates_are_resolved_with_a_short_note() -> None:
+    stubs = ["def relu(x):\n    raise NotImplementedError"] * 40
+    module = extract(*stubs, RELU.replace("np.maximum(0, x)", "x * 2"), *stubs)
+    assert run(module)["relu"](3) == 6
+    (note,) = [n for n in module.notes if "stub" in n]
+    assert note.startswith("relu: the unfinished stub (raise NotImplementedError) in cell 1, 2,")
+    assert "and 72 more" in note and len(note) < 200
+
+
+def test_notes_are_capped() -> None:
+    from grader.notebook.extract import MAX_NOTES
+
+    module = extract(*(f"def f{i}(:\n    pass" for i in range(100)), "x = 1")
+    assert len(module.notes) == MAX_NOTES
+    assert module.notes[-1].startswith("... and ") and module.notes[-1].endswith("more notes")
+
+
+def test_syntax_errors_in_a_long_cell_keep_their_line_numbers() -> None:
+    lines = [f"v{i} = {i}" for i in range(1500)]
+    lines[1200] = "def broken(:"
+    module = extract("\n".join(lines) + "\ndef relu(x):\n    return x")
+    assert module.notes[0] == ("cell 1: syntax error at line 1201 (invalid syntax); "
+                               "line 1201 was skipped")
+    assert "relu" in module.defined
+
+
+def test_dependencies_beyond_the_budget_are_one_error() -> None:
+    from grader.errors import ExtractionError
+    from grader.notebook.extract import MAX_ORDER_STEPS
+
+    n = 2000  # each z_i calls into a cycle of n functions: n * n steps
+    cycle = [f"def f{i}():\n    return f{(i + 1) % n}()\nz{i} = f{i}()" for i in range(n)]
+    user = "def relu(x):\n    return [" + ", ".join(f"z{i}" for i in range(n)) + "]"
+    with pytest.raises(ExtractionError, match=f"more than {MAX_ORDER_STEPS} dependencies"):
+        extract(*cycle, user)
+
+
+def test_a_cell_of_thousands_of_broken_chunks_is_skipped_whole() -> None:
+    from grader.notebook.parse import MAX_CHUNKS
+
+    broken = "\n".join(f"v{i} = [" for i in range(MAX_CHUNKS + 1))
+    module = extract(broken, RELU, "import numpy as np")
+    assert module.notes[0].startswith("cell 1: syntax error") and len(module.notes) == 1
+    assert module.notes[0].endswith("its code was skipped")
+    assert run(module)["relu"](-1) == 0

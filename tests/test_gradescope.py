@@ -252,7 +252,7 @@ def test_results_document_follows_gradescope_format_and_says_what_failed() -> No
     assert (passed["score"], passed["max_score"], passed["status"]) == (2.0, 2.0, "passed")
     assert failed["status"] == "failed" and "````\nexpected 1\n```\ngot 2\n````" in \
         failed["output"]
-    assert "``we`ird name.ipynb``" in notebook["output"]  # no line break, ticks fenced
+    assert "``we`ird\\nname.ipynb``" in notebook["output"]  # line break shown, ticks fenced
     assert "points" not in notebook["output"]  # points only when tests are visible
     assert r"\<b\>x\</b\>" not in document["output"]  # names are code spans, not escaped text
     assert "`<b>x</b>.pdf`: not \\*a\\* nb" in document["output"]

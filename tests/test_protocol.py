@@ -123,3 +123,67 @@ def test_deep_nesting_is_refused() -> None:
         value = [value]
     with pytest.raises(p.WireError):
         p.encode_message(p.Result(value=value))
+
+
+# -- frames from a hostile worker (issue 10): bounded before parsing, always a WireError ---
+
+
+def _raw_frame(header: bytes) -> bytes:
+    return struct.pack(">I", len(header)) + header
+
+
+@pytest.mark.parametrize(("header", "problem"), [
+    (b"[" * 30_000_000 + b"]" * 30_000_000, "message header of 60000000 bytes"),
+    (b"[" * 100_000 + b"]" * 100_000, f"JSON nested more than {p.MAX_JSON_DEPTH} levels"),
+    (b"[" + b"[]," * 2_000_000 + b"[]]", f"JSON with more than {p.MAX_ITEMS} values"),
+    (b'{"type": "Failure", "fields": ' + b"[" * 500 + b"]" * 500 + b"}",
+     f"JSON nested more than {p.MAX_JSON_DEPTH} levels"),
+])
+def test_oversized_deep_or_wide_headers_are_refused_before_parsing(
+        header: bytes, problem: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("json.loads ran on a header the checks should have refused")
+
+    monkeypatch.setattr(p.json, "loads", no_parse)
+    with pytest.raises(p.WireError, match=problem):
+        p.decode_message(_raw_frame(header))
+
+
+def test_strings_do_not_count_as_nesting_or_items() -> None:
+    text = "[" * 5000 + "," * 5000 + '"\\'
+    back = p.decode_message(p.encode_message(p.Failure("E", text, "")))
+    assert back == p.Failure("E", text, "")
+
+
+@pytest.mark.parametrize("value", [
+    {"$torchdtype": "torch.load"}, {"$torchdtype": "cuda"}, {"$handle": [1]},
+    {"$callbackref": "x"}, {"$device": 5}, {"$tensor": 0}, {"$tuple": {"a": 1}},
+    {"$dict": [[{"$handle": {"id": 1}}, 1]]}, {"$nd": 0, "scalar": True},
+    {"$float": "nan" * 1_000_000}, {"x" * 1_000_000: 1},
+])
+def test_every_decoding_error_is_a_short_wire_error(value: object) -> None:
+    npy = io.BytesIO()
+    np.save(npy, np.zeros(3))
+    blob = npy.getvalue()[:-8]  # an array whose data is cut short
+    with pytest.raises(p.WireError) as caught:
+        p.decode_message(_frame({"type": "Result", "fields": {"value": value},
+                                 "blobs": [len(blob)]}, blob))
+    assert len(str(caught.value)) < 200
+
+
+def test_random_bytes_only_ever_raise_wire_errors() -> None:
+    rng = np.random.default_rng(10)
+    valid = p.encode_message(p.Result(value=[1, (2.0, "x"), {"k": np.arange(3)}]))
+    for _ in range(300):
+        mutated = bytearray(valid)
+        for i in rng.integers(0, len(mutated), size=int(rng.integers(1, 6))):
+            mutated[i] = int(rng.integers(0, 256))
+        try:
+            p.decode_message(bytes(mutated[:int(rng.integers(0, len(mutated) + 1))]))
+        except p.WireError:
+            pass
+
+
+def test_the_encoder_refuses_a_header_the_decoder_would_refuse() -> None:
+    with pytest.raises(p.WireError, match="header"):
+        p.encode_message(p.Failure("E", "x" * (p.MAX_HEADER_BYTES + 1)))

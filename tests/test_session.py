@@ -92,3 +92,70 @@ def test_output_is_captured_and_capped(isolated_sandbox) -> None:
     output = session.output()
     assert output.startswith("x" * 100) and "more bytes of output dropped" in output
     assert len(output) < 1200
+
+
+def test_worker_texts_are_capped_on_the_grader_side() -> None:
+    from grader.runner import session as s
+    from grader.worker import protocol
+
+    failure = s.bounded(protocol.Failure(error_type="E" * 10**6, message="m" * 10**7,
+                                         traceback=["not", "text"],  # type: ignore[arg-type]
+                                         not_implemented="yes"))  # type: ignore[arg-type]
+    assert len(failure.error_type) < s.MAX_ERROR_TYPE + 40
+    assert len(failure.message) < s.MAX_FAILURE_MESSAGE + 40
+    assert failure.message.endswith(f"[... {10**7 - s.MAX_FAILURE_MESSAGE} more characters]")
+    assert failure.traceback == "<list>" and failure.not_implemented is False
+    ready = s.bounded(protocol.Ready(defined=["ok", "n" * 500, 7, *(f"f{i}" for i in range(
+        s.MAX_NAMES))], errors=["e" * 10**6] * 1000))  # type: ignore[list-item]
+    assert ready.defined[0] == "ok" and len(ready.defined) == s.MAX_NAMES - 2
+    assert len(ready.errors) == s.MAX_LOAD_ERRORS + 1
+    assert all(len(e) < s.MAX_LOAD_ERROR + 40 for e in ready.errors)
+    assert ready.errors[-1] == f"... and {1000 - s.MAX_LOAD_ERRORS} more failed statements"
+    assert s.bounded(protocol.Ready(defined="relu", errors={})) == protocol.Ready([], [])  # type: ignore[arg-type]
+
+
+def test_output_of_all_workers_together_is_capped(isolated_sandbox) -> None:
+    # three functions that crash: a function that crashed once is not called again (issue 11)
+    dying = [f"def die{k}():\n    import os\n    os._exit(3)" for k in range(3)]
+    session = WorkerSession(isolated_sandbox, Limits(test_timeout_s=2, output_bytes=1000),
+                            MODULE + dying)
+    student = StudentProxy(session)
+    try:
+        for k in range(3):  # each crash starts a new worker with its own capped pipe
+            student.shout()
+            with pytest.raises(WorkerCrashed):
+                getattr(student, f"die{k}")()
+        assert len(session.output()) < 1000 + 60
+    finally:
+        session.close()
+
+
+def test_a_frame_announcing_a_huge_header_is_refused_before_it_is_read() -> None:
+    import os
+    import struct
+    import time
+
+    from grader.errors import ProtocolError
+    from grader.sandbox.base import recv_frame
+    from grader.worker import protocol
+
+    read_fd, write_fd = os.pipe()
+
+    class Pipe:  # a worker that announced a 60 MB frame and sent only its first bytes
+        def __init__(self) -> None:
+            self.read_fd = read_fd
+
+        def alive(self) -> bool:
+            return True
+
+        def exit_description(self) -> str:
+            return "alive"
+
+    header = protocol.MAX_HEADER_BYTES + 1
+    os.write(write_fd, struct.pack(">QI", 60_000_000, header) + b"[[[[")
+    try:  # reading on would wait for bytes that never come: WorkerTimeout, not this
+        with pytest.raises(ProtocolError, match=f"{header}-byte message header"):
+            recv_frame(Pipe(), time.monotonic() + 5, 64 * 1024 * 1024)  # type: ignore[arg-type]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from github_outputs import github_outputs
 from test_release import fill_stub, make_bundle
 
 from grader.course import DEFAULT_ROOT, load_course
@@ -102,8 +103,8 @@ def gh_files(folder: Path, **extra: str) -> dict[str, str]:
 
 
 def outputs(env: dict[str, str]) -> dict[str, str]:
-    text = Path(env["GITHUB_OUTPUT"]).read_text()
-    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    """$GITHUB_OUTPUT as the runner reads it (``name=value`` and ``name<<DELIMITER`` blocks)."""
+    return github_outputs(Path(env["GITHUB_OUTPUT"]))
 
 
 def test_templates_are_yaml_with_the_steps_readme_describes() -> None:

@@ -21,8 +21,9 @@ from typing import Any
 from grader.cache import result_to_dict
 from grader.cluster.course import Refused, grader_build, installed
 from grader.course import load_course
-from grader.errors import ConfigError, CourseError
+from grader.errors import ConfigError, CourseError, ExtractionError
 from grader.grading import _grade_in_pool, kept_sandbox  # a local --jobs process's own
+from grader.notebook.files import read_regular
 from grader.report.paths import safe_component
 from grader.runner.grade import Job, submission_seed, suite_hash
 from grader.settings import Limits, Settings
@@ -34,11 +35,12 @@ _GRADING = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nn-grade
 
 def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any]:
     """The task for ``job`` (a file handed in), as plain data. A file that cannot be read
-    now travels as None, and is graded as the unreadable file it is."""
+    now (or that is not a regular file, or over the size cap: it is never read whole) travels
+    as None, and is graded as the unreadable file it is."""
     assert job.path is not None
     try:
-        data: bytes | None = job.path.read_bytes()
-    except OSError:
+        data: bytes | None = read_regular(job.path, settings.limits.reader().max_bytes)
+    except ExtractionError:
         data = None
     return {
         "course": course_digest,

@@ -19,6 +19,14 @@ Outputs: the usual reports in ``--out`` (results.json and feedback.html per assi
 ``max-score``, ``status``, ``result`` (base64 of classroom.json) and ``report-dir`` appended to
 ``$GITHUB_OUTPUT`` when set. The exit code is 0 whatever the score, 1 when the grader failed on
 a submission (or ``--fail-under`` is given and the score is below that percentage).
+
+Folder and file names and messages in a checkout are the student's, so the log, the step
+summary and the outputs are the grader's alone: every student-controlled text in the log is
+escaped (``ci_text``: no line break, no ``::`` workflow command, no ``Points N``) and, under
+GitHub Actions, printed between ``::stop-commands::TOKEN`` and ``::TOKEN::`` with a random
+token, so the only Points line and the only workflow commands are the grader's; the step
+summary escapes names as Markdown and is at most :data:`MAX_STEP_SUMMARY` bytes; each
+``$GITHUB_OUTPUT`` value is written with a random heredoc delimiter and bounded in size.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +42,7 @@ from pathlib import Path
 from grader.course import Course
 from grader.errors import ConfigError
 from grader.report import write_reports
+from grader.report.safe import ci_text, command_token, heredoc, md_code, md_text
 from grader.report.view import points
 from grader.results import ERROR, PASSED, RunResult, SubmissionResult
 from grader.settings import Settings
@@ -40,6 +50,10 @@ from grader.staging import grade_student
 
 _SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
                            ".ipynb_checkpoints", "node_modules"})
+#: GitHub refuses step summaries over 1 MiB; ours stays well under it.
+MAX_STEP_SUMMARY = 512 * 1024
+#: Characters of one test's message in classroom.json (and the ``result`` output).
+MAX_CLASSROOM_MESSAGE = 2000
 
 
 @dataclass(frozen=True)
@@ -91,8 +105,8 @@ def submission_files(path: Path, skip: Path | None = None) -> list[Path]:
                          and (skip is None or (here / d).resolve() != skip))
         for name in sorted(files):
             file = here / name
-            if name.startswith(".") or file.is_symlink():
-                continue
+            if name.startswith(".") or not stat.S_ISREG(file.lstat().st_mode):
+                continue  # links, FIFOs, devices and sockets are never copied
             if name.endswith(".ipynb") or (name.endswith(".py") and name != "conftest.py"
                                            and not name.startswith("test_")):
                 found.append(file.relative_to(path))
@@ -130,7 +144,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
                         grader_failed=bool(failed), exit_code=1 if below else outcome_code,
                         summary_md=summary_md, classroom_json=classroom_json)
     _github_outputs(outcome, classroom, request.out_dir, summary, env)
-    _echo_summary(outcome, echo)
+    _echo_summary(outcome, echo, paused=env.get("GITHUB_ACTIONS") == "true")
     if failed:
         echo(f"grade: error: the grader failed on {', '.join(r.assignment for r in failed)}; "
              "see the report")
@@ -146,23 +160,34 @@ def grader_failed(result: SubmissionResult) -> bool:
 
 def summary_markdown(run: RunResult, score: float, max_score: float,
                      feedback: Mapping[tuple[str, str], Path], course: Course) -> str:
-    """The step summary: the points, one row per assignment, then each feedback report."""
+    """The step summary: the points, one row per assignment, then each feedback report
+    (as many as fit in MAX_STEP_SUMMARY bytes)."""
     titles = {a.id: a.title for a in course.assignments}
     lines = [f"# Autograder: Points {points(score)}/{points(max_score)}", "",
              "| assignment | points | tests passed | notebook |", "|---|---|---|---|"]
     results = sorted(run.results, key=lambda r: r.assignment)
     for r in results:
         passed = sum(t.status == PASSED for t in r.tests)
-        file = f"`{r.path}`" if r.path else "not found"
+        file = md_code(r.path, table=True) if r.path else "not found"
         lines.append(f"| {titles.get(r.assignment, r.assignment)} (`{r.assignment}`) | "
                      f"{points(r.score)} / {points(r.max_score)} | {passed} / {len(r.tests)} | "
                      f"{file} |")
-    for path, reason in run.unrecognized:
-        lines.append(f"\nNot graded: `{path}` ({reason})")
+    for path, reason in run.unrecognized[:50]:
+        lines.append(f"\nNot graded: {md_code(path)} ({md_text(reason)})")
+    if len(run.unrecognized) > 50:
+        lines.append(f"\n... and {len(run.unrecognized) - 50} more files not graded.")
+    size = sum(len(line.encode()) + 1 for line in lines)
     for r in results:
         document = feedback.get((r.student, r.assignment))
-        if document is not None and document.is_file():
-            lines += ["", "---", "", document.read_text(encoding="utf-8").rstrip()]
+        if document is None or not document.is_file():
+            continue
+        text = document.read_text(encoding="utf-8").rstrip()
+        if size + len(text.encode()) + 16 > MAX_STEP_SUMMARY:
+            lines += ["", "---", "", f"The feedback on `{r.assignment}` is too long for this "
+                      "summary: it is in the report (feedback.md, feedback.html)."]
+            continue
+        size += len(text.encode()) + 16
+        lines += ["", "---", "", text]
     return "\n".join(lines) + "\n"
 
 
@@ -173,17 +198,24 @@ def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str
         if not r.tests:
             tests.append({"name": f"{r.assignment}: notebook", "status": "fail", "score": 0,
                           "max_score": r.max_score, "line_no": 0, "test_code": "",
-                          "message": r.error or "No notebook for this assignment was found."})
+                          "message": _clipped(r.error or "No notebook for this assignment "
+                                                         "was found.")})
         for t in r.tests:
             tests.append({
                 "name": f"{r.assignment}: {t.description or t.name}",
                 "status": "pass" if t.status == PASSED else
                           "error" if t.status == ERROR else "fail",
                 "score": t.score, "max_score": t.max_score, "line_no": 0, "test_code": "",
-                "message": t.message, "execution_time": f"{t.duration_s:.3f}s"})
+                "message": _clipped(t.message), "execution_time": f"{t.duration_s:.3f}s"})
     all_passed = bool(tests) and all(t["status"] == "pass" for t in tests)
     status = "error" if failed else "pass" if all_passed else "fail"
     return {"version": 1, "status": status, "max_score": max_score, "tests": tests}
+
+
+def _clipped(message: str) -> str:
+    if len(message) <= MAX_CLASSROOM_MESSAGE:
+        return message
+    return message[:MAX_CLASSROOM_MESSAGE] + " [...]"
 
 
 def _github_outputs(outcome: CiOutcome, classroom: Mapping[str, object], out_dir: Path,
@@ -195,30 +227,35 @@ def _github_outputs(outcome: CiOutcome, classroom: Mapping[str, object], out_dir
     output = env.get("GITHUB_OUTPUT")
     if output:
         encoded = base64.b64encode(json.dumps(classroom).encode()).decode()
+        values = {"points": f"{points(outcome.score)}/{points(outcome.max_score)}",
+                  "score": points(outcome.score), "max-score": points(outcome.max_score),
+                  "status": classroom["status"], "result": encoded, "report-dir": out_dir}
         with open(output, "a", encoding="utf-8") as handle:
-            handle.write(f"points={points(outcome.score)}/{points(outcome.max_score)}\n"
-                         f"score={points(outcome.score)}\n"
-                         f"max-score={points(outcome.max_score)}\n"
-                         f"status={classroom['status']}\n"
-                         f"result={encoded}\n"
-                         f"report-dir={out_dir}\n")
+            handle.write("".join(heredoc(name, value) for name, value in values.items()))
 
 
-def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None]) -> None:
+def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool = False) -> None:
+    """The log: student-controlled text escaped and, when ``paused`` (GitHub Actions), between
+    ``::stop-commands::TOKEN`` and ``::TOKEN::``; the Points line after it, the grader's own."""
     echo(f"Sandbox: {outcome.run.sandbox}")
-    echo(f"Student: {outcome.student}")
+    token = command_token()
+    if paused:
+        echo(f"::stop-commands::{token}")
+    echo(f"Student: {ci_text(outcome.student)}")
     for r in sorted(outcome.run.results, key=lambda r: r.assignment):
         passed = sum(t.status == PASSED for t in r.tests)
-        where = r.path or "no notebook found"
+        where = ci_text(r.path) if r.path else "no notebook found"
         echo(f"{r.assignment}: {points(r.score)}/{points(r.max_score)} "
              f"({passed} of {len(r.tests)} tests passed) {where}")
         if r.error:
-            echo(f"  {r.error}")
+            echo(f"  error: {ci_text(r.error)}")
         for t in r.tests:
             if t.status != PASSED:
-                echo(f"  {t.status}: {t.description or t.name}")
+                echo(f"  {t.status}: {ci_text(t.description or t.name)}")
     for path, reason in outcome.run.unrecognized:
-        echo(f"not graded: {path}: {reason}")
+        echo(f"not graded: {ci_text(path)}: {ci_text(reason)}")
+    if paused:
+        echo(f"::{token}::")
     echo(outcome.points_line)
     echo(f"Reports: {outcome.summary_md.parent} (ci-summary.md, classroom.json, "
          "<student>/<assignment>/feedback.html and results.json)")

@@ -40,6 +40,7 @@ from grader.budgets import FILE_NAME
 from grader.commands.ci import CiRequest, ci
 from grader.course import DEFAULT_ROOT, Assignment, Course
 from grader.errors import ConfigError, CourseError
+from grader.report.safe import heredoc
 from grader.settings import Settings
 
 ENTRYPOINT = Path("templates") / "classroom50" / "autograder.py"
@@ -193,6 +194,6 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
     output = env.get("GITHUB_OUTPUT")
     if output:
         with open(output, "a", encoding="utf-8") as handle:
-            handle.write(f"status={state}\nsummary={summary}\n")
+            handle.write(heredoc("status", state) + heredoc("summary", summary))
     echo(f"result.json: score {document['score']}/{document['max-score']} ({summary})")
     return AutogradeOutcome(exit_code=0, document=document, result_json=result_json)

@@ -23,6 +23,7 @@ from pathlib import Path
 from grader.collect import BadRecord, Record, candidates, load_record
 from grader.course import Course
 from grader.errors import ConfigError
+from grader.report.safe import csv_cell
 from grader.report.view import points
 from grader.roster import RosterEntry, read_roster
 
@@ -61,7 +62,7 @@ def collect(request: CollectRequest, course: Course,
     with open(request.out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     echo(f"Collected {len(records)} records ({skipped} skipped) into {request.out}: "
          f"{len(rows)} students")
     return Collected(out=request.out, students=len(rows), records=len(records), skipped=skipped)

@@ -19,6 +19,10 @@ sides), its *late* names only when the functions it defines are called. Early na
 statements; early and late names together decide which assignments are needed, so a 10-minute
 ``losses = train(...)`` demo line is dropped while ``ACTIVATIONS = {"relu": relu}`` is kept
 when a function uses it. Each step adds short notes for the student's feedback.
+
+Every step is linear (or n log n) in the number of statements, and a submission holds at
+most :data:`MAX_STATEMENTS` top-level statements (an ExtractionError beyond) and gets at most
+:data:`MAX_NOTES` notes, so no notebook makes extraction slow or its feedback huge.
 """
 
 from __future__ import annotations
@@ -29,9 +33,16 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grader.errors import ExtractionError
 from grader.notebook.names import bound_names, describe_reads
-from grader.notebook.parse import cell_magic, parse_cell, strip_magics
+from grader.notebook.parse import MAX_STATEMENTS, cell_magic, parse_cell, strip_magics
 from grader.notebook.read import Cell
+
+#: Steps of dependency analysis one submission may take (an honest notebook takes thousands).
+MAX_ORDER_STEPS = 1_000_000
+#: Notes per submission, and cells named in one duplicate note.
+MAX_NOTES = 40
+_MAX_CELLS_NAMED = 8
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,7 @@ def extract_module(cells: list[Cell], required: Sequence[str]) -> StudentModule:
         magic = cell_magic(cell.source)
         if magic is not None and not source:
             notes.append(f"cell {cell.index}: %%{magic} cell is not Python; it was skipped")
-        parsed, cell_notes = parse_cell(cell.index, source)
+        parsed, cell_notes = parse_cell(cell.index, source, MAX_STATEMENTS - len(statements))
         notes.extend(cell_notes)
         for node, text in parsed:
             statements.append(describe(cell, len(statements), node, text))
@@ -90,7 +101,13 @@ def extract_module(cells: list[Cell], required: Sequence[str]) -> StudentModule:
     # a duplicate matters to the student only when grading keeps that name
     notes.extend(note for name, note in duplicate_notes if name in defined)
     notes.extend(dropped_notes)
-    return StudentModule(tuple(s.text for s in ordered), tuple(defined), tuple(notes))
+    return StudentModule(tuple(s.text for s in ordered), tuple(defined), _capped(notes))
+
+
+def _capped(notes: list[str]) -> tuple[str, ...]:
+    if len(notes) <= MAX_NOTES:
+        return tuple(notes)
+    return (*notes[:MAX_NOTES - 1], f"... and {len(notes) - MAX_NOTES + 1} more notes")
 
 
 # -- c. classification -------------------------------------------------------------------------
@@ -214,24 +231,33 @@ def resolve_duplicates(statements: list[Statement]
 
 
 def _pick_winner(name: str, group: list[Statement]) -> tuple[Statement, str]:
-    real = [s for s in group if not is_stub(s.node)] or group
+    stub = [is_stub(s.node) for s in group]
+    real = [s for s, unfinished in zip(group, stub, strict=True) if not unfinished] or group
     winner = real[0]
     for s in real[1:]:
         if ran_later(s, winner):
             winner = s
-    stubs = [s for s in group if s not in real]
+    stubs = [s for s, unfinished in zip(group, stub, strict=True) if unfinished]
     if stubs and len(real) == 1:
-        cells = ", ".join(str(s.cell.index) for s in stubs)
+        cells = _cell_list(stubs)
         return winner, (
             f"{name}: the unfinished stub (raise NotImplementedError) in cell {cells} was "
             f"ignored; your definition in cell {winner.cell.index} is used"
         )
     counted = "two definitions" if len(group) == 2 else f"{len(group)} definitions"
-    cells = ", ".join(str(s.cell.index) for s in group)
+    cells = _cell_list(group)
     how = "ran last" if all(s.cell.execution_count is not None for s in real) else "comes last"
     return winner, f"{counted} of {name} (cells {cells}): kept the one from cell " + (
         f"{winner.cell.index} ({how})"
     )
+
+
+def _cell_list(group: list[Statement]) -> str:
+    """"3, 5, 8": the cells of ``group``, the first few only when there are many."""
+    cells = list(dict.fromkeys(str(s.cell.index) for s in group))
+    shown = ", ".join(cells[:_MAX_CELLS_NAMED])
+    more = len(cells) - _MAX_CELLS_NAMED
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def ran_later(a: Statement, b: Statement) -> bool:
@@ -272,20 +298,30 @@ def _raises_not_implemented(node: ast.stmt) -> bool:
 def select_needed(
     statements: list[Statement], required: Sequence[str]
 ) -> tuple[list[Statement], list[str]]:
-    """Imports, defs, classes, and the assignments they (or ``required``) need, transitively."""
+    """Imports, defs, classes, and the assignments they (or ``required``) need, transitively.
+
+    A worklist over names: each assignment is kept at most once and each name is looked up
+    once, so this is linear in the statements and their names."""
     keep = {s.position for s in statements if s.kind in ("import", "def")}
-    needed = set(required)
+    assigning: dict[str, list[Statement]] = {}
+    for s in statements:
+        if s.kind == "assign" and s.position not in keep:
+            for name in s.binds | s.updates:
+                assigning.setdefault(name, []).append(s)
+    todo = list(required)
     for s in statements:
         if s.position in keep:
-            needed |= s.early | s.late
-    changed = True
-    while changed:
-        changed = False
-        for s in statements:
-            if s.kind == "assign" and s.position not in keep and (s.binds | s.updates) & needed:
+            todo.extend(s.early | s.late)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for s in assigning.get(name, ()):
+            if s.position not in keep:
                 keep.add(s.position)
-                needed |= s.early | s.late
-                changed = True
+                todo.extend(s.early | s.late)
     kept = [s for s in statements if s.position in keep]
     dropped = [s for s in statements if s.position not in keep]
     return kept, _dropped_notes(dropped)
@@ -334,8 +370,9 @@ def order_statements(statements: list[Statement]) -> list[Statement]:
         for name in s.binds:
             definer[name] = i  # duplicates are resolved: only the winner binds a name
     successors: list[set[int]] = [set() for _ in rest]
+    budget = [MAX_ORDER_STEPS]
     for j, s in enumerate(rest):
-        for name in _run_time_reads(s, rest, definer) | s.updates:
+        for name in _run_time_reads(s, rest, definer, budget) | s.updates:
             if definer.get(name, j) != j:
                 successors[definer[name]].add(j)
         for name in s.lost:  # a kept loser of ``name`` must run before its winner
@@ -344,11 +381,20 @@ def order_statements(statements: list[Statement]) -> list[Statement]:
     return imports + [rest[i] for i in _stable_topological(successors)]
 
 
-def _run_time_reads(s: Statement, rest: list[Statement], definer: dict[str, int]) -> set[str]:
-    """Names read when ``s`` runs, including by the functions it calls then (transitively)."""
+def _run_time_reads(s: Statement, rest: list[Statement], definer: dict[str, int],
+                    budget: list[int]) -> set[str]:
+    """Names read when ``s`` runs, including by the functions it calls then (transitively).
+
+    Each name looked at spends one step of ``budget`` (shared by all statements): thousands of
+    statements that each call into a long chain of functions are refused, not ordered for
+    minutes."""
     reads = set(s.early)
     todo = list(reads)
+    budget[0] -= len(todo)
     while todo:
+        if budget[0] < 0:
+            raise ExtractionError(f"more than {MAX_ORDER_STEPS} dependencies between its "
+                                  "top-level statements")
         name = todo.pop()
         index = definer.get(name)
         if index is None or rest[index] is s or rest[index].kind != "def":
@@ -356,6 +402,7 @@ def _run_time_reads(s: Statement, rest: list[Statement], definer: dict[str, int]
         for later in rest[index].late - reads:
             reads.add(later)
             todo.append(later)
+        budget[0] -= len(rest[index].late)
     return reads
 
 
@@ -369,8 +416,14 @@ def _stable_topological(successors: list[set[int]]) -> list[int]:
     heapq.heapify(ready)
     done = [False] * len(successors)
     order: list[int] = []
+    unplaced = 0  # every index below it is done: a cycle is broken at the first one not done
     while len(order) < len(successors):
-        i = heapq.heappop(ready) if ready else done.index(False)
+        if ready:
+            i = heapq.heappop(ready)
+        else:
+            while done[unplaced]:
+                unplaced += 1
+            i = unplaced
         if done[i]:
             continue
         done[i] = True

@@ -7,12 +7,19 @@ syntax error it is split into top-level chunks at lines starting in column 0 and
 parsed alone (a chunk that fails absorbs the following ones a few at a time, which handles
 decorators, multi-line strings and brackets closed in column 0), so a typo in one function
 costs only that function. Both are pure functions of their text.
+
+Parsing is linear in the cell's size: each chunk is parsed on its own (its line numbers
+shifted afterwards), and a statement nested more than :data:`MAX_AST_DEPTH` levels deep (a
+1,000-term expression) is skipped with a note before any recursive step sees it.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import re
+
+from grader.errors import ExtractionError
 
 #: Cell magics whose body is still Python: it is kept, the ``%%`` line removed.
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
@@ -21,6 +28,14 @@ _HELP = re.compile(r"^(\s*)(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 _CONTINUES_BLOCK = re.compile(r"^(?:else|elif|except|finally)\b|^[)\]}]")
 #: How many following chunks a broken chunk may absorb (multi-line strings, brackets, decorators).
 _MAX_MERGE = 12
+#: Deepest statement kept: Python's parser allows 200 nested brackets; the recursive steps
+#: (name analysis, ``ast.unparse``) stay well inside the interpreter's recursion limit.
+MAX_AST_DEPTH = 200
+#: Top-level chunks of a cell with a syntax error that are parsed one by one (each may be
+#: parsed up to _MAX_MERGE times); a cell with more is skipped whole.
+MAX_CHUNKS = 2000
+#: Top-level statements one submission may hold (an honest notebook has a few hundred).
+MAX_STATEMENTS = 10_000
 
 
 # -- a. IPython syntax -------------------------------------------------------------------------
@@ -69,23 +84,35 @@ def _strip_magic_lines(lines: list[str]) -> list[str]:
 
 def _parses(source: str) -> bool:
     try:
-        ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
+        _parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=1)
+def _parse(source: str) -> ast.Module:
+    """``ast.parse``, remembered for the last source: strip_magics and parse_cell both parse
+    a clean cell, and a large one should be parsed once."""
+    return ast.parse(source)
 
 
 # -- b. parsing --------------------------------------------------------------------------------
 
 
-def parse_cell(index: int, source: str) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
-    """Top-level statements of a cell with their source; broken chunks are skipped, noted."""
+def parse_cell(index: int, source: str, max_statements: int = MAX_STATEMENTS
+               ) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
+    """Top-level statements of a cell with their source; broken chunks are skipped, noted.
+
+    More than ``max_statements`` statements raise ExtractionError."""
     lines = source.splitlines()
     try:
-        return _with_text(ast.parse(source).body, lines), []
-    except (SyntaxError, ValueError, RecursionError):
+        return _kept(index, _parse(source).body, lines, max_statements)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     starts = _chunk_starts(lines) + [len(lines)]
+    if len(starts) > MAX_CHUNKS:  # thousands of broken chunks: not a typo to recover from
+        return [], [_syntax_note(index, lines, 0, len(lines), True)]
     nodes: list[ast.stmt] = []
     notes: list[str] = []
     i = 0
@@ -97,7 +124,32 @@ def parse_cell(index: int, source: str) -> tuple[list[tuple[ast.stmt, str]], lis
         else:
             nodes.extend(parsed)
         i += used
-    return _with_text(nodes, lines), notes
+    statements, depth_notes = _kept(index, nodes, lines, max_statements)
+    return statements, notes + depth_notes
+
+
+def _kept(index: int, nodes: list[ast.stmt], lines: list[str], max_statements: int
+          ) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
+    """Statements with their text, without those nested too deeply (noted)."""
+    if len(nodes) > max_statements:
+        raise ExtractionError(f"more than {MAX_STATEMENTS} top-level statements")
+    deep = [too_deep(node) for node in nodes]
+    notes = [f"cell {index}: the statement at line {node.lineno} nests more than "
+             f"{MAX_AST_DEPTH} levels deep; it was skipped"
+             for node, skip in zip(nodes, deep, strict=True) if skip]
+    shallow = [node for node, skip in zip(nodes, deep, strict=True) if not skip]
+    return _with_text(shallow, lines), notes
+
+
+def too_deep(node: ast.AST, limit: int = MAX_AST_DEPTH) -> bool:
+    """Whether ``node``'s tree is more than ``limit`` levels deep (checked without recursion)."""
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(current))
+    return False
 
 
 def _chunk_starts(lines: list[str]) -> list[int]:
@@ -118,21 +170,32 @@ def _parse_from(lines: list[str], starts: list[int], i: int) -> tuple[list[ast.s
     for used in range(1, min(_MAX_MERGE, len(starts) - 1 - i) + 1):
         begin, end = starts[i], starts[i + used]
         try:
-            tree = ast.parse("\n" * begin + "\n".join(lines[begin:end]))
-        except (SyntaxError, ValueError, RecursionError):
+            tree = _parse_lines(lines, begin, end)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         return tree.body, used
     return None, 1
 
 
+def _parse_lines(lines: list[str], begin: int, end: int) -> ast.Module:
+    """``lines[begin:end]`` parsed alone, with line numbers as in the whole cell."""
+    try:
+        tree = ast.parse("\n".join(lines[begin:end]))
+    except SyntaxError as exc:
+        if exc.lineno is not None:
+            exc.lineno += begin
+        raise
+    return ast.increment_lineno(tree, begin)
+
+
 def _syntax_note(index: int, lines: list[str], begin: int, end: int, whole: bool) -> str:
     try:
-        ast.parse("\n" * begin + "\n".join(lines[begin:end]))
+        _parse_lines(lines, begin, end)
         where, why = f" at line {begin + 1}", "invalid syntax"
     except SyntaxError as exc:
         where = f" at line {exc.lineno}" if exc.lineno else ""
         why = exc.msg
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, MemoryError) as exc:
         where, why = "", str(exc) or type(exc).__name__
     span = f"line {end} was" if end == begin + 1 else f"lines {begin + 1}-{end} were"
     skipped = "its code was skipped" if whole else f"{span} skipped"

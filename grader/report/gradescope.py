@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.report.safe import block, md_code, md_text
 from grader.report.view import file_name, points, submission_status
 from grader.results import PASSED, SubmissionResult, TestResult
 
@@ -22,7 +23,8 @@ def gradescope_status(status: str) -> str:
 
 
 def _test_entry(test: TestResult) -> dict[str, Any]:
-    output = test.message if test.status == PASSED else f"Status: {test.status}\n\n{test.message}"
+    message = block(test.message)
+    output = message if test.status == PASSED else f"Status: {test.status}\n\n{message}"
     return {
         "name": test.description or test.name,
         "score": round(test.score, 6),
@@ -39,18 +41,18 @@ def _test_entry(test: TestResult) -> dict[str, Any]:
 def _overview(result: SubmissionResult) -> str:
     """The submission-level ``output`` (Markdown): what was graded and any remarks."""
     if result.missing:
-        return result.error or "No notebook was handed in for this assignment."
-    lines = [f"Graded file: `{file_name(result.path)}` ({points(result.score)} / "
+        return md_text(result.error or "No notebook was handed in for this assignment.")
+    lines = [f"Graded file: {md_code(file_name(result.path))} ({points(result.score)} / "
              f"{points(result.max_score)} points)."]
     if result.other_attempts:
-        others = ", ".join(f"`{file_name(a.path)}` ({points(a.score)})"
+        others = ", ".join(f"{md_code(file_name(a.path))} ({points(a.score)})"
                            for a in result.other_attempts)
         lines.append(f"You handed in several notebooks; the best one counts. Others: {others}.")
     if result.error:
         what = ("The grader failed on your notebook (not your code)" if result.grader_error
                 else "Your notebook could not be read")
-        lines.append(f"**{what}:** {result.error}")
-    lines.extend(f"- {note}" for note in result.notes)
+        lines.append(f"**{what}:** {md_text(result.error)}")
+    lines.extend(f"- {md_text(note)}" for note in result.notes)
     return "\n\n".join(lines)
 
 

@@ -1,10 +1,16 @@
-"""Plain-text outputs: grades.csv and the terminal's score table."""
+"""Plain-text outputs: grades.csv and the terminal's score table.
+
+Every CSV cell goes through ``csv_cell`` (no control character, never a spreadsheet formula),
+every name and path in the table through ``visible`` (no escape sequence reaches the
+terminal, no newline forges a row).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from grader.report.safe import csv_cell, visible
 from grader.report.view import (
     assignment_order,
     attempts_text,
@@ -12,6 +18,9 @@ from grader.report.view import (
     submission_status,
 )
 from grader.results import RunResult
+
+#: Unrecognized files listed under the terminal's table (summary.md lists them all).
+MAX_UNRECOGNIZED_LINES = 50
 
 CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "file",
                "other_attempts", "error")
@@ -23,8 +32,9 @@ def grades_csv(run: RunResult) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in sorted(run.results, key=lambda r: (r.student, r.assignment)):
-        writer.writerow([r.student, r.assignment, points(r.score), points(r.max_score),
-                         submission_status(r), r.path or "", attempts_text(r), r.error or ""])
+        writer.writerow([csv_cell(cell) for cell in (
+            r.student, r.assignment, points(r.score), points(r.max_score),
+            submission_status(r), r.path or "", attempts_text(r), r.error or "")])
     return buffer.getvalue()
 
 
@@ -38,7 +48,7 @@ def score_table(run: RunResult) -> str:
         cells.setdefault(r.student, {})[r.assignment] = "-" if r.missing else points(r.score)
         totals[r.student] = totals.get(r.student, 0.0) + r.score
     header = ["student", *assignments, "total"]
-    rows = [[student, *(cells[student].get(a, "-") for a in assignments),
+    rows = [[visible(student), *(cells[student].get(a, "-") for a in assignments),
              points(totals[student])] for student in sorted(cells)]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
@@ -48,5 +58,9 @@ def score_table(run: RunResult) -> str:
         return "  ".join([first, *rest]).rstrip()
 
     out = [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
-    out.extend(f"unrecognized: {path}: {reason}" for path, reason in run.unrecognized)
+    out.extend(f"unrecognized: {visible(path)}: {visible(reason)}"
+               for path, reason in run.unrecognized[:MAX_UNRECOGNIZED_LINES])
+    if len(run.unrecognized) > MAX_UNRECOGNIZED_LINES:
+        out.append(f"unrecognized: ... and {len(run.unrecognized) - MAX_UNRECOGNIZED_LINES} "
+                   "more files (all are listed in summary.md)")
     return "\n".join(out)

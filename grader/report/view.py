@@ -2,6 +2,10 @@
 
 Everything a template shows is computed here (statuses, points as text, pass rates, medians,
 truncation), so templates stay loops and ifs, and the runner stays free of formatting.
+Student-controlled text leaves here with its control characters escaped (grader.report.safe:
+names and one-line texts through ``visible``, messages and output through ``block``); the
+Markdown templates escape Markdown on top (``md_text``, ``md_code`` filters), the HTML ones are
+autoescaped.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from grader.report.safe import block, visible
 from grader.results import PASSED, RunResult, SubmissionResult, TestResult
 
 # Submission statuses (one per grades.csv row).
@@ -52,7 +57,8 @@ def css_class(status: str) -> str:
 
 
 def file_name(path: str | None) -> str:
-    return PurePath(path).name if path else ""
+    """The file's name, visible (a name may hold any character but ``/``)."""
+    return visible(PurePath(path).name) if path else ""
 
 
 def truncate(text: str, limit: int = OUTPUT_LIMIT) -> tuple[str, int]:
@@ -64,7 +70,7 @@ def truncate(text: str, limit: int = OUTPUT_LIMIT) -> tuple[str, int]:
 
 def attempts_text(result: SubmissionResult) -> str:
     """Other notebooks for the same assignment, for one CSV cell."""
-    return "; ".join(f"{a.path} ({points(a.score)})" for a in result.other_attempts)
+    return "; ".join(f"{visible(a.path)} ({points(a.score)})" for a in result.other_attempts)
 
 
 def _test_view(test: TestResult) -> dict[str, Any]:
@@ -75,7 +81,7 @@ def _test_view(test: TestResult) -> dict[str, Any]:
         "passed": test.status == PASSED,
         "css": css_class(test.status),
         "points": f"{points(test.score)} / {points(test.max_score)}",
-        "message": test.message,
+        "message": block(test.message),
     }
 
 
@@ -83,11 +89,11 @@ def feedback_view(result: SubmissionResult, title: str = "",
                   output_limit: int = OUTPUT_LIMIT) -> dict[str, Any]:
     """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment)."""
     tests = [_test_view(test) for test in result.tests]
-    output, output_cut = truncate(result.output.rstrip(), output_limit)
+    output, output_cut = truncate(block(result.output.rstrip()), output_limit)
     attempts = [{"file": file_name(a.path), "score": points(a.score)}
                 for a in result.other_attempts]
     return {
-        "student": result.student,
+        "student": visible(result.student),
         "assignment": result.assignment,
         "title": title or result.assignment,
         "status": submission_status(result),
@@ -96,8 +102,8 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "max_score": points(result.max_score),
         "file": file_name(result.path),
         "other_attempts": attempts,
-        "error": result.error or "",
-        "notes": list(result.notes),
+        "error": visible(result.error or ""),
+        "notes": [visible(note) for note in result.notes],
         "tests": tests,
         "passed_count": sum(1 for t in tests if t["passed"]),
         "problems": [t for t in tests if not t["passed"]],
@@ -169,7 +175,8 @@ def summary_view(run: RunResult, titles: Mapping[str, str] | None = None) -> dic
     return {
         "assignments": assignments,
         "students": len({r.student for r in run.results}),
-        "unrecognized": [{"path": path, "reason": reason} for path, reason in run.unrecognized],
+        "unrecognized": [{"path": visible(path), "reason": visible(reason)}
+                         for path, reason in run.unrecognized],
         "sandbox": run.sandbox or next((r.sandbox for r in run.results if r.sandbox), "unknown"),
         "duration": points(run.duration_s),
     }

@@ -6,8 +6,9 @@
     out_dir/<student>/<assignment>/feedback.md, feedback.html
 
 Markdown and HTML come from Jinja2 templates (``templates/`` at the course root); only the
-``.html.j2`` ones are autoescaped. Student ids and assignment ids pass through
-``safe_component`` before they become folders.
+``.html.j2`` ones are autoescaped, the Markdown ones escape student text with the filters of
+grader.report.safe. Student ids and assignment ids pass through ``safe_component`` before they
+become folders (never the name of a report file).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from grader.course import DEFAULT_ROOT
 from grader.errors import CourseError
 from grader.report.gradescope import results_json
 from grader.report.paths import inside, write_atomic
+from grader.report.safe import md_cell, md_code, md_fence, md_text
 from grader.report.table import grades_csv
 from grader.report.view import feedback_view, summary_view
 from grader.results import RunResult, SubmissionResult
@@ -58,20 +60,6 @@ class ReportPaths:
         return (self.grades_csv, self.summary_md, self.summary_html, *per_submission)
 
 
-def md_cell(text: object) -> str:
-    """Text safe inside one Markdown table cell (no pipes or line breaks)."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def md_fence(text: object) -> str:
-    """A backtick fence longer than any run of backticks in ``text``."""
-    longest, run = 0, 0
-    for char in str(text):
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    return "`" * max(3, longest + 1)
-
-
 def make_environment(templates_dir: Path) -> jinja2.Environment:
     """The Jinja2 environment: strict, HTML-only autoescaping, Markdown helper filters."""
     if not templates_dir.is_dir():
@@ -88,6 +76,8 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     )
     env.filters["md_cell"] = md_cell
     env.filters["md_fence"] = md_fence
+    env.filters["md_text"] = md_text
+    env.filters["md_code"] = md_code
     return env
 
 

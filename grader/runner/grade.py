@@ -7,6 +7,10 @@ raises SandboxFailure when the grader's own sandbox failed (the caller retries).
 
 ``run_public`` runs an assignment's public tests on a file the same way (a real worker, the
 public seed): what the student's self-check must report for that file.
+
+The notebook is read and extracted in a child process under the run's read limits
+(grader.runner.student, grader.notebook.isolate), and every text of a result is bounded
+(:func:`bound_result`) before it reaches a report or the cache.
 """
 
 from __future__ import annotations
@@ -30,10 +34,16 @@ from grader.runner.plugin import (
     load_notes,
     run_tests,
 )
-from grader.runner.session import WorkerSession
+from grader.runner.session import WorkerSession, cap_output, clip
 from grader.runner.student import load_student_module as load_file
 from grader.sandbox.base import Sandbox
-from grader.settings import Settings
+from grader.settings import Limits, Settings
+
+#: Caps on a result's texts (characters); the output's cap is Limits.output_bytes.
+MAX_MESSAGE = 8000
+MAX_ERROR = 2000
+MAX_NOTE = 1000
+MAX_NOTES = 60
 
 
 @dataclass(frozen=True)
@@ -61,10 +71,25 @@ def submission_seed(settings: Settings, job: Job) -> int:
     return derive_seed(settings.secret, job.student, job.assignment.id)
 
 
-def load_student_module(job: Job) -> tuple[StudentModule, str | None]:
+def load_student_module(job: Job, limits: Limits | None = None
+                        ) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
     assert job.path is not None
-    return load_file(job.path, job.assignment.functions)
+    return load_file(job.path, job.assignment.functions, (limits or Limits()).reader())
+
+
+def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
+    """``result`` with every text capped: test messages, notes, error and output."""
+    def test(t: TestResult) -> TestResult:
+        return t if len(t.message) <= MAX_MESSAGE else replace(t, message=clip(t.message,
+                                                                                MAX_MESSAGE))
+
+    notes = [clip(note, MAX_NOTE) for note in result.notes[:MAX_NOTES]]
+    if len(result.notes) > MAX_NOTES:
+        notes.append(f"... and {len(result.notes) - MAX_NOTES} more notes")
+    return replace(result, tests=tuple(test(t) for t in result.tests), notes=tuple(notes),
+                   error=clip(result.error, MAX_ERROR) if result.error is not None else None,
+                   output=cap_output(result.output, limits.output_bytes))
 
 
 class Laps:
@@ -97,7 +122,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
         matched_by=job.matched_by)
     if job.path is None:
         return replace(base, error="No notebook was handed in for this assignment.")
-    module, error = load_student_module(job)
+    module, error = load_student_module(job, settings.limits)
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
                             device=settings.device)
@@ -119,9 +144,10 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
         cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
         raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
                           f"{cause.removeprefix('E').strip()}")
-    return replace(base, tests=tuple(suite.results), error=error, notes=tuple(notes),
-                   output=session.output(), duration_s=round(time.monotonic() - started, 3),
-                   waits=session.waits)
+    return bound_result(replace(
+        base, tests=tuple(suite.results), error=error, notes=tuple(notes),
+        output=session.output(), duration_s=round(time.monotonic() - started, 3),
+        waits=session.waits), settings.limits)
 
 
 def run_suite(assignment: Assignment, digest: str, suite: SuiteRun) -> None:
@@ -146,7 +172,7 @@ def run_public(path: Path, assignment: Assignment, settings: Settings,
                sandbox: Sandbox) -> PublicRun:
     """Run ``assignment``'s public tests on ``path`` in a worker of ``sandbox``: what the
     student's self-check reports for the same file (the agreement test compares the two)."""
-    module, error = load_file(path, assignment.functions)
+    module, error = load_file(path, assignment.functions, settings.limits.reader())
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
                             device=settings.device)
     plugin = GradingPlugin(session, PUBLIC_SEED, settings.device)

@@ -11,6 +11,11 @@ What timed out or died inside a call is remembered (grader.runner.stops): later 
 need it fail at once, without a new wait. ``waits`` counts the deadlines this session waited
 out (test and load timeouts): what a hanging submission cost.
 
+Whatever the worker sends is bounded here, on the grader's side (the worker's own caps are a
+convenience student code can bypass): failure texts and tracebacks, the Ready message's names
+and load errors, the captured output of all the submission's workers together, and the text
+of a protocol error.
+
 A worker that could not be started (it never said ``Started``, before any student code ran) or
 whose zygote failed is the grader's failure, not the student's: it is kept in
 ``grader_failure`` and raised again by every later request, so the submission is retried, then
@@ -48,6 +53,55 @@ from grader.runner.stops import (
 from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
 from grader.settings import DEFAULT_TEST_BUDGET_S, Limits
 from grader.worker import protocol
+
+#: Grader-side caps on worker texts (characters).
+MAX_ERROR_TYPE = 100
+MAX_FAILURE_MESSAGE = 2000
+MAX_TRACEBACK = 4000
+MAX_NAME = 200
+MAX_NAMES = 10_000
+MAX_LOAD_ERRORS = 50
+MAX_LOAD_ERROR = 500
+
+
+def clip(text: object, limit: int) -> str:
+    """``text`` as a string of at most about ``limit`` characters, saying how much was cut."""
+    value = text if isinstance(text, str) else str(text)
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]} [... {len(value) - limit} more characters]"
+
+
+def cap_output(text: str, cap: int) -> str:
+    """Captured output cut to about ``cap`` characters (a worker's own "dropped" note, which
+    follows its capped output, is kept)."""
+    if len(text) <= cap + 100:
+        return text
+    return f"{text[:cap]}\n[... {len(text) - cap} more bytes of output dropped]"
+
+
+def _text(value: Any, limit: int) -> str:
+    return clip(value, limit) if isinstance(value, str) else f"<{type(value).__name__}>"
+
+
+def bounded(reply: Any) -> Any:
+    """A worker's reply with every text in it capped (see the module docstring)."""
+    if isinstance(reply, protocol.Failure):
+        return protocol.Failure(error_type=_text(reply.error_type, MAX_ERROR_TYPE),
+                                message=_text(reply.message, MAX_FAILURE_MESSAGE),
+                                traceback=_text(reply.traceback, MAX_TRACEBACK),
+                                not_implemented=reply.not_implemented is True)
+    if isinstance(reply, protocol.Ready):
+        names = reply.defined if isinstance(reply.defined, list) else []
+        errors = reply.errors if isinstance(reply.errors, list) else []
+        kept = [_text(e, MAX_LOAD_ERROR) for e in errors[:MAX_LOAD_ERRORS]]
+        if len(errors) > MAX_LOAD_ERRORS:
+            kept.append(f"... and {len(errors) - MAX_LOAD_ERRORS} more failed statements")
+        return protocol.Ready(
+            defined=[n for n in names[:MAX_NAMES] if isinstance(n, str) and len(n) <= MAX_NAME],
+            errors=kept)
+    return reply
+
 
 #: how long a worker may take to say Started (its start is not the student's time)
 START_TIMEOUT_S = 120.0
@@ -184,8 +238,10 @@ class WorkerSession:
         self.ready = None
 
     def output(self) -> str:
+        """What the submission's workers printed, all of them together capped at
+        ``output_bytes`` characters (each worker's pipe is capped on its own too)."""
         live = [self.worker.output()] if self.worker is not None else []
-        return "".join(self.outputs + live)
+        return cap_output("".join(self.outputs + live), self.limits.output_bytes)
 
     # ------------------------------------------------------------------ requests
     def request(self, message: Any, decode_handle: Callable[[protocol.Handle], Any],
@@ -262,19 +318,19 @@ class WorkerSession:
             send_frame(self.worker, self._encode(message), deadline)
             while True:
                 payload = recv_frame(self.worker, deadline, self.limits.message_bytes)
-                reply = protocol.decode_message(payload, from_handle=decode_handle)
+                reply = bounded(protocol.decode_message(payload, from_handle=decode_handle))
                 if not isinstance(reply, protocol.CallbackRequest):
                     return reply
                 send_frame(self.worker, self._encode(self._run_callback(reply)), deadline)
         except protocol.WireError as exc:
             self._discard()
-            raise ProtocolError(f"worker sent an invalid message: {exc}") from None
+            raise ProtocolError(f"worker sent an invalid message: {clip(exc, 200)}") from None
         except WorkerTimeout:
             self.waits += 1
             self._discard()
             raise
-        except WorkerCrashed:
-            self._discard()
+        except (WorkerCrashed, ProtocolError):
+            self._discard()  # the channel is out of step: the rest of that frame is unread
             raise
 
     def _encode(self, message: Any) -> bytes:

@@ -2,7 +2,9 @@
 
 The grader (:mod:`grader.runner.grade`) and the student's self-check (``grade release`` ships
 this module with the bundle) both call :func:`load_student_module`, so a notebook's graded
-module is the same on the student's machine and in the grader.
+module is the same on the student's machine and in the grader: the same bounded pipeline
+(grader.notebook.isolate: a child process with time and memory limits on Linux, the same
+steps in this process elsewhere).
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.errors import ExtractionError
-from grader.notebook.extract import StudentModule, extract_module
-from grader.notebook.read import read_cells
+from grader.notebook.extract import StudentModule
+from grader.notebook.isolate import ReadLimits, extract_file
 
 
-def load_student_module(path: Path, functions: Sequence[str]
-                        ) -> tuple[StudentModule, str | None]:
+def load_student_module(path: Path, functions: Sequence[str],
+                        limits: ReadLimits | None = None) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
-    try:
-        return extract_module(read_cells(path), functions), None
-    except ExtractionError as exc:
-        return StudentModule(statements=(), defined=(), notes=()), str(exc)
+    found = extract_file(path, functions, limits or ReadLimits())
+    if found.module is None:
+        return StudentModule(statements=(), defined=(), notes=()), found.error or "unreadable"
+    return found.module, None

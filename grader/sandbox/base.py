@@ -19,9 +19,11 @@ from typing import Protocol
 
 from grader.errors import ProtocolError, WorkerCrashed, WorkerTimeout
 from grader.settings import Limits
+from grader.worker import protocol
 
 WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"
 _LEN = struct.Struct(">Q")
+_HLEN = struct.Struct(">I")
 POLL_S = 0.25  # how often a wait on the worker checks that it is still alive
 
 
@@ -120,18 +122,37 @@ def send_frame(worker: Worker, payload: bytes, deadline: float) -> None:
 
 
 def recv_frame(worker: Worker, deadline: float, max_bytes: int) -> bytes:
-    """Read one frame before ``deadline``; EOF means the worker died."""
-    head = _read_exact(worker, _LEN.size, deadline)
-    (length,) = _LEN.unpack(head)
+    """Read one frame before ``deadline``; EOF means the worker died.
+
+    The frame's length and its header's length are checked before the rest is read, so a
+    worker announcing a huge frame or header costs nothing; the frame is read into one
+    buffer (no second copy)."""
+    (length,) = _LEN.unpack(_read_exact(worker, _LEN.size, deadline))
     if length > max_bytes:
         raise ProtocolError(f"worker sent a {length}-byte message (limit {max_bytes})")
-    return _read_exact(worker, length, deadline)
+    frame = bytearray(length)
+    view = memoryview(frame)
+    start = min(_HLEN.size, length)
+    _read_into(worker, view[:start], deadline)
+    if start == _HLEN.size:
+        (header,) = _HLEN.unpack(view[:start])
+        if header > protocol.MAX_HEADER_BYTES or _HLEN.size + header > length:
+            raise ProtocolError(f"worker sent a {header}-byte message header (limit "
+                                f"{protocol.MAX_HEADER_BYTES}, message {length})")
+    _read_into(worker, view[start:], deadline)
+    return frame  # type: ignore[return-value]  # a bytearray decodes like bytes
 
 
 def _read_exact(worker: Worker, size: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    left = size
-    while left:
+    buffer = bytearray(size)
+    _read_into(worker, memoryview(buffer), deadline)
+    return bytes(buffer)
+
+
+def _read_into(worker: Worker, view: memoryview, deadline: float) -> None:
+    """Fill ``view`` from the worker's channel before ``deadline``."""
+    done = 0
+    while done < len(view):
         readable, _, _ = select.select([worker.read_fd], [], [],
                                        min(_remaining(deadline), POLL_S))
         if not readable:
@@ -140,14 +161,12 @@ def _read_exact(worker: Worker, size: int, deadline: float) -> bytes:
                 raise WorkerCrashed(f"the worker stopped ({worker.exit_description()})")
             continue
         try:
-            chunk = os.read(worker.read_fd, min(left, 1 << 20))
+            count = os.readv(worker.read_fd, [view[done:done + (1 << 20)]])
         except BlockingIOError:
             continue
-        if not chunk:
+        if not count:
             raise WorkerCrashed(f"the worker stopped ({worker.exit_description()})")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+        done += count
 
 
 def make_pipes() -> tuple[tuple[int, int], tuple[int, int]]:

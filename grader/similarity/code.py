@@ -1,7 +1,8 @@
 """What is compared: a submission's graded code, in an order that no cell layout changes.
 
-Each submission goes through the grader's own extraction (``read_cells`` then
-``extract_module``), so the code compared is the code graded: demo cells, plots and training
+Each submission goes through the grader's own extraction (``extract_file``: ``read_cells`` then
+``extract_module`` in a child process under the read limits, as grading reads it), so the code
+compared is the code graded: demo cells, plots and training
 loops are already gone, a stub definition left beside the student's own is already ignored,
 and magics never reach the tokenizer. Imports are left out (everyone imports the same
 modules). The remaining top-level statements are sorted by a normalised form of their text
@@ -21,8 +22,9 @@ from pathlib import Path
 import nbformat
 
 from grader.course import Assignment
-from grader.errors import CourseError
+from grader.errors import CourseError, ExtractionError
 from grader.notebook.extract import extract_module
+from grader.notebook.isolate import ReadLimits, extract_file
 from grader.notebook.read import Cell, read_cells
 from grader.notebook.stub import stub_text
 
@@ -36,13 +38,21 @@ _IMPORT = re.compile(r"(?:import|from)\s")
 def graded_code(cells: list[Cell]) -> str:
     """The statements grading keeps, imports left out, in canonical order, one blank line
     apart."""
-    statements = [s for s in extract_module(cells, ()).statements if not _IMPORT.match(s)]
-    return "\n\n".join(sorted(statements, key=order_key))
+    return _canonical(extract_module(cells, ()).statements)
 
 
-def submission_code(path: Path) -> str:
-    """:func:`graded_code` of a notebook or ``.py`` file (ExtractionError if unreadable)."""
-    return graded_code(read_cells(path))
+def _canonical(statements: tuple[str, ...]) -> str:
+    kept = [s for s in statements if not _IMPORT.match(s)]
+    return "\n\n".join(sorted(kept, key=order_key))
+
+
+def submission_code(path: Path, limits: ReadLimits | None = None) -> str:
+    """:func:`graded_code` of a notebook or ``.py`` file (ExtractionError if unreadable), read
+    and extracted as grading does (a child process under ``limits``)."""
+    found = extract_file(path, (), limits or ReadLimits())
+    if found.module is None:
+        raise ExtractionError(found.error or f"{path.name}: cannot be read")
+    return _canonical(found.module.statements)
 
 
 def order_key(statement: str) -> tuple[str, str]:

@@ -16,19 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.errors import CourseError
+from grader.report.safe import csv_cell
 from grader.similarity import CSV_COLUMNS, REPORT_MARKER
 from grader.similarity.analyse import BIN_WIDTH, AssignmentSimilarity
 
 TEMPLATE = "similarity.html.j2"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Histogram drawing, in SVG user units.
 _BAR_WIDTH, _BAR_GAP, _PLOT_HEIGHT = 26, 4, 120
-
-
-def csv_cell(value: object) -> str:
-    """``value`` as a CSV cell a spreadsheet shows as text, never runs as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def similarity_csv(results: Sequence[AssignmentSimilarity]) -> str:

@@ -8,7 +8,9 @@ Wire format: a frame is an 8-byte big-endian length, then a 4-byte header length
 header, and the raw blobs the header refers to. Arrays and tensors travel as ``.npy`` bytes
 written and read with ``allow_pickle=False``; nothing is ever unpickled. Every frame, blob and
 container is size-capped, so a hostile worker can make the grader reject a message but never
-run code or exhaust memory.
+run code or exhaust memory: a header's size, JSON nesting and item count are checked on its
+raw bytes before it is parsed (:func:`check_json`), and any failure while decoding, however
+deep or large the input, is one :class:`WireError`.
 
 Values that are not plain data (an ``nn.Module``, a student's ``cache`` object, a generator)
 stay in the worker and cross as a :class:`Handle`; the grader passes handles back in later
@@ -19,8 +21,10 @@ grader to evaluate it (``CallbackRequest``) and waits for the ``Reply``.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
+import re
 import struct
 import sys
 from collections.abc import Callable
@@ -28,8 +32,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
 MAX_FRAME_BYTES = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_ITEMS = 1_000_000
+#: JSON nesting of a header: each value level is at most 3 JSON levels ($dict pairs), plus the
+#: header's own object and fields.
+MAX_JSON_DEPTH = 3 * MAX_DEPTH + 8
 _LEN = struct.Struct(">Q")
 _HLEN = struct.Struct(">I")
 
@@ -293,14 +301,17 @@ class _Decoder:
         if key == "$device":
             return Device(name=str(_expect(body, dict)["name"]))
         if key == "$torchdtype":
-            return getattr(_torch(), _expect(body, str).removeprefix("torch."))
+            dtype = getattr(_torch(), _expect(body, str).removeprefix("torch."), None)
+            if not isinstance(dtype, _torch().dtype):
+                raise WireError(f"unknown torch dtype {_short(body)}")
+            return dtype
         if key == "$handle":
             handle = Handle(id=int(body["id"]), type_name=str(body["type_name"]))
             return self.from_handle(handle) if self.from_handle else handle
         if key == "$callbackref":
             ref = CallbackRef(id=int(body["id"]))
             return self.from_callback(ref) if self.from_callback else ref
-        raise WireError(f"unknown value tag {key!r}")
+        raise WireError(f"unknown value tag {_short(key)}")
 
     def _key(self, tree: Any, depth: int) -> Any:
         key = self.decode(tree, depth + 1)
@@ -343,6 +354,31 @@ def _expect(value: Any, kind: type) -> Any:
     return value
 
 
+# --------------------------------------------------------------------------- bounded JSON
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = bytes.maketrans(b"[{]}", b"\x01\x01\x02\x02")
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[{]}")
+
+
+def check_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH,
+               max_items: int = MAX_ITEMS) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` or with more than ``max_items`` values,
+    looking only at its bytes (linear, before ``json.loads`` builds anything)."""
+    bare = _JSON_STRING.sub(b'""', raw)
+    marks = bare.translate(_BRACKETS, _NOT_BRACKETS)
+    if bare.count(b",") + len(marks) > 2 * max_items:
+        raise WireError(f"JSON with more than {max_items} values")
+    steps = (1 if mark == 1 else -1 for mark in marks)
+    if max(itertools.accumulate(steps), default=0) > max_depth:
+        raise WireError(f"JSON nested more than {max_depth} levels deep")
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 # --------------------------------------------------------------------------- framing
 
 
@@ -353,6 +389,8 @@ def encode_message(message: Message, to_handle: Callable[[Any], Handle | None] |
     fields = {name: encoder.encode(getattr(message, name)) for name in _field_names(message)}
     header = json.dumps({"type": type(message).__name__, "fields": fields,
                          "blobs": [len(b) for b in encoder.blobs]}).encode()
+    if len(header) > MAX_HEADER_BYTES:
+        raise WireError(f"message header of {len(header)} bytes exceeds {MAX_HEADER_BYTES}")
     payload = _HLEN.pack(len(header)) + header + b"".join(encoder.blobs)
     if len(payload) > MAX_FRAME_BYTES:
         raise WireError(f"message of {len(payload)} bytes exceeds {MAX_FRAME_BYTES}")
@@ -361,15 +399,36 @@ def encode_message(message: Message, to_handle: Callable[[Any], Handle | None] |
 
 def decode_message(payload: bytes, from_handle: Callable[[Handle], Any] | None = None,
                    from_callback: Callable[[CallbackRef], Any] | None = None) -> Message:
-    """Parse a frame produced by :func:`encode_message`; anything else is a WireError."""
+    """Parse a frame produced by :func:`encode_message`; anything else is a WireError.
+
+    The header is bounded before it is parsed, and every error while decoding (a malformed
+    tree, a bad array, RecursionError, MemoryError) becomes a WireError, never anything else.
+    """
     try:
-        (hlen,) = _HLEN.unpack_from(payload, 0)
-        header = json.loads(payload[4:4 + hlen])
+        return _decode(payload, from_handle, from_callback)
+    except WireError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - hostile bytes may break decoding any way
+        raise WireError(f"malformed message ({type(exc).__name__})") from None
+
+
+def _decode(payload: bytes, from_handle: Callable[[Handle], Any] | None,
+            from_callback: Callable[[CallbackRef], Any] | None) -> Message:
+    if len(payload) < _HLEN.size:
+        raise WireError("message shorter than its header length")
+    (hlen,) = _HLEN.unpack_from(payload, 0)
+    if hlen > MAX_HEADER_BYTES or 4 + hlen > len(payload):
+        raise WireError(f"message header of {hlen} bytes (limit {MAX_HEADER_BYTES}, "
+                        f"message {len(payload)})")
+    raw = payload[4:4 + hlen]
+    check_json(raw)
+    try:
+        header = json.loads(raw)
         sizes = [int(n) for n in header["blobs"]]
         cls = MESSAGES[header["type"]]
         fields = header["fields"]
-    except (struct.error, ValueError, KeyError, TypeError) as exc:
-        raise WireError(f"malformed message header: {exc}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WireError(f"malformed message header ({type(exc).__name__})") from None
     if sum(sizes) + 4 + hlen != len(payload) or any(n < 0 for n in sizes):
         raise WireError("message blobs do not add up")
     blobs, offset = [], 4 + hlen
@@ -381,7 +440,7 @@ def decode_message(payload: bytes, from_handle: Callable[[Handle], Any] | None =
         values = {name: decoder.decode(fields[name]) for name in _field_names(cls)}
         return cls(**values)
     except (KeyError, TypeError, ValueError) as exc:
-        raise WireError(f"malformed {header['type']} message: {exc}") from exc
+        raise WireError(f"malformed {cls.__name__} message ({type(exc).__name__})") from None
 
 
 def _field_names(message: Any) -> list[str]:
