@@ -9,7 +9,8 @@
     course/assignments/<id>/assignment.toml   every assignment's metadata (a file is matched
                                      against all of them, as `grade` matches it)
     course/solutions/hidden/         the chosen assignments' hidden suites, and the suites'
-                                     pytest.ini and helpers (no other assignment's suite)
+                                     pytest.ini, test budgets (budgets.json, grader.budgets)
+                                     and helpers (no other assignment's suite)
     course/solutions/course_secret   the secret this machine's `grade` seeds with
 
 Not shipped: reference notebooks and stubs (grading never reads them), public tests, the
