@@ -86,7 +86,7 @@ def identity_from_env(env: Mapping[str, str]) -> Identity:
 
 
 def utc_stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def submitted_at(checkout: Path, identity: Identity) -> str:
@@ -97,14 +97,14 @@ def submitted_at(checkout: Path, identity: Identity) -> str:
                                "-s", "--format=%ct", revision], capture_output=True, text=True,
                               timeout=30, check=False)
         if done.returncode == 0 and done.stdout.strip().isdigit():
-            return utc_stamp(dt.datetime.fromtimestamp(int(done.stdout.strip()), dt.timezone.utc))
+            return utc_stamp(dt.datetime.fromtimestamp(int(done.stdout.strip()), dt.UTC))
     except (OSError, subprocess.SubprocessError):
         pass
     match = _TAG_TIME.match(identity.submission)
     if match:
         day, hour, minute, second = match.groups()
         return f"{day}T{hour}:{minute}:{second}Z"
-    return utc_stamp(dt.datetime.now(dt.timezone.utc))
+    return utc_stamp(dt.datetime.now(dt.UTC))
 
 
 def scale_for(values: Sequence[float]) -> int:

@@ -12,10 +12,11 @@ An assignment is one folder plus its reference solution; adding one needs no gra
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import tomllib
+from typing import Any
 
 from grader.errors import ConfigError, CourseError
 
@@ -62,6 +63,16 @@ class Course:
     root: Path
     assignments: tuple[Assignment, ...]
 
+    def select(self, only: Sequence[str] = ()) -> tuple[Assignment, ...]:
+        """The assignments ``--assignment`` names, in course order (all when none is named);
+        every verb's check: an unknown id is a ConfigError listing the known ones."""
+        known = [a.id for a in self.assignments]
+        unknown = [a for a in dict.fromkeys(only) if a not in known]
+        if unknown:
+            raise ConfigError(f"--assignment: unknown {', '.join(map(repr, unknown))} "
+                              f"(known: {', '.join(known)})")
+        return tuple(a for a in self.assignments if not only or a.id in only)
+
     def get(self, assignment_id: str) -> Assignment:
         for assignment in self.assignments:
             if assignment.id == assignment_id:
@@ -74,13 +85,19 @@ class Course:
         return self.root / "solutions" / "course_secret"
 
 
+def read_meta(meta_path: Path) -> dict[str, Any]:
+    """The parsed ``assignment.toml``; unreadable or malformed: a one-line CourseError."""
+    try:
+        return tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CourseError(f"{meta_path}: cannot read assignment metadata: {reason}") from None
+
+
 def load_assignment(folder: Path, root: Path) -> Assignment:
     """Read ``folder/assignment.toml``; a broken file is a CourseError naming it."""
     meta_path = folder / "assignment.toml"
-    try:
-        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CourseError(f"{meta_path}: cannot read assignment metadata: {exc}") from exc
+    meta = read_meta(meta_path)
     try:
         return Assignment(
             id=folder.name,
@@ -100,7 +117,9 @@ def load_course(root: Path = DEFAULT_ROOT) -> Course:
         raise ConfigError(f"{root}: not a course root (no assignments/ folder)")
     found = []
     for meta in sorted(folder.glob("*/assignment.toml")):
-        order = tomllib.loads(meta.read_text(encoding="utf-8")).get("order", 99)
+        order = read_meta(meta).get("order", 99)
+        if not isinstance(order, int) or isinstance(order, bool):
+            raise CourseError(f"{meta}: order must be a whole number, not {order!r}")
         found.append((order, load_assignment(meta.parent, root)))
     found.sort(key=lambda pair: (pair[0], pair[1].id))
     return Course(root=root, assignments=tuple(a for _, a in found))

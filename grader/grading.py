@@ -139,10 +139,9 @@ def kept_sandbox(level: str, warm: bool) -> Sandbox:
     sandbox = _SANDBOXES.get((level, warm))
     if sandbox is None:
         sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm)
-        close = getattr(sandbox, "close", None)
-        if close is not None:  # pool processes end through multiprocessing, not atexit alone
-            atexit.register(close)
-            multiprocessing.util.Finalize(sandbox, close, exitpriority=10)
+        # pool processes end through multiprocessing, not atexit alone
+        atexit.register(sandbox.close)
+        multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
     return sandbox
 
 
@@ -151,9 +150,7 @@ def close_sandboxes() -> None:
     sandboxes = list(_SANDBOXES.values())
     _SANDBOXES.clear()
     for sandbox in sandboxes:
-        close = getattr(sandbox, "close", None)
-        if close is not None:
-            close()
+        sandbox.close()
 
 
 def _fresh_slot(settings: Settings) -> Sandbox:

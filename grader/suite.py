@@ -8,6 +8,11 @@ data (possibly a handle to an object, a list, the wrong shape), and every check 
     check_close(got, expected, name="relu(x)", inputs={"x": x}, hint="...")
     check_unchanged(before, after, name="relu(x)")
     check(condition, "message")
+
+This module is the whole API a hidden or public suite imports from the grader: the checks, and
+what a call of the student's code can give back or raise (``CallOutcome`` from
+``student.call(..., return_args=True)``, ``StudentError``, ``NotAttempted``, ``Device``).
+tests/test_suite_imports.py keeps suites off the grader's internals.
 """
 
 from __future__ import annotations
@@ -16,6 +21,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+from grader.errors import NotAttempted, StudentError
+from grader.runner.proxy import CallOutcome
+from grader.worker.protocol import Device
+
+__all__ = ["ATOL", "RTOL", "CallOutcome", "Device", "Feedback", "NotAttempted", "StudentError",
+           "as_float_array", "check", "check_close", "check_finite", "check_shape",
+           "check_unchanged", "fmt"]
 
 RTOL = 1e-5
 ATOL = 1e-6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import struct
@@ -62,6 +63,25 @@ def test_ndarray_subclass_crosses_as_a_plain_array() -> None:
 
     back = roundtrip(np.arange(3.0).view(Sneaky))
     assert type(back) is np.ndarray
+
+
+def test_tuple_and_list_subclasses_cross_as_plain_data() -> None:
+    """torch.Size and a namedtuple are data: a suite compares them, it gets no handle."""
+    point = collections.namedtuple("Point", "x y")
+    stored: list[object] = []
+
+    def keep(value: object) -> p.Handle:
+        stored.append(value)
+        return p.Handle(id=len(stored), type_name=type(value).__name__)
+
+    class Names(list):
+        pass
+
+    value = [torch.zeros(4, 2).shape, point(1, 2.5), Names(["a"])]
+    message = p.decode_message(p.encode_message(p.Result(value=value), to_handle=keep))
+    assert message.value == [(4, 2), (1, 2.5), ["a"]]
+    assert [type(v) for v in message.value] == [tuple, tuple, list]
+    assert stored == []
 
 
 def test_objects_are_refused_without_a_handle_store() -> None:

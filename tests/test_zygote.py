@@ -103,6 +103,7 @@ class FailingSandbox:
 
     level = "process"
     description = "process (test double: every start fails)"
+    uid = None
     starts: list[int] = []
 
     def start(self, limits: Limits, device: str = "cpu") -> None:

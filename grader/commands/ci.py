@@ -117,6 +117,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
        env: Mapping[str, str] | None = None, echo: Callable[[str], None] = print) -> CiOutcome:
     """Grade one checkout, write every report and CI output; see the module docstring."""
     env = os.environ if env is None else env
+    course.select(request.only)
     path = request.path
     if not path.exists():
         raise ConfigError(f"{path}: no such file or folder")

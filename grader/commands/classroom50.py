@@ -65,10 +65,7 @@ class BuildRequest:
 def build(request: BuildRequest, course: Course,
           echo: Callable[[str], None] = print) -> tuple[Path, ...]:
     """Write one autograder folder per assignment (or one for all, with a slug)."""
-    chosen = [a for a in course.assignments if not request.only or a.id in request.only]
-    unknown = sorted(set(request.only) - {a.id for a in course.assignments})
-    if unknown:
-        raise ConfigError(f"--assignment: unknown assignment(s) {', '.join(unknown)}")
+    chosen = list(course.select(request.only))
     groups = [(request.slug, chosen)] if request.slug else [(a.id, [a]) for a in chosen]
     written = []
     for slug, assignments in groups:
@@ -168,6 +165,7 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
               echo: Callable[[str], None] = print) -> AutogradeOutcome:
     """Grade the checkout for Classroom 50 (see the module docstring)."""
     env = os.environ if env is None else env
+    course.select(request.only)
     identity = c50.identity_from_env(env)
     checkout = request.checkout
     for planted in ("result.json", "release-body.md"):  # the student's own, never ours
@@ -182,7 +180,7 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
     if outcome.grader_failed:
         echo("grade: the grader failed: no result.json; Classroom 50 reports an error")
         return AutogradeOutcome(exit_code=1, document=None, result_json=None)
-    graded = c50.utc_stamp(dt.datetime.now(dt.timezone.utc))
+    graded = c50.utc_stamp(dt.datetime.now(dt.UTC))
     document = c50.result_document(outcome.run.results, identity,
                                    c50.submitted_at(checkout, identity), graded)
     result_json = checkout / "result.json"

@@ -50,12 +50,7 @@ class GradescopeBuild:
 def build(request: GradescopeRequest, course: Course, secret: str,
           echo: Callable[[str], None] = print) -> GradescopeBuild:
     """Write the autograder zip for the chosen assignments (default: all)."""
-    known = [a.id for a in course.assignments]
-    unknown = [a for a in request.only if a not in known]
-    if unknown:
-        raise ConfigError(f"--assignment: unknown {', '.join(map(repr, unknown))} "
-                          f"(known: {', '.join(known)})")
-    chosen = tuple(a for a in known if not request.only or a in request.only)
+    chosen = tuple(a.id for a in course.select(request.only))
     if not request.out_zip.name.lower().endswith(".zip"):
         raise ConfigError(f"{request.out_zip}: the autograder must be a .zip file")
     config = AutograderConfig(assignments=chosen, grader_version=grader.__version__,

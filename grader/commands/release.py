@@ -65,10 +65,7 @@ class Release:
 def release(request: ReleaseRequest, course: Course,
             echo: Callable[[str], None] = print) -> Release:
     """Build the bundle in ``request.out_dir``, scan it, and list what it holds."""
-    assignments = [a for a in course.assignments if not request.only or a.id in request.only]
-    unknown = sorted(set(request.only) - {a.id for a in course.assignments})
-    if unknown:
-        raise ConfigError(f"--assignment: unknown assignment(s) {', '.join(unknown)}")
+    assignments = list(course.select(request.only))
     out = request.out_dir
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if not request.force:

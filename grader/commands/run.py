@@ -15,7 +15,7 @@ from pathlib import Path
 from grader import budgets
 from grader.cache import ResultCache
 from grader.course import Course
-from grader.errors import ConfigError, GraderError
+from grader.errors import GraderError
 from grader.grading import Resume, grade_folder
 from grader.progress import Observer, ProgressBar
 from grader.report import score_table, write_reports
@@ -47,12 +47,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     ``observer`` sees each submission as it is graded (default: a progress bar on stderr when
     it is a terminal and not ``quiet``).
     """
-    known = {a.id for a in course.assignments}
-    unknown = [a for a in request.only if a not in known]
-    if unknown:
-        raise ConfigError(f"--assignment: unknown {', '.join(map(repr, unknown))} "
-                          f"(known: {', '.join(sorted(known))})")
-    chosen = [a for a in course.assignments if not request.only or a.id in request.only]
+    chosen = course.select(request.only)
     for line in budgets.stale(chosen, suite_hash):
         echo(line)
     if observer is None:

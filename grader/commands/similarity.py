@@ -53,11 +53,7 @@ def similarity(request: SimilarityRequest, course: Course,
     from grader.similarity.pool import analyse_all
     from grader.similarity.report import similarity_csv, similarity_html
 
-    known = [a.id for a in course.assignments]
-    unknown = [a for a in request.only if a not in known]
-    if unknown:
-        raise ConfigError(f"--assignment: unknown {', '.join(map(repr, unknown))} "
-                          f"(known: {', '.join(known)})")
+    chosen = course.select(request.only)
     if request.top < 1:
         raise ConfigError(f"--top: must be at least 1, got {request.top}")
     if request.jobs < 1:
@@ -69,7 +65,7 @@ def similarity(request: SimilarityRequest, course: Course,
     jobs = [AssignmentJob(a, tuple((s.student, s.path, _label(s.path, request.submissions_dir))
                                    for s in found.submissions if s.assignment == a.id),
                           request.top, request.common_percent)
-            for a in course.assignments if not request.only or a.id in request.only]
+            for a in chosen]
     results = tuple(analyse_all(jobs, request.jobs))
     unrecognized = [(_label(u.path, request.submissions_dir), u.reason)
                     for u in found.unrecognized]

@@ -15,7 +15,6 @@ The notebook is read and extracted in a child process under the run's read limit
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +37,7 @@ from grader.runner.session import WorkerSession, cap_output, clip
 from grader.runner.student import load_student_module as load_file
 from grader.sandbox.base import Sandbox
 from grader.settings import Limits, Settings
+from grader.suite_files import suite_hash
 
 #: Caps on a result's texts (characters); the output's cap is Limits.output_bytes.
 MAX_MESSAGE = 8000
@@ -54,15 +54,6 @@ class Job:
     assignment: Assignment
     path: Path | None
     matched_by: str = ""
-
-
-def suite_hash(assignment: Assignment) -> str:
-    """A short hash of the hidden suite, recorded with every result."""
-    try:
-        data = assignment.hidden_suite.read_bytes()
-    except OSError as exc:
-        raise CourseError(f"{assignment.hidden_suite}: cannot read the hidden suite") from exc
-    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def submission_seed(settings: Settings, job: Job) -> int:
@@ -125,7 +116,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     module, error = load_student_module(job, settings.limits)
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
-                            device=settings.device)
+                            device=settings.device, seed=base.seed)
     budgets = suite_budgets(job.assignment, base.suite_hash, settings.limits.test_timeout_s,
                             settings.device)
     suite = SuiteRun(session, base.seed, settings.device, budgets)
@@ -174,7 +165,7 @@ def run_public(path: Path, assignment: Assignment, settings: Settings,
     student's self-check reports for the same file (the agreement test compares the two)."""
     module, error = load_file(path, assignment.functions, settings.limits.reader())
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
-                            device=settings.device)
+                            device=settings.device, seed=PUBLIC_SEED)
     plugin = GradingPlugin(session, PUBLIC_SEED, settings.device)
     try:
         notes = list(module.notes) + load_notes(session)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from grader.errors import StaleObject
 from grader.runner.session import WorkerSession
 from grader.runner.stops import Subject, function_subject, method_subject, probe_subject
 from grader.worker import protocol
@@ -67,13 +68,6 @@ class RemoteObject:
 
     def __repr__(self) -> str:
         return f"<{self.type_name} object in the student's process>"
-
-
-class StaleObject(Exception):
-    """A handle from a worker that has since been restarted."""
-
-    def __init__(self, type_name: str) -> None:
-        super().__init__(f"the {type_name} object was lost when an earlier call crashed")
 
 
 class StudentProxy:

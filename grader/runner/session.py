@@ -32,8 +32,10 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.errors import (
+    NotAttempted,
     ProtocolError,
     SandboxFailure,
+    StudentError,
     WorkerCrashed,
     WorkerError,
     WorkerTimeout,
@@ -107,26 +109,13 @@ def bounded(reply: Any) -> Any:
 START_TIMEOUT_S = 120.0
 
 
-class StudentError(Exception):
-    """The student's code raised; carries only what the worker reported about its own frames."""
-
-    def __init__(self, failure: protocol.Failure) -> None:
-        self.error_type = failure.error_type
-        self.detail = failure.message
-        self.student_traceback = failure.traceback
-        super().__init__(f"{failure.error_type}: {failure.message}")
-
-
-class NotAttempted(StudentError):
-    """The student's function still raises the stub's NotImplementedError."""
-
-
 class WorkerSession:
     """Drives workers for one submission; restarts them as needed."""
 
     def __init__(self, sandbox: Sandbox, limits: Limits, statements: list[str],
-                 threads: int = 1, device: str = "cpu") -> None:
+                 threads: int = 1, device: str = "cpu", seed: int = 0) -> None:
         self.sandbox = sandbox
+        self.seed = seed
         self.limits = limits
         self.device = device
         self.load_failure: WorkerError | None = None
@@ -188,7 +177,8 @@ class WorkerSession:
         self.awaiting_start = True
         deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
         try:
-            reply = self._exchange(protocol.Load(self.statements, threads=self.threads),
+            reply = self._exchange(protocol.Load(self.statements, threads=self.threads,
+                                                 seed=self.seed),
                                    deadline)
         except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
             self.load_failure = exc

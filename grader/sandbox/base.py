@@ -43,12 +43,17 @@ class Worker(Protocol):
 
 
 class Sandbox(Protocol):
-    """A way to start workers at one isolation level."""
+    """A way to start workers at one isolation level: everything its callers use."""
 
     level: str
     description: str
+    #: the uid its workers run as (a leased slot's, as root), None for the grader's own
+    uid: int | None
 
     def start(self, limits: Limits, device: str = "cpu") -> Worker: ...
+
+    def close(self) -> None:
+        """Release what the sandbox keeps between workers (a warm zygote); idempotent."""
 
 
 @dataclass

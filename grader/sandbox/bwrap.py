@@ -184,3 +184,6 @@ class BwrapSandbox:
 
         return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, wrap=wrap,
                              inside=inside, **worker)
+
+    def close(self) -> None:
+        """Nothing is kept between workers: each one is started cold."""

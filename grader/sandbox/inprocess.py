@@ -53,6 +53,10 @@ class ThreadWorker:
 class InProcessSandbox:
     level = "inprocess"
     description = "inprocess (test double: no isolation, trusted code only)"
+    uid = None
 
     def start(self, limits: Limits, device: str = "cpu") -> ThreadWorker:
         return ThreadWorker()
+
+    def close(self) -> None:
+        """Nothing is kept: each worker is a thread of its own."""

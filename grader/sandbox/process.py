@@ -305,3 +305,6 @@ class ProcessSandbox:
     def start(self, limits: Limits, device: str = "cpu", **worker: Any) -> ProcessWorker:
         """A cold worker; ``worker`` passes ProcessWorker's program options (the zygote)."""
         return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, **worker)
+
+    def close(self) -> None:
+        """Nothing is kept between workers: each one is started cold."""

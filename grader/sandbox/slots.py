@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.errors import ConfigError
+
 BASE_UID = 61000
 MAX_SLOTS = 256
 _leases: dict[int, tuple[int, int]] = {}  # pid -> (slot, lock fd)
@@ -34,7 +36,12 @@ _leases: dict[int, tuple[int, int]] = {}  # pid -> (slot, lock fd)
 def base_uid() -> int:
     """The first worker uid: ``GRADER_UID_BASE`` or 61000 (read at each start)."""
     raw = os.environ.get("GRADER_UID_BASE", "")
-    return int(raw) if raw.isdigit() and int(raw) >= 1000 else BASE_UID
+    if raw == "":
+        return BASE_UID
+    if not raw.isdigit() or not 1000 <= int(raw) <= 2**31 - 1 - MAX_SLOTS:
+        raise ConfigError(f"GRADER_UID_BASE={raw[:40]!r}: expected a whole number of at least "
+                          "1000 (the first uid of the grader's worker slots)")
+    return int(raw)
 
 
 def slot_uid(slot: int) -> int:

@@ -35,7 +35,7 @@ from typing import Any
 
 from grader.errors import SandboxFailure
 from grader.sandbox import slots
-from grader.sandbox.base import WORKER_DIR, OutputBuffer, make_pipes
+from grader.sandbox.base import WORKER_DIR, OutputBuffer, Sandbox, make_pipes
 from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
 from grader.settings import Limits
 
@@ -51,10 +51,10 @@ NAMESPACE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "C
 UID_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
 
 
-def isolation_of(base: Any) -> dict[str, Any]:
+def isolation_of(base: Sandbox) -> dict[str, Any]:
     """How the zygote of ``base`` keeps workers apart (grader/worker/zygote.py: Isolation)."""
     mode = "namespaces" if base.level == "bwrap" else "uid"
-    return {"mode": mode, "uid": getattr(base, "uid", None)}
+    return {"mode": mode, "uid": base.uid}
 
 
 def capabilities_of(base: Any) -> tuple[str, ...]:
@@ -242,7 +242,7 @@ class ZygoteSandbox:
     def __init__(self, base: Any) -> None:
         self.base = base
         self.level = base.level
-        self.uid: int | None = getattr(base, "uid", None)
+        self.uid: int | None = base.uid
         self.cold_reason = warm_problem(base.level, self.uid)
         self.zygote: Zygote | None = None
         self.zygotes_started = 0  # more than one: a zygote failed and was replaced

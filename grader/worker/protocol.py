@@ -86,6 +86,9 @@ class Load:
     statements: list[str]
     threads: int = 1
     device: str = "cpu"
+    #: the submission's seed: ``random``, numpy's and torch's global RNGs start from it, so
+    #: that code using them (nn.Linear's initial weights) behaves the same on every run
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,10 @@ class _Encoder:
         special = self._encode_library_value(value)
         if special is not None:
             return special
+        if isinstance(value, tuple):  # torch.Size, a namedtuple: the data, not a handle
+            return {"$tuple": [self.encode(v, depth + 1) for v in tuple.__iter__(value)]}
+        if isinstance(value, list):
+            return [self.encode(v, depth + 1) for v in list.__iter__(value)]
         handle = self.to_handle(value) if self.to_handle is not None else None
         if handle is not None:
             return {"$handle": asdict(handle)}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import linecache
 import os
+import random
 import sys
 import traceback
 import types
@@ -135,6 +136,7 @@ class Session:
         """Run each statement on its own; retry those that hit a NameError until no progress."""
         self.module.__dict__["__name__"] = "student"
         sys.modules["student"] = self.module
+        seed_rngs(message.seed)
         pending = list(enumerate(message.statements))
         errors: dict[int, str] = {}
         while pending:
@@ -151,6 +153,7 @@ class Session:
                 break
             pending = retry
         _limit_threads(message.threads)
+        seed_rngs(message.seed)  # again: the student's imports, and what loading drew
         defined = sorted(n for n in self.module.__dict__ if not n.startswith("__"))
         return protocol.Ready(defined=defined, errors=[errors[i] for i in sorted(errors)])
 
@@ -163,6 +166,19 @@ class Session:
             first = source.strip().splitlines()[0][:60] if source.strip() else ""
             return f"{type(exc).__name__}: {exc} (in `{first}`)"
         return None
+
+
+def seed_rngs(seed: int) -> None:
+    """Seed ``random`` and, where loaded, numpy's and torch's global RNGs: a model's initial
+    weights are then the same on every run of the same submission."""
+    seed = int(seed) % 2**32
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
 
 
 def _limit_threads(threads: int) -> None:

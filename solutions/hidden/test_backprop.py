@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.runner.proxy import CallOutcome
-from grader.suite import Feedback, as_float_array, check, check_close, fmt
+from grader.suite import CallOutcome, Feedback, as_float_array, check, check_close, fmt
 
 LECTURE = (3, 4, 3, 1)
 GRAD_RTOL, GRAD_ATOL = 1e-6, 1e-9

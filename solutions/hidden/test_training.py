@@ -35,9 +35,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.runner.session import NotAttempted, StudentError
-from grader.suite import Feedback, check, check_close, fmt
-from grader.worker.protocol import Device
+from grader.suite import Device, Feedback, NotAttempted, StudentError, check, check_close, fmt
 
 TRAIN_RTOL, TRAIN_ATOL = 1e-4, 1e-5
 GPU_RTOL, GPU_ATOL = 1e-3, 1e-4
@@ -518,8 +516,12 @@ def test_SimpleNN__forward(student, rng):
     """SimpleNN: forward gives fc2(relu(fc1(x))), shape (n, 1)"""
     model = student.SimpleNN()
     x = random_inputs(rng, int(rng.integers(6, 12)), 10)
-    got = model(x)
-    expect_forward(got, state_of(model, "SimpleNN()"), x, "SimpleNN()", "fc2(relu(fc1(x)))")
+    # known weights, not the student's random initial ones: an output ReLU (or any mistake
+    # that shows only on some weights) must fail on every run, not on some seeds
+    state = random_weights(rng, (10, 50, 1))
+    centre_output_bias(state, x)
+    load_weights(model, state, "SimpleNN()")
+    expect_forward(model(x), state, x, "SimpleNN()", "fc2(relu(fc1(x)))")
 
 
 @pytest.mark.points(4)
