@@ -124,7 +124,7 @@ def measure(work: Path) -> Margin:
             for test in result.tests:
                 margin.timed_out += test.status == TIMED_OUT
                 margin.rows.append((test.worker_s, test.budget_s, f"{what}: {test.name}"))
-                if test.budget_s != budgets.for_test(test.name):
+                if test.budget_s != round(budgets.for_test(test.name), 4):  # as results keep it
                     margin.problems.append(f"{what}: {test.name}: budget {test.budget_s} s, "
                                            f"measured {budgets.for_test(test.name)} s")
             if result.score != result.max_score:
