@@ -71,13 +71,14 @@ def cache_key(job: Job, settings: Settings, sandbox_level: str) -> str | None:
         return None
     digest = hashlib.sha256()
     digest.update(digest_regular(job.path, settings.limits.reader().max_bytes))
+    suite = suite_hash(job.assignment)
     context = {
         "format": FORMAT,
         "file": job.path.name,
         "matched_by": job.matched_by,
         "grader": grader.__version__,
-        "suite": suite_hash(job.assignment),
-        "budgets": fingerprint(job.assignment, suite_hash(job.assignment)),
+        "suite": suite,
+        "budgets": fingerprint(job.assignment, suite),
         "max_score": job.assignment.max_score,
         "seed": submission_seed(settings, job),
         "device": settings.device,
