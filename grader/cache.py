@@ -26,15 +26,16 @@ import grader
 from grader.budgets import fingerprint
 from grader.notebook.files import MIB, digest_regular
 from grader.report.paths import inside, write_atomic
-from grader.results import Attempt, SubmissionResult, TestResult
+from grader.results import Attempt, Curve, SubmissionResult, TestResult
 from grader.runner.grade import Job, submission_seed, suite_hash
 from grader.settings import Settings
+from grader.suite import MAX_CURVES, make_curve
 
 CACHE_DIR = ".cache"
 #: An entry larger than this is not read (results are bounded far below it).
 MAX_ENTRY_BYTES = 16 * MIB
-#: Bumped when the entry format changes; part of every key.
-FORMAT = 1
+#: Bumped when the entry format changes; part of every key (2: tests carry their curves).
+FORMAT = 2
 
 
 def result_to_dict(result: SubmissionResult) -> dict[str, Any]:
@@ -49,13 +50,26 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
     try:
         known = {f.name for f in fields(SubmissionResult)}
         values = {k: v for k, v in data.items() if k in known}
-        values["tests"] = tuple(TestResult(**_known(TestResult, t)) for t in data["tests"])
+        values["tests"] = tuple(_test(t) for t in data["tests"])
         values["notes"] = tuple(str(n) for n in data.get("notes", ()))
         values["other_attempts"] = tuple(Attempt(**_known(Attempt, a))
                                          for a in data.get("other_attempts", ()))
         return SubmissionResult(**values)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed cache entry: {exc}") from None
+
+
+def _test(data: Any) -> TestResult:
+    """A cached test, its curves bounded again (the cache folder is not trusted)."""
+    values = _known(TestResult, data)
+    curves = values.get("curves", ())
+    if not isinstance(curves, (list, tuple)):
+        raise TypeError("curves is not a list")
+    values["curves"] = tuple(
+        make_curve(c.get("name", ""), c.get("student", ()), c.get("reference", ()),
+                   c.get("step", 1))
+        for c in (_known(Curve, c) for c in curves[:MAX_CURVES]))
+    return TestResult(**values)
 
 
 def _known(cls: type, data: Any) -> dict[str, Any]:

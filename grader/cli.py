@@ -106,6 +106,9 @@ def main() -> None:
 @click.option("--student", "students", multiple=True, metavar="ID",
               help="regrade this student (repeat); the others are reused from earlier runs")
 @click.option("--quiet", "-q", is_flag=True, help="print only the final line")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV with a student column and any of name, email, lms_id: gradebook.csv "
+                   "and the summary get them; roster students with no folder score 0")
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
@@ -122,7 +125,8 @@ def main() -> None:
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
-                students: tuple[str, ...], quiet: bool, cold: bool, scheduler: str | None,
+                students: tuple[str, ...], quiet: bool, roster: Path | None, cold: bool,
+                scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
                 course_root: Path | None, **limit_flags: Any) -> None:
     """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out.
@@ -141,7 +145,7 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
         jobs=local_jobs(jobs, cluster), secret=read_secret(course.secret_file), seed=seed,
         warm=not cold, cluster=cluster))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
-                         quiet=quiet, force=force, students=students)
+                         quiet=quiet, force=force, students=students, roster=roster)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 

@@ -19,6 +19,18 @@ STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, TIMED_OUT, CRASHED, SKIPPED, ERROR)
 
 
 @dataclass(frozen=True)
+class Curve:
+    """A curve a test recorded (``record_curve``): the student's values beside the reference's,
+    one per epoch, at most grader.suite.MAX_CURVE_POINTS each (``step``: epochs per point when
+    a longer curve was thinned); ``None`` where a value was not finite (nan or inf)."""
+
+    name: str
+    student: tuple[float | None, ...]
+    reference: tuple[float | None, ...]
+    step: int = 1
+
+
+@dataclass(frozen=True)
 class TestResult:
     """One hidden test's outcome for one submission.
 
@@ -42,6 +54,7 @@ class TestResult:
     earlier_test: str = ""
     budget_s: float = 0.0
     worker_s: float = 0.0
+    curves: tuple[Curve, ...] = ()
 
 
 @dataclass(frozen=True)

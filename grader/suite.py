@@ -8,6 +8,10 @@ data (possibly a handle to an object, a list, the wrong shape), and every check 
     check_close(got, expected, name="relu(x)", inputs={"x": x}, hint="...")
     check_unchanged(before, after, name="relu(x)")
     check(condition, "message")
+    record_curve("train(x, y, ...)", student_losses, reference_losses)  # a fixture
+
+A test that asks for the ``record_curve`` fixture (grader.runner.plugin) attaches curves to its
+result, pass or fail; the feedback draws each one, the student's beside the reference's.
 
 This module is the whole API a hidden or public suite imports from the grader: the checks, and
 what a call of the student's code can give back or raise (``CallOutcome`` from
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from grader.errors import NotAttempted, StudentError
+from grader.results import Curve
 from grader.runner.proxy import CallOutcome
 from grader.worker.protocol import Device
 
@@ -152,3 +157,41 @@ def check_finite(got: Any, *, name: str, inputs: Mapping[str, Any] | None = None
         raise Feedback(_message(f"{name} returned {count} non-finite values (nan or inf).",
                                 inputs, hint))
     return array
+
+
+#: The most points one recorded curve keeps: a longer one is thinned evenly (first point kept).
+MAX_CURVE_POINTS = 2000
+#: The most curves one test records (more are ignored) and the longest name kept.
+MAX_CURVES = 4
+MAX_CURVE_NAME = 200
+
+
+def make_curve(name: str, student: Any, reference: Any, step: int = 1) -> Curve:
+    """A :class:`Curve` of plain floats, bounded: at most MAX_CURVE_POINTS per side (thinned
+    with one step for both, so they stay aligned), ``None`` for a value that is not a finite
+    number (a student's loss that became nan or inf, or something that is not a number).
+    ``step``: epochs per value given (a curve read back from the cache)."""
+    have, want = _points(student), _points(reference)
+    thin = max(1, -(-max(len(have), len(want)) // MAX_CURVE_POINTS))
+    given = step if isinstance(step, int) and 1 <= step <= 10**6 else 1
+    return Curve(name=str(name)[:MAX_CURVE_NAME], student=tuple(have[::thin]),
+                 reference=tuple(want[::thin]), step=given * thin)
+
+
+def _points(values: Any) -> list[float | None]:
+    if _is_tensor(values):
+        values = values.detach().cpu().numpy()
+    if isinstance(values, np.ndarray):
+        values = values.reshape(-1)[:MAX_CURVE_POINTS * 100].tolist()
+    if not isinstance(values, (list, tuple)):
+        return []
+    return [_finite(value) for value in values[:MAX_CURVE_POINTS * 100]]
+
+
+def _finite(value: Any) -> float | None:
+    if _is_tensor(value):
+        value = value.detach().cpu().reshape(()).item() if value.numel() == 1 else None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    number_ = float(value)
+    return number_ if np.isfinite(number_) else None

@@ -23,3 +23,13 @@ def test_bench_runs_and_its_baselines_score_as_the_grader_does(tmp_path) -> None
     # each costs the grader at least one wait (a count, not a time)
     waits = re.search(r"the grader waited out (\d+) budgets", run.stdout)
     assert waits is not None and int(waits.group(1)) >= 2, run.stdout[-2000:]
+
+
+def test_the_reports_bench_runs() -> None:
+    """bench/reports.py (README's rendering figure) runs; its figures are not asserted."""
+    run = subprocess.run([sys.executable, str(DEFAULT_ROOT / "bench" / "reports.py"),
+                          "--students", "1", "--jobs", "1"],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "1 students x 4 assignments = 4 submissions" in run.stdout
+    assert "rendering / grading = " in run.stdout

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
+from browser import WIDTH, check_page, chromium
 
 from grader.course import DEFAULT_ROOT, load_course
 from grader.grading import grade_folder
+from grader.report import write_reports
+from grader.report.calls import reference_calls
 from grader.results import RunResult
+from grader.roster import read_roster
 from grader.settings import Settings
 
 DEMO = DEFAULT_ROOT / "demo"
@@ -59,3 +65,85 @@ def test_partly_wrong_notebooks_score_between(demo_run, student) -> None:
 
 def test_the_pdf_is_listed_as_unrecognized(demo_run: RunResult) -> None:
     assert [Path(path).name for path, _ in demo_run.unrecognized] == ["notes.pdf"]
+
+
+# --------------------------------------------------------------------------- the demo's reports
+
+
+@pytest.fixture(scope="module")
+def demo_reports(demo_run: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    course = load_course(DEFAULT_ROOT)
+    out = tmp_path_factory.mktemp("demo-reports")
+    roster = out.parent / "roster.csv"
+    roster.write_text("student,name,email,lms_id\nalice,Alice,alice@uni.edu,1\n"
+                      "bob,Bob,bob@uni.edu,2\nzed,Zed (no folder),zed@uni.edu,9\n",
+                      encoding="utf-8")
+    write_reports(demo_run, out, titles={a.id: a.title for a in course.assignments},
+                  calls=reference_calls(course), roster=read_roster(roster))
+    return out
+
+
+def test_a_cpu_run_shows_skipped_gpu_checks_as_skipped(demo_reports: Path) -> None:
+    feedback = (demo_reports / "alice" / "training" / "feedback.html").read_text()
+    assert "What went wrong" not in feedback and "Not run on this machine" in feedback
+    summary = (demo_reports / "summary.md").read_text()
+    assert summary.count("n/a: needs --device cuda") == 3
+    results = json.loads((demo_reports / "alice" / "training" / "results.json").read_text())
+    skipped = [t for t in results["tests"] if t["extra_data"]["status"] == "skipped"]
+    assert len(skipped) == 3 and not any("status" in t for t in skipped)
+
+
+def test_the_gradebook_has_the_roster_and_its_missing_student(demo_reports: Path) -> None:
+    rows = (demo_reports / "gradebook.csv").read_text().splitlines()
+    assert rows[0] == ("student,name,email,lms_id,activations,forward,backprop,training,"
+                       "total,roster")
+    assert rows[3] == "zed,Zed (no folder),zed@uni.edu,9,0,0,0,0,0,missing"
+    assert rows[-1].startswith("frank,,,,100,100,100,100,400,unknown")
+
+
+def test_bob_and_dave_read_one_cause_per_function(demo_reports: Path) -> None:
+    bob = (demo_reports / "bob" / "backprop" / "feedback.md").read_text()
+    assert "### `backward` (-40 of 40 points)" in bob and bob.count("opposite sign") == 1
+    assert "train uses backward, and your backward is wrong: fix backward first" in bob
+    dave = (demo_reports / "dave" / "activations" / "feedback.md").read_text()
+    assert "softmax is in cell 12, which has a syntax error at line 1" in dave
+    assert "NameError" not in dave
+
+
+def test_bob_sees_his_loss_curve_beside_the_reference(demo_run: RunResult,
+                                                     demo_reports: Path) -> None:
+    curves = {(r.student, r.assignment): c for r in demo_run.results for t in r.tests
+              for c in t.curves}
+    bob, alice = curves[("bob", "training")], curves[("alice", "training")]
+    assert len(bob.student) == len(bob.reference) == 100 and None not in bob.student
+    assert abs(bob.student[-1] - bob.reference[-1]) > 0.05  # no zero_grad: another descent
+    assert max(abs(a - b) for a, b in zip(alice.student, alice.reference, strict=True)) < 1e-4
+    html = (demo_reports / "bob" / "training" / "feedback.html").read_text()
+    group = html.split('<section class="group wrong">')[1].split("</section>")[0]
+    assert group.count('<img src="data:image/png;base64,') == 1
+    assert "yours (100 points, solid) and the reference&#39;s (100 points, dashed)" in group
+    md = (demo_reports / "bob" / "training" / "feedback.md").read_text()
+    assert f"yours {bob.student[0]:.4g} → {bob.student[-1]:.4g}; the reference's" in md
+    assert "not a finite number" in (demo_reports / "bob" / "backprop" / "feedback.md").read_text()
+
+
+@pytest.mark.skipif(chromium() is None, reason="no Chromium on this machine (Debian package "
+                    "chromium; .ci/run installs it)")
+@pytest.mark.parametrize("page", ["summary.html", "bob/backprop/feedback.html",
+                                  "bob/training/feedback.html", "carol/backprop/feedback.html"])
+def test_reports_render_in_a_real_browser(demo_reports: Path, page: str,
+                                          tmp_path: Path) -> None:
+    target = demo_reports / page
+    shot = tmp_path / (page.replace("/", "-") + ".png")
+    found = check_page(target, shot, tmp_path)
+    assert shot.stat().st_size > 5000  # a rendered page, kept under the test's tmp folder
+    assert found.console_errors == []
+    assert all(image["ok"] for image in found.images), found.images
+    if page == "summary.html":
+        assert len(found.images) == 4  # a histogram per assignment
+    elif page.startswith("bob/"):
+        assert len(found.images) == 1  # the loss curve of train / train_model
+    assert found.scroll_width <= WIDTH and found.wide == [], found.wide
+    for link in found.links:
+        if not link.startswith("#"):
+            assert (target.parent / unquote(link)).is_file(), link

@@ -140,7 +140,8 @@ def test_syntax_error_cell_loses_only_its_broken_chunk() -> None:
 
 def test_whole_cell_syntax_error_note_says_its_code_was_skipped() -> None:
     module = extract("x = 1", "# comment\ndef f(:\n    pass", "def g():\n    return x")
-    assert "cell 2: syntax error at line 2 (invalid syntax); its code was skipped" in module.notes
+    assert ("cell 2: syntax error at line 2 (invalid syntax); its code was skipped "
+            "(it defines f)") in module.notes
     assert run(module)["g"]() == 1
 
 
@@ -442,12 +443,21 @@ def test_notes_are_capped() -> None:
     assert module.notes[-1].startswith("... and ") and module.notes[-1].endswith("more notes")
 
 
+def test_a_syntax_error_note_names_what_the_skipped_code_defines() -> None:
+    """The reports tell a student that softmax is missing because of this cell."""
+    module = extract("import numpy as np\n\ndef softmax(z)\n    def inner(v):\n"
+                     "        return v\n    return z\n\nclass Net:\n    pass",
+                     "def relu(x):\n    return x")
+    assert module.notes[0].endswith("skipped (it defines softmax)"), module.notes
+    assert "inner" not in module.notes[0]
+
+
 def test_syntax_errors_in_a_long_cell_keep_their_line_numbers() -> None:
     lines = [f"v{i} = {i}" for i in range(1500)]
     lines[1200] = "def broken(:"
     module = extract("\n".join(lines) + "\ndef relu(x):\n    return x")
     assert module.notes[0] == ("cell 1: syntax error at line 1201 (invalid syntax); "
-                               "line 1201 was skipped")
+                               "line 1201 was skipped (it defines broken)")
     assert "relu" in module.defined
 
 

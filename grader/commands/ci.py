@@ -42,9 +42,10 @@ from pathlib import Path
 from grader.course import Course
 from grader.errors import ConfigError
 from grader.report import write_reports
+from grader.report.calls import reference_calls
 from grader.report.safe import ci_text, command_token, heredoc, md_code, md_text
 from grader.report.view import points
-from grader.results import ERROR, PASSED, RunResult, SubmissionResult
+from grader.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.settings import Settings
 from grader.staging import grade_student
 
@@ -127,7 +128,8 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     run = grade_student(base, files, student, course, settings, request.only,
                         prefix="grade-ci-")
     paths = write_reports(run, request.out_dir, course.root / "templates",
-                          titles={a.id: a.title for a in course.assignments})
+                          titles={a.id: a.title for a in course.assignments},
+                          calls=reference_calls(course))
     score = round(sum(r.score for r in run.results), 6)
     max_score = round(sum(r.max_score for r in run.results), 6)
     failed = [r for r in run.results if grader_failed(r)]
@@ -169,9 +171,10 @@ def summary_markdown(run: RunResult, score: float, max_score: float,
     results = sorted(run.results, key=lambda r: r.assignment)
     for r in results:
         passed = sum(t.status == PASSED for t in r.tests)
+        counted = sum(t.status != SKIPPED for t in r.tests)
         file = md_code(r.path, table=True) if r.path else "not found"
         lines.append(f"| {titles.get(r.assignment, r.assignment)} (`{r.assignment}`) | "
-                     f"{points(r.score)} / {points(r.max_score)} | {passed} / {len(r.tests)} | "
+                     f"{points(r.score)} / {points(r.max_score)} | {passed} / {counted} | "
                      f"{file} |")
     for path, reason in run.unrecognized[:50]:
         lines.append(f"\nNot graded: {md_code(path)} ({md_text(reason)})")
@@ -202,6 +205,8 @@ def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str
                           "message": _clipped(r.error or "No notebook for this assignment "
                                                          "was found.")})
         for t in r.tests:
+            if t.status == SKIPPED:  # neither passed nor failed: not a test of this run
+                continue
             tests.append({
                 "name": f"{r.assignment}: {t.description or t.name}",
                 "status": "pass" if t.status == PASSED else
@@ -245,13 +250,14 @@ def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool 
     echo(f"Student: {ci_text(outcome.student)}")
     for r in sorted(outcome.run.results, key=lambda r: r.assignment):
         passed = sum(t.status == PASSED for t in r.tests)
+        counted = sum(t.status != SKIPPED for t in r.tests)
         where = ci_text(r.path) if r.path else "no notebook found"
         echo(f"{r.assignment}: {points(r.score)}/{points(r.max_score)} "
-             f"({passed} of {len(r.tests)} tests passed) {where}")
+             f"({passed} of {counted} tests passed) {where}")
         if r.error:
             echo(f"  error: {ci_text(r.error)}")
         for t in r.tests:
-            if t.status != PASSED:
+            if t.status not in (PASSED, SKIPPED):
                 echo(f"  {t.status}: {ci_text(t.description or t.name)}")
     for path, reason in outcome.run.unrecognized:
         echo(f"not graded: {ci_text(path)}: {ci_text(reason)}")

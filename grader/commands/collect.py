@@ -15,7 +15,6 @@ record get 0. Students are matched case-insensitively (GitHub names are).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,12 @@ from pathlib import Path
 from grader.collect import BadRecord, Record, candidates, load_record
 from grader.course import Course
 from grader.errors import ConfigError
-from grader.report.safe import csv_cell
+from grader.report.gradebook import csv_document
+from grader.report.paths import write_atomic
 from grader.report.view import points
 from grader.roster import RosterEntry, read_roster
 
 ROSTER_COLUMNS = ("name", "email", "lms_id")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,7 @@ def collect(request: CollectRequest, course: Course,
     header = ["student", *(ROSTER_COLUMNS if request.roster else ()), *assignments, "total",
               "graded_at"]
     request.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(request.out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    write_atomic(request.out, csv_document(header, rows))
     echo(f"Collected {len(records)} records ({skipped} skipped) into {request.out}: "
          f"{len(rows)} students")
     return Collected(out=request.out, students=len(rows), records=len(records), skipped=skipped)
@@ -123,15 +119,10 @@ def _rows(latest: dict[str, dict[str, Record]], roster: Sequence[RosterEntry],
                                0.0) if record else 0.0)
         graded = max((r.graded_at for r in per.values()), default="")
         extra = [entry.name, entry.email, entry.lms_id] if entry else ["", "", ""]
-        rows.append([_cell(name), *([_cell(v) for v in extra] if roster else []),
+        rows.append([name, *(extra if roster else []),
                      *(points(v) for v in values), points(sum(values)), graded])
     return rows
 
 
 def _any_record(per: dict[str, Record]) -> Record:
     return next(iter(per.values()))
-
-
-def _cell(text: str) -> str:
-    """Text as a spreadsheet shows it, never as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text

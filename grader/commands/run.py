@@ -19,7 +19,10 @@ from grader.errors import GraderError
 from grader.grading import Resume, grade_folder
 from grader.progress import Observer, ProgressBar
 from grader.report import score_table, write_reports
+from grader.report.calls import reference_calls
+from grader.report.safe import visible
 from grader.results import RunResult
+from grader.roster import read_roster
 from grader.runner.grade import suite_hash
 from grader.settings import Settings
 
@@ -38,6 +41,7 @@ class RunRequest:
     quiet: bool = False
     force: bool = False
     students: tuple[str, ...] = ()
+    roster: Path | None = None
 
 
 def run(request: RunRequest, course: Course, settings: Settings,
@@ -50,6 +54,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     chosen = course.select(request.only)
     for line in budgets.stale(chosen, suite_hash):
         echo(line)
+    roster = read_roster(request.roster) if request.roster else None
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
     cache = ResultCache(request.out_dir)
@@ -62,10 +67,12 @@ def run(request: RunRequest, course: Course, settings: Settings,
         raise Interrupted(f"interrupted; {kept} graded submissions are kept in {cache.root}, "
                           "rerun the same command to resume") from None
     paths = write_reports(result, request.out_dir, course.root / "templates",
-                          titles={a.id: a.title for a in course.assignments})
+                          titles={a.id: a.title for a in course.assignments},
+                          calls=reference_calls(course), roster=roster)
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))
+    _echo_roster(paths.missing, paths.unknown, echo)
     handed_in = sum(1 for r in result.results if not r.missing)
     students = len({r.student for r in result.results})
     echo(f"{_count(handed_in, 'result')} for {_count(students, 'student')} in "
@@ -77,6 +84,17 @@ def run(request: RunRequest, course: Course, settings: Settings,
         echo(f"grade: the grader failed on {_count(failed, 'submission')} (status error in "
              "grades.csv, not cached): rerun the same command to grade them again")
     return result
+
+
+def _echo_roster(missing: tuple[str, ...], unknown: tuple[str, ...],
+                 echo: Callable[[str], None]) -> None:
+    if missing:
+        echo(f"roster: {_count(len(missing), 'student')} with no folder (0 in gradebook.csv): "
+             f"{', '.join(visible(s) for s in missing[:20])}{' ...' if len(missing) > 20 else ''}")
+    if unknown:
+        echo(f"roster: {_count(len(unknown), 'folder')} not on the roster (unknown in "
+             f"gradebook.csv): {', '.join(visible(s) for s in unknown[:20])}"
+             f"{' ...' if len(unknown) > 20 else ''}")
 
 
 def _count(n: int, noun: str) -> str:

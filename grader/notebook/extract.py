@@ -52,6 +52,9 @@ class StudentModule:
     statements: tuple[str, ...]
     defined: tuple[str, ...]
     notes: tuple[str, ...]
+    #: Where each statement starts in what the student handed in: (cell, line in the cell) of
+    #: a notebook, (0, line in the file) of a .py file (grader.notebook.origins).
+    origins: tuple[tuple[int, int], ...] = ()
 
     @property
     def source(self) -> str:
@@ -101,7 +104,18 @@ def extract_module(cells: list[Cell], required: Sequence[str]) -> StudentModule:
     # a duplicate matters to the student only when grading keeps that name
     notes.extend(note for name, note in duplicate_notes if name in defined)
     notes.extend(dropped_notes)
-    return StudentModule(tuple(s.text for s in ordered), tuple(defined), _capped(notes))
+    return StudentModule(tuple(s.text for s in ordered), tuple(defined), _capped(notes),
+                         tuple(origin(s) for s in ordered))
+
+
+def origin(statement: Statement) -> tuple[int, int]:
+    """(cell, first line in the cell), or (0, line in the file) for a .py file's cell."""
+    node = statement.node
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+    cell = statement.cell
+    if cell.file_line is not None:
+        return 0, cell.file_line + first - 1
+    return cell.index, first
 
 
 def _capped(notes: list[str]) -> tuple[str, ...]:

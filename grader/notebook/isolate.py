@@ -97,7 +97,7 @@ def _extract(path: Path, required: tuple[str, ...], max_bytes: int, extract: boo
                 "error": f"{path.name}: {exc}"}
     return {"assignment": source.assignment, "error": None, "module": {
         "statements": list(module.statements), "defined": list(module.defined),
-        "notes": list(module.notes)}}
+        "notes": list(module.notes), "origins": [list(o) for o in module.origins]}}
 
 
 def _from_reply(reply: dict[str, Any]) -> Extraction:
@@ -107,9 +107,19 @@ def _from_reply(reply: dict[str, Any]) -> Extraction:
     built = None
     if isinstance(module, dict):
         built = StudentModule(*(tuple(str(item) for item in module.get(key, ()))
-                                for key in ("statements", "defined", "notes")))
+                                for key in ("statements", "defined", "notes")),
+                              origins=_origins(module.get("origins")))
     return Extraction(assignment if isinstance(assignment, str) else None, built,
                       str(error) if error is not None else None)
+
+
+def _origins(data: Any) -> tuple[tuple[int, int], ...]:
+    """The child's (cell, line) pairs; anything else is no origins (plain references stay)."""
+    if not isinstance(data, list) or not all(
+            isinstance(o, list) and len(o) == 2 and all(type(v) is int and v >= 0 for v in o)
+            for o in data):
+        return ()
+    return tuple((o[0], o[1]) for o in data)
 
 
 def _guarded(job: Callable[[], dict[str, Any]]) -> dict[str, Any]:

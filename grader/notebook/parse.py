@@ -188,6 +188,12 @@ def _parse_lines(lines: list[str], begin: int, end: int) -> ast.Module:
     return ast.increment_lineno(tree, begin)
 
 
+#: ``def name`` / ``class name`` at the start of a line: what a skipped chunk would have defined
+#: (the reports tell the student that a function is missing because of this cell).
+_DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.MULTILINE)
+MAX_NAMED = 8
+
+
 def _syntax_note(index: int, lines: list[str], begin: int, end: int, whole: bool) -> str:
     try:
         _parse_lines(lines, begin, end)
@@ -199,7 +205,9 @@ def _syntax_note(index: int, lines: list[str], begin: int, end: int, whole: bool
         where, why = "", str(exc) or type(exc).__name__
     span = f"line {end} was" if end == begin + 1 else f"lines {begin + 1}-{end} were"
     skipped = "its code was skipped" if whole else f"{span} skipped"
-    return f"cell {index}: syntax error{where} ({why}); {skipped}"
+    names = list(dict.fromkeys(_DEFINES.findall("\n".join(lines[begin:end]))))[:MAX_NAMED]
+    defines = f" (it defines {', '.join(names)})" if names else ""
+    return f"cell {index}: syntax error{where} ({why}); {skipped}{defines}"
 
 
 def _first_line(node: ast.stmt) -> int:

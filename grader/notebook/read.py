@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,14 @@ class Cell:
 
     ``index`` is the cell's 1-based position in the saved notebook, counting markdown cells
     too, so feedback can say "cell 4" the way a student counts. ``execution_count`` is None
-    when the cell never ran or the count was stripped.
+    when the cell never ran or the count was stripped. ``file_line``: for a ``.py`` file, the
+    file's line number of the cell's first line (a student reads "line L" of the file there).
     """
 
     index: int
     source: str
     execution_count: int | None
+    file_line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -181,19 +183,19 @@ def _code_cells(cells: list[Any]) -> list[Cell]:
 
 def _python_cells(text: str) -> list[Cell]:
     """A ``.py`` file: one cell per ``# %%`` section, else one cell."""
-    sections: list[tuple[str, list[str]]] = [("", [])]
-    for line in text.splitlines():
+    sections: list[tuple[str, list[str], int]] = [("", [], 1)]
+    for number, line in enumerate(text.splitlines(), start=1):
         marker = _PERCENT_MARKER.match(line)
         if marker:
-            sections.append((marker.group(1), []))
+            sections.append((marker.group(1), [], number + 1))
         else:
             sections[-1][1].append(line)
     if not "\n".join(sections[0][1]).strip():
         sections.pop(0)
     cells = []
-    for position, (header, lines) in enumerate(sections, start=1):
+    for position, (header, lines, first) in enumerate(sections, start=1):
         source = "\n".join(lines)
         if "[markdown]" in header or "[md]" in header or not source.strip():
             continue
-        cells.append(Cell(index=position, source=source, execution_count=None))
+        cells.append(Cell(index=position, source=source, execution_count=None, file_line=first))
     return cells

@@ -2,7 +2,11 @@
 
 Gradescope knows only two test statuses, ``passed`` and ``failed``; our richer status (timed
 out, crashed, not attempted, ...) is kept in each test's ``output`` and ``extra_data``.
-The submission's ``score`` is the sum of its tests' scores, so Gradescope's total and ours agree.
+A skipped test (a GPU check on a CPU run) is neither: its entry has no ``status`` field and
+``max_score`` 0 (those checks are worth nothing), so Gradescope, which colours a test by
+``score`` against ``max_score`` when ``status`` is absent, shows it neutrally, and its output
+says why it did not run. The submission's ``score`` is the sum of its tests' scores, so
+Gradescope's total and ours agree.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any
 
 from grader.report.safe import block, md_code, md_text
 from grader.report.view import file_name, points, submission_status
-from grader.results import PASSED, SubmissionResult, TestResult
+from grader.results import PASSED, SKIPPED, SubmissionResult, TestResult
 
 GS_PASSED = "passed"
 GS_FAILED = "failed"
@@ -24,6 +28,8 @@ def gradescope_status(status: str) -> str:
 
 def _test_entry(test: TestResult) -> dict[str, Any]:
     message = block(test.message)
+    if test.status == SKIPPED:
+        return _skipped_entry(test, message)
     output = message if test.status == PASSED else f"Status: {test.status}\n\n{message}"
     return {
         "name": test.description or test.name,
@@ -35,6 +41,21 @@ def _test_entry(test: TestResult) -> dict[str, Any]:
         "visibility": "visible",
         "extra_data": {"id": test.name, "status": test.status, "seed": test.seed,
                        "duration_s": test.duration_s},
+    }
+
+
+def _skipped_entry(test: TestResult, message: str) -> dict[str, Any]:
+    """A test that did not run: no ``status`` and max_score 0, so neither passed nor failed."""
+    why = message.strip() or "it does not run on this grading machine"
+    return {
+        "name": test.description or test.name,
+        "score": 0.0,
+        "max_score": 0.0,
+        "output": f"Skipped, not counted either way: {why}",
+        "output_format": "text",
+        "visibility": "visible",
+        "extra_data": {"id": test.name, "status": test.status, "seed": test.seed,
+                       "duration_s": test.duration_s, "worth": round(test.max_score, 6)},
     }
 
 

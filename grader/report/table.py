@@ -7,10 +7,8 @@ terminal, no newline forges a row).
 
 from __future__ import annotations
 
-import csv
-import io
-
-from grader.report.safe import csv_cell, visible
+from grader.report.gradebook import csv_document
+from grader.report.safe import visible
 from grader.report.view import (
     assignment_order,
     attempts_text,
@@ -28,14 +26,10 @@ CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "file",
 
 def grades_csv(run: RunResult) -> str:
     """grades.csv: one row per (student, assignment), sorted by student then assignment."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in sorted(run.results, key=lambda r: (r.student, r.assignment)):
-        writer.writerow([csv_cell(cell) for cell in (
-            r.student, r.assignment, points(r.score), points(r.max_score),
-            submission_status(r), r.path or "", attempts_text(r), r.error or "")])
-    return buffer.getvalue()
+    return csv_document(CSV_COLUMNS, (
+        (r.student, r.assignment, points(r.score), points(r.max_score), submission_status(r),
+         r.path or "", attempts_text(r), r.error or "")
+        for r in sorted(run.results, key=lambda r: (r.student, r.assignment))))
 
 
 def score_table(run: RunResult) -> str:

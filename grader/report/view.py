@@ -11,13 +11,16 @@ autoescaped.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
+from grader.report.feedback import curve_views, group_views, skipped_reason, student_note
+from grader.report.plots import loss_curve
 from grader.report.safe import block, visible
-from grader.results import PASSED, RunResult, SubmissionResult, TestResult
+from grader.report.summary import grid, histogram, test_rates
+from grader.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
+from grader.roster import RosterEntry
 
 # Submission statuses (one per grades.csv row).
 GRADED = "graded"
@@ -74,21 +77,34 @@ def attempts_text(result: SubmissionResult) -> str:
 
 
 def _test_view(test: TestResult) -> dict[str, Any]:
+    skipped = test.status == SKIPPED
     return {
         "id": test.name,
         "description": test.description or test.name,
-        "status": test.status,
+        "status": "skipped (not counted)" if skipped else test.status,
         "passed": test.status == PASSED,
+        "skipped": skipped,
         "css": css_class(test.status),
-        "points": f"{points(test.score)} / {points(test.max_score)}",
-        "message": block(test.message),
+        "points": "-" if skipped else f"{points(test.score)} / {points(test.max_score)}",
+        "message": skipped_reason(test.message) if skipped else block(test.message),
     }
 
 
 def feedback_view(result: SubmissionResult, title: str = "",
-                  output_limit: int = OUTPUT_LIMIT) -> dict[str, Any]:
-    """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment)."""
+                  output_limit: int = OUTPUT_LIMIT,
+                  calls: Mapping[str, Sequence[str]] | None = None,
+                  pictures: bool = True) -> dict[str, Any]:
+    """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment).
+
+    ``calls``: which graded functions each one uses (grader.report.calls), for knock-on
+    failures. ``pictures``: draw the loss curves the tests recorded (only the HTML shows
+    them; the Markdown has a line each)."""
     tests = [_test_view(test) for test in result.tests]
+    grouped = group_views(result.tests, result.notes, calls or {}, points, _test_view)
+    curves = curve_views(result.tests, loss_curve if pictures else None)
+    for group in grouped["groups"]:  # a failed function's curve goes with its cause line
+        group["curves"] = [c for c in curves if c["function"] == group["function"]]
+    shown = {c["function"] for g in grouped["groups"] for c in g["curves"]}
     output, output_cut = truncate(block(result.output.rstrip()), output_limit)
     attempts = [{"file": file_name(a.path), "score": points(a.score)}
                 for a in result.other_attempts]
@@ -103,10 +119,13 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "file": file_name(result.path),
         "other_attempts": attempts,
         "error": visible(result.error or ""),
-        "notes": [visible(note) for note in result.notes],
+        "notes": [visible(student_note(note)) for note in result.notes],
         "tests": tests,
         "passed_count": sum(1 for t in tests if t["passed"]),
-        "problems": [t for t in tests if not t["passed"]],
+        "counted_count": sum(1 for t in tests if not t["skipped"]),
+        "skipped_count": sum(1 for t in tests if t["skipped"]),
+        **grouped,
+        "curves": [c for c in curves if c["function"] not in shown],
         "output": output,
         "output_cut": output_cut,
         "grader_version": result.grader_version,
@@ -117,27 +136,10 @@ def feedback_view(result: SubmissionResult, title: str = "",
     }
 
 
-@dataclass
-class _TestTally:
-    description: str
-    passed: int = 0
-    total: int = 0
-
-
 def pass_rates(results: Iterable[SubmissionResult]) -> list[dict[str, Any]]:
-    """Each test's pass rate among the graded submissions, hardest first."""
-    tallies: dict[str, _TestTally] = {}
-    for result in results:
-        if submission_status(result) != GRADED:
-            continue
-        for test in result.tests:
-            tally = tallies.setdefault(test.name, _TestTally(test.description or test.name))
-            tally.total += 1
-            tally.passed += test.status == PASSED
-    ordered = sorted(tallies.items(), key=lambda kv: (kv[1].passed / kv[1].total, kv[0]))
-    return [{"id": name, "description": t.description, "passed": t.passed, "total": t.total,
-             "rate": percent(t.passed, t.total),
-             "width": round(100 * t.passed / t.total)} for name, t in ordered]
+    """Each test's pass rate among the graded submissions that attempted it, hardest first
+    (grader.report.summary.test_rates)."""
+    return test_rates(results, lambda r: submission_status(r) == GRADED)
 
 
 def assignment_order(results: Iterable[SubmissionResult]) -> list[str]:
@@ -146,7 +148,7 @@ def assignment_order(results: Iterable[SubmissionResult]) -> list[str]:
 
 
 def _assignment_view(assignment: str, results: list[SubmissionResult],
-                     title: str) -> dict[str, Any]:
+                     title: str, pictures: bool = True) -> dict[str, Any]:
     handed_in = [r.score for r in results if not r.missing]
     statuses = [submission_status(r) for r in results]
     return {
@@ -162,18 +164,27 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "mean": points(statistics.fmean(handed_in)) if handed_in else "-",
         "median": points(statistics.median(handed_in)) if handed_in else "-",
         "tests": pass_rates(results),
+        "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
+                               title or assignment) if pictures and handed_in else None,
     }
 
 
-def summary_view(run: RunResult, titles: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Everything summary.md.j2 and summary.html.j2 show for a whole run."""
+def summary_view(run: RunResult, titles: Mapping[str, str] | None = None,
+                 roster: Sequence[RosterEntry] = (), pictures: bool = True) -> dict[str, Any]:
+    """Everything summary.md.j2 and summary.html.j2 show for a whole run (``pictures``:
+    draw the histograms, which only the HTML shows)."""
     titles = titles or {}
+    order = assignment_order(run.results)
     assignments = [
-        _assignment_view(a, [r for r in run.results if r.assignment == a], titles.get(a, ""))
-        for a in assignment_order(run.results)
+        _assignment_view(a, [r for r in run.results if r.assignment == a], titles.get(a, ""),
+                         pictures)
+        for a in order
     ]
     return {
         "assignments": assignments,
+        "columns": [{"id": a, "title": titles.get(a, "") or a} for a in order],
+        "grid": grid(run.results, order, roster, lambda r: r.missing, submission_status),
+        "with_roster": bool(roster),
         "students": len({r.student for r in run.results}),
         "unrecognized": [{"path": visible(path), "reason": visible(reason)}
                          for path, reason in run.unrecognized],

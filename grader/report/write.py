@@ -1,6 +1,6 @@
 """write_reports: every file of a run's report, rendered from plain results.
 
-    out_dir/grades.csv
+    out_dir/grades.csv, out_dir/gradebook.csv
     out_dir/summary.md, out_dir/summary.html
     out_dir/<student>/<assignment>/results.json     (Gradescope)
     out_dir/<student>/<assignment>/feedback.md, feedback.html
@@ -14,7 +14,7 @@ become folders (never the name of a report file).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +22,14 @@ import jinja2
 
 from grader.course import DEFAULT_ROOT
 from grader.errors import CourseError
+from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
 from grader.report.paths import inside, write_atomic
 from grader.report.safe import md_cell, md_code, md_fence, md_text
 from grader.report.table import grades_csv
-from grader.report.view import feedback_view, summary_view
+from grader.report.view import assignment_order, feedback_view, summary_view
 from grader.results import RunResult, SubmissionResult
+from grader.roster import RosterEntry
 
 TEMPLATES = ("feedback.md.j2", "feedback.html.j2", "summary.md.j2", "summary.html.j2")
 
@@ -52,12 +54,17 @@ class ReportPaths:
     summary_md: Path
     summary_html: Path
     submissions: tuple[SubmissionPaths, ...]
+    gradebook_csv: Path
+    #: roster students with no folder, and folders not on the roster (both empty without one)
+    missing: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
 
     @property
     def files(self) -> tuple[Path, ...]:
         per_submission = tuple(path for s in self.submissions
                                for path in (s.results_json, s.feedback_md, s.feedback_html))
-        return (self.grades_csv, self.summary_md, self.summary_html, *per_submission)
+        return (self.grades_csv, self.gradebook_csv, self.summary_md, self.summary_html,
+                *per_submission)
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -89,39 +96,53 @@ def _load_templates(env: jinja2.Environment) -> dict[str, jinja2.Template]:
 
 
 def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
-                      templates: Mapping[str, jinja2.Template]) -> SubmissionPaths:
+                      templates: Mapping[str, jinja2.Template],
+                      calls: Mapping[str, Sequence[str]]) -> SubmissionPaths:
     folder = inside(out_dir, result.student, result.assignment)
-    view = feedback_view(result, title)
+    view = feedback_view(result, title, calls=calls)
     document = json.dumps(results_json(result), indent=2, ensure_ascii=False) + "\n"
     return SubmissionPaths(
         student=result.student,
         assignment=result.assignment,
-        results_json=write_atomic(folder / "results.json", document),
+        results_json=write_atomic(folder / "results.json", document, durable=False),
         feedback_md=write_atomic(folder / "feedback.md",
-                                 templates["feedback.md.j2"].render(view)),
+                                 templates["feedback.md.j2"].render(view), durable=False),
         feedback_html=write_atomic(folder / "feedback.html",
-                                   templates["feedback.html.j2"].render(view)),
+                                   templates["feedback.html.j2"].render(view), durable=False),
     )
 
 
 def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
-                  titles: Mapping[str, str] | None = None) -> ReportPaths:
+                  titles: Mapping[str, str] | None = None,
+                  calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+                  roster: Sequence[RosterEntry] | None = None) -> ReportPaths:
     """Write grades.csv, the summary and every submission's results.json and feedback.
 
     ``titles`` maps assignment ids to their titles (``Course.assignments``); ids are shown
-    where a title is not given. Each file is replaced atomically.
+    where a title is not given. ``calls``: per assignment, which graded functions each one
+    uses (grader.report.calls.reference_calls), to name knock-on failures. ``roster``
+    (grader.roster.read_roster): its columns in gradebook.csv and names in the summary, its
+    students without a folder scored 0. Each file is replaced atomically.
     """
     titles = titles or {}
+    calls = calls or {}
     templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
     out_dir.mkdir(parents=True, exist_ok=True)
     submissions = tuple(
-        _write_submission(result, out_dir, titles.get(result.assignment, ""), templates)
+        _write_submission(result, out_dir, titles.get(result.assignment, ""), templates,
+                          calls.get(result.assignment, {}))
         for result in sorted(run.results, key=lambda r: (r.student, r.assignment))
     )
-    summary = summary_view(run, titles)
+    summary = summary_view(run, titles, roster or ())
+    assignments = assignment_order(run.results)
+    rows = gradebook_rows(run.results, assignments, roster or ())
     return ReportPaths(
         out_dir=out_dir,
         grades_csv=write_atomic(out_dir / "grades.csv", grades_csv(run)),
+        gradebook_csv=write_atomic(out_dir / "gradebook.csv",
+                                   gradebook_csv(rows, assignments, roster is not None)),
+        missing=tuple(r.student for r in rows if r.roster == MISSING),
+        unknown=tuple(r.student for r in rows if r.roster == UNKNOWN),
         summary_md=write_atomic(out_dir / "summary.md",
                                 templates["summary.md.j2"].render(summary)),
         summary_html=write_atomic(out_dir / "summary.html",

@@ -24,6 +24,7 @@ from grader.budgets import suite_budgets
 from grader.course import Assignment
 from grader.errors import CourseError
 from grader.notebook.extract import StudentModule
+from grader.notebook.origins import located
 from grader.results import SubmissionResult, TestResult
 from grader.runner.host import SuiteRun, host_for
 from grader.runner.plugin import (
@@ -135,10 +136,11 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
         cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
         raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
                           f"{cause.removeprefix('E').strip()}")
+    tests = tuple(replace(t, message=located(t.message, module.origins)) for t in suite.results)
     return bound_result(replace(
-        base, tests=tuple(suite.results), error=error, notes=tuple(notes),
-        output=session.output(), duration_s=round(time.monotonic() - started, 3),
-        waits=session.waits), settings.limits)
+        base, tests=tests, error=error, notes=tuple(notes),
+        output=located(session.output(), module.origins),
+        duration_s=round(time.monotonic() - started, 3), waits=session.waits), settings.limits)
 
 
 def run_suite(assignment: Assignment, digest: str, suite: SuiteRun) -> None:

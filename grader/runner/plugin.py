@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,12 +34,13 @@ from grader.results import (
     PASSED,
     SKIPPED,
     TIMED_OUT,
+    Curve,
     TestResult,
 )
 from grader.runner.proxy import StaleObject, StudentProxy
 from grader.runner.session import NotAttempted, StudentError, WorkerSession
 from grader.runner.stops import BudgetSpent, NotCalledAgain, Stop
-from grader.suite import Feedback
+from grader.suite import MAX_CURVES, Feedback, make_curve
 
 
 def derive_seed(*parts: object) -> int:
@@ -78,6 +79,7 @@ class SuitePlugin:
         self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
         self._budgets: dict[str, float] = {}
+        self._curves: dict[str, list[Curve]] = {}
 
     def session_for(self, item: pytest.Item) -> WorkerSession | None:
         """The worker session that test ``item`` talks to (None: no notebook to load)."""
@@ -108,6 +110,19 @@ class SuitePlugin:
     @pytest.fixture
     def device(self) -> str:
         return self.device_name
+
+    @pytest.fixture
+    def record_curve(self, request: pytest.FixtureRequest) -> Callable[[str, Any, Any], None]:
+        """``record_curve(name, student_values, reference_values)``: a curve (a loss per
+        epoch) on this test's result, pass or fail, drawn in the feedback (grader.suite.make_curve
+        bounds it; a test keeps its first MAX_CURVES)."""
+        curves = self._curves.setdefault(request.node.nodeid, [])
+
+        def record(name: str, student: Any, reference: Any) -> None:
+            if len(curves) < MAX_CURVES:
+                curves.append(make_curve(name, student, reference))
+
+        return record
 
     # ------------------------------------------------------------------ hooks
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -157,6 +172,7 @@ class SuitePlugin:
             earlier_test=stop.test if isinstance(error, NotCalledAgain) else "",
             budget_s=round(self._budgets.get(item.nodeid, 0.0), 4),
             worker_s=round(session.worker_s.get(item.name, 0.0), 4) if session else 0.0,
+            curves=tuple(self._curves.pop(item.nodeid, ())),
         )
 
 

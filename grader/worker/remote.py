@@ -191,7 +191,10 @@ def failure(exc: BaseException) -> protocol.Failure:
     """A Failure message carrying only the student's own stack frames."""
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
               if frame.filename.startswith("<student:") or frame.filename == "<probe>"]
-    lines = [f"  in {frame.name}, line {frame.lineno}: {(frame.line or '').strip()}"
+    # a student frame names its chunk (<student:K>:L); the grader names the cell and line
+    lines = [f"  in {frame.name}, "
+             f"{frame.filename + ':' if frame.filename != '<probe>' else 'line '}{frame.lineno}"
+             f": {(frame.line or '').strip()}"
              for frame in frames[-8:]]
     return protocol.Failure(
         error_type=str(type(exc).__name__)[:100],

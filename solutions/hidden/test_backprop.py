@@ -461,6 +461,16 @@ def student_init(student, sizes: Sequence[int], seed: int) -> list[tuple[np.ndar
     return [(as_float_array(W, "W"), as_float_array(b, "b")) for W, b in layers]
 
 
+def reference_curve(student, x: np.ndarray, y: np.ndarray, seed: int) -> list[float]:
+    """The reference's losses for the loss-decrease check's picture: gradient descent from
+    the student's own init_params(LECTURE, seed); none where those params are unusable (the
+    picture is not a check: init_params has its own tests)."""
+    try:
+        return ref_trajectory(student_init(student, LECTURE, seed), x, y, 0.05, 200)[1]
+    except (Feedback, ValueError, RuntimeError):
+        return []
+
+
 @pytest.mark.points(7)
 def test_train__initial_loss(student, rng):
     """train: len(losses) == epochs and losses[0] is the loss of init_params(layer_sizes, seed)"""
@@ -508,11 +518,13 @@ def test_train__losses_before_each_update(student, rng):
 
 
 @pytest.mark.points(6)
-def test_train__loss_decreases(student, rng):
+def test_train__loss_decreases(student, rng, record_curve):
     """train: on a learnable problem (y linear in x) the loss falls to under half in 200 epochs"""
     x = rng.normal(size=(32, 3))
     y = x @ rng.normal(scale=0.5, size=(3, 1)) + 2.0
-    _, losses, call = student_train(student, x, y, LECTURE, 0.05, 200, int(rng.integers(1000)))
+    seed = int(rng.integers(1000))
+    _, losses, call = student_train(student, x, y, LECTURE, 0.05, 200, seed)
+    record_curve(call, losses, reference_curve(student, x, y, seed))
     check(bool(np.all(np.isfinite(losses))) and losses[-1] < 0.5 * losses[0],
           f"{call} on y = x @ w + 2: the loss went from {losses[0]:.4g} to {losses[-1]:.4g}; "
           "gradient descent should at least halve it. If it grows, check the sign of the "

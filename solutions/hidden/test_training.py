@@ -650,12 +650,13 @@ def test_train_model__returns_floats(student, rng):
 
 
 @pytest.mark.points(6)
-def test_train_model__defaults(student, rng):
+def test_train_model__defaults(student, rng, record_curve):
     """train_model: default epochs=100, lr=0.01, batch_size=64 and device=None (get_device())"""
     setup = TrainingSetup(rng, (4, 6, 1), n=40, epochs=100, lr=0.01, batch_size=64)
     model = setup.model(student)
     got = student.train_model(model, setup.x, setup.y)
     label = f"train_model(model, inputs, targets) with n = {len(setup.x)}"
+    record_curve(label, plain_losses(got, setup.epochs), setup.losses)
     # Where the parameters end up is checked only by the 0-point GPU test: on a CPU-only run
     # get_device() is the CPU whatever the code says, and the score must not depend on the run.
     gpu = expected_device_type(student) == "cuda"

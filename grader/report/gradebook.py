@@ -1,0 +1,91 @@
+"""gradebook.csv: one row per student, a column per assignment, a total (what an LMS imports).
+
+With a roster (grader.roster), its ``name``, ``email`` and ``lms_id`` columns come along and a
+``roster`` column says what the roster knows: empty for a student on it with a folder,
+``missing`` for a roster student with no folder (0 for every assignment), ``unknown`` for a
+folder that is not on the roster. Students are matched case-insensitively (GitHub names are).
+Rows: the roster's order, then the unknown folders by name.
+
+A submission the grader failed on has no score: its cell is empty (never a 0), and the total
+leaves it out. Every CSV the grader writes goes through :func:`csv_document`: each cell through
+``csv_cell`` (no control character or line break, never a spreadsheet formula).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from grader.report.safe import csv_cell
+from grader.report.view import points
+from grader.results import SubmissionResult
+from grader.roster import RosterEntry
+
+ROSTER_COLUMNS = ("name", "email", "lms_id")
+MISSING = "missing"
+UNKNOWN = "unknown"
+
+
+def csv_document(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file's text, every cell made safe for a spreadsheet (grader.report.safe)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([csv_cell(cell) for cell in header])
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class GradebookRow:
+    student: str
+    entry: RosterEntry | None
+    scores: dict[str, float | None]  # assignment -> score; None: the grader failed on it
+    roster: str  # "", MISSING or UNKNOWN
+
+    @property
+    def total(self) -> float:
+        return round(sum(s for s in self.scores.values() if s is not None), 6)
+
+
+def gradebook_rows(results: Iterable[SubmissionResult], assignments: Sequence[str],
+                   roster: Sequence[RosterEntry] = ()) -> list[GradebookRow]:
+    """One row per student of the results and of the roster."""
+    scores: dict[str, dict[str, float | None]] = {}
+    names: dict[str, str] = {}
+    for r in results:
+        key = r.student.lower()
+        names.setdefault(key, r.student)
+        scores.setdefault(key, {})[r.assignment] = None if r.grader_error else r.score
+    rows = []
+    on_roster = set()
+    for entry in roster:
+        key = entry.student.lower()
+        on_roster.add(key)
+        have = scores.get(key)
+        rows.append(GradebookRow(
+            student=names.get(key, entry.student), entry=entry,
+            scores={a: (have.get(a, 0.0) if have else 0.0) for a in assignments},
+            roster="" if have else MISSING))
+    for key in sorted(set(scores) - on_roster):
+        rows.append(GradebookRow(student=names[key], entry=None,
+                                 scores={a: scores[key].get(a, 0.0) for a in assignments},
+                                 roster=UNKNOWN if roster else ""))
+    return rows
+
+
+def gradebook_csv(rows: Sequence[GradebookRow], assignments: Sequence[str],
+                  with_roster: bool) -> str:
+    """The gradebook's text (``with_roster``: the roster's columns and the roster column)."""
+    fmt = points
+    header = ["student", *(ROSTER_COLUMNS if with_roster else ()), *assignments, "total",
+              *(("roster",) if with_roster else ())]
+    body = []
+    for row in rows:
+        entry = row.entry or RosterEntry(student=row.student)
+        extra = [entry.name, entry.email, entry.lms_id] if with_roster else []
+        cells = ["" if row.scores[a] is None else fmt(row.scores[a]) for a in assignments]
+        body.append([row.student, *extra, *cells, fmt(row.total),
+                     *((row.roster,) if with_roster else ())])
+    return csv_document(header, body)

@@ -1,0 +1,71 @@
+"""summary.html: a grid linked to every feedback page, histograms, pass rates among the students
+who attempted a function, n/a for skipped checks, the most common named mistake."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+from grader.report import write_reports
+from grader.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
+from grader.results import TestResult as Result
+from grader.roster import RosterEntry
+
+SIGN = "wrong values\nHint: Your gradient has the opposite sign. The slide's y - y_hat is wrong."
+
+
+def _t(name: str, status: str, message: str = "") -> Result:
+    return Result(name=name, description=name, status=status,
+                  score=10.0 if status == PASSED else 0.0, max_score=10.0, message=message)
+
+
+def _class() -> RunResult:
+    results = []
+    for i in range(6):  # 3 sign errors, 1 other mistake, 1 correct, 1 not attempted
+        status = NOT_ATTEMPTED if i == 5 else PASSED if i == 4 else FAILED
+        message = SIGN if i < 3 else "Hint: Something else. More." if i == 3 else ""
+        results.append(SubmissionResult(
+            student=f"s{i}" if i else '=HYPERLINK("x")', assignment="backprop",
+            path="/x.ipynb", tests=(_t("test_backward__values", status, message),
+                                    _t("test_train__cuda", SKIPPED, "needs --device cuda"))))
+    return RunResult(results=tuple(results))
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+        if tag == "img":
+            self.images.append(values.get("src") or "")
+
+
+def test_pass_rates_count_attempters_and_name_the_common_mistake(tmp_path: Path) -> None:
+    write_reports(_class(), tmp_path)
+    md = (tmp_path / "summary.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| test_backward__values"))
+    assert "| 1 / 5 | 20% | 1 |" in row  # 5 attempted, 1 not attempted apart
+    assert "backward: 3 students have this: Your gradient has the opposite sign." in row
+    cuda = next(line for line in md.splitlines() if line.startswith("| test_train__cuda"))
+    assert "n/a: needs --device cuda" in cuda and "0%" not in cuda
+
+
+def test_every_score_links_to_an_existing_feedback_page(tmp_path: Path) -> None:
+    roster = (RosterEntry("s1", name="Sam One"), RosterEntry("nobody", name="No Folder"))
+    write_reports(_class(), tmp_path, roster=roster)
+    html = (tmp_path / "summary.html").read_text()
+    parser = _Links()
+    parser.feed(html)
+    pages = [link for link in parser.links if not link.startswith("#")]
+    assert len(pages) == 6
+    for link in pages:
+        assert (tmp_path / unquote(link)).is_file(), link
+    assert 'id="filter"' in html and "Sam One" in html and ">missing<" in html
+    assert len(parser.images) == 1 and parser.images[0].startswith("data:image/png;base64,")
+    assert "=HYPERLINK(&#34;x&#34;)" in html  # autoescaped text
