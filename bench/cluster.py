@@ -25,7 +25,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,9 +33,10 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(BENCH), str(ROOT), str(ROOT / "demo")]
 
 import psutil  # noqa: E402
+from common import work_folder  # noqa: E402
 from run import build_class, templates  # noqa: E402  (bench/run.py's class builder)
 
-from grader.course import load_course  # noqa: E402
+from grader.course import Assignment, Course, load_course  # noqa: E402
 
 TARGET_SLOWER = 1.10
 WORKERS = 2
@@ -170,26 +170,25 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     course = load_course(ROOT)
     assignments = [a for a in course.assignments if a.hidden_suite.exists()]
-    temporary = None
-    if args.work is None:
-        temporary = tempfile.TemporaryDirectory(prefix="nn-grader-bench-cluster-")
-        args.work = Path(temporary.name)
-    work: Path = args.work
     try:
-        import make_demo
-
-        make_demo.build(course, work / "demo")
-        entries = build_class(work / "class", args.students, assignments,
-                              templates(assignments, work / "demo"))
-        load = os.getloadavg()
-        walls = measure(work / "class", work, args.rounds)
-        print(report(len(entries), args.students, args.rounds, walls, load))
+        with work_folder(args.work, "nn-grader-bench-cluster-") as work:
+            return measure_class(course, assignments, work, args.students, args.rounds)
     except RuntimeError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    finally:
-        if temporary is not None:
-            temporary.cleanup()
+
+
+def measure_class(course: Course, assignments: list[Assignment], work: Path, students: int,
+                  rounds: int) -> int:
+    """Build the class in ``work``, grade it both ways, print the report."""
+    import make_demo
+
+    make_demo.build(course, work / "demo")
+    entries = build_class(work / "class", students, assignments,
+                          templates(assignments, work / "demo"))
+    load = os.getloadavg()
+    walls = measure(work / "class", work, rounds)
+    print(report(len(entries), students, rounds, walls, load))
     return 0
 
 

@@ -24,7 +24,7 @@ import time
 import zipfile
 from pathlib import Path
 
-import psutil
+from common import tree_pss
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "submissions"
@@ -49,21 +49,6 @@ def set_up(base: Path) -> Path:
     return root
 
 
-def tree_pss(process: psutil.Process) -> int:
-    """Summed PSS of ``process`` and its descendants (0 for those that are gone)."""
-    total = 0
-    try:
-        members = [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for member in members:
-        try:
-            total += member.memory_full_info().pss
-        except psutil.Error:
-            pass
-    return total
-
-
 def measure(root: Path, student: str) -> tuple[float, float, int]:
     """(score, wall seconds, peak PSS bytes) of run_autograder on ``student``'s demo files."""
     shutil.rmtree(root / "submission", ignore_errors=True)
@@ -73,10 +58,9 @@ def measure(root: Path, student: str) -> tuple[float, float, int]:
     started = time.monotonic()
     child = subprocess.Popen([str(root / "run_autograder")], stdout=subprocess.DEVNULL,
                              env={**os.environ, "GRADER_GRADESCOPE_ROOT": str(root)})
-    process = psutil.Process(child.pid)
     peak = 0
     while child.poll() is None:
-        peak = max(peak, tree_pss(process))
+        peak = max(peak, tree_pss(child.pid))
         time.sleep(0.05)
     wall = time.monotonic() - started
     document = json.loads((root / "results" / "results.json").read_text())

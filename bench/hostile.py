@@ -31,8 +31,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +41,7 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import psutil  # noqa: E402
+from common import TreeSampler, work_folder  # noqa: E402
 from hostile_corpus import HONEST, write_class  # noqa: E402
 
 from grader.notebook.extract import extract_module  # noqa: E402
@@ -109,16 +108,13 @@ def scaling(n: int, work: Path) -> None:
 # --------------------------------------------------------------------------- class runs
 
 
-class GraderMemory:
+class GraderMemory(TreeSampler):
     """Samples the grader's own processes (not the sandboxed workers): the largest RSS of one
     of them, and the sum of their PSS (pages a forked reader shares count once)."""
 
     def __init__(self, pid: int, every_s: float = 0.05) -> None:
-        self.pid, self.every_s = pid, every_s
         self.peak_process = self.peak_sum = self.peak_tree = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        super().__init__(pid, every_s)
 
     @staticmethod
     def _is_worker(proc: psutil.Process) -> bool:
@@ -130,39 +126,28 @@ class GraderMemory:
         except psutil.Error:
             return True
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                top = psutil.Process(self.pid)
-                procs = [top, *top.children(recursive=True)]
-            except psutil.Error:
-                return
-            workers: set[int] = set()
-            for proc in procs:  # a worker's descendants are workers too
-                if proc.pid in workers or self._is_worker(proc):
-                    workers.add(proc.pid)
-                    try:
-                        workers.update(p.pid for p in proc.children(recursive=True))
-                    except psutil.Error:
-                        pass
-            total = grader = 0
-            for proc in procs:
+    def sample(self, procs: list[psutil.Process]) -> None:
+        workers: set[int] = set()
+        for proc in procs:  # a worker's descendants are workers too
+            if proc.pid in workers or self._is_worker(proc):
+                workers.add(proc.pid)
                 try:
-                    info = proc.memory_full_info()  # PSS: forked readers share their pages
+                    workers.update(p.pid for p in proc.children(recursive=True))
                 except psutil.Error:
-                    continue
-                pss = getattr(info, "pss", info.rss)
-                total += pss
-                if proc.pid not in workers and proc.pid != self.pid:  # /usr/bin/time itself
-                    grader += pss
-                    self.peak_process = max(self.peak_process, info.rss)
-            self.peak_sum = max(self.peak_sum, grader)
-            self.peak_tree = max(self.peak_tree, total)
-            self._stop.wait(self.every_s)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+                    pass
+        total = grader = 0
+        for proc in procs:
+            try:
+                info = proc.memory_full_info()  # PSS: forked readers share their pages
+            except psutil.Error:
+                continue
+            pss = getattr(info, "pss", info.rss)
+            total += pss
+            if proc.pid not in workers and proc.pid != self.pid:  # /usr/bin/time itself
+                grader += pss
+                self.peak_process = max(self.peak_process, info.rss)
+        self.peak_sum = max(self.peak_sum, grader)
+        self.peak_tree = max(self.peak_tree, total)
 
 
 @dataclass
@@ -232,14 +217,11 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--scaling-only", action="store_true")
     args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench-hostile-"))
-    work.mkdir(parents=True, exist_ok=True)
     try:
-        scaling(args.n, work)
-        return 0 if args.scaling_only or classes(args.jobs, work) else 1
+        with work_folder(args.work, "bench-hostile-") as work:
+            scaling(args.n, work)
+            return 0 if args.scaling_only or classes(args.jobs, work) else 1
     finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
         print(f"(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
 
 

@@ -26,7 +26,6 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from common import work_folder  # noqa: E402
 from copydetect import compare_files  # noqa: E402
 from similarity_corpus import _definitions, corpus  # noqa: E402
 
@@ -122,8 +122,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None,
                         help="keep the class and the reports here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="similarity-bench-") as tmp:
-        work = args.work or Path(tmp)
+    with work_folder(args.work, "similarity-bench-") as work:
         folder, out = work / "class", work / "out"
         assignments = build_class(folder, args.students)
         load_before = os.getloadavg()[0]

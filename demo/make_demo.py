@@ -5,7 +5,7 @@
 
 Six students, each handing in every assignment the course has:
     alice   correct solutions, a clean notebook
-    bob     partly wrong: one realistic bug per assignment (BUGS below)
+    bob     partly wrong: one realistic bug per assignment (`[demo] bug` in assignment.toml)
     carol   the untouched stubs (scores 0)
     dave    a syntax error in one cell: loses only what that cell defines
     erin    a messy notebook: cells reversed, magics, plt.show(), a cell that raises, a demo
@@ -26,20 +26,11 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import Course, load_course
+from grader.course import Assignment, Course, load_course, read_meta
 from grader.notebook.stub import strip_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "demo" / "submissions"
-
-#: One realistic single bug per assignment for bob: (text in the reference, replacement).
-BUGS: dict[str, tuple[str, str]] = {
-    "activations": ("shifted = z - np.max(z, axis=-1, keepdims=True)", "shifted = z"),
-    "forward": ("x @ W.T", "x @ W"),
-    "backprop": ("(y_hat - y) / N", "(y - y_hat) / N"),
-    "training": ("optimizer.zero_grad()", "pass  # forgot optimizer.zero_grad()"),
-}
-
 
 def correct(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The reference with its solution markers removed, as if run top to bottom."""
@@ -55,8 +46,19 @@ def correct(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def with_bug(nb: nbformat.NotebookNode, assignment_id: str) -> nbformat.NotebookNode:
-    old, new = BUGS[assignment_id]
+def bug_of(assignment: Assignment) -> tuple[str, str]:
+    """bob's one realistic bug: ``[demo] bug = [text in the reference, replacement]`` in the
+    assignment's assignment.toml."""
+    meta_path = assignment.folder / "assignment.toml"
+    bug = read_meta(meta_path).get("demo", {}).get("bug")
+    if not (isinstance(bug, list) and len(bug) == 2 and all(isinstance(t, str) for t in bug)):
+        raise SystemExit(f"demo: {meta_path}: needs [demo] bug = [\"text\", \"replacement\"]")
+    return bug[0], bug[1]
+
+
+def with_bug(nb: nbformat.NotebookNode, assignment: Assignment) -> nbformat.NotebookNode:
+    old, new = bug_of(assignment)
+    assignment_id = assignment.id
     nb = copy.deepcopy(nb)
     hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
     if not hits:
@@ -113,7 +115,7 @@ def build(course: Course, out: Path) -> None:
         name = assignment.id
         notebooks = {
             f"alice/{name}.ipynb": solved,
-            f"bob/{name}_final.ipynb": with_bug(solved, name),
+            f"bob/{name}_final.ipynb": with_bug(solved, assignment),
             f"carol/{name}.ipynb": stub,
             f"dave/{name}.ipynb": with_syntax_error(solved),
             f"erin/{name.capitalize()} (1).ipynb": messy(solved, stub),

@@ -75,6 +75,18 @@ def budgets_file(assignment: Assignment) -> Path:
     return assignment.hidden_suite.parent / FILE_NAME
 
 
+def shipped(assignments: Iterable[Assignment]) -> dict[str, Path]:
+    """The budgets files a bundle ships beside these assignments' suites (Gradescope, Classroom
+    50), by POSIX path relative to the course root; without one a bundle grades with the
+    default budget. Not a suite file: the suite hash does not cover its own measurement."""
+    found = {}
+    for assignment in assignments:
+        path = budgets_file(assignment)
+        if path.is_file():
+            found[path.resolve().relative_to(assignment.root.resolve()).as_posix()] = path
+    return found
+
+
 def suite_budgets(assignment: Assignment, suite_hash: str, override_s: float | None = None,
                   device: str = "cpu") -> Budgets:
     """The budgets for ``assignment``'s suite as it is now (``suite_hash``)."""

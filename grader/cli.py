@@ -4,6 +4,7 @@
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade validate                        references score 100, stubs 0, every mutant is caught
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
+    grade new ID                          scaffold an assignment: reference, suites, corpus, stub
     grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
     grade gradescope OUT.zip              the Gradescope autograder (setup.sh, run_autograder)
@@ -29,7 +30,16 @@ from typing import Any
 import click
 
 import grader
-from grader.course import DEFAULT_ROOT, load_course
+from grader.cli_options import (
+    assignment_option,
+    course_option,
+    device_option,
+    jobs_option,
+    out_option,
+    resolve_course_root,
+    sandbox_option,
+)
+from grader.course import load_course
 from grader.errors import GraderError
 from grader.report.safe import visible
 from grader.settings import (
@@ -71,17 +81,6 @@ def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def course_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--course", "course_root", type=click.Path(file_okay=False,
-                        path_type=Path), default=None,
-                        help="course root (assignments/, solutions/); default: this checkout "
-                             "or GRADER_COURSE")(function)
-
-
-def _course_root(value: Path | None) -> Path:
-    return value or Path(os.environ.get("GRADER_COURSE", DEFAULT_ROOT))
-
-
 @click.group(cls=DefaultToRun, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(grader.__version__, prog_name="grade")
 def main() -> None:
@@ -90,15 +89,11 @@ def main() -> None:
 
 @main.command("run")
 @click.argument("submissions_dir", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="where grades.csv, results and feedback go")
-@click.option("--assignment", "only", multiple=True, help="grade only this assignment (repeat)")
-@click.option("--jobs", "-j", type=int, default=None,
-              help="submissions graded in parallel [default: number of cores]")
-@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
-              show_default=True, help="isolation level for student code")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
-              show_default=True, help="torch device for the training suites")
+@out_option("where grades.csv, results and feedback go")
+@assignment_option("grade only this assignment (repeat)")
+@jobs_option("submissions graded in parallel [default: number of cores]")
+@sandbox_option()
+@device_option
 @click.option("--seed", type=int, default=None,
               help="replay: use this submission seed (with --student: for those students only)")
 @click.option("--force", is_flag=True,
@@ -135,7 +130,7 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     """
     from grader.commands.run import RunRequest, run
 
-    root = _course_root(course_root)
+    root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     cluster = _guard(lambda: cluster_from(scheduler, {
         "tls_ca_file": tls_ca_file, "tls_cert": tls_cert, "tls_key": tls_key}))
@@ -155,15 +150,17 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
               help="level to run references, stubs and mutants at (all trusted code)")
 @click.option("--mutants", "mutants_dir", type=click.Path(path_type=Path), default=None,
               help="mutant corpus [default: tests/mutants of the course root]")
+@assignment_option()
 @course_option
-def validate_command(sandbox: str, mutants_dir: Path | None, course_root: Path | None) -> None:
+def validate_command(sandbox: str, mutants_dir: Path | None, only: tuple[str, ...],
+                     course_root: Path | None) -> None:
     """Prove the hidden suites grade right: references 100, stubs 0, mutants caught."""
     from grader.commands.validate import validate
 
-    root = _course_root(course_root)
+    root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
-                                 echo=click.echo))
+                                 only=only, echo=click.echo))
     sys.exit(0 if ok else 1)
 
 
@@ -174,14 +171,26 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
     """Regenerate assignments/<id>/<id>.ipynb from solutions/<id>.ipynb."""
     from grader.commands.stubs import write_stubs
 
-    course = _guard(lambda: load_course(_course_root(course_root)))
+    course = _guard(lambda: load_course(resolve_course_root(course_root)))
     stale = _guard(lambda: write_stubs(course, check=check, echo=click.echo))
     sys.exit(1 if check and stale else 0)
 
 
+@main.command("new")
+@click.argument("assignment_id", metavar="ID")
+@click.option("--title", default=None, help="the assignment's title [default: the id]")
+@course_option
+def new_command(assignment_id: str, title: str | None, course_root: Path | None) -> None:
+    """Scaffold assignment ID (example: double(x)) that `grade validate` passes as generated."""
+    from grader.commands.new import NewAssignment, new_assignment
+
+    request = NewAssignment(id=assignment_id, title=title or assignment_id)
+    _guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
+
+
 @main.command("release")
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--assignment", "only", multiple=True, help="only this assignment (repeat)")
+@assignment_option()
 @click.option("--force", is_flag=True, help="replace OUT_DIR if it holds an earlier bundle")
 @click.option("--with-workflow", is_flag=True,
               help="add .github/workflows/public-checks.yml (templates/github/student.yml)")
@@ -191,7 +200,7 @@ def release_command(out_dir: Path, only: tuple[str, ...], force: bool, with_work
     """Build the student bundle: stubs, public tests, self-check, README; nothing secret."""
     from grader.commands.release import ReleaseRequest, release
 
-    course = _guard(lambda: load_course(_course_root(course_root)))
+    course = _guard(lambda: load_course(resolve_course_root(course_root)))
     request = ReleaseRequest(out_dir=out_dir, only=only, force=force,
                              with_workflow=with_workflow)
     _guard(lambda: release(request, course, echo=click.echo))
@@ -199,18 +208,14 @@ def release_command(out_dir: Path, only: tuple[str, ...], force: bool, with_work
 
 @main.command("ci")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("."))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="where the reports, ci-summary.md and classroom.json go")
+@out_option("where the reports, ci-summary.md and classroom.json go")
 @click.option("--student", default=None, metavar="ID",
               help="student id [default: $GITHUB_REPOSITORY's name, else the folder's name]")
-@click.option("--assignment", "only", multiple=True,
-              help="grade this assignment (repeat) [default: those found in PATH]")
+@assignment_option("grade this assignment (repeat) [default: those found in PATH]")
 @click.option("--fail-under", type=float, default=None, metavar="PERCENT",
               help="exit 1 when the score is below this percentage of the maximum")
-@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
-              show_default=True, help="isolation level for student code")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
-              show_default=True, help="torch device for the training suites")
+@sandbox_option()
+@device_option
 @course_option
 @limit_options
 def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, ...],
@@ -222,7 +227,7 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
     """
     from grader.commands.ci import CiRequest, ci
 
-    root = _course_root(course_root)
+    root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     settings = _guard(lambda: Settings(
         course_root=root, limits=limits_from(limit_flags), sandbox=sandbox,
@@ -238,16 +243,13 @@ VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidd
 
 @main.command("gradescope")
 @click.argument("out_zip", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--assignment", "only", multiple=True,
-              help="grade this assignment (repeat) [default: every assignment]")
+@assignment_option("grade this assignment (repeat) [default: every assignment]")
 @click.option("--test-visibility", type=VISIBILITY, default="after_due_date",
               show_default=True, help="when students see the hidden tests' results")
 @click.option("--stdout-visibility", type=VISIBILITY, default="hidden", show_default=True,
               help="when students see the autograder's log")
-@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
-              show_default=True,
-              help="isolation level for student code on Gradescope (auto: bwrap where the "
-                   "container allows it)")
+@sandbox_option("isolation level for student code on Gradescope (auto: bwrap where the "
+                "container allows it)")
 @click.option("--torch", "torch_requirement", default=None, metavar="REQUIREMENT",
               help="torch for setup.sh to install [default: the version installed here]")
 @click.option("--torch-index", default=None, metavar="URL",
@@ -262,7 +264,7 @@ def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: st
     """Build OUT.zip, the Gradescope autograder: setup.sh, run_autograder, the course."""
     from grader.commands.gradescope import CPU_INDEX, GradescopeRequest, build
 
-    root = _course_root(course_root)
+    root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     request = _guard(lambda: GradescopeRequest(
         out_zip=out_zip, only=only, test_visibility=test_visibility,
@@ -290,13 +292,11 @@ def gradescope_run_command(root: Path | None) -> None:
 
 @main.command("similarity")
 @click.argument("submissions_dir", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="where similarity.csv and similarity.html go")
-@click.option("--assignment", "only", multiple=True, help="only this assignment (repeat)")
+@out_option("where similarity.csv and similarity.html go")
+@assignment_option()
 @click.option("--top", type=int, default=20, show_default=True,
               help="pairs per assignment shown side by side in similarity.html")
-@click.option("--jobs", "-j", type=int, default=None,
-              help="assignments compared in parallel [default: number of cores]")
+@jobs_option("assignments compared in parallel [default: number of cores]")
 @click.option("--common", "common_percent", type=float, default=None, metavar="PERCENT",
               help="ignore code that more than PERCENT% of the students (and more than 10) "
                    "have, like MOSS's -m [default: off]")
@@ -310,7 +310,7 @@ def similarity_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ..
     """
     from grader.commands.similarity import SimilarityRequest, similarity
 
-    course = _guard(lambda: load_course(_course_root(course_root)))
+    course = _guard(lambda: load_course(resolve_course_root(course_root)))
     request = SimilarityRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                                 top=top, jobs=jobs or os.cpu_count() or 1,
                                 common_percent=common_percent)
@@ -324,7 +324,7 @@ def classroom50_group() -> None:
 
 @classroom50_group.command("build")
 @click.argument("classroom_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--assignment", "only", multiple=True, help="only this assignment (repeat)")
+@assignment_option()
 @click.option("--slug", default=None,
               help="one autograder named SLUG grading every chosen assignment "
                    "[default: one per assignment, named by its id]")
@@ -335,19 +335,16 @@ def classroom50_build_command(classroom_dir: Path, only: tuple[str, ...], slug: 
     """Write CLASSROOM_DIR/autograders/<slug>/: autograder.py and what it runs."""
     from grader.commands.classroom50 import BuildRequest, build
 
-    course = _guard(lambda: load_course(_course_root(course_root)))
+    course = _guard(lambda: load_course(resolve_course_root(course_root)))
     request = BuildRequest(classroom_dir=classroom_dir, only=only, slug=slug, force=force)
     _guard(lambda: build(request, course, echo=click.echo))
 
 
 @classroom50_group.command("grade")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
-@click.option("--assignment", "only", multiple=True, required=True,
-              help="grade this assignment (repeat)")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="where the reports go [default: a temporary folder]")
-@click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
-              show_default=True, help="isolation level for student code")
+@assignment_option("grade this assignment (repeat)", required=True)
+@out_option("where the reports go [default: a temporary folder]", default=None)
+@sandbox_option()
 @course_option
 @limit_options
 def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path | None,
@@ -359,7 +356,7 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
     """
     from grader.commands.classroom50 import AutogradeRequest, autograde
 
-    root = _course_root(course_root)
+    root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     settings = _guard(lambda: Settings(
         course_root=root, limits=limits_from(limit_flags), sandbox=sandbox, device="cpu",
@@ -381,7 +378,7 @@ def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
     """Every student's latest score from the grading runner's records, as a gradebook CSV."""
     from grader.commands.collect import CollectRequest, collect
 
-    course = _guard(lambda: load_course(_course_root(course_root)))
+    course = _guard(lambda: load_course(resolve_course_root(course_root)))
     request = CollectRequest(records=records, out=out, roster=roster)
     _guard(lambda: collect(request, course, echo=click.echo))
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import grader
@@ -103,6 +104,20 @@ def suite_files(assignment: Assignment) -> list[Path]:
                 break
     extra = [suite.parent / name for name in FOLDER_FILES if (suite.parent / name).is_file()]
     return sorted(set(seen) | {p.resolve() for p in extra})
+
+
+def suite_entries(assignments: Sequence[Assignment]) -> dict[str, Path]:
+    """What a bundle ships so that these assignments' suites run (Gradescope, Classroom 50):
+    each one's :func:`suite_files`, by POSIX path relative to the course root. A missing
+    hidden suite is a CourseError naming it."""
+    entries: dict[str, Path] = {}
+    for assignment in assignments:
+        if not assignment.hidden_suite.is_file():
+            raise CourseError(f"{assignment.hidden_suite}: hidden suite not found")
+        root = assignment.root.resolve()
+        for path in suite_files(assignment):
+            entries[path.relative_to(root).as_posix()] = path
+    return dict(sorted(entries.items()))
 
 
 def suite_hash(assignment: Assignment) -> str:

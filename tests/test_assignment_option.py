@@ -25,6 +25,7 @@ def verbs(tmp: Path) -> dict[str, list[str]]:
         "run": ["run", str(submissions), "--out", str(tmp / "out")],
         "ci": ["ci", str(submissions / "alice"), "--out", str(tmp / "ci-out")],
         "release": ["release", str(tmp / "release")],
+        "validate": ["validate"],
         "gradescope": ["gradescope", str(tmp / "autograder.zip")],
         "similarity": ["similarity", str(submissions), "--out", str(tmp / "sim")],
         "classroom50 build": ["classroom50", "build", str(tmp / "c50")],
@@ -33,7 +34,7 @@ def verbs(tmp: Path) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("verb", ["run", "ci", "release", "gradescope", "similarity",
+@pytest.mark.parametrize("verb", ["run", "ci", "release", "validate", "gradescope", "similarity",
                                   "classroom50 build", "classroom50 grade"])
 def test_unknown_assignment_is_one_line_for_every_verb(tmp_path: Path, verb: str) -> None:
     argv = [*verbs(tmp_path)[verb], "--assignment", "nosuch", "--course", str(ROOT)]

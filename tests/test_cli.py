@@ -19,7 +19,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_every_verb() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for verb in ("run", "validate", "stubs", "release", "ci"):
+    for verb in ("run", "validate", "stubs", "new", "release", "ci"):
         assert f"  {verb} " in result.stdout
 
 

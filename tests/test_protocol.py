@@ -207,3 +207,46 @@ def test_random_bytes_only_ever_raise_wire_errors() -> None:
 def test_the_encoder_refuses_a_header_the_decoder_would_refuse() -> None:
     with pytest.raises(p.WireError, match="header"):
         p.encode_message(p.Failure("E", "x" * (p.MAX_HEADER_BYTES + 1)))
+
+
+CONTROL = [p.ZygotePing(), p.ZygoteSpawn(limits={"cpu_seconds": 5}, home="/tmp/h", tmp_bytes=1),
+           p.ZygoteSpawn(limits={}), p.ZygoteStatus(pid=7, wait=1.5), p.ZygoteKill(pid=7),
+           p.ZygoteReady(missing=["torch"], isolation=None), p.ZygotePong(),
+           p.ZygoteSpawned(pid=9), p.ZygoteExit(status=None), p.ZygoteExit(status=9),
+           p.ZygoteError(error="bad pid")]
+
+
+@pytest.mark.parametrize("message", CONTROL, ids=lambda m: type(m).__name__)
+def test_zygote_control_messages_round_trip(message: object) -> None:
+    back = p.decode_control(p.encode_message(message))
+    assert back == message
+    assert type(back) is type(message)
+
+
+@pytest.mark.parametrize(("payload", "problem"), [
+    (json.dumps({"op": "kill", "pid": -1}).encode(), "message header of"),  # the old dicts
+    (_frame({"type": "Evil", "fields": {}, "blobs": []}), "unknown message type 'Evil'"),
+    (_frame({"type": ["ZygotePing"], "fields": {}, "blobs": []}), "unknown message type"),
+    (_frame({"type": "ZygoteKill", "fields": {}, "blobs": []}), "malformed ZygoteKill"),
+    (_frame({"type": "ZygoteKill", "fields": {"pid": "1"}, "blobs": []}), "malformed ZygoteKill"),
+    (_frame({"type": "ZygoteKill", "fields": {"pid": True}, "blobs": []}),
+     "malformed ZygoteKill"),
+    (_frame({"type": "ZygoteStatus", "fields": {"pid": 1, "wait": [1]}, "blobs": []}),
+     "malformed ZygoteStatus"),
+    (_frame({"type": "ZygoteSpawn", "fields": {"limits": {"$dict": [["cpu", "lots"]]},
+                                               "home": None, "tmp_bytes": 0}, "blobs": []}),
+     "malformed ZygoteSpawn"),
+    (_frame({"type": "ZygoteExit", "fields": {"status": 1.5}, "blobs": []}),
+     "malformed ZygoteExit"),
+])
+def test_malformed_zygote_control_messages_are_wire_errors(payload: bytes, problem: str) -> None:
+    with pytest.raises(p.WireError, match=problem):
+        p.decode_control(payload)
+
+
+def test_worker_and_control_messages_do_not_cross_channels() -> None:
+    """A worker's frame is not a control message, and a control message is not a worker's."""
+    with pytest.raises(p.WireError, match="unknown message type 'Shutdown'"):
+        p.decode_control(p.encode_message(p.Shutdown()))
+    with pytest.raises(p.WireError, match="unknown message type 'ZygoteKill'"):
+        p.decode_message(p.encode_message(p.ZygoteKill(pid=1)))

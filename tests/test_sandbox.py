@@ -274,3 +274,24 @@ def test_gpu_worker_sees_cuda_at_the_strongest_level() -> None:
         assert address_limit == -1  # no RLIMIT_AS on a GPU
     finally:
         session.close()
+
+
+def test_one_exit_description_for_every_level() -> None:
+    """Cold workers (a subprocess return code) and warm ones (a wait status from the zygote)
+    are described by the same function, also for a signal Python has no name for."""
+    import signal
+
+    from grader.sandbox.base import describe_exit
+
+    assert describe_exit(0) == "exit status 0"
+    assert describe_exit(3) == "exit status 3"
+    assert describe_exit(-signal.SIGKILL) == "killed by SIGKILL (memory or CPU limit?)"
+    assert describe_exit(-signal.SIGTERM) == "killed by SIGTERM"
+    assert describe_exit(-63) == "killed by signal 63"
+    pid = os.fork()
+    if pid == 0:
+        os.kill(os.getpid(), signal.SIGXCPU)
+        os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert describe_exit(os.waitstatus_to_exitcode(status)) == \
+        "killed by SIGXCPU (memory or CPU limit?)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -176,3 +177,67 @@ def test_a_worker_that_never_started_is_the_graders_failure_not_the_students() -
             StudentProxy(session).whoami()
     assert OnceSandbox.started == 1
     assert isinstance(session.grader_failure, SandboxFailure)
+
+
+def test_the_zygote_answers_a_malformed_control_request_with_an_error() -> None:
+    """The zygote decodes its control requests as typed messages: anything else (the untyped
+    dicts of old, a worker's frame, a request with a wrong field) gets a ZygoteError, and it
+    keeps serving."""
+    from grader.worker import protocol as p
+    from grader.worker import zygote as worker_zygote
+
+    control, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        zygote = worker_zygote.Zygote(control, worker_zygote.Isolation("uid", None), {})
+        for message in (b'{"op": "kill", "pid": -1}', p.encode_message(p.Shutdown()),
+                        p.encode_message(p.ZygoteSpawn(limits={})),  # without its fds
+                        p.encode_message(p.ZygoteKill(pid=0))):
+            reply = zygote.handle(message, [])
+            assert isinstance(reply, p.ZygoteError), reply
+        assert zygote.handle(p.encode_message(p.ZygotePing()), []) == p.ZygotePong()
+    finally:
+        control.close()
+        peer.close()
+
+
+class _PeerWorker:
+    """The zygote's process, as the grader's Zygote sees it (a test double)."""
+
+    killed = False
+
+    def kill(self) -> None:
+        self.killed = True
+
+    def output(self) -> str:
+        return ""
+
+
+@pytest.mark.parametrize(("answer", "problem"), [
+    (b"not a message", "zygote failed \\(ping\\): message header"),
+    (b"@pong", "zygote failed \\(ping\\)"),
+    ("Spawned", "zygote failed \\(ping\\): a ZygoteSpawned answered it"),
+    ("Error", "zygote refused ping: busy"),
+])
+def test_the_grader_refuses_a_malformed_or_out_of_turn_zygote_reply(
+        answer: bytes | str, problem: str) -> None:
+    from grader.sandbox.zygote import Zygote
+    from grader.worker import protocol as p
+
+    if answer == "Spawned":
+        answer = p.encode_message(p.ZygoteSpawned(pid=3))
+    elif answer == "Error":
+        answer = p.encode_message(p.ZygoteError(error="busy"))
+    zygote = Zygote.__new__(Zygote)
+    zygote.control, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    zygote.worker = _PeerWorker()  # type: ignore[assignment]
+    try:
+        peer.send(answer)  # type: ignore[arg-type]
+        with pytest.raises(SandboxFailure, match=problem):
+            zygote.request(p.ZygotePing(), p.ZygotePong, timeout=5)
+        assert p.decode_control(peer.recv(65536)) == p.ZygotePing()
+        # out of turn or malformed: the zygote is killed (a late reply would answer the next
+        # request); a ZygoteError is an answer in turn, and the zygote is kept
+        assert zygote.worker.killed is (answer != p.encode_message(p.ZygoteError("busy")))
+    finally:
+        zygote.control.close()
+        peer.close()

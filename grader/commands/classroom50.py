@@ -8,7 +8,8 @@ Classroom 50 bundles and runs, ``CLASSROOM_DIR/autograders/<slug>/``:
     nn-grader.json     which assignments it grades, the grader version, the torch pin
     runtime.json       the ``runtime`` block to register the assignment with (Python, apt)
     nn-grader/         this grader's source (pyproject.toml, README.md, grader/), pip-installed
-    course/            the course material grading needs: assignments/<id>/, the hidden suites,
+    course/            the course material grading needs: assignments/<id>/, the hidden suites
+                       with the course files they import (suite_entries, as Gradescope's zip),
                        solutions/course_secret and the report templates
 
 Classroom 50 publishes that folder on GitHub Pages and runs it in the student's repository:
@@ -35,13 +36,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
+from grader import budgets
 from grader import classroom50 as c50
-from grader.budgets import FILE_NAME
 from grader.commands.ci import CiRequest, ci
 from grader.course import DEFAULT_ROOT, Assignment, Course
 from grader.errors import ConfigError, CourseError
 from grader.report.safe import heredoc
 from grader.settings import Settings
+from grader.suite_files import suite_entries
 
 ENTRYPOINT = Path("templates") / "classroom50" / "autograder.py"
 CONFIG_NAME = "nn-grader.json"
@@ -126,13 +128,10 @@ def _write_autograder(folder: Path, course: Course, assignments: Sequence[Assign
 def _write_course(target: Path, course: Course, assignments: Sequence[Assignment]) -> None:
     for assignment in assignments:
         shutil.copytree(assignment.folder, target / "assignments" / assignment.id, ignore=_SKIP)
-        hidden = target / "solutions" / "hidden"
-        hidden.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(assignment.hidden_suite, hidden / assignment.hidden_suite.name)
-    for name in ("pytest.ini", FILE_NAME):  # the suites' config and test budgets
-        if (course.root / "solutions" / "hidden" / name).is_file():
-            shutil.copyfile(course.root / "solutions" / "hidden" / name,
-                            target / "solutions" / "hidden" / name)
+    shipped = {**suite_entries(assignments), **budgets.shipped(assignments)}
+    for relative, path in shipped.items():
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / relative)
     shutil.copyfile(course.secret_file, target / "solutions" / "course_secret")
     (target / "templates").mkdir()
     for template in sorted((course.root / "templates").glob("*.j2")):

@@ -12,7 +12,7 @@ test, the largest over MEASURE_STUDENTS students' inputs, is stored under the su
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,15 +81,16 @@ def measure_budgets(assignment: Assignment, reference: SubmissionResult,
             f"{worker_s[slowest]:.3f} s -> budget {budgets.rule(worker_s[slowest]):.3g} s")
 
 
-def validate(course: Course, mutants_dir: Path, sandbox_level: str,
+def validate(course: Course, mutants_dir: Path, sandbox_level: str, only: Sequence[str] = (),
              echo: Callable[[str], None] = print) -> bool:
+    assignments = course.select(only)
     settings = Settings(course_root=course.root, sandbox=sandbox_level,
                         secret=VALIDATION_SECRET,
                         limits=Limits(test_timeout_s=VALIDATE_TEST_TIMEOUT_S))
     sandbox = make_sandbox(sandbox_level)
     echo(f"{'assignment':<12} {'reference':>9} {'stub':>5} {'mutants killed':>15}")
     results = []
-    for assignment in course.assignments:
+    for assignment in assignments:
         mutants = sorted((mutants_dir / assignment.id).glob("*.py"))
         result = validate_assignment(assignment, mutants, settings, sandbox)
         results.append(result)

@@ -8,9 +8,10 @@
     package/grader/...
     course/assignments/<id>/assignment.toml   every assignment's metadata (a file is matched
                                      against all of them, as `grade` matches it)
-    course/solutions/hidden/         the chosen assignments' hidden suites, and the suites'
-                                     pytest.ini, test budgets (budgets.json, grader.budgets)
-                                     and helpers (no other assignment's suite)
+    course/solutions/hidden/         the chosen assignments' hidden suites with the course files
+                                     they import and pytest.ini (grader.suite_files.suite_entries:
+                                     the files the suite hash covers; no other suite), and the
+                                     test budgets (budgets.json, grader.budgets.shipped)
     course/solutions/course_secret   the secret this machine's `grade` seeds with
 
 Not shipped: reference notebooks and stubs (grading never reads them), public tests, the
@@ -33,9 +34,11 @@ from pathlib import Path
 import jinja2
 
 import grader
+from grader import budgets
 from grader.course import Assignment, Course
 from grader.errors import ConfigError, CourseError
 from grader.gradescope.config import CONFIG_NAME, AutograderConfig
+from grader.suite_files import suite_entries
 
 TEMPLATES = Path("templates") / "gradescope"
 DISTRIBUTION = "nn-grader"
@@ -137,20 +140,8 @@ def course_entries(course: Course, chosen: Sequence[Assignment], secret: str
     for assignment in course.assignments:
         meta = assignment.folder / "assignment.toml"
         entries[f"course/assignments/{assignment.id}/assignment.toml"] = _read(meta)
-    hidden = course.root / "solutions" / "hidden"
-    suites = {a.hidden_suite.name for a in course.assignments}
-    wanted = {a.hidden_suite.name for a in chosen}
-    for path in sorted(hidden.rglob("*")):
-        relative = path.relative_to(hidden)
-        if not path.is_file() or path.is_symlink() or "__pycache__" in relative.parts \
-                or path.suffix == ".pyc" or any(p.startswith(".") for p in relative.parts):
-            continue
-        if relative.name in suites and relative.name not in wanted:
-            continue  # another assignment's hidden suite
-        entries[f"course/solutions/hidden/{relative.as_posix()}"] = _read(path)
-    for assignment in chosen:
-        if f"course/solutions/hidden/{assignment.hidden_suite.name}" not in entries:
-            raise CourseError(f"{assignment.hidden_suite}: hidden suite not found")
+    for relative, path in {**suite_entries(chosen), **budgets.shipped(chosen)}.items():
+        entries[f"course/{relative}"] = _read(path)
     entries["course/solutions/course_secret"] = Entry((secret + "\n").encode("utf-8"), 0o600)
     return entries
 

@@ -7,10 +7,11 @@ controller never blocks without a deadline on anything the worker holds.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
-import struct
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,8 +23,6 @@ from grader.settings import Limits
 from grader.worker import protocol
 
 WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"
-_LEN = struct.Struct(">Q")
-_HLEN = struct.Struct(">I")
 POLL_S = 0.25  # how often a wait on the worker checks that it is still alive
 
 
@@ -99,6 +98,58 @@ class OutputBuffer:
         return text
 
 
+@dataclass
+class Pipes:
+    """A worker's channel (two pipes) and its captured output, as every level starts one.
+
+    ``read_fd``/``write_fd`` are the grader's ends; ``child_fds`` (read, write, output) are the
+    worker's, closed here once it has them (:meth:`close_child_ends`)."""
+
+    read_fd: int
+    write_fd: int
+    child_fds: tuple[int, int, int]
+    output: OutputBuffer
+    drain: threading.Thread
+
+    @classmethod
+    def open(cls, output_cap: int) -> Pipes:
+        (child_read, write_fd), (read_fd, child_write) = make_pipes()
+        out_read, out_write = os.pipe()
+        output = OutputBuffer(cap=output_cap, data=bytearray())
+        return cls(read_fd, write_fd, (child_read, child_write, out_write), output,
+                   output.drain(out_read))
+
+    def close_child_ends(self) -> None:
+        for fd in self.child_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.child_fds = (-1, -1, -1)
+
+    def close(self) -> None:
+        """Close the grader's ends and stop reading output (idempotent: never closes a
+        reused fd)."""
+        for fd in (self.read_fd, self.write_fd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.read_fd = self.write_fd = -1
+        self.drain.join(timeout=0.5)
+        self.output.stop()
+
+
+def describe_exit(code: int) -> str:
+    """How a worker ended, for its feedback: ``code`` as subprocess gives it (-N: signal N;
+    ``os.waitstatus_to_exitcode`` turns a wait status into one)."""
+    if code >= 0:
+        return f"exit status {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"killed by signal {-code}"
+    hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
+    return f"killed by {name}{hint}"
+
+
 def _remaining(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
@@ -108,7 +159,7 @@ def _remaining(deadline: float) -> float:
 
 def send_frame(worker: Worker, payload: bytes, deadline: float) -> None:
     """Write one frame, never waiting past ``deadline`` for a worker that stopped reading."""
-    data = memoryview(_LEN.pack(len(payload)) + payload)
+    data = memoryview(protocol.frame(payload))
     while data:
         _, writable, _ = select.select([], [worker.write_fd], [],
                                        min(_remaining(deadline), POLL_S))
@@ -132,18 +183,19 @@ def recv_frame(worker: Worker, deadline: float, max_bytes: int) -> bytes:
     The frame's length and its header's length are checked before the rest is read, so a
     worker announcing a huge frame or header costs nothing; the frame is read into one
     buffer (no second copy)."""
-    (length,) = _LEN.unpack(_read_exact(worker, _LEN.size, deadline))
-    if length > max_bytes:
-        raise ProtocolError(f"worker sent a {length}-byte message (limit {max_bytes})")
-    frame = bytearray(length)
-    view = memoryview(frame)
-    start = min(_HLEN.size, length)
-    _read_into(worker, view[:start], deadline)
-    if start == _HLEN.size:
-        (header,) = _HLEN.unpack(view[:start])
-        if header > protocol.MAX_HEADER_BYTES or _HLEN.size + header > length:
-            raise ProtocolError(f"worker sent a {header}-byte message header (limit "
-                                f"{protocol.MAX_HEADER_BYTES}, message {length})")
+    prefix = protocol.FRAME_LENGTH
+    (length,) = prefix.unpack(_read_exact(worker, prefix.size, deadline))
+    try:
+        protocol.check_frame_length(length, max_bytes)
+        frame = bytearray(length)
+        view = memoryview(frame)
+        start = min(protocol.HEADER_LENGTH.size, length)
+        _read_into(worker, view[:start], deadline)
+        if start == protocol.HEADER_LENGTH.size:
+            (header,) = protocol.HEADER_LENGTH.unpack(view[:start])
+            protocol.check_header_length(header, length)
+    except protocol.WireError as exc:
+        raise ProtocolError(f"worker sent a {exc}") from None
     _read_into(worker, view[start:], deadline)
     return frame  # type: ignore[return-value]  # a bytearray decodes like bytes
 

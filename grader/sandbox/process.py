@@ -32,7 +32,7 @@ from typing import Any
 from grader.errors import SandboxFailure
 from grader.sandbox import cgroups as cg
 from grader.sandbox import slots
-from grader.sandbox.base import WORKER_DIR, OutputBuffer, make_pipes
+from grader.sandbox.base import WORKER_DIR, Pipes, describe_exit
 from grader.settings import Limits
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -135,6 +135,7 @@ class ProcessWorker:
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
         self.process: subprocess.Popen[bytes] | None = None
         self.read_fd = self.write_fd = -1
+        self.pipes: Pipes | None = None
         self._killed = False
         self.program = program
         self.extra_config = extra_config or {}
@@ -149,10 +150,9 @@ class ProcessWorker:
             raise
 
     def _start(self, device: str, wrap: Wrapper | None, inside: dict[str, str] | None) -> None:
-        (self._child_read, self.write_fd), (self.read_fd, self._child_write) = make_pipes()
-        out_read, out_write = os.pipe()
-        self._output = OutputBuffer(cap=self.limits.output_bytes, data=bytearray())
-        self._drain = self._output.drain(out_read)
+        self.pipes = pipes = Pipes.open(self.limits.output_bytes)
+        self.read_fd, self.write_fd = pipes.read_fd, pipes.write_fd
+        child_read, child_write, out_write = pipes.child_fds
         code_dir = str(WORKER_DIR)
         if self.uid is not None and not self.privileged:
             os.chown(self.home, self.uid, self.uid)
@@ -166,7 +166,7 @@ class ProcessWorker:
                 code_dir = str(copy)
         inside = inside or {"dir": code_dir, "home": self.home}
         config = {"limits": worker_rlimits(self.limits, device, self.uid, self.cgroup),
-                  "read_fd": self._child_read, "write_fd": self._child_write,
+                  "read_fd": child_read, "write_fd": child_write,
                   **self.extra_config}
         argv = [sys.executable, "-I", "-B", f"{inside['dir']}/{self.program}",
                 json.dumps(config)]
@@ -182,15 +182,14 @@ class ProcessWorker:
         try:
             self.process = subprocess.Popen(
                 [*cg.attach_prefix(self.cgroup), *command],
-                pass_fds=(self._child_read, self._child_write, *self.extra_fds),
+                pass_fds=(child_read, child_write, *self.extra_fds),
                 stdin=subprocess.DEVNULL,
                 stdout=out_write, stderr=out_write, cwd=self.home, start_new_session=True,
                 env=env)
         except OSError as exc:
             raise SandboxFailure(f"the worker could not be started: {exc}") from None
         finally:
-            for fd in (self._child_read, self._child_write, out_write):
-                os.close(fd)
+            pipes.close_child_ends()
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -225,13 +224,9 @@ class ProcessWorker:
                 pass
             process.kill()
             process.wait()
-        for fd in (self.read_fd, self.write_fd):
-            if fd >= 0:
-                os.close(fd)
+        if self.pipes is not None:
+            self.pipes.close()
         self.read_fd = self.write_fd = -1
-        if hasattr(self, "_drain"):
-            self._drain.join(timeout=0.5)
-            self._output.stop()
         if self.cgroup is not None:
             self.cgroup.remove()
         if self.uid is not None and not self.namespaced:
@@ -239,7 +234,7 @@ class ProcessWorker:
         shutil.rmtree(self.home, ignore_errors=True)
 
     def output(self) -> str:
-        return self._output.text()
+        return self.pipes.output.text() if self.pipes is not None else ""
 
     def exit_description(self) -> str:
         if self.process is None:
@@ -250,13 +245,9 @@ class ProcessWorker:
             return "closed its channel but is still running"
         if self.cgroup is not None and self.cgroup.oom_killed():
             return f"killed: memory limit reached ({self.limits.memory_mb} MiB)"
-        if code < 0:
-            name = signal.Signals(-code).name
-            hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
-            return f"killed by {name}{hint}"
         if code == 126 and self.cgroup is not None and not self.namespaced:
             return "exit status 126 (could not join its cgroup?)"
-        return f"exit status {code}"
+        return describe_exit(code)
 
 
 def problem() -> str | None:

@@ -20,24 +20,34 @@ retries on a fresh slot and then records as a grader error, never as the student
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from grader.errors import SandboxFailure
 from grader.sandbox import slots
-from grader.sandbox.base import WORKER_DIR, OutputBuffer, Sandbox, make_pipes
+from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, describe_exit
 from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
 from grader.settings import Limits
+from grader.worker import protocol
+from grader.worker.protocol import (
+    ZygoteError,
+    ZygoteExit,
+    ZygoteKill,
+    ZygotePing,
+    ZygotePong,
+    ZygoteReady,
+    ZygoteSpawn,
+    ZygoteSpawned,
+    ZygoteStatus,
+)
 
 PRELOAD = ("numpy", "torch", "matplotlib.pyplot")
 ZYGOTE_START_TIMEOUT_S = 180.0
@@ -49,6 +59,7 @@ ZYGOTE_MEMORY_MB = 1024
 #: what the zygote keeps to build each worker's world and drop it to the worker's uid
 NAMESPACE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
 UID_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
+Reply = TypeVar("Reply")  # the type of control message a request expects back
 
 
 def isolation_of(base: Sandbox) -> dict[str, Any]:
@@ -112,38 +123,43 @@ class Zygote:
         finally:
             child.close()
         try:
-            hello = self.request({}, timeout=ZYGOTE_START_TIMEOUT_S, send=False)
+            hello = self.request(None, ZygoteReady, timeout=ZYGOTE_START_TIMEOUT_S)
         except SandboxFailure:
             self.close()
             raise
-        if not hello.get("ready"):
-            self.close()
-            raise SandboxFailure(f"the warm zygote did not start: {hello}")
-        self.problem: str | None = hello.get("isolation")
+        self.problem: str | None = hello.isolation
 
-    def request(self, payload: dict[str, Any], fds: tuple[int, ...] = (),
-                timeout: float = REQUEST_TIMEOUT_S, send: bool = True) -> dict[str, Any]:
-        """One request and its reply; a zygote that does not answer in time is killed."""
+    def request(self, message: protocol.Message | None, expect: type[Reply],
+                fds: tuple[int, ...] = (), timeout: float = REQUEST_TIMEOUT_S) -> Reply:
+        """Send ``message`` (None: only wait, for ZygoteReady) and return its reply, which must
+        be an ``expect``. A zygote that does not answer in time, or answers out of turn or
+        malformed, is killed; a ZygoteError (the zygote could not do it) is a SandboxFailure."""
+        what = type(message).__name__.removeprefix("Zygote").lower() \
+            if message is not None else "start"
         try:
-            if send:
-                socket.send_fds(self.control, [json.dumps(payload).encode()], list(fds))
+            if message is not None:
+                socket.send_fds(self.control, [protocol.encode_message(message)], list(fds))
             self.control.settimeout(timeout)
             data = self.control.recv(65536)
             if not data:
                 raise OSError(f"it exited ({self.worker.output()[-300:]})")
-            reply = json.loads(data)
-        except (OSError, ValueError) as exc:
+            reply = protocol.decode_control(data)
+            if not isinstance(reply, (expect, ZygoteError)):
+                raise protocol.WireError(f"a {type(reply).__name__} answered it")
+        except (OSError, protocol.WireError) as exc:
             self.close()  # a reply that comes late would answer the next request
-            what = payload.get("op", "start")
             raise SandboxFailure(f"the warm zygote failed ({what}): {exc}") from None
-        return reply if isinstance(reply, dict) else {}
+        if isinstance(reply, ZygoteError):
+            raise SandboxFailure(f"the warm zygote refused {what}: {reply.error}")
+        return reply
 
     def ping(self) -> bool:
         """Does the zygote answer promptly? (One that does not is killed.)"""
         try:
-            return self.request({"op": "ping"}, timeout=PING_TIMEOUT_S).get("pong") is True
+            self.request(ZygotePing(), ZygotePong, timeout=PING_TIMEOUT_S)
         except SandboxFailure:
             return False
+        return True
 
     def alive(self) -> bool:
         return self.worker.alive()
@@ -166,55 +182,42 @@ class ForkedWorker:
         self.home = home
         self.limits = limits
         self.pid = 0
-        (child_read, self.write_fd), (self.read_fd, child_write) = make_pipes()
-        out_read, out_write = os.pipe()
-        self._output = OutputBuffer(cap=limits.output_bytes, data=bytearray())
-        self._drain = self._output.drain(out_read)
+        self.pipes = Pipes.open(limits.output_bytes)
+        self.read_fd, self.write_fd = self.pipes.read_fd, self.pipes.write_fd
         self._status: int | None = None
-        child_fds = (child_read, child_write, out_write)
-        request = {"op": "spawn", "limits": rlimits, "home": home,
-                   "tmp_bytes": tmp_bytes(limits)}
+        request = ZygoteSpawn(limits=rlimits, home=home, tmp_bytes=tmp_bytes(limits))
         try:
-            reply = zygote.request(request, child_fds, timeout=SPAWN_TIMEOUT_S)
+            reply = zygote.request(request, ZygoteSpawned, self.pipes.child_fds,
+                                   timeout=SPAWN_TIMEOUT_S)
         except SandboxFailure:
             self.kill()
             raise
         finally:
-            for fd in child_fds:
-                os.close(fd)
-        if "pid" not in reply or "error" in reply:
-            self.kill()
-            raise SandboxFailure(f"the warm zygote could not start a worker: "
-                                 f"{reply.get('error', reply)}")
-        self.pid = int(reply["pid"])
+            self.pipes.close_child_ends()
+        self.pid = reply.pid
 
-    def _ask(self, op: str, **extra: Any) -> int | None:
+    def _ask(self, request: ZygoteStatus | ZygoteKill) -> int | None:
         """The worker's wait status from the zygote (None: running). A zygote that is gone or
         does not answer is a failure of the grader, never the worker's exit."""
         if self._status is None:
             if not self.zygote.alive():
                 raise SandboxFailure("the warm zygote is gone")
-            timeout = REQUEST_TIMEOUT_S + float(extra.get("wait", 0.0))
-            status = self.zygote.request({"op": op, "pid": self.pid, **extra},
-                                         timeout=timeout).get("status")
-            self._status = None if status is None else int(status)
+            wait = request.wait if isinstance(request, ZygoteStatus) else 0.0
+            reply = self.zygote.request(request, ZygoteExit, timeout=REQUEST_TIMEOUT_S + wait)
+            self._status = reply.status
         return self._status
 
     def alive(self) -> bool:
-        return self._ask("status") is None
+        return self._ask(ZygoteStatus(self.pid)) is None
 
     def kill(self) -> None:
         try:
             if self.pid:
-                self._ask("kill")
+                self._ask(ZygoteKill(self.pid))
         except SandboxFailure:
             self.zygote.close()  # its whole sandbox goes, this worker with it
-        for fd in (self.read_fd, self.write_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self.pipes.close()
         self.read_fd = self.write_fd = -1
-        self._drain.join(timeout=0.5)
-        self._output.stop()
         if self.cleanup is not None:
             self.cleanup()
             self.cleanup = None
@@ -223,17 +226,13 @@ class ForkedWorker:
             self.home = None
 
     def output(self) -> str:
-        return self._output.text()
+        return self.pipes.output.text()
 
     def exit_description(self) -> str:
-        status = self._ask("status", wait=1.0)
+        status = self._ask(ZygoteStatus(self.pid, wait=1.0))
         if status is None:
             return "closed its channel but is still running"
-        if os.WIFSIGNALED(status):
-            name = signal.Signals(os.WTERMSIG(status)).name
-            hint = " (memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
-            return f"killed by {name}{hint}"
-        return f"exit status {os.WEXITSTATUS(status)}"
+        return describe_exit(os.waitstatus_to_exitcode(status))
 
 
 class ZygoteSandbox:

@@ -38,8 +38,9 @@ MAX_ITEMS = 1_000_000
 #: JSON nesting of a header: each value level is at most 3 JSON levels ($dict pairs), plus the
 #: header's own object and fields.
 MAX_JSON_DEPTH = 3 * MAX_DEPTH + 8
-_LEN = struct.Struct(">Q")
-_HLEN = struct.Struct(">I")
+#: a frame on a channel: its length, then the message (a header length, the header, blobs)
+FRAME_LENGTH = struct.Struct(">Q")
+HEADER_LENGTH = struct.Struct(">I")
 
 
 class WireError(Exception):
@@ -180,7 +181,114 @@ MESSAGES: dict[str, type] = {
     for cls in (Load, Call, GetAttr, Probe, Reply, Shutdown, Started, Ready, Result, Failure,
                 CallbackRequest)
 }
-Message = Any  # one of the dataclasses in MESSAGES
+Message = Any  # one of the dataclasses in MESSAGES (or CONTROL_MESSAGES)
+
+
+# --------------------------------------------------------------------------- zygote control
+# The warm zygote's control socket (grader/worker/zygote.py): one message per datagram, framed
+# as above without the outer length. Each message checks its field types, so a malformed one
+# decodes to a WireError, never to a value the zygote or grader would trip on later.
+
+
+def _check(message: Any, **kinds: type | tuple[type, ...]) -> None:
+    for name, kind in kinds.items():
+        value = getattr(message, name)
+        allowed = kind if isinstance(kind, tuple) else (kind,)
+        if type(value) not in allowed:
+            raise TypeError(f"{type(message).__name__}.{name} is a {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class ZygotePing:
+    """Grader -> zygote: are you there? (Answer: ZygotePong.)"""
+
+
+@dataclass(frozen=True)
+class ZygoteSpawn:
+    """Grader -> zygote: fork a worker on the three fds sent with it (read, write, output).
+    Answer: ZygoteSpawned or ZygoteError."""
+
+    limits: dict[str, int]
+    home: str | None = None  # the worker's home and working folder (uid mode)
+    tmp_bytes: int = 0  # size of its /tmp and /dev/shm (namespaces mode)
+
+    def __post_init__(self) -> None:
+        _check(self, limits=dict, home=(str, type(None)), tmp_bytes=int)
+        if any(type(k) is not str or type(v) is not int for k, v in self.limits.items()):
+            raise TypeError("ZygoteSpawn.limits maps names to ints")
+
+
+@dataclass(frozen=True)
+class ZygoteStatus:
+    """Grader -> zygote: a worker's wait status, waiting up to ``wait`` s for it to exit."""
+
+    pid: int
+    wait: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(self, pid=int, wait=(int, float))
+
+
+@dataclass(frozen=True)
+class ZygoteKill:
+    """Grader -> zygote: SIGKILL a worker (answer: its ZygoteExit)."""
+
+    pid: int
+
+    def __post_init__(self) -> None:
+        _check(self, pid=int)
+
+
+@dataclass(frozen=True)
+class ZygoteReady:
+    """Zygote -> grader, once, unasked: imports done; ``isolation``: why workers cannot be
+    isolated here (None: they can)."""
+
+    missing: list[str] = field(default_factory=list)
+    isolation: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(self, missing=list, isolation=(str, type(None)))
+
+
+@dataclass(frozen=True)
+class ZygotePong:
+    """Zygote -> grader: the answer to ZygotePing."""
+
+
+@dataclass(frozen=True)
+class ZygoteSpawned:
+    pid: int
+
+    def __post_init__(self) -> None:
+        _check(self, pid=int)
+
+
+@dataclass(frozen=True)
+class ZygoteExit:
+    """A worker's wait status (``os.waitpid``'s), None while it runs."""
+
+    status: int | None
+
+    def __post_init__(self) -> None:
+        _check(self, status=(int, type(None)))
+
+
+@dataclass(frozen=True)
+class ZygoteError:
+    """Zygote -> grader: the request could not be done (or was not understood)."""
+
+    error: str
+
+    def __post_init__(self) -> None:
+        _check(self, error=str)
+
+
+CONTROL_MESSAGES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (ZygotePing, ZygoteSpawn, ZygoteStatus, ZygoteKill, ZygoteReady, ZygotePong,
+                ZygoteSpawned, ZygoteExit, ZygoteError)
+}
 
 
 # --------------------------------------------------------------------------- codec
@@ -398,44 +506,54 @@ def encode_message(message: Message, to_handle: Callable[[Any], Handle | None] |
                          "blobs": [len(b) for b in encoder.blobs]}).encode()
     if len(header) > MAX_HEADER_BYTES:
         raise WireError(f"message header of {len(header)} bytes exceeds {MAX_HEADER_BYTES}")
-    payload = _HLEN.pack(len(header)) + header + b"".join(encoder.blobs)
+    payload = HEADER_LENGTH.pack(len(header)) + header + b"".join(encoder.blobs)
     if len(payload) > MAX_FRAME_BYTES:
         raise WireError(f"message of {len(payload)} bytes exceeds {MAX_FRAME_BYTES}")
     return payload
 
 
 def decode_message(payload: bytes, from_handle: Callable[[Handle], Any] | None = None,
-                   from_callback: Callable[[CallbackRef], Any] | None = None) -> Message:
+                   from_callback: Callable[[CallbackRef], Any] | None = None,
+                   kinds: dict[str, type] = MESSAGES) -> Message:
     """Parse a frame produced by :func:`encode_message`; anything else is a WireError.
 
-    The header is bounded before it is parsed, and every error while decoding (a malformed
-    tree, a bad array, RecursionError, MemoryError) becomes a WireError, never anything else.
+    ``kinds``: the message types accepted (MESSAGES on a worker's channel, CONTROL_MESSAGES on
+    a zygote's control socket). The header is bounded before it is parsed, and every error
+    while decoding (a malformed tree, a bad array, RecursionError, MemoryError) becomes a
+    WireError, never anything else.
     """
     try:
-        return _decode(payload, from_handle, from_callback)
+        return _decode(payload, from_handle, from_callback, kinds)
     except WireError:
         raise
     except Exception as exc:  # noqa: BLE001 - hostile bytes may break decoding any way
         raise WireError(f"malformed message ({type(exc).__name__})") from None
 
 
+def decode_control(payload: bytes) -> Message:
+    """A zygote control message (one of CONTROL_MESSAGES); anything else is a WireError."""
+    return decode_message(payload, kinds=CONTROL_MESSAGES)
+
+
 def _decode(payload: bytes, from_handle: Callable[[Handle], Any] | None,
-            from_callback: Callable[[CallbackRef], Any] | None) -> Message:
-    if len(payload) < _HLEN.size:
+            from_callback: Callable[[CallbackRef], Any] | None,
+            kinds: dict[str, type]) -> Message:
+    if len(payload) < HEADER_LENGTH.size:
         raise WireError("message shorter than its header length")
-    (hlen,) = _HLEN.unpack_from(payload, 0)
-    if hlen > MAX_HEADER_BYTES or 4 + hlen > len(payload):
-        raise WireError(f"message header of {hlen} bytes (limit {MAX_HEADER_BYTES}, "
-                        f"message {len(payload)})")
+    (hlen,) = HEADER_LENGTH.unpack_from(payload, 0)
+    check_header_length(hlen, len(payload))
     raw = payload[4:4 + hlen]
     check_json(raw)
     try:
         header = json.loads(raw)
         sizes = [int(n) for n in header["blobs"]]
-        cls = MESSAGES[header["type"]]
+        kind = header["type"]
         fields = header["fields"]
     except (ValueError, KeyError, TypeError) as exc:
         raise WireError(f"malformed message header ({type(exc).__name__})") from None
+    cls = kinds.get(kind) if type(kind) is str else None
+    if cls is None:
+        raise WireError(f"unknown message type {_short(kind)}")
     if sum(sizes) + 4 + hlen != len(payload) or any(n < 0 for n in sizes):
         raise WireError("message blobs do not add up")
     blobs, offset = [], 4 + hlen
@@ -454,17 +572,33 @@ def _field_names(message: Any) -> list[str]:
     return list(message.__dataclass_fields__)
 
 
+def frame(payload: bytes) -> bytes:
+    """A message as it goes on a channel: its length, then the message."""
+    return FRAME_LENGTH.pack(len(payload)) + payload
+
+
+def check_frame_length(length: int, max_bytes: int = MAX_FRAME_BYTES) -> None:
+    """Refuse a frame by the length it announces, before reading it."""
+    if length > max_bytes:
+        raise WireError(f"frame of {length} bytes (limit {max_bytes})")
+
+
+def check_header_length(header: int, length: int) -> None:
+    """Refuse a message by its announced header length (``length``: the whole message's)."""
+    if header > MAX_HEADER_BYTES or HEADER_LENGTH.size + header > length:
+        raise WireError(f"message header of {header} bytes (limit {MAX_HEADER_BYTES}, "
+                        f"message {length})")
+
+
 def write_frame(stream: BinaryIO, payload: bytes) -> None:
-    stream.write(_LEN.pack(len(payload)) + payload)
+    stream.write(frame(payload))
     stream.flush()
 
 
 def read_frame(stream: BinaryIO, max_bytes: int = MAX_FRAME_BYTES) -> bytes:
     """Read one frame; EOF raises EOFError, an oversized length a WireError."""
-    head = _read_exact(stream, _LEN.size)
-    (length,) = _LEN.unpack(head)
-    if length > max_bytes:
-        raise WireError(f"frame of {length} bytes exceeds the {max_bytes}-byte limit")
+    (length,) = FRAME_LENGTH.unpack(_read_exact(stream, FRAME_LENGTH.size))
+    check_frame_length(length, max_bytes)
     return _read_exact(stream, length)
 
 

@@ -18,12 +18,13 @@ Either way the worker then restores the environment the zygote started with, clo
 descriptor but its channel and output, sets its own rlimits, tells the zygote it is ready, and
 only then reads the student's source (grader.worker.remote.serve).
 
-Control requests (JSON, one per datagram; the grader is the only peer) and replies:
-    {"op": "ping"}                                               -> {"pong": true}
-    {"op": "spawn", "limits": {...}, "home": path|null,
-     "tmp_bytes": N} + fds [read, write, output]                 -> {"pid": N} | {"error": why}
-    {"op": "status", "pid": N, "wait": seconds}                  -> {"status": S | null}
-    {"op": "kill", "pid": N}                                     -> {"status": S | null}
+Control requests (typed messages of protocol.py, one per datagram; the grader is the only
+peer) and replies; a request that is malformed or cannot be done gets a ZygoteError:
+    ZygotePing                                        -> ZygotePong
+    ZygoteSpawn(limits, home, tmp_bytes)
+        + fds [read, write, output]                   -> ZygoteSpawned(pid) | ZygoteError(why)
+    ZygoteStatus(pid, wait)                           -> ZygoteExit(status | None)
+    ZygoteKill(pid)                                   -> ZygoteExit(status | None)
 Killing a namespaced worker (pid 1 of its namespace) makes the kernel kill everything it
 started; at the process level the grader also kills every process of the worker's uid.
 CUDA is never initialised here, only in a worker that asks for it after the fork.
@@ -41,13 +42,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any
 
 if __package__:
-    from . import isolate, remote
+    from . import isolate, protocol, remote
 else:  # run as a script inside the sandbox: the other worker files sit beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import isolate  # type: ignore[no-redef]
+    import protocol  # type: ignore[no-redef]
     import remote  # type: ignore[no-redef]
 
 #: how long a worker may take to set up its world before the zygote gives up on it
@@ -61,13 +62,6 @@ class Isolation:
 
     mode: str  # NAMESPACES or UID
     uid: int | None  # the workers' uid; None: keep the zygote's (in a user namespace)
-
-
-@dataclass(frozen=True)
-class SpawnRequest:
-    limits: dict[str, int]
-    home: str | None  # the worker's home and working folder (UID mode)
-    tmp_bytes: int  # size of its /tmp and /dev/shm (NAMESPACES mode)
 
 
 def die_with_parent() -> None:
@@ -122,7 +116,8 @@ class Zygote:
                               if isolation.mode == NAMESPACES else None)
 
     # ------------------------------------------------------------------ spawning
-    def spawn(self, request: SpawnRequest, fds: list[int] | None) -> dict[str, Any]:
+    def spawn(self, request: protocol.ZygoteSpawn,
+              fds: list[int] | None) -> protocol.ZygoteSpawned | protocol.ZygoteError:
         """Fork a worker serving on ``fds`` (None: a probe that exits once isolated)."""
         sync_read, sync_write = os.pipe()
         direct = self.isolation.mode == NAMESPACES and self.pid_namespace is not None
@@ -144,13 +139,14 @@ class Zygote:
         os.close(sync_write)
         for fd in fds or ():
             os.close(fd)
-        reply = self._await_ready(sync_read, pid)
-        if "error" in reply:
-            for target in {pid, reply.get("pid", pid)}:
-                self.kill(int(target))
-        return reply
+        worker, error = self._await_ready(sync_read, pid)
+        if error is not None:
+            for target in {pid, worker}:
+                self.kill(target)
+            return protocol.ZygoteError(error)
+        return protocol.ZygoteSpawned(worker)
 
-    def _namespace_parent(self, request: SpawnRequest, fds: list[int] | None,
+    def _namespace_parent(self, request: protocol.ZygoteSpawn, fds: list[int] | None,
                           sync: int) -> None:
         """A throwaway child (where the zygote cannot come back to its own pid namespace):
         a new pid namespace whose pid 1 is the worker, adopted by the zygote."""
@@ -166,7 +162,7 @@ class Zygote:
             code = 71
         os._exit(code)
 
-    def _worker(self, request: SpawnRequest, fds: list[int] | None, sync: int) -> None:
+    def _worker(self, request: protocol.ZygoteSpawn, fds: list[int] | None, sync: int) -> None:
         """The worker: its own world, its limits, then the student's code. Never returns."""
         try:
             self.control.close()
@@ -197,7 +193,7 @@ class Zygote:
             remote.flush_output()
             os._exit(code)
 
-    def _isolate(self, request: SpawnRequest) -> None:
+    def _isolate(self, request: protocol.ZygoteSpawn) -> None:
         os.setsid()
         if self.isolation.mode == NAMESPACES:
             isolate.own_mounts(request.tmp_bytes)
@@ -224,8 +220,9 @@ class Zygote:
             os.environ.update({"HOME": home, "TMPDIR": home, "MPLCONFIGDIR": home})
         tempfile.tempdir = None  # recomputed from TMPDIR on first use
 
-    def _await_ready(self, sync: int, pid: int) -> dict[str, Any]:
-        """Wait (bounded) for the worker's "ready"; its pid comes from the throwaway child."""
+    def _await_ready(self, sync: int, pid: int) -> tuple[int, str | None]:
+        """Wait (bounded) for the worker's "ready": (its pid, None) or (pid, why it failed);
+        the pid comes from the throwaway child."""
         deadline = time.monotonic() + READY_TIMEOUT_S
         data = b""
         try:
@@ -246,8 +243,8 @@ class Zygote:
         errors = [line.removeprefix("error ") for line in lines if line.startswith("error ")]
         if errors or "ready" not in lines:
             why = errors[0] if errors else "it did not report ready in time"
-            return {"error": f"the worker could not be isolated: {why}", "pid": pid}
-        return {"pid": pid}
+            return pid, f"the worker could not be isolated: {why}"
+        return pid, None
 
     # ------------------------------------------------------------------ the rest
     def reap(self) -> None:
@@ -260,19 +257,19 @@ class Zygote:
                 return
             self.exited[pid] = status
 
-    def status(self, pid: int, wait: float = 0.0) -> dict[str, Any]:
+    def status(self, pid: int, wait: float = 0.0) -> protocol.ZygoteExit:
         deadline = time.monotonic() + wait
         while True:
             self.reap()
             if pid in self.exited or time.monotonic() >= deadline:
-                return {"status": self.exited.get(pid)}
+                return protocol.ZygoteExit(self.exited.get(pid))
             time.sleep(0.005)
 
-    def kill(self, pid: int) -> dict[str, Any]:
+    def kill(self, pid: int) -> protocol.ZygoteExit | protocol.ZygoteError:
         """SIGKILL the worker: as pid 1 of its namespace, everything it started dies with it;
         at the process level its session goes too (the grader kills the rest of its uid)."""
         if pid <= 0:
-            return {"error": "bad pid"}
+            return protocol.ZygoteError("bad pid")
         for send in (os.kill, os.killpg):
             try:
                 send(pid, signal.SIGKILL)
@@ -280,30 +277,35 @@ class Zygote:
                 pass
         return self.status(pid, wait=1.0)
 
-    def handle(self, request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
-        op = request.get("op")
-        if op == "spawn" and len(fds) == 3:
-            return self.spawn(SpawnRequest(limits=dict(request.get("limits", {})),
-                                           home=request.get("home"),
-                                           tmp_bytes=int(request.get("tmp_bytes", 0))), fds)
+    def handle(self, message: bytes, fds: list[int]) -> protocol.Message:
+        """One request's reply; a malformed or unknown one gets a ZygoteError."""
+        try:
+            request = protocol.decode_control(message)
+        except protocol.WireError as exc:
+            request = protocol.ZygoteError(f"malformed request: {exc}")
+        if isinstance(request, protocol.ZygoteSpawn) and len(fds) == 3:
+            return self.spawn(request, fds)
         for fd in fds:
             os.close(fd)
-        if op == "ping":
+        if isinstance(request, protocol.ZygotePing):
             self.reap()
-            return {"pong": True}
-        if op == "status":
-            return self.status(int(request["pid"]), float(request.get("wait", 0.0)))
-        if op == "kill":
-            return self.kill(int(request["pid"]))
-        return {"error": f"unknown request {op!r}"}
+            return protocol.ZygotePong()
+        if isinstance(request, protocol.ZygoteStatus):
+            return self.status(request.pid, float(request.wait))
+        if isinstance(request, protocol.ZygoteKill):
+            return self.kill(request.pid)
+        if isinstance(request, protocol.ZygoteError):
+            return request
+        missing = " without its 3 fds" if isinstance(request, protocol.ZygoteSpawn) else ""
+        return protocol.ZygoteError(f"unexpected request {type(request).__name__}{missing}")
 
     def serve(self) -> None:
         while True:
             message, fds, _, _ = socket.recv_fds(self.control, 65536, 3)
             if not message:
                 return
-            reply = self.handle(json.loads(message), list(fds))
-            self.control.send(json.dumps(reply).encode())
+            reply = self.handle(message, list(fds))
+            self.control.send(protocol.encode_message(reply))
 
 
 def _report(sync: int, exc: BaseException) -> None:
@@ -319,14 +321,16 @@ def probe(isolation: Isolation, tmp_bytes: int = 1 << 20) -> str | None:
     control, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     zygote = Zygote(control, isolation, dict(os.environ))
     try:
-        reply = zygote.spawn(SpawnRequest(limits={}, home="/", tmp_bytes=tmp_bytes), None)
-        zygote.status(int(reply.get("pid", 0)), wait=1.0)
+        request = protocol.ZygoteSpawn(limits={}, home="/", tmp_bytes=tmp_bytes)
+        reply = zygote.spawn(request, None)
+        if isinstance(reply, protocol.ZygoteSpawned):
+            zygote.status(reply.pid, wait=1.0)
     finally:
         control.close()
         peer.close()
         if zygote.pid_namespace is not None:
             os.close(zygote.pid_namespace)
-    return reply.get("error")
+    return reply.error if isinstance(reply, protocol.ZygoteError) else None
 
 
 def main(argv: list[str]) -> None:
@@ -348,7 +352,8 @@ def main(argv: list[str]) -> None:
     control.set_inheritable(False)
     missing = preload(config.get("preload", []))
     problem = probe(isolation)
-    control.send(json.dumps({"ready": True, "missing": missing, "isolation": problem}).encode())
+    ready = protocol.ZygoteReady(missing=missing, isolation=problem)
+    control.send(protocol.encode_message(ready))
     Zygote(control, isolation, environment).serve()
     os._exit(0)
 

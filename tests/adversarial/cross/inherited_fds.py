@@ -10,6 +10,12 @@ def _inherited():
     return [int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2]
 
 
+def _control(kind, fields):
+    """A zygote control request as the grader frames it (grader/worker/protocol.py)."""
+    header = json.dumps({"type": kind, "fields": fields, "blobs": []}).encode()
+    return struct.pack(">I", len(header)) + header
+
+
 def _abuse(fds):
     used = []
     for fd in fds:
@@ -17,8 +23,10 @@ def _abuse(fds):
             kind = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             continue
-        for payload in (json.dumps({"op": "kill", "pid": -1}).encode(),
-                        json.dumps({"op": "spawn", "limits": {}}).encode(),
+        for payload in (_control("ZygoteKill", {"pid": 1}),
+                        _control("ZygoteSpawn", {"limits": {"$dict": []}, "home": "/",
+                                                 "tmp_bytes": 0}),
+                        json.dumps({"op": "kill", "pid": -1}).encode(),
                         b"\x00\x00\x00\x00\x00\x00\x00\x10" + b"\xff" * 16):
             try:
                 if kind.startswith("socket"):

@@ -1,0 +1,140 @@
+"""`grade new ID`: a fifth assignment from one command, with no change under grader/.
+
+In a copy of the course, `grade new` scaffolds an assignment whose example passes `grade
+validate` as generated; an instructor then writes their own function (``halve`` here) into the
+reference, the hidden suite, the public test, one mutant and the demo's bug, runs `grade stubs`
+and `grade validate`, and the demo class built by demo/make_demo.py is graded right on it.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.course import DEFAULT_ROOT, load_course
+from grader.notebook.stub import stub_text
+
+GRADE = [sys.executable, "-m", "grader.cli"]
+#: What grader treats as the course (README's course layout) and what demo/make_demo.py needs.
+COURSE_PARTS = ("assignments", "solutions", "templates", "tests/mutants", "tests/equivalents",
+                "demo/make_demo.py")
+
+HALVE = '''def halve(x):
+    """x / 2, element-wise."""
+    ### BEGIN SOLUTION
+    return x / 2
+    ### END SOLUTION
+'''
+SUITE = '''import pytest
+
+from grader.suite import check_close
+
+
+@pytest.mark.points(100)
+def test_halve__values(student, rng):
+    """halve: half of random arrays"""
+    for shape in ((), (7,), (2, 5)):
+        x = rng.uniform(-9, 9, size=shape)
+        check_close(student.halve(x), x / 2, name="halve(x)", inputs={"x": x})
+'''
+PUBLIC = '''def test_halve_values(student):
+    """halve on one value"""
+    assert student.halve(3.0) == 1.5
+'''
+MUTANT = "# mutant: floor division\n# breaks: halve\n\n\ndef halve(x):\n    return x // 2\n"
+
+
+def grade(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GRADE, *args, "--course", str(course)], capture_output=True,
+                          text=True, timeout=600, check=False, cwd=course)
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    root = tmp_path / "course"
+    for part in COURSE_PARTS:
+        (root / part).parent.mkdir(parents=True, exist_ok=True)
+        copy = shutil.copytree if (DEFAULT_ROOT / part).is_dir() else shutil.copy2
+        copy(DEFAULT_ROOT / part, root / part)
+    return root
+
+
+def test_new_assignment_validates_as_generated(course: Path) -> None:
+    made = grade(course, "new", "scaling", "--title", 'Scaling "arrays"')
+    assert made.returncode == 0, made.stderr
+    assignment = load_course(course).get("scaling")
+    assert assignment.title == 'Scaling "arrays"' and assignment.functions == ("double",)
+    assert load_course(course).assignments[-1].id == "scaling"  # ordered after the others
+    assert assignment.stub.read_text() == stub_text(assignment.reference, "scaling")
+    assert "from grader.suite import" in assignment.hidden_suite.read_text()
+    mutants = sorted((course / "tests" / "mutants" / "scaling").glob("*.py"))
+    equivalents = sorted((course / "tests" / "equivalents" / "scaling").glob("*.py"))
+    assert len(mutants) >= 12 and len(equivalents) >= 3  # tests/test_suite_corpus.py's rule
+    assert all("\n# breaks: double\n" in path.read_text() for path in mutants)
+    checked = grade(course, "validate", "--assignment", "scaling")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "scaling            100     0    12/12 (100%)  ok" in checked.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["new", "activations"], "grade: error: grade new: assignment 'activations' exists already"),
+    (["new", "Bad-Id"], "grade: error: grade new: bad id 'Bad-Id'"),
+    (["new", "../escape"], "grade: error: grade new: bad id '../escape'"),
+])
+def test_an_existing_or_bad_id_is_one_line_and_writes_nothing(course: Path, args: list[str],
+                                                                message: str) -> None:
+    before = sorted(course.rglob("*"))
+    refused = grade(course, *args)
+    assert refused.returncode == 2
+    assert len(refused.stderr.splitlines()) == 1 and refused.stderr.startswith(message)
+    assert sorted(course.rglob("*")) == before
+
+
+def fill_in_halve(course: Path) -> None:
+    """What an instructor edits after `grade new scaling`: no file under grader/."""
+    meta = course / "assignments" / "scaling" / "assignment.toml"
+    meta.write_text(meta.read_text().replace('["double"]', '["halve"]').replace(
+        'bug = ["return 2 * x", "return x + 2"]', 'bug = ["return x / 2", "return x // 2"]'))
+    reference = course / "solutions" / "scaling.ipynb"
+    notebook = nbformat.read(reference, as_version=4)
+    cell = next(c for c in notebook.cells if "def double" in c.source)
+    cell.source = HALVE
+    nbformat.write(notebook, reference)
+    (course / "solutions" / "hidden" / "test_scaling.py").write_text(SUITE)
+    (course / "assignments" / "scaling" / "public" / "test_scaling_public.py").write_text(PUBLIC)
+    for kind in ("mutants", "equivalents"):
+        shutil.rmtree(course / "tests" / kind / "scaling")
+    (course / "tests" / "mutants" / "scaling").mkdir()
+    (course / "tests" / "mutants" / "scaling" / "floor_division.py").write_text(MUTANT)
+
+
+def test_a_filled_in_assignment_validates_and_grades_the_demo_class(course: Path,
+                                                                      tmp_path: Path) -> None:
+    assert grade(course, "new", "scaling").returncode == 0
+    fill_in_halve(course)
+    assert grade(course, "stubs", "--check").returncode == 1  # the stub still has double
+    assert grade(course, "stubs").returncode == 0
+    checked = grade(course, "validate", "--assignment", "scaling")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "scaling            100     0      1/1 (100%)  ok" in checked.stdout
+
+    demo = subprocess.run([sys.executable, str(course / "demo" / "make_demo.py")],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert demo.returncode == 0, demo.stderr
+    out = tmp_path / "out"
+    graded = grade(course, str(course / "demo" / "submissions"), "--assignment", "scaling",
+                   "--out", str(out), "--sandbox", "process", "--jobs", "2", "--quiet")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    with open(out / "grades.csv", newline="") as rows:
+        scores = {row["student"]: float(row["score"]) for row in csv.DictReader(rows)
+                  if row["assignment"] == "scaling"}
+    # one function and one 100-point test: bob's bug and dave's broken cell cost everything
+    assert scores == {"alice": 100, "bob": 0, "carol": 0, "dave": 0, "erin": 100,
+                      "frank": 100}
+    assert not (DEFAULT_ROOT / "assignments" / "scaling").exists()
