@@ -7,7 +7,10 @@
    messy, .py) and the mutants (tests/mutants/<assignment>/*.py); each file carries its
    student's id, so no two students hand in the same bytes.
 2. Grades it with the project (``grade CLASS --out OUT --force --jobs N``, a subprocess),
-   at N/4 and at N students, sampling the memory of the whole process tree.
+   at N/4 and at N students, sampling the memory of the whole process tree; then the
+   realistic class (bench/realistic.py: the same N students, where some have endless
+   functions, blow the memory cap or exit at import) at the same --jobs, and a per-phase
+   breakdown of a clean submission's core time.
 3. On a sample of about ``--sample`` submissions (evenly spread; the messy notebooks, whose
    endless demo loop and input() only the grader survives, left out), all with ``--jobs``
    at a time:
@@ -41,6 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "demo")]
 
 import psutil  # noqa: E402
 from baselines import Baseline, Entry, floor, naive, nbconvert  # noqa: E402
+from realistic import Phases, make_realistic, phase_lines, phases, waits_of  # noqa: E402
 
 from grader.course import Assignment, load_course  # noqa: E402
 from grader.settings import read_secret  # noqa: E402
@@ -52,6 +56,8 @@ DEMO = [("alice", "{a}.ipynb", True), ("bob", "{a}_final.ipynb", True),
 TARGET_SPEEDUP = 10.0
 TARGET_OVERHEAD_MS = 50.0
 TARGET_CLASS_S = 300.0
+TARGET_REALISTIC_RATIO = 1.5
+TARGET_CORE_MS = 100.0
 
 
 # --------------------------------------------------------------------------- the class
@@ -141,6 +147,7 @@ class GraderRun:
     peak_main_mb: float
     durations: dict[tuple[str, str], float]
     scores: dict[tuple[str, str], float]
+    load: float  # the 1-minute load average when it ended
 
 
 def run_grader(folder: Path, out: Path, students: int, jobs: int) -> GraderRun:
@@ -162,13 +169,17 @@ def run_grader(folder: Path, out: Path, students: int, jobs: int) -> GraderRun:
         durations[key] = float(data.get("execution_time", 0.0))
         scores[key] = float(data["score"])
     return GraderRun(students, len(durations), wall, memory.peak_tree / 2**20,
-                     memory.peak_main / 2**20, durations, scores)
+                     memory.peak_main / 2**20, durations, scores, os.getloadavg()[0])
 
 
 # --------------------------------------------------------------------------- report
 
 def pick_sample(entries: list[Entry], size: int) -> list[Entry]:
-    pool = [e for e in entries if e.sampleable]
+    return spread([e for e in entries if e.sampleable], size)
+
+
+def spread(pool: list[Entry], size: int) -> list[Entry]:
+    """About ``size`` entries of ``pool``, evenly spread."""
     if len(pool) <= size:
         return pool
     step = len(pool) / size
@@ -179,8 +190,17 @@ def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:9.0f} ms"
 
 
+@dataclass
+class Realistic:
+    run: GraderRun
+    defects: dict[str, int]
+    waits: int
+    phases: Phases
+
+
 def report(args: argparse.Namespace, assignments: list[Assignment], small: GraderRun,
-           full: GraderRun, sample: list[Entry], baselines: list[Baseline]) -> str:
+           full: GraderRun, sample: list[Entry], baselines: list[Baseline],
+           realistic: Realistic) -> str:
     jobs = args.jobs
     lines = [f"nn-grader benchmark: {full.students} students x {len(assignments)} notebooks "
              f"({', '.join(a.id for a in assignments)}) = {full.submissions} submissions, "
@@ -194,10 +214,12 @@ def report(args: argparse.Namespace, assignments: list[Assignment], small: Grade
         return (f"{name:34} {fmt_ms(wall * jobs / n):>14} {n / wall:8.2f} /s {wall:8.1f}s"
                 f"  {memory}")
 
-    lines.append(row(f"grader ({small.students} students)", small.submissions, small.wall_s,
-                     f"{small.peak_tree_mb:.0f} MB tree, {small.peak_main_mb:.0f} MB grader"))
-    lines.append(row(f"grader ({full.students} students)", full.submissions, full.wall_s,
-                     f"{full.peak_tree_mb:.0f} MB tree, {full.peak_main_mb:.0f} MB grader"))
+    for run, name in ((small, f"grader ({small.students} students)"),
+                      (full, f"grader ({full.students} students)"),
+                      (realistic.run, f"grader, realistic ({full.students})")):
+        lines.append(row(name, run.submissions, run.wall_s,
+                         f"{run.peak_tree_mb:.0f} MB tree, {run.peak_main_mb:.0f} MB grader"
+                         f"; load average {run.load:.1f}"))
     for b in baselines:
         if b.available:
             lines.append(f"{b.name:34} unavailable: {b.available}")
@@ -233,8 +255,22 @@ def report(args: argparse.Namespace, assignments: list[Assignment], small: Grade
                      "each process's one-off zygote start)")
         lines.append(f"  whole run, core time per submission: grader {core_per_sub * 1000:.0f} ms"
                      f", floor {floor_per_sub * 1000:.0f} ms (sample)")
+    core_ms = 1000 * full.wall_s * jobs / full.submissions
+    ratio = realistic.run.wall_s / full.wall_s
+    lines.append("")
+    lines.append(f"realistic class: the same {full.students} students, "
+                 + ", ".join(f"{n} with {kind}" for kind, n in realistic.defects.items())
+                 + f"; the grader waited out {realistic.waits} budgets")
+    lines.append(f"  wall {realistic.run.wall_s:.1f} s vs the clean class's {full.wall_s:.1f} s "
+                 f"at --jobs {jobs}: {ratio:.2f}x")
+    lines += phase_lines(realistic.phases, core_ms)
     lines.append("")
     lines.append("targets")
+    lines.append(_target(f"realistic class wall <= {TARGET_REALISTIC_RATIO}x the clean class's",
+                         ratio <= TARGET_REALISTIC_RATIO, f"{ratio:.2f}x"))
+    lines.append(_target(f"clean class core time per submission <= {TARGET_CORE_MS:.0f} ms",
+                         core_ms <= TARGET_CORE_MS,
+                         f"{core_ms:.0f} ms (load average {full.load:.1f})"))
     naive_run = by_name.get("naive")
     if naive_run is not None and naive_run.durations:
         ratio = thr_grader / (len(naive_run.durations) / naive_run.wall_s)
@@ -294,6 +330,15 @@ def main(argv: list[str]) -> int:
         small = run_grader(work / "class_small", work / "out_small", small_n, args.jobs)
         say(f"bench: grading {args.students} students ...")
         full = run_grader(work / "class", work / "out", args.students, args.jobs)
+        defects = make_realistic(entries, assignments, args.students, work / "class",
+                                 work / "class_realistic")
+        say(f"bench: grading the realistic class ({args.students} students) ...")
+        real = run_grader(work / "class_realistic", work / "out_realistic", args.students,
+                          args.jobs)
+        say("bench: phases of a clean submission ...")
+        phased = phases(course, work / "class", spread(entries, args.sample), secret,
+                        work / "out_phases")
+        realistic = Realistic(real, defects, waits_of(work / "out_realistic"), phased)
         sample = pick_sample(entries, args.sample)
         say(f"bench: naive baseline on {len(sample)} ...")
         baselines = [naive(sample, work, secret, args.jobs)]
@@ -302,7 +347,7 @@ def main(argv: list[str]) -> int:
             baselines.append(nbconvert(sample, work, secret, args.jobs))
         say("bench: in-process floor ...")
         baselines.append(floor(sample, secret, args.jobs))
-        print(report(args, assignments, small, full, sample, baselines))
+        print(report(args, assignments, small, full, sample, baselines, realistic))
     finally:
         if temporary is not None:
             temporary.cleanup()

@@ -3,11 +3,12 @@
     OUT/.cache/<student>/<assignment>/<key>.json
 
 The key is a hash of everything that decides a result: the submitted file's bytes and name,
-the grader version, the hidden suite's hash, the submission's seed (so the course secret),
-the device, the sandbox level and the limits. A rerun on the same folder finds the key of an
-unchanged submission and reuses its result; a changed notebook, a fixed test or a new secret
-changes the key, so that submission is graded again. Each entry is written atomically as soon
-as its submission is graded, so an interrupted run keeps everything it finished.
+the grader version, the hidden suite's hash and its test budgets, the submission's seed (so the
+course secret), the device, the sandbox level and the limits. A rerun on the same folder finds
+the key of an unchanged submission and reuses its result; a changed notebook, a fixed test or a
+new secret changes the key, so that submission is graded again. Each entry is written
+atomically as soon as its submission is graded, so an interrupted run keeps everything it
+finished.
 
 Entries are plain JSON (``result_to_dict`` / ``result_from_dict``), never pickle: the cache
 lives in a folder others may write to.
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.budgets import fingerprint
 from grader.notebook.files import MIB, digest_regular
 from grader.report.paths import inside, write_atomic
 from grader.results import Attempt, Curve, SubmissionResult, TestResult
@@ -83,12 +85,14 @@ def cache_key(job: Job, settings: Settings, sandbox_level: str) -> str | None:
         return None
     digest = hashlib.sha256()
     digest.update(digest_regular(job.path, settings.limits.reader().max_bytes))
+    suite = suite_hash(job.assignment)
     context = {
         "format": FORMAT,
         "file": job.path.name,
         "matched_by": job.matched_by,
         "grader": grader.__version__,
-        "suite": suite_hash(job.assignment),
+        "suite": suite,
+        "budgets": fingerprint(job.assignment, suite),
         "max_score": job.assignment.max_score,
         "seed": submission_seed(settings, job),
         "device": settings.device,

@@ -74,7 +74,8 @@ class DefaultToRun(click.Group):
 def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """One ``--<limit>`` flag per Limits field (default: GRADER_<NAME> or the built-in)."""
     for spec in reversed(fields(Limits)):
-        help_text = f"{LIMIT_HELP[spec.name]} [default {spec.default}]"
+        default = "measured per test" if spec.default is None else spec.default
+        help_text = f"{LIMIT_HELP[spec.name]} [default {default}]"
         function = click.option(flag_name(spec.name), spec.name, default=None,
                                 help=help_text, metavar="N")(function)
     return function

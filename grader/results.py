@@ -32,7 +32,13 @@ class Curve:
 
 @dataclass(frozen=True)
 class TestResult:
-    """One hidden test's outcome for one submission."""
+    """One hidden test's outcome for one submission.
+
+    ``function``: what of the student's code timed out or crashed its process in this test
+    (``sigmoid``, ``SimpleNN.__call__``; "" otherwise). ``earlier_test``: set when that
+    happened in an earlier test, so this test failed without calling it again
+    (grader.runner.stops). ``budget_s``: the test's time budget; ``worker_s``: the time the
+    grader waited on the student's process in it."""
 
     __test__ = False  # not a pytest test class
 
@@ -44,6 +50,10 @@ class TestResult:
     message: str = ""
     seed: int = 0
     duration_s: float = 0.0
+    function: str = ""
+    earlier_test: str = ""
+    budget_s: float = 0.0
+    worker_s: float = 0.0
     curves: tuple[Curve, ...] = ()
 
 
@@ -61,7 +71,10 @@ class SubmissionResult:
 
     ``grader_error``: the grader failed on this submission (its sandbox could not run it even
     on a retry, or a bug): its score is no score; reports say status ``error``, ``grade ci``
-    exits 1, and the result is never cached, so a rerun grades it again."""
+    exits 1, and the result is never cached, so a rerun grades it again.
+
+    ``waits``: the deadlines the grader waited out for this submission (test and load
+    timeouts); a hanging function costs one, then is not called again."""
 
     student: str
     assignment: str
@@ -80,6 +93,7 @@ class SubmissionResult:
     matched_by: str = ""
     other_attempts: tuple[Attempt, ...] = field(default_factory=tuple)
     grader_error: bool = False
+    waits: int = 0
 
     @property
     def score(self) -> float:

@@ -18,17 +18,22 @@ from grader.notebook.files import MIB
 from grader.notebook.isolate import ReadLimits
 
 SANDBOX_LEVELS = ("auto", "bwrap", "process", "inprocess")
+#: A test's budget when neither a flag, a marker nor a measurement gives one (grader.budgets).
+DEFAULT_TEST_BUDGET_S = 60.0
 DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for the process that runs one submission's code."""
+    """Resource limits for the process that runs one submission's code.
+
+    ``test_timeout_s`` None: each test's budget comes from the reference's own time on it
+    (grader.budgets); a value overrides every budget."""
 
     memory_mb: int = 2048
     processes: int = 64
-    test_timeout_s: float = 60.0
-    submission_timeout_s: float = 600.0
+    test_timeout_s: float | None = None
+    submission_timeout_s: float = 120.0
     load_timeout_s: float = 60.0
     output_bytes: int = 1024 * 1024
     message_bytes: int = 64 * 1024 * 1024
@@ -58,7 +63,8 @@ class Limits:
 LIMIT_HELP = {
     "memory_mb": "memory a submission's worker may use, MiB",
     "processes": "processes and threads a worker may run",
-    "test_timeout_s": "wall-clock seconds for one test",
+    "test_timeout_s": "seconds for every test, overriding the budgets measured from the "
+                      "reference",
     "submission_timeout_s": "wall-clock seconds for one submission's whole suite",
     "load_timeout_s": "wall-clock seconds to load a notebook's definitions",
     "output_bytes": "bytes of student output kept for the report",
@@ -93,7 +99,7 @@ def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = Non
     env = os.environ if env is None else env
     values: dict[str, int | float] = {}
     for spec in fields(Limits):
-        kind = float if spec.type in ("float", float) else int
+        kind = float if "float" in str(spec.type) else int
         if flags.get(spec.name) is not None:
             source = flag_name(spec.name)
             values[spec.name] = _parse_limit(spec.name, flags[spec.name], source, kind)

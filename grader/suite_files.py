@@ -60,6 +60,23 @@ def _read(path: Path) -> bytes:
         raise CourseError(f"{path}: cannot read a file of the suite: {exc.strerror}") from None
 
 
+#: The imports of each source seen, by its content's hash: parsing is what a suite hash costs
+#: (milliseconds per suite, several times per submission); the same bytes import the same names.
+_IMPORTS: dict[bytes, list[tuple[int, str]]] = {}
+
+
+def _imports_of(path: Path) -> list[tuple[int, str]]:
+    """``_imported`` of the file's source (none when it does not parse: pytest reports it)."""
+    source = _read(path)
+    key = hashlib.sha256(source).digest()
+    if key not in _IMPORTS:
+        try:
+            _IMPORTS[key] = _imported(ast.parse(source, filename=str(path)))
+        except SyntaxError:
+            _IMPORTS[key] = []
+    return _IMPORTS[key]
+
+
 def suite_files(assignment: Assignment) -> list[Path]:
     """The hidden suite, the course files it imports (transitively) and its folder's config."""
     suite = assignment.hidden_suite
@@ -74,11 +91,7 @@ def suite_files(assignment: Assignment) -> list[Path]:
         seen.append(path)
         if path.suffix != ".py":
             continue
-        try:
-            tree = ast.parse(_read(path), filename=str(path))
-        except SyntaxError:
-            continue  # pytest reports it when the suite is collected
-        for level, dotted in _imported(tree):
+        for level, dotted in _imports_of(path):
             bases = search if level == 0 else [path.parents[level - 1]]
             for base in bases:
                 found = _module_file(base, dotted)

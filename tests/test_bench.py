@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -14,8 +15,14 @@ def test_bench_runs_and_its_baselines_score_as_the_grader_does(tmp_path) -> None
                          capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "scores equal to the grader's on 2/2 sampled" in run.stdout
-    for target in ("naive baseline's throughput", "isolation overhead", "memory flat in N"):
+    for target in ("naive baseline's throughput", "isolation overhead", "memory flat in N",
+                   "realistic class wall <= 1.5x the clean class's",
+                   "clean class core time per submission <= 100 ms", "cache write (key and entry)"):
         assert target in run.stdout
+    # the realistic class has one student with an endless function and one with all endless:
+    # each costs the grader at least one wait (a count, not a time)
+    waits = re.search(r"the grader waited out (\d+) budgets", run.stdout)
+    assert waits is not None and int(waits.group(1)) >= 2, run.stdout[-2000:]
 
 
 def test_the_reports_bench_runs() -> None:

@@ -117,7 +117,7 @@ def test_build_writes_one_autograder_per_assignment(tmp_path: Path) -> None:
     course = folder / "course"
     assert sorted(p.name for p in (course / "assignments").iterdir()) == ["forward"]
     assert sorted(p.name for p in (course / "solutions" / "hidden").iterdir()) == [
-        "pytest.ini", "test_forward.py"]
+        "budgets.json", "pytest.ini", "test_forward.py"]  # budgets.json: the test budgets
     assert (course / "solutions" / "course_secret").read_bytes() == \
         COURSE.secret_file.read_bytes()
     assert not list(course.rglob("*.ipynb")) or all(

@@ -57,7 +57,8 @@ def test_zip_holds_what_grading_needs_and_nothing_else(autograder_zip: Path) -> 
         "setup.sh", "run_autograder", "autograder.json", "requirements.txt",
         "package/pyproject.toml", *package,
         *(f"course/assignments/{a.id}/assignment.toml" for a in course.assignments),
-        "course/solutions/hidden/pytest.ini", "course/solutions/hidden/test_activations.py",
+        "course/solutions/hidden/pytest.ini", "course/solutions/hidden/budgets.json",
+        "course/solutions/hidden/test_activations.py",
         "course/solutions/hidden/test_backprop.py", "course/solutions/course_secret",
     }
     assert names == expected

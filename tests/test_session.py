@@ -115,12 +115,16 @@ def test_worker_texts_are_capped_on_the_grader_side() -> None:
 
 
 def test_output_of_all_workers_together_is_capped(isolated_sandbox) -> None:
-    session, student = session_for(isolated_sandbox)
+    # three functions that crash: a function that crashed once is not called again (issue 11)
+    dying = [f"def die{k}():\n    import os\n    os._exit(3)" for k in range(3)]
+    session = WorkerSession(isolated_sandbox, Limits(test_timeout_s=2, output_bytes=1000),
+                            MODULE + dying)
+    student = StudentProxy(session)
     try:
-        for _ in range(3):  # each crash starts a new worker with its own capped pipe
+        for k in range(3):  # each crash starts a new worker with its own capped pipe
             student.shout()
             with pytest.raises(WorkerCrashed):
-                student.die()
+                getattr(student, f"die{k}")()
         assert len(session.output()) < 1000 + 60
     finally:
         session.close()

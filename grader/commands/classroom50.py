@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
+from grader import budgets
 from grader import classroom50 as c50
 from grader.commands.ci import CiRequest, ci
 from grader.course import DEFAULT_ROOT, Assignment, Course
@@ -127,7 +128,8 @@ def _write_autograder(folder: Path, course: Course, assignments: Sequence[Assign
 def _write_course(target: Path, course: Course, assignments: Sequence[Assignment]) -> None:
     for assignment in assignments:
         shutil.copytree(assignment.folder, target / "assignments" / assignment.id, ignore=_SKIP)
-    for relative, path in suite_entries(assignments).items():
+    shipped = {**suite_entries(assignments), **budgets.shipped(assignments)}
+    for relative, path in shipped.items():
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / relative)
     shutil.copyfile(course.secret_file, target / "solutions" / "course_secret")

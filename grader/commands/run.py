@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import budgets
 from grader.cache import ResultCache
 from grader.course import Course
 from grader.errors import GraderError
@@ -22,6 +23,7 @@ from grader.report.calls import reference_calls
 from grader.report.safe import visible
 from grader.results import RunResult
 from grader.roster import read_roster
+from grader.runner.grade import suite_hash
 from grader.settings import Settings
 
 
@@ -49,7 +51,9 @@ def run(request: RunRequest, course: Course, settings: Settings,
     ``observer`` sees each submission as it is graded (default: a progress bar on stderr when
     it is a terminal and not ``quiet``).
     """
-    course.select(request.only)
+    chosen = course.select(request.only)
+    for line in budgets.stale(chosen, suite_hash):
+        echo(line)
     roster = read_roster(request.roster) if request.roster else None
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)

@@ -4,6 +4,10 @@ For every assignment: the reference notebook must score the full 100, the genera
 (every test "not attempted", none a grader error), and every mutant in
 ``tests/mutants/<id>/*.py`` (a single-bug variant of the reference) must lose points. Prints the
 kill rate per assignment; returns False when any of that fails.
+
+It also measures the test budgets (grader.budgets): where ``solutions/hidden/budgets.json`` has
+no measurement for a suite as it is now (new or changed), the reference's worker time on each
+test, the largest over MEASURE_STUDENTS students' inputs, is stored under the suite's hash.
 """
 
 from __future__ import annotations
@@ -12,14 +16,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import budgets
 from grader.course import Assignment, Course
 from grader.results import ERROR, SubmissionResult
-from grader.runner.grade import Job, grade_job
+from grader.runner.grade import Job, grade_job, suite_hash
 from grader.sandbox import make_sandbox
 from grader.sandbox.base import Sandbox
 from grader.settings import Limits, Settings
 
 VALIDATION_SECRET = "validate"
+#: The reference is timed on this many students' inputs; each test keeps its slowest.
+MEASURE_STUDENTS = 3
+#: Every test's budget while validating: measurements must not depend on older ones.
+VALIDATE_TEST_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class Validation:
     mutants: int
     survivors: tuple[str, ...]
     grader_errors: tuple[str, ...]
+    budgets: str = ""  # what became of the test budgets (grader.budgets)
 
     @property
     def ok(self) -> bool:
@@ -48,14 +58,35 @@ def validate_assignment(assignment: Assignment, mutants: list[Path], settings: S
                    if t.status == ERROR)
     survivors = tuple(r.student for r in graded[2:] if r.score >= assignment.max_score)
     return Validation(assignment.id, graded[0].score, graded[1].score, len(mutants),
-                      survivors, errors)
+                      survivors, errors, measure_budgets(assignment, graded[0], grade))
+
+
+def measure_budgets(assignment: Assignment, reference: SubmissionResult,
+                    grade: Callable[[str, Path], SubmissionResult]) -> str:
+    """Measure and store the suite's test budgets unless they are measured for it already."""
+    digest = suite_hash(assignment)
+    if budgets.measurement(assignment, digest)[0] is not None:
+        return "measured earlier for this suite"
+    if reference.score != assignment.max_score:
+        return "not measured (the reference does not score full marks)"
+    runs = [reference] + [grade(f"reference-{k}", assignment.reference)
+                          for k in range(2, MEASURE_STUDENTS + 1)]
+    worker_s: dict[str, float] = {}
+    for run in runs:
+        for test in run.tests:
+            worker_s[test.name] = max(worker_s.get(test.name, 0.0), test.worker_s)
+    path = budgets.record(assignment, digest, worker_s)
+    slowest = max(worker_s, key=worker_s.__getitem__)
+    return (f"measured now into {path.name}: slowest {slowest} "
+            f"{worker_s[slowest]:.3f} s -> budget {budgets.rule(worker_s[slowest]):.3g} s")
 
 
 def validate(course: Course, mutants_dir: Path, sandbox_level: str, only: Sequence[str] = (),
              echo: Callable[[str], None] = print) -> bool:
     assignments = course.select(only)
     settings = Settings(course_root=course.root, sandbox=sandbox_level,
-                        secret=VALIDATION_SECRET, limits=Limits(test_timeout_s=30))
+                        secret=VALIDATION_SECRET,
+                        limits=Limits(test_timeout_s=VALIDATE_TEST_TIMEOUT_S))
     sandbox = make_sandbox(sandbox_level)
     echo(f"{'assignment':<12} {'reference':>9} {'stub':>5} {'mutants killed':>15}")
     results = []
@@ -71,6 +102,7 @@ def validate(course: Course, mutants_dir: Path, sandbox_level: str, only: Sequen
             echo(f"  survived: {name}")
         for line in result.grader_errors:
             echo(f"  grader error: {line}")
+        echo(f"  budgets: {result.budgets}")
     total = sum(r.mutants for r in results)
     killed = total - sum(len(r.survivors) for r in results)
     echo(f"mutants killed: {killed}/{total}")

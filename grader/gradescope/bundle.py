@@ -10,7 +10,8 @@
                                      against all of them, as `grade` matches it)
     course/solutions/hidden/         the chosen assignments' hidden suites with the course files
                                      they import and pytest.ini (grader.suite_files.suite_entries:
-                                     the files the suite hash covers; no other suite)
+                                     the files the suite hash covers; no other suite), and the
+                                     test budgets (budgets.json, grader.budgets.shipped)
     course/solutions/course_secret   the secret this machine's `grade` seeds with
 
 Not shipped: reference notebooks and stubs (grading never reads them), public tests, the
@@ -33,6 +34,7 @@ from pathlib import Path
 import jinja2
 
 import grader
+from grader import budgets
 from grader.course import Assignment, Course
 from grader.errors import ConfigError, CourseError
 from grader.gradescope.config import CONFIG_NAME, AutograderConfig
@@ -138,7 +140,7 @@ def course_entries(course: Course, chosen: Sequence[Assignment], secret: str
     for assignment in course.assignments:
         meta = assignment.folder / "assignment.toml"
         entries[f"course/assignments/{assignment.id}/assignment.toml"] = _read(meta)
-    for relative, path in suite_entries(chosen).items():
+    for relative, path in {**suite_entries(chosen), **budgets.shipped(chosen)}.items():
         entries[f"course/{relative}"] = _read(path)
     entries["course/solutions/course_secret"] = Entry((secret + "\n").encode("utf-8"), 0o600)
     return entries

@@ -20,11 +20,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grader
+from grader.budgets import suite_budgets
 from grader.course import Assignment
 from grader.errors import CourseError
 from grader.notebook.extract import StudentModule
 from grader.notebook.origins import located
 from grader.results import SubmissionResult, TestResult
+from grader.runner.host import SuiteRun, host_for
 from grader.runner.plugin import (
     PUBLIC_SEED,
     GradingPlugin,
@@ -82,9 +84,28 @@ def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
                    output=cap_output(result.output, limits.output_bytes))
 
 
-def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
-    """Grade one job; the result is complete whatever the student's code does."""
+class Laps:
+    """Adds the time since the last lap to ``phases[name]`` (nothing when phases is None)."""
+
+    def __init__(self, phases: dict[str, float] | None) -> None:
+        self.phases = phases
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.phases is not None:
+            now = time.perf_counter()
+            self.phases[name] = self.phases.get(name, 0.0) + now - self.last
+            self.last = now
+
+
+def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
+              phases: dict[str, float] | None = None) -> SubmissionResult:
+    """Grade one job; the result is complete whatever the student's code does.
+
+    ``phases`` (the benchmark's) gets the seconds spent extracting, starting, loading and
+    stopping the worker, and running the suite, added to what it holds."""
     started = time.monotonic()
+    laps = Laps(phases)
     base = SubmissionResult(
         student=job.student, assignment=job.assignment.id,
         path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
@@ -94,32 +115,39 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResul
     if job.path is None:
         return replace(base, error="No notebook was handed in for this assignment.")
     module, error = load_student_module(job, settings.limits)
+    laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
                             device=settings.device, seed=base.seed)
-    plugin = GradingPlugin(session, base.seed, settings.device)
+    budgets = suite_budgets(job.assignment, base.suite_hash, settings.limits.test_timeout_s,
+                            settings.device)
+    suite = SuiteRun(session, base.seed, settings.device, budgets)
     try:
         notes = list(module.notes) + load_notes(session)
-        run_suite(job.assignment, plugin)
+        laps.lap("worker")
+        run_suite(job.assignment, base.suite_hash, suite)
+        laps.lap("suite")
     finally:
         session.close()
+        laps.lap("worker")
     if session.grader_failure is not None:  # not the student's doing: no score from this run
         raise session.grader_failure
-    if plugin.collection_errors:
-        lines = [line.strip() for line in plugin.collection_errors[0].splitlines()]
+    if suite.collection_errors:
+        lines = [line.strip() for line in suite.collection_errors[0].splitlines()]
         cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
         raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
                           f"{cause.removeprefix('E').strip()}")
-    tests = tuple(replace(t, message=located(t.message, module.origins)) for t in plugin.results)
+    tests = tuple(replace(t, message=located(t.message, module.origins)) for t in suite.results)
     return bound_result(replace(
         base, tests=tests, error=error, notes=tuple(notes),
         output=located(session.output(), module.origins),
-        duration_s=round(time.monotonic() - started, 3)), settings.limits)
+        duration_s=round(time.monotonic() - started, 3), waits=session.waits), settings.limits)
 
 
-def run_suite(assignment: Assignment, plugin: GradingPlugin) -> None:
-    """Run the hidden suite with pytest, quietly, in this process."""
+def run_suite(assignment: Assignment, digest: str, suite: SuiteRun) -> None:
+    """Run the hidden suite with pytest, quietly, in this process (its host: one pytest
+    session per suite and process, grader.runner.host)."""
     folder = assignment.hidden_suite.parent
-    run_tests(plugin, [assignment.hidden_suite], folder, folder / "pytest.ini")
+    host_for(assignment.hidden_suite, digest, folder, folder / "pytest.ini").run(suite)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The pytest plugin that runs a suite against one submission, in the grader's process.
 
 It provides the suites' fixtures (``student``, ``seed``, ``rng``, ``device``), the ``points``
-marker, a per-test deadline for the worker, and turns each test's report into a TestResult.
+and ``budget`` markers, each test's time budget for the worker (grader.budgets), and turns each
+test's report into a TestResult.
 Messages shown to students come from the suite's feedback (grader.suite.Feedback) or the
 student's own exception, never from the hidden test's source.
 
@@ -19,7 +20,7 @@ import io
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pytest
@@ -38,6 +39,7 @@ from grader.results import (
 )
 from grader.runner.proxy import StaleObject, StudentProxy
 from grader.runner.session import NotAttempted, StudentError, WorkerSession
+from grader.runner.stops import BudgetSpent, NotCalledAgain, Stop
 from grader.suite import MAX_CURVES, Feedback, make_curve
 
 
@@ -61,6 +63,12 @@ PYTEST_ARGS = ("-q", "--tb=no", "--assert=plain", "-W", "ignore", "--capture=no"
                  for arg in ("-p", f"no:{plugin}")))
 
 
+class BudgetSource(Protocol):
+    """Where the grader's test budgets come from (grader.budgets.Budgets)."""
+
+    def for_test(self, name: str, marker_s: float | None = None) -> float: ...
+
+
 class SuitePlugin:
     """Fixtures, marker and results of a suite run; subclasses say where ``student`` lives."""
 
@@ -70,6 +78,7 @@ class SuitePlugin:
         self.results: list[TestResult] = []
         self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
+        self._budgets: dict[str, float] = {}
         self._curves: dict[str, list[Curve]] = {}
 
     def session_for(self, item: pytest.Item) -> WorkerSession | None:
@@ -79,6 +88,11 @@ class SuitePlugin:
     def proxy_for(self, item: pytest.Item) -> StudentProxy:
         """The ``student`` object of test ``item``."""
         raise NotImplementedError
+
+    def budget_for(self, item: pytest.Item) -> float | None:
+        """Test ``item``'s time budget in seconds (None: the session's default): its
+        ``budget`` marker here; the grader adds the measured budgets."""
+        return marked_budget(item)
 
     # ------------------------------------------------------------------ fixtures
     @pytest.fixture
@@ -113,6 +127,8 @@ class SuitePlugin:
     # ------------------------------------------------------------------ hooks
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points the test is worth")
+        config.addinivalue_line("markers", "budget(seconds): the test's time budget for the "
+                                "student's code, instead of the one measured from the reference")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -122,7 +138,9 @@ class SuitePlugin:
         self._started[item.nodeid] = time.monotonic()
         session = self.session_for(item)
         if session is not None:
-            session.start_test()
+            budget = self.budget_for(item)
+            session.start_test(item.name, budget)
+            self._budgets[item.nodeid] = session.test_budget_s
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
@@ -138,6 +156,9 @@ class SuitePlugin:
         points = float(marker.args[0]) if marker else 0.0
         status, message = classify(call.excinfo, report)
         doc = (getattr(item, "function", None).__doc__ or "").strip()  # type: ignore[union-attr]
+        error = call.excinfo.value if call.excinfo is not None else None
+        stop: Stop | None = getattr(error, "stop", None)
+        session = self.session_for(item)
         return TestResult(
             name=item.name,
             description=doc.splitlines()[0] if doc else item.name,
@@ -147,6 +168,10 @@ class SuitePlugin:
             message=message,
             seed=derive_seed(self.submission_seed, item.name),
             duration_s=round(time.monotonic() - self._started.get(item.nodeid, 0.0), 4),
+            function=stop.label if stop is not None else "",
+            earlier_test=stop.test if isinstance(error, NotCalledAgain) else "",
+            budget_s=round(self._budgets.get(item.nodeid, 0.0), 4),
+            worker_s=round(session.worker_s.get(item.name, 0.0), 4) if session else 0.0,
             curves=tuple(self._curves.pop(item.nodeid, ())),
         )
 
@@ -154,10 +179,16 @@ class SuitePlugin:
 class GradingPlugin(SuitePlugin):
     """Registered with ``pytest.main(..., plugins=[plugin])`` for one submission."""
 
-    def __init__(self, session: WorkerSession, seed: int, device: str) -> None:
+    def __init__(self, session: WorkerSession, seed: int, device: str,
+                 budgets: BudgetSource | None = None) -> None:
         super().__init__(seed, device)
         self.session = session
         self.proxy = StudentProxy(session)
+        self.budgets = budgets
+
+    def budget_for(self, item: pytest.Item) -> float | None:
+        marked = marked_budget(item)
+        return marked if self.budgets is None else self.budgets.for_test(item.name, marked)
 
     def session_for(self, item: pytest.Item) -> WorkerSession:
         return self.session
@@ -173,6 +204,12 @@ def run_tests(plugin: SuitePlugin, targets: Sequence[str | Path], rootdir: Path,
             *(str(target) for target in targets)]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[plugin])
+
+
+def marked_budget(item: pytest.Item) -> float | None:
+    """The seconds of the test's ``@pytest.mark.budget(seconds)``, if it has one."""
+    marker = item.get_closest_marker("budget")
+    return float(marker.args[0]) if marker is not None and marker.args else None
 
 
 def load_notes(session: WorkerSession, machine: str = "the grading machine") -> list[str]:
@@ -205,9 +242,18 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException] | None,
     if isinstance(error, StudentError):
         where = f"\n{error.student_traceback}" if error.student_traceback else ""
         return FAILED, f"Your code raised {error.error_type}: {error.detail}{where}"
+    stop: Stop | None = getattr(error, "stop", None)
+    if isinstance(error, NotCalledAgain):
+        return error.stop.status, error.stop.later_message()
+    if isinstance(error, BudgetSpent):
+        return TIMED_OUT, f"Not run to the end: {error}."
     if isinstance(error, WorkerTimeout):
-        return TIMED_OUT, "Your code did not finish within the time limit (an endless loop?)."
+        if stop is not None:
+            return TIMED_OUT, stop.first_message()
+        return TIMED_OUT, "Your code did not finish within its time budget (an endless loop?)."
     if isinstance(error, (WorkerCrashed, ProtocolError)):
+        if stop is not None:
+            return CRASHED, stop.first_message()
         return CRASHED, f"Your code crashed the process running it: {error}"
     if isinstance(error, (Feedback, StaleObject)):
         return FAILED, str(error)

@@ -7,7 +7,8 @@
     student.probe(SOURCE, model, x)           -> runs suite code ``probe(model, x)`` in the worker
 
 Every value that comes back is untrusted data: arrays, tensors, numbers, strings, containers,
-or handles to objects that never leave the worker.
+or handles to objects that never leave the worker. Each request names what it runs (a
+grader.runner.stops.Subject), so what hung once is not called again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from grader.errors import StaleObject
 from grader.runner.session import WorkerSession
+from grader.runner.stops import Subject, function_subject, method_subject, probe_subject
 from grader.worker import protocol
 
 
@@ -41,10 +43,10 @@ class RemoteObject:
     def type_name(self) -> str:
         return self._remote_handle.type_name
 
-    def _request(self, message: Any) -> Any:
+    def _request(self, message: Any, subject: Subject) -> Any:
         if self._generation != self._session.generation:
             raise StaleObject(self.type_name)
-        return self._session.request(message, self._session_decoder())
+        return self._session.request(message, self._session_decoder(), subject)
 
     def _session_decoder(self) -> Any:
         session = self._session
@@ -53,14 +55,16 @@ class RemoteObject:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return self._request(protocol.GetAttr(name, handle=self._remote_handle.id)).value
+        return self._request(protocol.GetAttr(name, handle=self._remote_handle.id),
+                             method_subject(self.type_name, name)).value
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.call_method("", *args, **kwargs)
 
     def call_method(self, name: str, *args: Any, **kwargs: Any) -> Any:
         message = protocol.Call(name, list(args), kwargs, handle=self._remote_handle.id)
-        return self._request(message).value
+        subject = method_subject(self.type_name, name, [*args, *kwargs.values()])
+        return self._request(message, subject).value
 
     def __repr__(self) -> str:
         return f"<{self.type_name} object in the student's process>"
@@ -78,20 +82,23 @@ class StudentProxy:
 
     def call(self, name: str, *args: Any, return_args: bool = False, **kwargs: Any) -> Any:
         message = protocol.Call(name, list(args), kwargs, return_args=return_args)
-        result = self._session.request(message, self._decoder())
+        subject = function_subject(name, [*args, *kwargs.values()])
+        result = self._session.request(message, self._decoder(), subject)
         if return_args:
             return CallOutcome(result.value, list(result.args or []), dict(result.kwargs or {}))
         return result.value
 
     def get(self, name: str) -> Any:
         """A module-level value (data, or a RemoteObject)."""
-        return self._session.request(protocol.GetAttr(name), self._decoder()).value
+        return self._session.request(protocol.GetAttr(name), self._decoder(),
+                                     function_subject(name)).value
 
     def defines(self, name: str) -> bool:
         return name in self._session.ensure_ready().defined
 
     def probe(self, source: str, *args: Any) -> Any:
-        return self._session.request(protocol.Probe(source, list(args)), self._decoder()).value
+        return self._session.request(protocol.Probe(source, list(args)), self._decoder(),
+                                     probe_subject(source, args)).value
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

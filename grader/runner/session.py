@@ -1,9 +1,15 @@
 """One submission's worker as the grader drives it: start, load, call, restart after a crash.
 
-Every request runs under the current test's deadline and the submission's deadline. A worker
-that times out, dies or breaks the protocol is killed; the error goes to the current test, and
-the next request starts a fresh worker and loads the module again, so grading goes on with the
-next test. Handles from a dead worker are stale and say so when used.
+Every request runs under the current test's time budget and the submission's deadline. A
+test's budget counts only the time spent waiting on the worker (the suite's own work in the
+grader, and starting and loading a worker, are not the student's time). A worker that times
+out, dies or breaks the protocol is killed; the error goes to the current test, and the next
+request starts a fresh worker and loads the module again, so grading goes on with the next
+test. Handles from a dead worker are stale and say so when used.
+
+What timed out or died inside a call is remembered (grader.runner.stops): later requests that
+need it fail at once, without a new wait. ``waits`` counts the deadlines this session waited
+out (test and load timeouts): what a hanging submission cost.
 
 Whatever the worker sends is bounded here, on the grader's side (the worker's own caps are a
 convenience student code can bypass): failure texts and tracebacks, the Ready message's names
@@ -19,8 +25,9 @@ recorded as a grader error, never scored.
 from __future__ import annotations
 
 import itertools
-import math
+import select
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +40,20 @@ from grader.errors import (
     WorkerError,
     WorkerTimeout,
 )
+from grader.runner.stops import (
+    BLAME_SHARE,
+    BudgetSpent,
+    CallCrashed,
+    CallTimedOut,
+    NotCalledAgain,
+    Stop,
+    Subject,
+    crashed,
+    seconds,
+    timed_out,
+)
 from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
-from grader.settings import Limits
+from grader.settings import DEFAULT_TEST_BUDGET_S, Limits
 from grader.worker import protocol
 
 #: Grader-side caps on worker texts (characters).
@@ -84,6 +103,8 @@ def bounded(reply: Any) -> Any:
             defined=[n for n in names[:MAX_NAMES] if isinstance(n, str) and len(n) <= MAX_NAME],
             errors=kept)
     return reply
+
+
 #: how long a worker may take to say Started (its start is not the student's time)
 START_TIMEOUT_S = 120.0
 
@@ -109,26 +130,42 @@ class WorkerSession:
         self.callbacks: dict[int, Callable[..., Any]] = {}
         self._ids = itertools.count(1)
         self.submission_deadline = time.monotonic() + limits.submission_timeout_s
-        self.test_deadline = math.inf
+        self.test_name = ""
+        self.test_budget_s = limits.test_timeout_s or DEFAULT_TEST_BUDGET_S
+        self.test_used_s = 0.0  # time this test has spent waiting on the worker
+        self.worker_s: defaultdict[str, float] = defaultdict(float)  # the same, per test
+        self.waits = 0  # deadlines waited out: test and load timeouts
+        self.stops: dict[str, Stop] = {}
 
     # ------------------------------------------------------------------ lifecycle
-    def start_test(self) -> None:
-        self.test_deadline = time.monotonic() + self.limits.test_timeout_s
+    def start_test(self, name: str = "", budget_s: float | None = None) -> None:
+        """A new test: ``budget_s`` seconds of the worker's time (default: the limits')."""
+        self.test_name = name
+        self.test_budget_s = (budget_s if budget_s is not None
+                              else self.limits.test_timeout_s or DEFAULT_TEST_BUDGET_S)
+        self.test_used_s = 0.0
 
     def ensure_ready(self) -> protocol.Ready:
         if self.grader_failure is not None:
             raise self.grader_failure
         try:
-            if self.worker is not None and self.worker.alive() and self.ready is not None:
+            if self.ready is not None and self._worker_usable():
                 return self.ready
-            began = time.monotonic()
-            try:
-                return self._load()
-            finally:  # starting and loading a worker is not the current test's time
-                self.test_deadline += time.monotonic() - began
+            return self._load()
         except SandboxFailure as exc:
             self._fail(exc)
             raise
+
+    def _worker_usable(self) -> bool:
+        """Is the loaded worker still there? Between requests its channel is silent: only a
+        readable channel (its end closed, or a message nobody asked for) is worth asking the
+        sandbox about (a round trip to the zygote: too dear for every request)."""
+        worker = self.worker
+        if worker is None:
+            return False
+        if worker.read_fd >= 0 and not select.select([worker.read_fd], [], [], 0)[0]:
+            return True
+        return worker.alive()
 
     def _load(self) -> protocol.Ready:
         if self.load_failure is not None:
@@ -197,21 +234,70 @@ class WorkerSession:
         return cap_output("".join(self.outputs + live), self.limits.output_bytes)
 
     # ------------------------------------------------------------------ requests
-    def request(self, message: Any, decode_handle: Callable[[protocol.Handle], Any]) -> Any:
-        """Send one request; return the Result, raising StudentError for a Failure."""
+    def request(self, message: Any, decode_handle: Callable[[protocol.Handle], Any],
+                subject: Subject | None = None) -> Any:
+        """Send one request; return the Result, raising StudentError for a Failure.
+
+        ``subject`` (grader.runner.stops) names what the request runs: when it, or what it
+        needs, hung or crashed earlier, the request fails at once (NotCalledAgain); when it
+        hangs or crashes now, it is remembered."""
+        if subject is not None:
+            self._refuse_stopped(subject)
+        self._deadline(time.monotonic())  # a spent budget starts no worker
         self.ensure_ready()
-        deadline = min(self.test_deadline, self.submission_deadline)
+        began = time.monotonic()
+        deadline = self._deadline(began)
         try:
             reply = self._exchange(message, deadline, decode_handle)
         except SandboxFailure as exc:
             self._fail(exc)
             raise
+        except (WorkerTimeout, WorkerCrashed) as exc:
+            raise self._remember(subject, exc, began, deadline) from None
+        finally:
+            spent = time.monotonic() - began
+            self.test_used_s += spent
+            self.worker_s[self.test_name] += spent
         if isinstance(reply, protocol.Failure):
             raise (NotAttempted if reply.not_implemented else StudentError)(reply)
         if not isinstance(reply, protocol.Result):
             self._discard()
             raise ProtocolError(f"worker answered with {type(reply).__name__}")
         return reply
+
+    def _refuse_stopped(self, subject: Subject) -> None:
+        for key in subject.needs:
+            if key in self.stops:
+                raise NotCalledAgain(self.stops[key])
+
+    def _deadline(self, now: float) -> float:
+        """When the next exchange must end: the test's budget left, or the submission's end."""
+        if now >= self.submission_deadline:
+            raise BudgetSpent(f"the submission's time budget of "
+                              f"{seconds(self.limits.submission_timeout_s)} is spent")
+        left = self.test_budget_s - self.test_used_s
+        if left <= 0:
+            raise BudgetSpent(f"the test's time budget of {seconds(self.test_budget_s)} "
+                              "is spent")
+        return min(now + left, self.submission_deadline)
+
+    def _remember(self, subject: Subject | None, error: WorkerError, began: float,
+                  deadline: float) -> WorkerError:
+        """The error to raise for a call that timed out or crashed, remembering its subject
+        where the call is to blame (grader.runner.stops)."""
+        if subject is None:
+            return error
+        if isinstance(error, WorkerCrashed):
+            stop: Stop | None = crashed(subject, error, self.test_name)
+            self.stops[subject.key] = stop
+            return CallCrashed(str(error), stop)
+        own = time.monotonic() - began
+        blamed = (deadline < self.submission_deadline
+                  and own >= BLAME_SHARE * self.test_budget_s)
+        stop = timed_out(subject, self.test_budget_s, self.test_name) if blamed else None
+        if stop is not None:
+            self.stops[subject.key] = stop
+        return CallTimedOut(str(error), stop)
 
     def _exchange(self, message: Any, deadline: float,
                   decode_handle: Callable[[protocol.Handle], Any] | None = None) -> Any:
@@ -229,7 +315,11 @@ class WorkerSession:
         except protocol.WireError as exc:
             self._discard()
             raise ProtocolError(f"worker sent an invalid message: {clip(exc, 200)}") from None
-        except (WorkerTimeout, WorkerCrashed, ProtocolError):
+        except WorkerTimeout:
+            self.waits += 1
+            self._discard()
+            raise
+        except (WorkerCrashed, ProtocolError):
             self._discard()  # the channel is out of step: the rest of that frame is unread
             raise
 

@@ -49,7 +49,7 @@ from grader.worker.protocol import (
     ZygoteStatus,
 )
 
-PRELOAD = ("numpy", "torch")
+PRELOAD = ("numpy", "torch", "matplotlib.pyplot")
 ZYGOTE_START_TIMEOUT_S = 180.0
 PING_TIMEOUT_S = 5.0
 SPAWN_TIMEOUT_S = 30.0  # the zygote itself gives a worker 20 s to set up its world

@@ -1,6 +1,7 @@
 # attack: a bounded fork bomb: children that fork and sleep, up to 5000 of them
 # levels: bwrap process
 # expect: zero
+# waits: 1 (relu forks up to the process cap: on a loaded machine that may outlast its budget, once)
 # ruff: noqa
 import os
 import time

@@ -2,6 +2,7 @@
 #         their points
 # levels: bwrap process
 # expect: all-but softmax
+# waits: 1
 # ruff: noqa
 import numpy as np
 

@@ -1,6 +1,7 @@
 # attack: an endless loop while the notebook loads (a class body runs at definition time)
 # levels: bwrap process
 # expect: zero
+# waits: 1
 # ruff: noqa
 import numpy as np
 

@@ -1,6 +1,7 @@
 # attack: allocate (and touch) memory until something gives
 # levels: bwrap process
 # expect: zero
+# waits: 1 (relu fills memory up to the cap: on a loaded machine that may outlast its budget, once)
 # ruff: noqa
 import numpy as np
 

@@ -1,6 +1,7 @@
 # attack: sleep forever while the notebook loads, and in one function
 # levels: bwrap process
 # expect: zero
+# waits: 1
 # ruff: noqa
 import time
 
