@@ -19,7 +19,8 @@ HELPERS = {"bundle_nets/__init__.py": "from .sizes import SCALE\n",
            "bundle_nets/sizes.py": "SCALE = 1.0\n",
            "bundle_tolerance.py": "from bundle_nets import SCALE\nRTOL = 1e-5 * SCALE\n"}
 SHIPPED = {"solutions/hidden/pytest.ini", "solutions/hidden/test_forward.py",
-           *(f"solutions/hidden/{name}" for name in HELPERS)}
+           *(f"solutions/hidden/{name}" for name in HELPERS),
+           "solutions/hidden/budgets.json"}  # the reference's time per test (grader.budgets)
 
 
 @pytest.fixture
