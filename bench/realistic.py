@@ -125,15 +125,52 @@ class Phases:
     per_submission_ms: dict[str, float]
     submissions: int
     load: float  # the 1-minute load average at the end
+    #: reports split: feedback pages per submission, and the run's summary, gradebook and
+    #: template compilation (once per run) shared over the class's submissions
+    reports_split_ms: tuple[float, float, int] = (0.0, 0.0, 0)
+    #: once per grading process, outside the sum like the zygote's start: matplotlib's import
+    #: and font cache, timed with a first report
+    one_off_reports_ms: float = 0.0
+
+
+def _timed_reports(run: RunResult, out: Path, course: Course) -> tuple[float, float]:
+    """write_reports as ``grade`` calls it; (whole call, its feedback pages alone) in seconds.
+    The pages are timed by wrapping grader.report.write's per-submission writer."""
+    from grader.report import write
+
+    pages = 0.0
+    page_writer = write._write_submission
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal pages
+        started = time.perf_counter()
+        try:
+            return page_writer(*args, **kwargs)
+        finally:
+            pages += time.perf_counter() - started
+
+    write._write_submission = timed
+    try:
+        started = time.perf_counter()
+        write_reports(run, out, course.root / "templates",
+                      titles={a.id: a.title for a in course.assignments})
+        return time.perf_counter() - started, pages
+    finally:
+        write._write_submission = page_writer
 
 
 def phases(course: Course, clean: Path, sample: list[Entry], secret: str,
            out: Path) -> Phases:
-    """Mean ms per clean submission of each phase, graded one at a time in this process."""
+    """Mean ms per clean submission of each phase, graded one at a time in this process.
+
+    Work done once per run is shared over the class's submissions (discover; the reports'
+    summary, gradebook and templates); work once per process is left out of the sum and
+    printed apart (the zygote's and pytest's start, matplotlib's import)."""
     settings = Settings(course_root=course.root, secret=secret)
     sandbox = kept_sandbox(settings.sandbox, settings.warm)
     jobs = [Job(e.student, e.assignment, e.path, "file name") for e in sample]
-    grade_job(jobs[0], settings, sandbox)  # the process's one-off starts: zygote, pytest
+    first = grade_job(jobs[0], settings, sandbox)  # the process's one-off starts: zygote, pytest
+    one_off, _ = _timed_reports(RunResult(results=(first,)), out / "first", course)
     started = time.perf_counter()
     found = discover(clean, course.assignments)
     files = max(1, len(found.submissions))
@@ -141,10 +178,8 @@ def phases(course: Course, clean: Path, sample: list[Entry], secret: str,
     results = []
     for job in jobs:
         results.append(grade_job(job, settings, sandbox, totals))
-    started = time.perf_counter()
-    write_reports(RunResult(results=tuple(results)), out, course.root / "templates",
-                  titles={a.id: a.title for a in course.assignments})
-    totals["reports"] = time.perf_counter() - started
+    whole, pages = _timed_reports(RunResult(results=tuple(results)), out, course)
+    totals["reports"] = pages + (whole - pages) / files * len(jobs)
     cache = ResultCache(out)
     started = time.perf_counter()
     for job, result in zip(jobs, results, strict=True):
@@ -153,7 +188,8 @@ def phases(course: Course, clean: Path, sample: list[Entry], secret: str,
             cache.put(job, key, result)
     totals["cache"] = time.perf_counter() - started
     per = {name: 1000 * totals.get(name, 0.0) / len(jobs) for name in PHASES}
-    return Phases(per, len(jobs), os.getloadavg()[0])
+    return Phases(per, len(jobs), os.getloadavg()[0],
+                  (1000 * pages / len(jobs), 1000 * (whole - pages), files), 1000 * one_off)
 
 
 def phase_lines(result: Phases, core_ms: float) -> list[str]:
@@ -165,4 +201,9 @@ def phase_lines(result: Phases, core_ms: float) -> list[str]:
         lines.append(f"  {PHASE_NAMES[name]:30} {ms:7.1f} ms  {100 * ms / max(total, 1e-9):3.0f}%")
     lines.append(f"  {'sum':30} {total:7.1f} ms   (the whole clean run: {core_ms:.0f} ms of "
                  "core time per submission)")
+    pages, per_run, files = result.reports_split_ms
+    lines.append(f"  reports = feedback pages {pages:.1f} ms + summary, gradebook and templates "
+                 f"{per_run:.0f} ms once per run / {files} submissions")
+    lines.append(f"  once per process, not in the sum: matplotlib's import and a first report "
+                 f"{result.one_off_reports_ms:.0f} ms (and the zygote's start)")
     return lines

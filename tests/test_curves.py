@@ -70,3 +70,30 @@ def test_feedback_draws_the_curve_beside_the_reference(tmp_path: Path) -> None:
     md = (tmp_path / "bob" / "backprop" / "feedback.md").read_text()
     assert ("yours 2 → not a finite number from epoch 4 on; the reference's 2 → 0.25 "
             "(4 epochs)") in md
+
+
+def test_a_log_axis_labels_the_ticks_matplotlib_labels_in_plain_numbers() -> None:
+    """The loss chart's log axis (grader.report.plots) labels the same major and minor ticks
+    as matplotlib's own log axis would, written "0.01" rather than in mathtext."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    from grader.report.plots import _plain_log_labels
+
+    for low, high in ((1e-3, 2.0), (0.6, 2.0), (1e-8, 1e-5)):
+        axes = Figure().add_subplot()
+        axes.set_yscale("log")
+        axes.set_ylim(low, high)
+        default = [LogFormatterSciNotation(), LogFormatterSciNotation(labelOnlyBase=False)]
+        _plain_log_labels(axes)
+        for axis_part, theirs in zip((axes.yaxis.major, axes.yaxis.minor), default,
+                                     strict=True):
+            ticks = [t for t in axis_part.locator() if low <= t <= high]
+            theirs.set_axis(axes.yaxis)
+            theirs.set_locs(ticks)
+            axis_part.formatter.set_locs(ticks)
+            ours = [axis_part.formatter(t, i) for i, t in enumerate(ticks)]
+            expected = [f"{t:g}" if theirs(t, i) else "" for i, t in enumerate(ticks)]
+            assert ours == expected, (low, high, ours, expected)
+            assert not any("$" in label for label in ours)
+        assert any(axes.yaxis.major.formatter(t, 0) for t in axes.yaxis.major.locator())

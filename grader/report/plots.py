@@ -2,8 +2,12 @@
 
 Drawn with matplotlib (the lecture's plotting library) through its object API and the Agg
 canvas: no pyplot global state, no display, no file; every image is embedded, so each HTML
-report stands alone with no network. Values are the grader's own numbers (scores, or a curve's
-floats, bounded and finite or None: grader.suite.make_curve), never text from a student.
+report stands alone with no network. Cheap by design (reports are written one after another
+in the grading process, so a feedback page's picture costs every submission): fixed margins
+instead of ``tight_layout`` (which drew every figure twice), and plain tick labels on a log
+axis ("0.01", not mathtext's 10^-2, whose parser cost more than the rest of the chart).
+Values are the grader's own numbers (scores, or a curve's floats, bounded and finite or
+None: grader.suite.make_curve), never text from a student.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from grader.results import Curve
 #: Size of every picture in CSS pixels (drawn at 1.5 times that for sharper screens).
 WIDTH, HEIGHT = 480, 240
 _DPI = 100
+#: Margins as fractions of the picture: room for tick labels up to about seven characters
+#: ("0.0001", "1e+06"), the axis labels and the title.
+_MARGINS = dict(left=0.17, right=0.95, bottom=0.19, top=0.9)
 
 
 @dataclass(frozen=True)
@@ -34,13 +41,13 @@ def _figure():  # type: ignore[no-untyped-def]
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI)
+    figure.subplots_adjust(**_MARGINS)
     FigureCanvasAgg(figure)
     return figure
 
 
 def _png(figure) -> str:  # type: ignore[no-untyped-def]
     buffer = io.BytesIO()
-    figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=1.5 * _DPI)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -66,6 +73,19 @@ def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Pi
 _OFF_CHART = 100.0
 
 
+def _plain_log_labels(axes) -> None:  # type: ignore[no-untyped-def]
+    """Label the ticks matplotlib's log axis labels (its own choice, major and minor), as
+    "0.01" rather than in mathtext."""
+    from matplotlib.ticker import LogFormatter
+
+    class PlainLogFormatter(LogFormatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    axes.yaxis.set_major_formatter(PlainLogFormatter())
+    axes.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
+
+
 def loss_curve(curve: Curve, title: str) -> Picture:
     """The student's curve (solid) beside the reference's (dashed) on one pair of axes, per
     epoch; a log scale where every value is positive (losses span decades); a value that was
@@ -81,6 +101,7 @@ def loss_curve(curve: Curve, title: str) -> Picture:
     finite = [v for v in (*curve.student, *curve.reference) if v is not None]
     if finite and min(finite) > 0:
         axes.set_yscale("log")
+        _plain_log_labels(axes)
     reference = [v for v in curve.reference if v is not None]
     if reference and max(finite) > _OFF_CHART * max(reference) > 0:
         # an exploding loss would flatten the reference into the axis: cut the chart above it
