@@ -73,17 +73,17 @@ def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Pi
 _OFF_CHART = 100.0
 
 
-def _plain_log_labels(axes) -> None:  # type: ignore[no-untyped-def]
-    """Label the ticks matplotlib's log axis labels (its own choice, major and minor), as
-    "0.01" rather than in mathtext."""
-    from matplotlib.ticker import LogFormatter
+def _plain_log_labels(axes, low: float, high: float) -> None:  # type: ignore[no-untyped-def]
+    """Ticks of a log axis from ``low`` to ``high``: at 1, 2 and 5 times each power of ten over
+    a short range (1 alone over more than a few decades), labelled "0.01" rather than in
+    mathtext, and no minor ticks (each tick is an object matplotlib builds per draw: the minor
+    ones cost more than the rest of the chart)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    class PlainLogFormatter(LogFormatter):
-        def __call__(self, x: float, pos: int | None = None) -> str:
-            return f"{x:g}" if super().__call__(x, pos) else ""
-
-    axes.yaxis.set_major_formatter(PlainLogFormatter())
-    axes.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
+    subs = (1.0, 2.0, 5.0) if math.log10(high / low) <= 2.5 else (1.0,)
+    axes.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    axes.yaxis.set_minor_locator(NullLocator())
 
 
 def loss_curve(curve: Curve, title: str) -> Picture:
@@ -99,11 +99,13 @@ def loss_curve(curve: Curve, title: str) -> Picture:
         axes.plot(epochs, [math.nan if v is None else v for v in values], label=label,
                   linewidth=1.6, **style)
     finite = [v for v in (*curve.student, *curve.reference) if v is not None]
+    reference = [v for v in curve.reference if v is not None]
+    off_chart = bool(reference) and max(finite) > _OFF_CHART * max(reference) > 0
     if finite and min(finite) > 0:
         axes.set_yscale("log")
-        _plain_log_labels(axes)
-    reference = [v for v in curve.reference if v is not None]
-    if reference and max(finite) > _OFF_CHART * max(reference) > 0:
+        top = _OFF_CHART * max(reference) if off_chart else max(finite)
+        _plain_log_labels(axes, min(finite), max(top, min(finite) * 1.01))
+    if off_chart:
         # an exploding loss would flatten the reference into the axis: cut the chart above it
         axes.set_ylim(bottom=0.5 * min(finite) if min(finite) > 0 else None,
                       top=_OFF_CHART * max(reference))
@@ -111,8 +113,9 @@ def loss_curve(curve: Curve, title: str) -> Picture:
                   fontsize=9, color="#0969da", verticalalignment="top")
     axes.set_xlabel("epoch")
     axes.set_ylabel("loss")
-    axes.legend(loc="best", fontsize=9)
-    axes.set_title(title, fontsize=10)
+    axes.legend(loc="upper right", fontsize=9)
+    # a title at a fixed height: matplotlib otherwise measures every tick label to place it
+    axes.set_title(title, fontsize=10, y=1.0)
     alt = (f"Loss per epoch of {title}: yours ({len(curve.student)} points, solid) and the "
            f"reference's ({len(curve.reference)} points, dashed)")
     return Picture(_png(figure), WIDTH, HEIGHT, alt)
