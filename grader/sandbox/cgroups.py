@@ -28,6 +28,8 @@ from pathlib import Path
 
 PREFIX = "grader-w-"  # per-worker cgroups: grader-w-<grader pid>-<n>
 LEAF = "grader-main"  # v2 only: where the grader moves itself to enable controllers below
+#: How long removing a worker cgroup waits for its killed members to be reaped.
+REMOVE_WAIT_S = 10.0
 _counter = itertools.count(1)
 
 
@@ -93,14 +95,17 @@ class Cgroup:
         """Kill what is left and remove the folders (a dying member may delay rmdir a little)."""
         self.kill()
         for path in self.dirs:
-            for _ in range(100):
+            # a killed member leaves the cgroup only once it is reaped, which a loaded machine
+            # may take a few seconds to do: keep trying for up to REMOVE_WAIT_S
+            deadline = time.monotonic() + REMOVE_WAIT_S
+            while True:
                 try:
                     os.rmdir(path)
                     break
                 except FileNotFoundError:
                     break
                 except OSError as exc:
-                    if exc.errno != errno.EBUSY:
+                    if exc.errno != errno.EBUSY or time.monotonic() > deadline:
                         break
                     self.kill()
                     time.sleep(0.01)
