@@ -21,6 +21,7 @@ Only this module turns GraderError into exit codes: 0 when grading ran (whatever
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import fields
@@ -85,6 +86,13 @@ def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(grader.__version__, prog_name="grade")
 def main() -> None:
     """Grade neural-network coursework notebooks: `grade SUBMISSIONS_DIR [--out DIR]`."""
+    # SIGTERM (kill, a cancelled CI job, a scheduler's stop) ends a run like Ctrl-C: graded
+    # results are kept, worker pools and sandboxes are shut down, nothing is left running
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command("run")

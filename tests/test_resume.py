@@ -7,11 +7,13 @@ few results are cached, rerun it, and check that every student is graded exactly
 from __future__ import annotations
 
 import csv
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,11 +70,12 @@ def cached(out: Path) -> int:
 
 
 def interrupt_after(submissions: Path, out: Path, entries: int, sig: int,
-                    *extra: str) -> int:
+                    *extra: str, env: dict[str, str] | None = None) -> int:
     """Start grading, send ``sig`` once ``entries`` results are cached; the exit code."""
     process = subprocess.Popen([*GRADE, str(submissions), "--out", str(out), "--assignment",
                                 "activations", "--quiet", *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
     deadline = time.monotonic() + 300
     while cached(out) < entries:
         assert process.poll() is None, process.communicate()
@@ -80,7 +83,7 @@ def interrupt_after(submissions: Path, out: Path, entries: int, sig: int,
         time.sleep(0.05)
     process.send_signal(sig)
     _, stderr = process.communicate(timeout=120)
-    if sig == signal.SIGINT:
+    if sig in (signal.SIGINT, signal.SIGTERM):
         assert "rerun the same command to resume" in stderr, stderr
     return process.returncode
 
@@ -103,6 +106,37 @@ def test_interrupted_run_resumes_and_grades_everyone_exactly_once(
     assert sorted(graded) == sorted((f"s{i}", "activations") for i in range(STUDENTS))
     assert {r["score"] for r in rows(out)} == {"100"}
     assert cached(out) == STUDENTS
+
+
+def processes_with(marker: str) -> list[int]:
+    """The processes whose environment carries ``marker`` (what a run started, at any depth)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:  # gone, or not ours to read
+                pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux's /proc")
+def test_sigterm_ends_a_run_like_ctrl_c_and_leaves_nothing_running(tmp_path: Path) -> None:
+    """kill, a cancelled CI job or a scheduler's stop sends SIGTERM: the run keeps what it
+    graded, exits as interrupted, and its worker pool (a forkserver and its processes, each
+    with a warm zygote) ends with it instead of running on as orphans."""
+    submissions = write_class(tmp_path / "class")
+    out = tmp_path / "out"
+    marker = f"GRADER_SIGTERM_TEST={uuid.uuid4().hex}"
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    assert interrupt_after(submissions, out, 2, signal.SIGTERM, "--jobs", "2", env=env) == 130
+    deadline = time.monotonic() + 60  # a worker may finish the submission it was grading
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with(marker) == []
+    rerun = grade(submissions, out, "--jobs", "2")
+    assert counts(rerun)[0] + counts(rerun)[1] == STUDENTS
 
 
 def test_late_submission_fixed_file_student_and_force(tmp_path: Path) -> None:
