@@ -1,15 +1,15 @@
 """Loss curves: a test's record_curve reaches the feedback as plain, bounded data, survives the
-cache, and is drawn (the student's beside the reference's) as an embedded PNG."""
+cache, and is drawn (the student's beside the reference's) as an embedded SVG."""
 
 from __future__ import annotations
 
 import base64
 import json
 import math
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from grader.cache import ResultCache, result_from_dict, result_to_dict
 from grader.course import load_course
@@ -18,7 +18,7 @@ from grader.results import FAILED, RunResult, SubmissionResult, TestResult
 from grader.runner.grade import Job
 from grader.suite import MAX_CURVE_POINTS, make_curve
 
-PNG = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _result(*curves) -> SubmissionResult:  # type: ignore[no-untyped-def]
@@ -65,32 +65,53 @@ def test_feedback_draws_the_curve_beside_the_reference(tmp_path: Path) -> None:
     write_reports(RunResult(results=(result,)), tmp_path)
     html = (tmp_path / "bob" / "backprop" / "feedback.html").read_text()
     uri = html.split('<figure class="curve">')[1].split('src="')[1].split('"')[0]
-    assert uri.startswith("data:image/png;base64,")
-    assert base64.b64decode(uri.split(",", 1)[1]).startswith(PNG)
+    assert uri.startswith("data:image/svg+xml;base64,")
+    svg = ET.fromstring(base64.b64decode(uri.split(",", 1)[1]))  # well-formed XML
+    assert svg.tag == SVG + "svg" and svg.get("width") == "480"
+    lines = {line.get("stroke"): line for line in svg.iter(SVG + "polyline")}
+    assert set(lines) == {"#0969da", "#59636e"}  # yours and the reference's
+    assert len(lines["#59636e"].get("points").split()) == 4  # type: ignore[union-attr]
+    assert len(lines["#0969da"].get("points").split()) == 3  # inf is a gap
+    texts = [text.text for text in svg.iter(SVG + "text")]
+    assert "yours goes off the chart" in texts and texts[-1] == "train"  # the title
+    assert svg.find(SVG + "clipPath") is not None
     assert "the reference&#39;s (4 points, dashed)" in html
     md = (tmp_path / "bob" / "backprop" / "feedback.md").read_text()
     assert ("yours 2 → not a finite number from epoch 4 on; the reference's 2 → 0.25 "
             "(4 epochs)") in md
 
 
-def test_a_log_axis_labels_its_ticks_in_plain_numbers() -> None:
+def test_a_log_axis_ticks_at_round_numbers() -> None:
     """The loss chart's log axis (grader.report.plots) ticks 1, 2 and 5 times each power of
-    ten over a short range and each power alone over a long one, with no minor ticks, every
-    tick labelled "0.01" rather than in mathtext."""
-    from matplotlib.figure import Figure
-
-    from grader.report.plots import _plain_log_labels
+    ten over a short range and each power alone over a long one, labelled "0.01" (f"{x:g}")."""
+    from grader.report.plots import log_ticks
 
     cases = {(0.6, 2.0): [1.0, 2.0], (0.03, 2.0): [0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
              (1e-3, 2.0): [0.001, 0.01, 0.1, 1.0], (1e-8, 1e-5): [1e-08, 1e-07, 1e-06, 1e-05]}
     for (low, high), expected in cases.items():
-        axes = Figure().add_subplot()
-        axes.set_yscale("log")
-        axes.set_ylim(low, high)
-        _plain_log_labels(axes, low, high)
-        ticks = [t for t in axes.yaxis.major.locator() if low <= t <= high]
-        assert ticks == pytest.approx(expected), (low, high, ticks)
-        labels = [axes.yaxis.major.formatter(t, i) for i, t in enumerate(ticks)]
-        assert labels == [f"{t:g}" for t in ticks]
-        assert not any("$" in label for label in labels)
-        assert list(axes.yaxis.minor.locator()) == []
+        assert log_ticks(low, high) == expected, (low, high)
+    assert [f"{t:g}" for t in log_ticks(0.03, 2.0)] == ["0.05", "0.1", "0.2", "0.5", "1", "2"]
+    assert log_ticks(0.6, 0.9) == [0.6, 0.7, 0.8, 0.9]  # no power of ten inside: round numbers
+    assert len(log_ticks(1e-300, 1e300)) <= 9  # every n-th power, no overflow
+
+
+def test_extreme_curves_draw_well_formed_and_thinned(tmp_path: Path) -> None:
+    """Values at the ends of the float range, gaps, empty and one-point curves all draw a
+    well-formed picture with bounded numbers; a long curve is thinned to about 400 points; the
+    title is escaped."""
+    from grader.report.plots import MAX_DRAWN_POINTS, loss_curve
+    from grader.results import Curve
+
+    curves = [Curve("a", (1e-300, 1e300, None, 2.0), (1.0, 0.5)), Curve("b", (), ()),
+              Curve("c", (None,), (None,)), Curve("d", (-1e308, 1e308), (1.0,)),
+              Curve("e", (5e-324, 1e300), (1.0, 1.0)), Curve("f", (0.0, 0.0), (0.0, 0.0)),
+              make_curve("long", np.linspace(5.0, 1.0, MAX_CURVE_POINTS),
+                         np.linspace(4.0, 0.5, MAX_CURVE_POINTS))]
+    for curve in curves:
+        picture = loss_curve(curve, '<b title="x">&</b>')
+        text = base64.b64decode(picture.uri.split(",", 1)[1]).decode()
+        svg = ET.fromstring(text)
+        assert "<b" not in text and max(len(n) for n in text.split()) < 200, curve.name
+        assert [t.text for t in svg.iter(SVG + "text")][-1] == '<b title="x">&</b>'
+        for line in svg.iter(SVG + "polyline"):
+            assert len(line.get("points").split()) <= MAX_DRAWN_POINTS + 1  # type: ignore[union-attr]

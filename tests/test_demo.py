@@ -120,7 +120,7 @@ def test_bob_sees_his_loss_curve_beside_the_reference(demo_run: RunResult,
     assert max(abs(a - b) for a, b in zip(alice.student, alice.reference, strict=True)) < 1e-4
     html = (demo_reports / "bob" / "training" / "feedback.html").read_text()
     group = html.split('<section class="group wrong">')[1].split("</section>")[0]
-    assert group.count('<img src="data:image/png;base64,') == 1
+    assert group.count('<img src="data:image/svg+xml;base64,') == 1
     assert "yours (100 points, solid) and the reference&#39;s (100 points, dashed)" in group
     md = (demo_reports / "bob" / "training" / "feedback.md").read_text()
     assert f"yours {bob.student[0]:.4g} → {bob.student[-1]:.4g}; the reference's" in md

@@ -141,10 +141,10 @@ def _run() -> RunResult:
     return RunResult(results=results, unrecognized=(("/subs/x\n::add-mask::y", "why\x1b[2J"),))
 
 
-#: The grader's own markup in its HTML: pictures (histograms, loss curves: PNG data URIs) and
-#: the summary's find-a-student script.
-OWN_IMAGE = re.compile(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="[^"<>]*" '
-                       r'width="\d+" height="\d+">')
+#: The grader's own markup in its HTML: pictures (data URIs: histograms PNG, loss curves SVG)
+#: and the summary's find-a-student script.
+OWN_IMAGE = re.compile(r'<img src="data:image/(?:png|svg\+xml);base64,[A-Za-z0-9+/=]+" '
+                       r'alt="[^"<>]*" width="\d+" height="\d+">')
 OWN_SCRIPT = '<script>\n(function () {\n  var box = document.getElementById("filter");'
 
 
