@@ -22,10 +22,10 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import Assignment
-from grader.notebook.extract import extract_module
-from grader.notebook.read import read_cells
-from grader.runner.plugin import derive_seed
+from grader.core.course import Assignment
+from grader.extract.pipeline import extract_module
+from grader.extract.read import read_cells
+from grader.submission.plugin import derive_seed
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -169,10 +169,10 @@ _FLOOR: dict = {}
 
 
 def _floor_init(secret: str, warm: tuple[str, str, str]) -> None:
-    from grader.course import load_course as load
-    from grader.runner.grade import Job, grade_job
+    from grader.core.course import load_course as load
+    from grader.core.settings import Settings
     from grader.sandbox.inprocess import InProcessSandbox
-    from grader.settings import Settings
+    from grader.submission.grade import Job, grade_job
 
     _FLOOR["course"] = load(ROOT)
     _FLOOR["settings"] = Settings(course_root=ROOT, sandbox="inprocess", secret=secret)

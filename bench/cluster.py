@@ -36,13 +36,13 @@ import psutil  # noqa: E402
 from common import work_folder  # noqa: E402
 from run import build_class, templates  # noqa: E402  (bench/run.py's class builder)
 
-from grader.course import Assignment, Course, load_course  # noqa: E402
+from grader.core.course import Assignment, Course, load_course  # noqa: E402
 
 TARGET_SLOWER = 1.10
 WORKERS = 2
 START_S = 300.0
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 
 
 class Cluster:

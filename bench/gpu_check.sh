@@ -24,7 +24,7 @@ nvidia-smi -L 2>&1 | head -2
 "$PY" -c "import sys, torch; print(sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 
 echo "== grade the demo class with --device cuda"
-time "$PY" -m grader.cli demo/submissions --out "$OUT/demo" --device cuda --force
+time "$PY" -m grader.cli.main demo/submissions --out "$OUT/demo" --device cuda --force
 "$PY" - "$OUT/demo" <<'PYEOF'
 import json, sys
 from pathlib import Path

@@ -11,7 +11,7 @@ extraction scales on hostile files.
    nested 100,000 deep, a 13 MB notebook of 100,000 cells, forged worker frames, names aimed
    at every output) and, side by side, only its honest students, each graded by
 
-       /usr/bin/time -v python -m grader.cli run SUBS --out OUT --sandbox process \\
+       /usr/bin/time -v python -m grader.cli.main run SUBS --out OUT --sandbox process \\
            --jobs N --assignment activations
 
    while psutil samples the process tree: the grader's own processes (the CLI, its pool
@@ -44,10 +44,10 @@ import psutil  # noqa: E402
 from common import TreeSampler, work_folder  # noqa: E402
 from hostile_corpus import HONEST, write_class  # noqa: E402
 
-from grader.notebook.extract import extract_module  # noqa: E402
-from grader.notebook.parse import MAX_CHUNKS  # noqa: E402
-from grader.notebook.read import MAX_CELLS, Cell, read_cells  # noqa: E402
-from grader.report.safe import csv_cell  # noqa: E402
+from grader.core.text import csv_cell  # noqa: E402
+from grader.extract.parse import MAX_CHUNKS  # noqa: E402
+from grader.extract.pipeline import extract_module  # noqa: E402
+from grader.extract.read import MAX_CELLS, Cell, read_cells  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -161,10 +161,10 @@ class ClassRun:
 
 
 def grade_class(subs: Path, out: Path, jobs: int) -> ClassRun:
-    command = ["/usr/bin/time", "-v", sys.executable, "-m", "grader.cli", "run", str(subs),
+    command = ["/usr/bin/time", "-v", sys.executable, "-m", "grader.cli.main", "run", str(subs),
                "--out", str(out), "--sandbox", "process", "--jobs", str(jobs),
                "--assignment", "activations", "--force", "--quiet"]
-    print("  $ " + " ".join(command[:3]) + " -m grader.cli " + " ".join(command[5:]))
+    print("  $ " + " ".join(command[:3]) + " -m grader.cli.main " + " ".join(command[5:]))
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)

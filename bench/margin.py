@@ -5,7 +5,7 @@
 Grades every equivalent implementation in tests/equivalents/ (loop-based ones included) and the
 correct demo students (alice, erin's messy notebooks, frank's .py files), one at a time in this
 process at the strongest level here, with the budgets measured from the reference
-(grader/budgets.py), while another ``grade`` run (a class of demo copies, ``--jobs 2``,
+(grader/suite/budgets.py), while another ``grade`` run (a class of demo copies, ``--jobs 2``,
 started again whenever it ends) keeps the machine busy throughout. Prints, for the tests that
 came closest to their budget, the time the worker took, the budget and the margin
 (budget / time); the smallest margin; and how many tests timed out.
@@ -31,12 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from grader.budgets import suite_budgets  # noqa: E402
-from grader.course import DEFAULT_ROOT, load_course  # noqa: E402
-from grader.grading import kept_sandbox  # noqa: E402
-from grader.results import TIMED_OUT  # noqa: E402
-from grader.runner.grade import Job, grade_job, suite_hash  # noqa: E402
-from grader.settings import Settings  # noqa: E402
+from grader.core.course import DEFAULT_ROOT, load_course  # noqa: E402
+from grader.core.results import TIMED_OUT  # noqa: E402
+from grader.core.settings import Settings  # noqa: E402
+from grader.run.grading import kept_sandbox  # noqa: E402
+from grader.submission.grade import Job, grade_job, suite_hash  # noqa: E402
+from grader.suite.budgets import suite_budgets  # noqa: E402
 
 COURSE = load_course(DEFAULT_ROOT)
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
@@ -61,7 +61,7 @@ class LoadRun:
     def _loop(self) -> None:
         while not self.stopped.is_set():
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.cli", str(self.submissions), "--out",
+                [sys.executable, "-m", "grader.cli.main", str(self.submissions), "--out",
                  str(self.out), "--force", "--jobs", "2", "--quiet"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.runs += 1

@@ -1,7 +1,7 @@
 """The baselines' fixtures: the grader's own suite plugin over the in-process worker double.
 
 Both baselines run the same hidden suite with the same fixtures, seeds and scoring as the
-grader (grader.runner.plugin.GradingPlugin), over grader.sandbox.inprocess (the student's
+grader (grader.submission.plugin.GradingPlugin), over grader.sandbox.inprocess (the student's
 statements run in this very process): a baseline's score equals the grader's, and only the way
 it runs differs. The naive baseline is ``python -m pytest -p naive_plugin`` in a fresh process
 per submission (statements from the JSON file ``BENCH_STUDENT``, seed ``BENCH_SEED``); the
@@ -16,10 +16,10 @@ import os
 
 import pytest
 
-from grader.runner.plugin import GradingPlugin
-from grader.runner.session import WorkerSession
+from grader.core.settings import Limits
 from grader.sandbox.inprocess import InProcessSandbox
-from grader.settings import Limits
+from grader.submission.plugin import GradingPlugin
+from grader.submission.session import WorkerSession
 
 STATEMENTS: list[str] | None = None
 SEED: int | None = None

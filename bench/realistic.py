@@ -26,14 +26,14 @@ from pathlib import Path
 
 from baselines import Entry
 
-from grader.cache import ResultCache, cache_key
-from grader.course import Assignment, Course
-from grader.discover import discover
-from grader.grading import kept_sandbox
+from grader.core.course import Assignment, Course
+from grader.core.results import RunResult
+from grader.core.settings import Settings
 from grader.report import write_reports
-from grader.results import RunResult
-from grader.runner.grade import Job, grade_job
-from grader.settings import Settings
+from grader.run.cache import ResultCache, cache_key
+from grader.run.discover import discover
+from grader.run.grading import kept_sandbox
+from grader.submission.grade import Job, grade_job
 
 #: (defect, share of the students)
 DEFECTS = (("one endless function", 0.02), ("every function endless", 0.005),

@@ -26,12 +26,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "demo"), str(BENCH)]
 
 from run import build_class, templates  # noqa: E402
 
-from grader.course import load_course  # noqa: E402
-from grader.grading import close_sandboxes, grade_folder  # noqa: E402
+from grader.core.course import load_course  # noqa: E402
+from grader.core.roster import RosterEntry  # noqa: E402
+from grader.core.settings import Settings, read_secret  # noqa: E402
 from grader.report import write_reports  # noqa: E402
 from grader.report.calls import reference_calls  # noqa: E402
-from grader.roster import RosterEntry  # noqa: E402
-from grader.settings import Settings, read_secret  # noqa: E402
+from grader.run.grading import close_sandboxes, grade_folder  # noqa: E402
 
 TARGET = 0.10
 

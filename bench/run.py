@@ -46,8 +46,8 @@ import psutil  # noqa: E402
 from baselines import Baseline, Entry, floor, naive, nbconvert  # noqa: E402
 from realistic import Phases, make_realistic, phase_lines, phases, waits_of  # noqa: E402
 
-from grader.course import Assignment, load_course  # noqa: E402
-from grader.settings import read_secret  # noqa: E402
+from grader.core.course import Assignment, load_course  # noqa: E402
+from grader.core.settings import read_secret  # noqa: E402
 
 #: Demo variants (file in the demo class per assignment id) and whether they go in the sample.
 DEMO = [("alice", "{a}.ipynb", True), ("bob", "{a}_final.ipynb", True),
@@ -151,7 +151,7 @@ class GraderRun:
 
 
 def run_grader(folder: Path, out: Path, students: int, jobs: int) -> GraderRun:
-    command = [sys.executable, "-m", "grader.cli", str(folder), "--out", str(out), "--force",
+    command = [sys.executable, "-m", "grader.cli.main", str(folder), "--out", str(out), "--force",
                "--jobs", str(jobs), "--quiet"]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,

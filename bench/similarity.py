@@ -37,7 +37,7 @@ from common import work_folder  # noqa: E402
 from copydetect import compare_files  # noqa: E402
 from similarity_corpus import _definitions, corpus  # noqa: E402
 
-from grader.course import Assignment, load_course  # noqa: E402
+from grader.core.course import Assignment, load_course  # noqa: E402
 from grader.similarity.code import boilerplate_texts, submission_code  # noqa: E402
 from grader.similarity.fingerprint import boilerplate_hashes, fingerprint, overlap  # noqa: E402
 
@@ -84,7 +84,7 @@ def time_class(folder: Path, out: Path, jobs: int) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the command and its workers, its output)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "grader.cli", "similarity", str(folder),
+    done = subprocess.run([sys.executable, "-m", "grader.cli.main", "similarity", str(folder),
                            "--out", str(out), "--jobs", str(jobs)], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import Assignment, Course, load_course, read_meta
-from grader.notebook.stub import strip_markers
+from grader.core.course import Assignment, Course, load_course, read_meta
+from grader.extract.stub import strip_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "demo" / "submissions"

@@ -2,8 +2,8 @@
 
 The flow of one run (see README.md, "Architecture"):
 
-    discover -> extract (grader.notebook) -> run (grader.sandbox + grader.worker)
-             -> results (grader.results) -> report (grader.report)
+    discover -> extract (grader.extract) -> run (grader.sandbox + grader.worker)
+             -> results (grader.core.results) -> report (grader.report)
 """
 
 __version__ = "0.1.0"

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import DEFAULT_ROOT
-from grader.notebook.stub import strip_markers
+from grader.core.course import DEFAULT_ROOT
+from grader.extract.stub import strip_markers
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 GiB = 1024 ** 3

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import Course
-from grader.discover import discover
-from grader.notebook.stub import strip_markers
+from grader.core.course import Course
+from grader.extract.stub import strip_markers
+from grader.run.discover import discover
 
 ROOT = Path(__file__).resolve().parent.parent
 

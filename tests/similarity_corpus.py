@@ -33,8 +33,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import Assignment
-from grader.notebook.read import read_cells
+from grader.core.course import Assignment
+from grader.extract.read import read_cells
 
 TRANSFORMS = ("renamed", "reordered", "recommented", "split", "merged", "rewritten",
               "disguised")

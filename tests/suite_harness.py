@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from grader.course import Assignment
-from grader.results import PASSED, SKIPPED, SubmissionResult
-from grader.runner.grade import Job, grade_job
-from grader.runner.grade import run_public as grade_public
+from grader.core.course import Assignment
+from grader.core.results import PASSED, SKIPPED, SubmissionResult
+from grader.core.settings import Settings
 from grader.sandbox.inprocess import InProcessSandbox
-from grader.settings import Settings
+from grader.submission.grade import Job, grade_job
+from grader.submission.grade import run_public as grade_public
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = ("alice", "bob", "carol")
@@ -57,7 +57,7 @@ def describe(result: SubmissionResult) -> str:
 
 
 def run_public(assignment: Assignment, path: Path) -> list[str]:
-    """Run the public suite as the grader does (grader.runner.grade.run_public); the names of
+    """Run the public suite as the grader does (grader.submission.grade.run_public); the names of
     the tests that failed."""
     run = grade_public(path, assignment, Settings(course_root=ROOT), InProcessSandbox())
     assert run.tests, "the public suite ran no tests"

@@ -6,7 +6,7 @@ notebooks, stubs, the extraction tests' robustness cases), placed in a released 
 * ``python -m selfcheck --json`` runs in the student's own Python (no grader installed: the
   bundle's copy of it only), one process per assignment;
 * the grader runs the same public tests on the same file through a real sandboxed worker
-  (``grader.runner.grade.run_public``, process level, warm).
+  (``grader.submission.grade.run_public``, process level, warm).
 
 The module the self-check loads must be the grader's extraction (same statements, same names
 defined once loaded), and every public test's verdict (status and message) must be equal.
@@ -25,12 +25,12 @@ import pytest
 from notebook_corpus import ROOT, cases
 from test_release import bundle_python, make_bundle
 
-from grader.course import load_course
-from grader.results import PASSED
-from grader.runner.grade import PublicRun, run_public
-from grader.runner.student import load_student_module
+from grader.core.course import load_course
+from grader.core.results import PASSED
+from grader.core.settings import Settings
 from grader.sandbox import make_sandbox
-from grader.settings import Settings
+from grader.submission.grade import PublicRun, run_public
+from grader.submission.student import load_student_module
 
 COURSE = load_course(ROOT)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.cli import main
-from grader.course import load_course
-from grader.errors import ConfigError
+from grader.cli.main import main
+from grader.core.course import load_course
+from grader.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN = ", ".join(a.id for a in load_course(ROOT).assignments)

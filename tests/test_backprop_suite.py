@@ -14,7 +14,7 @@ from suite_harness import (
     run_public,
 )
 
-from grader.course import Assignment, load_course
+from grader.core.course import Assignment, load_course
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from grader.course import DEFAULT_ROOT
+from grader.core.course import DEFAULT_ROOT
 
 
 def test_bench_runs_and_its_baselines_score_as_the_grader_does(tmp_path) -> None:

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from grader.course import DEFAULT_ROOT, load_course
+from grader.core.course import DEFAULT_ROOT, load_course
 
 
 def test_cluster_bench_runs_and_both_ways_score_every_submission_alike(tmp_path) -> None:

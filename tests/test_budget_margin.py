@@ -14,7 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from grader.course import DEFAULT_ROOT
+from grader.core.course import DEFAULT_ROOT
 
 
 def test_no_correct_code_times_out_on_a_loaded_machine() -> None:

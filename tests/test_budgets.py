@@ -1,4 +1,4 @@
-"""Test budgets from the reference's own time (grader.budgets): the rule, the file, its
+"""Test budgets from the reference's own time (grader.suite.budgets): the rule, the file, its
 measurement by `grade validate`, the marker and the override."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from grader import budgets
-from grader.commands.run import RunRequest, run
+from grader.commands.grade import RunRequest, run
 from grader.commands.validate import validate
-from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import CourseError
-from grader.runner.grade import Job, grade_job, suite_hash
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.errors import CourseError
+from grader.core.settings import DEFAULT_TEST_BUDGET_S, Limits, Settings
 from grader.sandbox.inprocess import InProcessSandbox
-from grader.settings import DEFAULT_TEST_BUDGET_S, Limits, Settings
+from grader.submission.grade import Job, grade_job, suite_hash
+from grader.suite import budgets
 
 COURSE = load_course(DEFAULT_ROOT)
 

@@ -1,5 +1,5 @@
 """Gradescope's zip and Classroom 50's bundle ship one list of suite files: the hidden suite with
-every course file it imports and pytest.ini (grader.suite_files.suite_entries, the files the
+every course file it imports and pytest.ini (grader.suite.files.suite_entries, the files the
 suite hash covers), so a suite that imports a helper grades the same from either bundle."""
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from grader.commands.classroom50 import BuildRequest, build
-from grader.course import DEFAULT_ROOT, Course, load_course
-from grader.gradescope.bundle import course_entries
+from grader.core.course import DEFAULT_ROOT, Course, load_course
+from grader.integrations.gradescope.bundle import course_entries
 
 HELPERS = {"bundle_nets/__init__.py": "from .sizes import SCALE\n",
            "bundle_nets/sizes.py": "SCALE = 1.0\n",
            "bundle_tolerance.py": "from bundle_nets import SCALE\nRTOL = 1e-5 * SCALE\n"}
 SHIPPED = {"solutions/hidden/pytest.ini", "solutions/hidden/test_forward.py",
            *(f"solutions/hidden/{name}" for name in HELPERS),
-           "solutions/hidden/budgets.json"}  # the reference's time per test (grader.budgets)
+           "solutions/hidden/budgets.json"}  # the reference's time per test (grader.suite.budgets)
 
 
 @pytest.fixture
@@ -43,10 +43,10 @@ def course(tmp_path: Path) -> Course:
 SCORE = """
 import sys
 from pathlib import Path
-from grader.course import load_course
-from grader.runner.grade import Job, grade_job
+from grader.core.course import load_course
+from grader.submission.grade import Job, grade_job
 from grader.sandbox.inprocess import InProcessSandbox
-from grader.settings import Settings
+from grader.core.settings import Settings
 root, reference = Path(sys.argv[1]), Path(sys.argv[2])
 settings = Settings(course_root=root, secret="bundle-test")
 job = Job("alice", load_course(root).get("forward"), reference)

@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 from github_outputs import github_outputs
 
-from grader.commands.ci import (
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.results import ERROR, FAILED, PASSED, RunResult, SubmissionResult, TestResult
+from grader.core.settings import Settings
+from grader.integrations.ci import (
     CiRequest,
     ci,
     classroom_result,
@@ -23,12 +26,9 @@ from grader.commands.ci import (
     student_id,
     submission_files,
 )
-from grader.course import DEFAULT_ROOT, load_course
-from grader.results import ERROR, FAILED, PASSED, RunResult, SubmissionResult, TestResult
-from grader.settings import Settings
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 BUG = ("return np.maximum(0, x)", "return x")  # relu keeps negative values
 
 
@@ -142,7 +142,7 @@ def test_classroom_result_and_grader_failure() -> None:
 
 def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) -> list[tuple]:
     """Replace the grading run (tested above) by fixed results; record its arguments."""
-    import grader.staging as staging_module
+    import grader.run.staging as staging_module
 
     calls: list[tuple] = []
 
@@ -177,7 +177,7 @@ def test_grade_notebook_is_ci_mode_and_fail_under_exits_1(tmp_path: Path,
     score of 3/100 into exit 1, without it the same score exits 0."""
     from click.testing import CliRunner
 
-    from grader.cli import main
+    from grader.cli.main import main
 
     graded = result_with(TestResult("test_a", "a", PASSED, 3.0, 3.0),
                          TestResult("test_b", "b", FAILED, 0.0, 2.0))

@@ -16,15 +16,15 @@ import pytest
 from github_outputs import github_outputs
 from test_release import fill_stub
 
-from grader.classroom50 import Identity, result_document, scale_for, status_and_summary
 from grader.commands.classroom50 import BuildRequest, build
-from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import ConfigError
-from grader.results import FAILED, PASSED, SubmissionResult, TestResult
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.errors import ConfigError
+from grader.core.results import FAILED, PASSED, SubmissionResult, TestResult
+from grader.integrations.classroom50 import Identity, result_document, scale_for, status_and_summary
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 IDENTITY = Identity(classroom="nn-fall", assignment="activations", owner="alice",
                     assignment_type="individual", submission="submit/2026-10-01T10-00-00Z-abc",

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import grader
-from grader.course import DEFAULT_ROOT
+from grader.core.course import DEFAULT_ROOT
 
 GRADE = [sys.executable, "-m", "grader.cli"]
 

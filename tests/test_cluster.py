@@ -1,4 +1,4 @@
-"""Grading on a Dask cluster (grader.cluster): settings, what travels, and the demo class on a
+"""Grading on a Dask cluster (grader.run.cluster): settings, what travels, and the demo class on a
 LocalCluster of two worker processes graded exactly as a local run grades it.
 
 tests/test_cluster_cli.py runs the real `dask scheduler` / `dask worker` commands and kills one.
@@ -20,9 +20,14 @@ import torch
 from distributed import LocalCluster
 from distributed.security import Security
 
-from grader.cache import ResultCache, result_to_dict
-from grader.cluster.client import RETRIES, ClusterExecutor, _submitter
-from grader.cluster.course import (
+from grader.commands.grade import RunRequest, run
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.errors import ClusterError, ConfigError, CourseError
+from grader.core.results import RunResult, SubmissionResult, TestResult
+from grader.core.settings import ClusterSettings, Settings, cluster_from, local_jobs
+from grader.run.cache import ResultCache, result_to_dict
+from grader.run.cluster.client import RETRIES, ClusterExecutor, _submitter
+from grader.run.cluster.course import (
     CoursePlugin,
     Refused,
     files_digest,
@@ -31,16 +36,11 @@ from grader.cluster.course import (
     pack_course,
     unpack,
 )
-from grader.cluster.task import grade_task, make_task
-from grader.commands.run import RunRequest, run
-from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import ClusterError, ConfigError, CourseError
-from grader.results import RunResult, SubmissionResult, TestResult
-from grader.runner.grade import Job
-from grader.settings import ClusterSettings, Settings, cluster_from, local_jobs
+from grader.run.cluster.task import grade_task, make_task
+from grader.submission.grade import Job
 
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 NO_TLS = {"tls_ca_file": None, "tls_cert": None, "tls_key": None}
 
 
@@ -279,7 +279,7 @@ def test_a_worker_without_cuda_refuses_a_cuda_task(tmp_path: Path) -> None:
 def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    from grader.cluster import client as cluster_client
+    from grader.run.cluster import client as cluster_client
 
     with socket.socket() as probe:  # a free port nobody listens on
         probe.bind(("127.0.0.1", 0))

@@ -25,8 +25,8 @@ import psutil
 import pytest
 from distributed import Client
 
-from grader.cache import ResultCache
-from grader.course import DEFAULT_ROOT, load_course
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.run.cache import ResultCache
 
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
 GRADE = [sys.executable, "-m", "grader.cli"]

@@ -8,9 +8,9 @@ import json
 import zipfile
 from pathlib import Path
 
-from grader.collect import MAX_FILE_BYTES
 from grader.commands.collect import CollectRequest, collect
-from grader.course import DEFAULT_ROOT, load_course
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.integrations.collect import MAX_FILE_BYTES
 
 COURSE = load_course(DEFAULT_ROOT)
 A, B, C = "a" * 40, "b" * 40, "c" * 40

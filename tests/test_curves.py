@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.cache import ResultCache, result_from_dict, result_to_dict
-from grader.course import load_course
+from grader.core.course import load_course
+from grader.core.results import FAILED, RunResult, SubmissionResult, TestResult
 from grader.report import write_reports
-from grader.results import FAILED, RunResult, SubmissionResult, TestResult
-from grader.runner.grade import Job
+from grader.run.cache import ResultCache, result_from_dict, result_to_dict
+from grader.submission.grade import Job
 from grader.suite import MAX_CURVE_POINTS, make_curve
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -99,8 +99,8 @@ def test_extreme_curves_draw_well_formed_and_thinned(tmp_path: Path) -> None:
     """Values at the ends of the float range, gaps, empty and one-point curves all draw a
     well-formed picture with bounded numbers; a long curve is thinned to about 400 points; the
     title is escaped."""
+    from grader.core.results import Curve
     from grader.report.plots import MAX_DRAWN_POINTS, loss_curve
-    from grader.results import Curve
 
     curves = [Curve("a", (1e-300, 1e300, None, 2.0), (1.0, 0.5)), Curve("b", (), ()),
               Curve("c", (None,), (None,)), Curve("d", (-1e308, 1e308), (1.0,)),

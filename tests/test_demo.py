@@ -11,13 +11,13 @@ from urllib.parse import unquote
 import pytest
 from browser import WIDTH, check_page, chromium
 
-from grader.course import DEFAULT_ROOT, load_course
-from grader.grading import grade_folder
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.results import RunResult
+from grader.core.roster import read_roster
+from grader.core.settings import Settings
 from grader.report import write_reports
 from grader.report.calls import reference_calls
-from grader.results import RunResult
-from grader.roster import read_roster
-from grader.settings import Settings
+from grader.run.grading import grade_folder
 
 DEMO = DEFAULT_ROOT / "demo"
 

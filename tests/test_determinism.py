@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from suite_harness import ROOT, grade
 
-from grader.course import load_course
-from grader.runner.proxy import StudentProxy
-from grader.runner.session import WorkerSession
-from grader.settings import Limits
+from grader.core.course import load_course
+from grader.core.settings import Limits
+from grader.submission.proxy import StudentProxy
+from grader.submission.session import WorkerSession
 
 DRAW = [
     "import random",

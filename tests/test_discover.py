@@ -1,4 +1,4 @@
-"""Finding submissions and their assignments (grader.discover)."""
+"""Finding submissions and their assignments (grader.run.discover)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import Assignment
-from grader.discover import Submission, Unrecognized, discover
-from grader.errors import ConfigError
+from grader.core.course import Assignment
+from grader.core.errors import ConfigError
+from grader.run.discover import Submission, Unrecognized, discover
 
 FUNCTIONS = {
     "activations": (

@@ -17,12 +17,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import DEFAULT_ROOT
-from grader.notebook.stub import strip_markers
+from grader.core.course import DEFAULT_ROOT
+from grader.extract.stub import strip_markers
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 STUB = DEFAULT_ROOT / "assignments" / "activations" / "activations.ipynb"
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 
 
 def solution_sources() -> list[str]:

@@ -1,4 +1,4 @@
-"""Reading notebooks and extracting the graded module (grader.notebook.read / extract).
+"""Reading notebooks and extracting the graded module (grader.extract.read / extract).
 
 Most tests exec the extracted statements one by one in a fresh namespace, as the worker does
 (but without its NameError retries), and call the student's functions.
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from notebook_files import Spec, write_notebook
 
-from grader.notebook import Cell, StudentModule, extract_module, read_cells
+from grader.extract import Cell, StudentModule, extract_module, read_cells
 
 
 def cells_of(*specs: Spec) -> list[Cell]:
@@ -436,7 +436,7 @@ def test_duplicates_are_resolved_with_a_short_note() -> None:
 
 
 def test_notes_are_capped() -> None:
-    from grader.notebook.extract import MAX_NOTES
+    from grader.extract.pipeline import MAX_NOTES
 
     module = extract(*(f"def f{i}(:\n    pass" for i in range(100)), "x = 1")
     assert len(module.notes) == MAX_NOTES
@@ -462,8 +462,8 @@ def test_syntax_errors_in_a_long_cell_keep_their_line_numbers() -> None:
 
 
 def test_dependencies_beyond_the_budget_are_one_error() -> None:
-    from grader.errors import ExtractionError
-    from grader.notebook.extract import MAX_ORDER_STEPS
+    from grader.core.errors import ExtractionError
+    from grader.extract.pipeline import MAX_ORDER_STEPS
 
     n = 2000  # each z_i calls into a cycle of n functions: n * n steps
     cycle = [f"def f{i}():\n    return f{(i + 1) % n}()\nz{i} = f{i}()" for i in range(n)]
@@ -473,7 +473,7 @@ def test_dependencies_beyond_the_budget_are_one_error() -> None:
 
 
 def test_a_cell_of_thousands_of_broken_chunks_is_skipped_whole() -> None:
-    from grader.notebook.parse import MAX_CHUNKS
+    from grader.extract.parse import MAX_CHUNKS
 
     broken = "\n".join(f"v{i} = [" for i in range(MAX_CHUNKS + 1))
     module = extract(broken, RELU, "import numpy as np")

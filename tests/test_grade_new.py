@@ -17,10 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import DEFAULT_ROOT, load_course
-from grader.notebook.stub import stub_text
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.extract.stub import stub_text
 
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 #: What grader treats as the course (README's course layout) and what demo/make_demo.py needs.
 COURSE_PARTS = ("assignments", "solutions", "templates", "tests/mutants", "tests/equivalents",
                 "demo/make_demo.py")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from grader.core.results import PASSED, RunResult, SubmissionResult
+from grader.core.results import TestResult as Result
+from grader.core.roster import read_roster
 from grader.report import write_reports
-from grader.results import PASSED, RunResult, SubmissionResult
-from grader.results import TestResult as Result
-from grader.roster import read_roster
 
 FORMULA = '=HYPERLINK("x")'
 

@@ -19,17 +19,17 @@ import pytest
 from gradescope_schema import schema_problems
 
 from grader.commands.gradescope import GradescopeRequest, build
-from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import ConfigError
-from grader.gradescope.autograde import autograde, submitter
-from grader.gradescope.config import AutograderConfig, read_config
-from grader.gradescope.results import Upload, md_code, md_text, results_document
-from grader.gradescope.unpack import UploadLimits, member_path, unpack_upload
-from grader.results import ERROR, FAILED, PASSED, RunResult, SubmissionResult, TestResult
-from grader.settings import read_secret
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.errors import ConfigError
+from grader.core.results import ERROR, FAILED, PASSED, RunResult, SubmissionResult, TestResult
+from grader.core.settings import read_secret
+from grader.integrations.gradescope.autograde import autograde, submitter
+from grader.integrations.gradescope.config import AutograderConfig, read_config
+from grader.integrations.gradescope.results import Upload, md_code, md_text, results_document
+from grader.integrations.gradescope.unpack import UploadLimits, member_path, unpack_upload
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 
 
 @pytest.fixture(scope="module")

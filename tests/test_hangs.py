@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from grader.budgets import suite_budgets
-from grader.course import DEFAULT_ROOT, load_course
-from grader.grading import grade_folder
-from grader.results import PASSED, TIMED_OUT, SubmissionResult
-from grader.runner.grade import suite_hash
-from grader.settings import Limits, Settings
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.results import PASSED, TIMED_OUT, SubmissionResult
+from grader.core.settings import Limits, Settings
+from grader.run.grading import grade_folder
+from grader.submission.grade import suite_hash
+from grader.suite.budgets import suite_budgets
 
 COURSE = load_course(DEFAULT_ROOT)
 ACTIVATIONS = COURSE.get("activations")

@@ -29,13 +29,13 @@ from github_outputs import github_outputs
 from hostile_corpus import HONEST, NAMES, write_class
 from test_report_safety import CONTROL, FORMULA, outside_fences, without_own_markup
 
-from grader.course import DEFAULT_ROOT
-from grader.discover import MAX_ENTRIES
-from grader.report.paths import inside
-from grader.report.safe import csv_cell, visible
-from grader.runner.grade import MAX_MESSAGE, MAX_NOTES
+from grader.core.course import DEFAULT_ROOT
+from grader.core.paths import inside
+from grader.core.text import csv_cell, visible
+from grader.run.discover import MAX_ENTRIES
+from grader.submission.grade import MAX_MESSAGE, MAX_NOTES
 
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 MiB = 1024 * 1024
 
 

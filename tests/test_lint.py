@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.course import DEFAULT_ROOT
+from grader.core.course import DEFAULT_ROOT
 
 
 def test_ruff_is_clean() -> None:

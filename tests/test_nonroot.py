@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from test_release import fill_stub
 
-from grader.course import DEFAULT_ROOT, load_course
+from grader.core.course import DEFAULT_ROOT, load_course
 from grader.sandbox import slots
 from grader.sandbox.bwrap import available as bwrap_problem
 
@@ -264,7 +264,7 @@ def test_grade_ci_as_an_unprivileged_user_at_the_bwrap_level() -> None:
         runs = {}
         for key, out in outs.items():
             who, name = key.split("-")
-            argv = [sys.executable, "-m", "grader.cli", "ci", str(base / name), "--course",
+            argv = [sys.executable, "-m", "grader.cli.main", "ci", str(base / name), "--course",
                     str(course), "--out", str(out), "--student", name, "--sandbox", "bwrap",
                     "--assignment", "activations"]
             if who == "user":

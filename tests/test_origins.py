@@ -7,10 +7,10 @@ from pathlib import Path
 
 from suite_harness import grade
 
-from grader.course import load_course
-from grader.notebook.extract import extract_module
-from grader.notebook.origins import located
-from grader.notebook.read import read_source
+from grader.core.course import load_course
+from grader.extract.origins import located
+from grader.extract.pipeline import extract_module
+from grader.extract.read import read_source
 
 SIGMOID = "x = 1\n\n\n@staticmethod\ndef helper():\n    pass\n\ndef sigmoid(x):\n    y = 1\n" \
           "    raise ValueError('boom')\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from grader.progress import ProgressBar, format_duration
-from grader.results import SubmissionResult
+from grader.core.progress import ProgressBar, format_duration
+from grader.core.results import SubmissionResult
 
 
 class Clock:

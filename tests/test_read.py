@@ -1,4 +1,4 @@
-"""Reading submissions (grader.notebook.read): notebooks as saved, .py files, bad files."""
+"""Reading submissions (grader.extract.read): notebooks as saved, .py files, bad files."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from notebook_files import write_notebook
 
-from grader.errors import ExtractionError
-from grader.notebook import Cell, notebook_assignment, read_cells
+from grader.core.errors import ExtractionError
+from grader.extract import Cell, notebook_assignment, read_cells
 
 # -- reading -------------------------------------------------------------------------------------
 

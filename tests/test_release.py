@@ -15,15 +15,15 @@ from typing import Any
 import nbformat
 import pytest
 
-from grader.commands.release import ReleaseRequest, find_leaks, release
-from grader.commands.shipped import closure
-from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import ConfigError
-from grader.notebook.stub import strip_markers
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.errors import ConfigError
+from grader.extract.stub import strip_markers
+from grader.release.bundle import ReleaseRequest, find_leaks, release
+from grader.release.shipped import closure
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 
 
 def make_bundle(out: Path, *only: str, with_workflow: bool = False) -> Path:
@@ -100,12 +100,13 @@ def test_bundle_ships_the_graders_own_modules_unchanged(bundle: Path) -> None:
     files, byte for byte; nothing of the grading run (course, discovery, sandboxes) ships."""
     vendor = bundle / "selfcheck" / "vendor"
     shipped = {p.relative_to(vendor).as_posix() for p in vendor.rglob("*.py")}
-    for needed in ("grader/notebook/extract.py", "grader/notebook/read.py",
-                   "grader/runner/plugin.py", "grader/runner/student.py",
-                   "grader/worker/remote.py", "grader/suite.py"):
+    for needed in ("grader/extract/pipeline.py", "grader/extract/read.py",
+                   "grader/submission/plugin.py", "grader/submission/student.py",
+                   "grader/worker/remote.py", "grader/suite/__init__.py"):
         assert needed in shipped
-    for kept_back in ("grader/course.py", "grader/grading.py", "grader/discover.py",
-                      "grader/sandbox/bwrap.py", "grader/runner/grade.py", "grader/cli.py"):
+    for kept_back in ("grader/core/course.py", "grader/run/grading.py", "grader/run/discover.py",
+                      "grader/sandbox/bwrap.py", "grader/submission/grade.py",
+                      "grader/cli/main.py"):
         assert kept_back not in shipped
     for name in shipped:
         assert (vendor / name).read_bytes() == (ROOT / name).read_bytes(), name
@@ -261,8 +262,8 @@ def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
     assert "11 passed" in done.stdout
     where = bundle_python(bundle, "pytest", "-q", "--collect-only", cwd=bundle / "training")
     assert "8 tests collected" in where.stdout, where.stdout
-    probe = ("import selfcheck, grader.runner.plugin, grader.suite; "
-             "print(grader.runner.plugin.__file__); print(grader.suite.__file__)")
+    probe = ("import selfcheck, grader.submission.plugin, grader.suite; "
+             "print(grader.submission.plugin.__file__); print(grader.suite.__file__)")
     done = subprocess.run([sys.executable, "-S", "-c", f"import sys; sys.path[:0] = ['']; "
                            f"sys.path += {site.getsitepackages()!r}; {probe}"],
                           cwd=bundle, capture_output=True, text=True, timeout=60)

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import GraderError
-from grader.report import score_table, write_reports
-from grader.report.paths import inside, safe_component
-from grader.results import (
+from grader.core.errors import GraderError
+from grader.core.paths import inside, safe_component
+from grader.core.results import (
     CRASHED,
     FAILED,
     NOT_ATTEMPTED,
@@ -22,6 +21,7 @@ from grader.results import (
     SubmissionResult,
     TestResult,
 )
+from grader.report import score_table, write_reports
 
 REQUIRED_TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
 

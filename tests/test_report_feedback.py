@@ -8,12 +8,12 @@ from pathlib import Path
 
 from gradescope_schema import schema_problems
 
+from grader.core.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
+from grader.core.results import TestResult as Result
 from grader.report import write_reports
 from grader.report.calls import direct_calls, transitive
 from grader.report.feedback import student_note
 from grader.report.gradescope import results_json
-from grader.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
-from grader.results import TestResult as Result
 
 SIGN = "Hint: Your gradient has the opposite sign."
 NO_GPU = "needs --device cuda: no GPU on this grading run"

@@ -1,4 +1,4 @@
-"""Names and student text cannot break an output (issue 10): grader.report.safe and its users.
+"""Names and student text cannot break an output (issue 10): grader.core.text and its users.
 
 Terminal, CSV, Markdown, HTML and CI outputs each get student-controlled text (folder and file
 names, messages, output) escaped for that output; a student folder can never take the place
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import GraderError
-from grader.report import score_table, write_reports
-from grader.report.paths import inside, reserved, safe_component, write_atomic
-from grader.report.safe import (
+from grader.core.errors import GraderError
+from grader.core.paths import inside, reserved, safe_component, write_atomic
+from grader.core.results import FAILED, PASSED, RunResult, SubmissionResult, TestResult
+from grader.core.text import (
     block,
     ci_text,
     csv_cell,
@@ -28,7 +28,7 @@ from grader.report.safe import (
     md_text,
     visible,
 )
-from grader.results import FAILED, PASSED, RunResult, SubmissionResult, TestResult
+from grader.report import score_table, write_reports
 
 #: Folder names students have chosen to attack each output.
 HOSTILE = (

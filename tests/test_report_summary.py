@@ -7,10 +7,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+from grader.core.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
+from grader.core.results import TestResult as Result
+from grader.core.roster import RosterEntry
 from grader.report import write_reports
-from grader.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
-from grader.results import TestResult as Result
-from grader.roster import RosterEntry
 
 SIGN = "wrong values\nHint: Your gradient has the opposite sign. The slide's y - y_hat is wrong."
 

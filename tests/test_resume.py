@@ -20,15 +20,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.cache import CACHE_DIR, ResultCache, cache_key, result_from_dict, result_to_dict
-from grader.course import DEFAULT_ROOT, load_course
-from grader.notebook.stub import strip_markers
-from grader.results import Attempt, SubmissionResult, TestResult
-from grader.runner.grade import Job
-from grader.settings import Limits, Settings
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.results import Attempt, SubmissionResult, TestResult
+from grader.core.settings import Limits, Settings
+from grader.extract.stub import strip_markers
+from grader.run.cache import CACHE_DIR, ResultCache, cache_key, result_from_dict, result_to_dict
+from grader.submission.grade import Job
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 STUDENTS = 8
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import ConfigError
-from grader.roster import RosterEntry, classroom50_roster, read_roster
+from grader.core.errors import ConfigError
+from grader.core.roster import RosterEntry, classroom50_roster, read_roster
 
 
 def test_classroom50_roster_becomes_the_contract_roster(tmp_path: Path) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import WorkerCrashed, WorkerTimeout
-from grader.runner.proxy import StudentProxy
-from grader.runner.session import StudentError, WorkerSession
+from grader.core.errors import WorkerCrashed, WorkerTimeout
+from grader.core.settings import Limits
 from grader.sandbox import cgroups, make_sandbox, slots
 from grader.sandbox.bwrap import REPO_ROOT, python_paths
 from grader.sandbox.bwrap import available as bwrap_problem
-from grader.settings import Limits
+from grader.submission.proxy import StudentProxy
+from grader.submission.session import StudentError, WorkerSession
 
 BWRAP_PROBLEM = bwrap_problem()
 needs_bwrap = pytest.mark.skipif(BWRAP_PROBLEM is not None,

@@ -18,8 +18,8 @@ import nbformat
 import pytest
 from test_release import bundle_python, make_bundle
 
-from grader.course import DEFAULT_ROOT, load_course
-from grader.notebook.stub import strip_markers
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.extract.stub import strip_markers
 
 COURSE = load_course(DEFAULT_ROOT)
 CHECK = ('import sys; sys.path.insert(0, "..")\nfrom selfcheck import check\n'
@@ -86,7 +86,7 @@ def test_grade_scores_100(saved: Path, tmp_path: Path) -> None:
     student.mkdir(parents=True)
     (student / "training.ipynb").write_bytes(saved.read_bytes())
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "grader.cli", str(tmp_path / "submissions"),
+    done = subprocess.run([sys.executable, "-m", "grader.cli.main", str(tmp_path / "submissions"),
                            "--out", str(out), "--assignment", "training", "--sandbox",
                            "process", "--jobs", "1"],
                           capture_output=True, text=True, timeout=600, check=False)

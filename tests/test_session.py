@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.errors import WorkerCrashed, WorkerTimeout
-from grader.runner.proxy import StaleObject, StudentProxy
-from grader.runner.session import NotAttempted, StudentError, WorkerSession
-from grader.settings import Limits
+from grader.core.errors import WorkerCrashed, WorkerTimeout
+from grader.core.settings import Limits
+from grader.submission.proxy import StaleObject, StudentProxy
+from grader.submission.session import NotAttempted, StudentError, WorkerSession
 
 MODULE = [
     "import numpy as np",
@@ -95,7 +95,7 @@ def test_output_is_captured_and_capped(isolated_sandbox) -> None:
 
 
 def test_worker_texts_are_capped_on_the_grader_side() -> None:
-    from grader.runner import session as s
+    from grader.submission import session as s
     from grader.worker import protocol
 
     failure = s.bounded(protocol.Failure(error_type="E" * 10**6, message="m" * 10**7,
@@ -135,7 +135,7 @@ def test_a_frame_announcing_a_huge_header_is_refused_before_it_is_read() -> None
     import struct
     import time
 
-    from grader.errors import ProtocolError
+    from grader.core.errors import ProtocolError
     from grader.sandbox.base import recv_frame
     from grader.worker import protocol
 

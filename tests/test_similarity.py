@@ -16,15 +16,15 @@ import nbformat
 import pytest
 from similarity_corpus import TRANSFORMS, Member, corpus, write_class
 
-from grader.commands.release import find_leaks
 from grader.commands.similarity import SimilarityRequest, similarity
-from grader.course import DEFAULT_ROOT, load_course
-from grader.errors import ConfigError
+from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.errors import ConfigError
+from grader.release.bundle import find_leaks
 from grader.similarity import CSV_COLUMNS
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli"]
+GRADE = [sys.executable, "-m", "grader.cli.main"]
 STUB_STUDENTS = ("stub_1", "stub_2")
 
 
@@ -164,7 +164,7 @@ def test_scores_are_the_same_on_every_run(planted: tuple[Path, Path], tmp_path: 
 
 
 def test_cell_order_splits_and_magics_give_one_text_and_names_do_not_reorder() -> None:
-    from grader.notebook.read import Cell
+    from grader.extract.read import Cell
     from grader.similarity.code import graded_code
 
     first = "import numpy as np\n\ndef relu(x):\n    return np.maximum(0, x)  # clip\n"

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import grader
-from grader.cli import main
-from grader.errors import ConfigError, CourseError
+from grader.cli.main import main
+from grader.core.errors import ConfigError, CourseError
 from grader.sandbox import slots
 
 ROOT = Path(__file__).resolve().parent.parent

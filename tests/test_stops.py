@@ -1,15 +1,16 @@
 """Remember what hung: within one submission, what timed out or killed its worker is not called
-again; everything else is (grader.runner.stops). Assertions count waits, never seconds."""
+again; everything else is (grader.submission.stops). Assertions count waits, never seconds."""
 
 from __future__ import annotations
 
 import pytest
 
-from grader.errors import WorkerCrashed, WorkerTimeout
-from grader.results import CRASHED, TIMED_OUT
-from grader.runner.proxy import StudentProxy
-from grader.runner.session import WorkerSession
-from grader.runner.stops import (
+from grader.core.errors import WorkerCrashed, WorkerTimeout
+from grader.core.results import CRASHED, TIMED_OUT
+from grader.core.settings import Limits
+from grader.submission.proxy import StudentProxy
+from grader.submission.session import WorkerSession
+from grader.submission.stops import (
     BudgetSpent,
     CallCrashed,
     CallTimedOut,
@@ -19,7 +20,6 @@ from grader.runner.stops import (
     probe_subject,
     student_names,
 )
-from grader.settings import Limits
 
 MODULE = [
     "import time",

@@ -1,4 +1,4 @@
-"""Generating the student stub from the reference notebook (grader.notebook.stub)."""
+"""Generating the student stub from the reference notebook (grader.extract.stub)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import nbformat
 import pytest
 
-from grader.errors import CourseError
-from grader.notebook import (
+from grader.core.errors import CourseError
+from grader.extract import (
     Cell,
     extract_module,
     make_stub,
@@ -19,7 +19,7 @@ from grader.notebook import (
     strip_markers,
     stub_text,
 )
-from grader.notebook.read import read_cells
+from grader.extract.read import read_cells
 
 RELU_REFERENCE = '''\
 import numpy as np

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from suite_harness import ROOT, STUDENTS, breaks_of, corpus, describe, function_of, grade, lost
 
-from grader.course import load_course
-from grader.results import ERROR
+from grader.core.course import load_course
+from grader.core.results import ERROR
 
 COURSE = load_course(ROOT)
 IDS = tuple(a.id for a in COURSE.assignments)

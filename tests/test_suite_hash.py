@@ -1,6 +1,6 @@
 """The suite hash (part of every cache key, checked by cluster tasks) changes with anything that
 decides a verdict: the suite, a course helper it imports (transitively), its folder's
-pytest.ini, grader/suite.py and the grader's version; not with an unrelated file."""
+pytest.ini, grader/suite/__init__.py and the grader's version; not with an unrelated file."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import grader
-from grader import suite_files
-from grader.course import load_course
-from grader.suite_files import suite_hash
+from grader.core.course import load_course
+from grader.suite import files as suite_files
+from grader.suite.files import suite_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,6 @@
 """Suites (hidden and public) import the grader only through ``grader.suite``: its internals
 (runner, worker, sandbox) can change without touching a course. Also: every exception the
-grader raises on purpose belongs to the one tree of grader/errors.py."""
+grader raises on purpose belongs to the one tree of grader/core/errors.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import grader.suite
-from grader import errors
-from grader.runner import proxy, session
+from grader.core import errors
+from grader.submission import proxy, session
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = sorted([*(ROOT / "solutions" / "hidden").glob("*.py"),

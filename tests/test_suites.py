@@ -16,9 +16,9 @@ from __future__ import annotations
 import pytest
 from suite_harness import ROOT, STUDENTS, describe, function_of, grade, run_public
 
-from grader.course import Assignment, load_course
-from grader.notebook.stub import stub_text
-from grader.results import NOT_ATTEMPTED, PASSED, SKIPPED
+from grader.core.course import Assignment, load_course
+from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED
+from grader.extract.stub import stub_text
 
 ASSIGNMENTS = [a.id for a in load_course(ROOT).assignments]
 

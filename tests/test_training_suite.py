@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from suite_harness import ROOT, grade, run_public
 
-from grader.course import Assignment, load_course
-from grader.notebook.extract import extract_module
-from grader.notebook.read import read_cells
-from grader.results import SKIPPED
+from grader.core.course import Assignment, load_course
+from grader.core.results import SKIPPED
+from grader.extract.pipeline import extract_module
+from grader.extract.read import read_cells
 
 GPU_TESTS = {"test_train_model__cuda_device", "test_train_model__cuda_default_device",
              "test_evaluate__cuda_device"}

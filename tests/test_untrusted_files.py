@@ -1,7 +1,7 @@
 """Student files read before any sandbox (issue 10): regular files only, bounded, isolated.
 
-grader.notebook.files opens only regular files, never through a link, within a size cap;
-grader.notebook.isolate reads and extracts each file in a child process with a time and
+grader.core.files opens only regular files, never through a link, within a size cap;
+grader.extract.isolate reads and extracts each file in a child process with a time and
 memory limit, so whatever the file does to the reader is one line for that file; discovery
 never follows links and lists every file it does not read, with the reason.
 """
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import DEFAULT_ROOT, Assignment
-from grader.discover import MAX_ATTEMPTS, MAX_ENTRIES, Submission, Unrecognized, discover
-from grader.errors import ExtractionError
-from grader.notebook.files import MIB, digest_regular, read_regular
-from grader.notebook.isolate import ReadLimits, extract_file, run_isolated
-from grader.notebook.parse import MAX_AST_DEPTH, MAX_STATEMENTS
-from grader.notebook.read import MAX_CELLS
-from grader.settings import Limits, limits_from
+from grader.core.course import DEFAULT_ROOT, Assignment
+from grader.core.errors import ExtractionError
+from grader.core.files import MIB, digest_regular, read_regular
+from grader.core.settings import Limits, limits_from
+from grader.extract.isolate import ReadLimits, extract_file, run_isolated
+from grader.extract.parse import MAX_AST_DEPTH, MAX_STATEMENTS
+from grader.extract.read import MAX_CELLS
+from grader.run.discover import MAX_ATTEMPTS, MAX_ENTRIES, Submission, Unrecognized, discover
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 FUNCTIONS = ("relu", "relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "elu",

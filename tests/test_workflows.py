@@ -20,7 +20,7 @@ import yaml
 from github_outputs import github_outputs
 from test_release import fill_stub, make_bundle
 
-from grader.course import DEFAULT_ROOT, load_course
+from grader.core.course import DEFAULT_ROOT, load_course
 from grader.sandbox.bwrap import available as bwrap_problem
 
 ROOT = DEFAULT_ROOT

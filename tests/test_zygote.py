@@ -13,18 +13,18 @@ from pathlib import Path
 
 import pytest
 
-import grader.grading as grading
-from grader.cache import ResultCache
-from grader.course import load_course
-from grader.errors import SandboxFailure
-from grader.grading import Resume, close_sandboxes, grade_folder
-from grader.runner.proxy import StudentProxy
-from grader.runner.session import WorkerSession
+import grader.run.grading as grading
+from grader.core.course import load_course
+from grader.core.errors import SandboxFailure
+from grader.core.settings import Limits, Settings
+from grader.run.cache import ResultCache
+from grader.run.grading import Resume, close_sandboxes, grade_folder
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.bwrap import available as bwrap_problem
 from grader.sandbox.process import children_of
 from grader.sandbox.zygote import warm_problem
-from grader.settings import Limits, Settings
+from grader.submission.proxy import StudentProxy
+from grader.submission.session import WorkerSession
 
 ROOT = Path(__file__).resolve().parents[1]
 BWRAP_PROBLEM = bwrap_problem()

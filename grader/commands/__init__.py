@@ -1,1 +1,1 @@
-"""One module per CLI verb: typed functions that grader.cli calls after parsing flags."""
+"""One module per CLI verb: typed functions that grader.cli.main calls after parsing flags."""

@@ -17,7 +17,8 @@ every student can read all of it (README, "Autograding on push").
 
 ``grade [PATH]`` (what autograder.py runs, in the student's checkout) grades PATH exactly as
 ``grade ci`` does, with the student id = the repository owner's name in lower case, and writes
-``./result.json`` (:mod:`grader.classroom50`), ``./release-body.md`` (the summary and feedback)
+``./result.json`` (:mod:`grader.integrations.classroom50`), ``./release-body.md`` (the summary and
+feedback)
 and ``status``/``summary`` to ``$GITHUB_OUTPUT``. Exit 0 when graded; 1 when the grader failed
 on the submission (Classroom 50 then posts an error status, never a score).
 """
@@ -36,14 +37,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
-from grader import budgets
-from grader import classroom50 as c50
-from grader.commands.ci import CiRequest, ci
-from grader.course import DEFAULT_ROOT, Assignment, Course
-from grader.errors import ConfigError, CourseError
-from grader.report.safe import heredoc
-from grader.settings import Settings
-from grader.suite_files import suite_entries
+from grader.core.course import DEFAULT_ROOT, Assignment, Course
+from grader.core.errors import ConfigError, CourseError
+from grader.core.settings import Settings
+from grader.core.text import heredoc
+from grader.integrations import classroom50 as c50
+from grader.integrations.ci import CiRequest, ci
+from grader.suite import budgets
+from grader.suite.files import suite_entries
 
 ENTRYPOINT = Path("templates") / "classroom50" / "autograder.py"
 CONFIG_NAME = "nn-grader.json"

@@ -1,7 +1,8 @@
 """``grade collect RECORDS... --out gradebook.csv``: the grading runner's scores of record.
 
 RECORDS are the runner's artifacts as downloaded by ``templates/github/fetch-records.sh`` (zips),
-or folders holding a ``record.json`` (:mod:`grader.collect`). For every (student, assignment)
+or folders holding a ``record.json`` (:mod:`grader.integrations.collect`). For every (student,
+assignment)
 the latest record that graded it counts: the one whose commit the runner found at the head of
 the student's default branch last (``requested_at``), so a late regrade of an older commit
 never replaces a newer one. A record whose grading failed never counts (the grader's failure is
@@ -19,13 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.collect import BadRecord, Record, candidates, load_record
-from grader.course import Course
-from grader.errors import ConfigError
+from grader.core.course import Course
+from grader.core.errors import ConfigError
+from grader.core.paths import write_atomic
+from grader.core.roster import RosterEntry, read_roster
+from grader.integrations.collect import BadRecord, Record, candidates, load_record
 from grader.report.gradebook import csv_document
-from grader.report.paths import write_atomic
 from grader.report.view import points
-from grader.roster import RosterEntry, read_roster
 
 ROSTER_COLUMNS = ("name", "email", "lms_id")
 

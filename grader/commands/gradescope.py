@@ -1,10 +1,12 @@
 """``grade gradescope OUT.zip``: the Gradescope autograder; ``grade gradescope-run``: its run.
 
-The zip (grader.gradescope.bundle) holds ``setup.sh`` (Gradescope runs it once, as root, to
+The zip (grader.integrations.gradescope.bundle) holds ``setup.sh`` (Gradescope runs it once, as
+root, to
 build the image: Python 3.11+, bubblewrap, a virtual environment with a pinned CPU torch, the
 grader's pinned dependencies and the grader from its source in the zip), ``run_autograder``
 (per submission: ``grade gradescope-run``), ``autograder.json`` (this build's choices) and the
-course files grading reads. ``grade gradescope-run`` (grader.gradescope.autograde) grades the
+course files grading reads. ``grade gradescope-run`` (grader.integrations.gradescope.autograde)
+grades the
 upload exactly as ``grade`` grades that student and writes Gradescope's results.json, also
 when the grader fails.
 """
@@ -17,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
-from grader.course import Course
-from grader.errors import ConfigError
-from grader.gradescope.autograde import AutogradeOutcome, autograde
-from grader.gradescope.bundle import Install, bundle_entries, local_torch, write_zip
-from grader.gradescope.config import AutograderConfig
-from grader.settings import Limits
+from grader.core.course import Course
+from grader.core.errors import ConfigError
+from grader.core.settings import Limits
+from grader.integrations.gradescope.autograde import AutogradeOutcome, autograde
+from grader.integrations.gradescope.bundle import Install, bundle_entries, local_torch, write_zip
+from grader.integrations.gradescope.config import AutograderConfig
 
 #: PyTorch's own index of CPU-only wheels (a CUDA torch would be gigabytes).
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"

@@ -24,9 +24,9 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-from grader.course import load_course, read_meta
-from grader.errors import ConfigError, CourseError
-from grader.notebook.stub import stub_text
+from grader.core.course import load_course, read_meta
+from grader.core.errors import ConfigError, CourseError
+from grader.extract.stub import stub_text
 
 #: Under the course root, like the report and bundle templates.
 TEMPLATES = Path("templates") / "new"

@@ -4,7 +4,7 @@
     DIR/similarity.html    per assignment a histogram of pair scores, the top pairs, and each
                            of them side by side with the shared regions highlighted
 
-Submissions are found as ``grade`` finds them (grader.discover) and compared on the code the
+Submissions are found as ``grade`` finds them (grader.run.discover) and compared on the code the
 grader grades (grader.similarity). The reports are for the instructor: nothing here writes
 into a student's feedback folder, and ``grade release`` refuses to ship either file.
 """
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course import Course
-from grader.discover import discover
-from grader.errors import ConfigError, GraderError
-from grader.report.paths import write_atomic
+from grader.core.course import Course
+from grader.core.errors import ConfigError, GraderError
+from grader.core.paths import write_atomic
+from grader.run.discover import discover
 
 if TYPE_CHECKING:
     from grader.similarity.analyse import AssignmentSimilarity

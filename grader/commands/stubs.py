@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from grader.course import Course
-from grader.notebook.stub import stub_text
+from grader.core.course import Course
+from grader.extract.stub import stub_text
 
 
 def write_stubs(course: Course, check: bool = False,

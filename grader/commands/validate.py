@@ -5,7 +5,8 @@ For every assignment: the reference notebook must score the full 100, the genera
 ``tests/mutants/<id>/*.py`` (a single-bug variant of the reference) must lose points. Prints the
 kill rate per assignment; returns False when any of that fails.
 
-It also measures the test budgets (grader.budgets): where ``solutions/hidden/budgets.json`` has
+It also measures the test budgets (grader.suite.budgets): where ``solutions/hidden/budgets.json``
+has
 no measurement for a suite as it is now (new or changed), the reference's worker time on each
 test, the largest over MEASURE_STUDENTS students' inputs, is stored under the suite's hash.
 """
@@ -16,13 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import budgets
-from grader.course import Assignment, Course
-from grader.results import ERROR, SubmissionResult
-from grader.runner.grade import Job, grade_job, suite_hash
+from grader.core.course import Assignment, Course
+from grader.core.results import ERROR, SubmissionResult
+from grader.core.settings import Limits, Settings
 from grader.sandbox import make_sandbox
 from grader.sandbox.base import Sandbox
-from grader.settings import Limits, Settings
+from grader.submission.grade import Job, grade_job, suite_hash
+from grader.suite import budgets
 
 VALIDATION_SECRET = "validate"
 #: The reference is timed on this many students' inputs; each test keeps its slowest.
@@ -39,7 +40,7 @@ class Validation:
     mutants: int
     survivors: tuple[str, ...]
     grader_errors: tuple[str, ...]
-    budgets: str = ""  # what became of the test budgets (grader.budgets)
+    budgets: str = ""  # what became of the test budgets (grader.suite.budgets)
 
     @property
     def ok(self) -> bool:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from grader.course import Course
+from grader.core.course import Course
 
 
 def _source(path: Path) -> str:

@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.report.safe import block, visible
-from grader.results import NOT_ATTEMPTED, PASSED, SKIPPED, TestResult
+from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, TestResult
+from grader.core.text import block, visible
 
 _TEST_NAME = re.compile(r"^test_([A-Za-z_]\w*?)__")
-#: The parse note of a cell with a syntax error (grader.notebook.parse._syntax_note).
+#: The parse note of a cell with a syntax error (grader.extract.parse._syntax_note).
 _SYNTAX_NOTE = re.compile(r"^cell (\d+): syntax error(?: at line (\d+))? \((.*?)\); .*?"
                           r"\(it defines ([\w, ]+)\)$")
 _HINT = re.compile(r"^Hint: (.*)$", re.MULTILINE)

@@ -1,6 +1,6 @@
 """gradebook.csv: one row per student, a column per assignment, a total (what an LMS imports).
 
-With a roster (grader.roster), its ``name``, ``email`` and ``lms_id`` columns come along and a
+With a roster (grader.core.roster), its ``name``, ``email`` and ``lms_id`` columns come along and a
 ``roster`` column says what the roster knows: empty for a student on it with a folder,
 ``missing`` for a roster student with no folder (0 for every assignment), ``unknown`` for a
 folder that is not on the roster. Students are matched case-insensitively (GitHub names are).
@@ -18,10 +18,10 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from grader.report.safe import csv_cell
+from grader.core.results import SubmissionResult
+from grader.core.roster import RosterEntry
+from grader.core.text import csv_cell
 from grader.report.view import points
-from grader.results import SubmissionResult
-from grader.roster import RosterEntry
 
 ROSTER_COLUMNS = ("name", "email", "lms_id")
 MISSING = "missing"
@@ -29,7 +29,7 @@ UNKNOWN = "unknown"
 
 
 def csv_document(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
-    """A CSV file's text, every cell made safe for a spreadsheet (grader.report.safe)."""
+    """A CSV file's text, every cell made safe for a spreadsheet (grader.core.text)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([csv_cell(cell) for cell in header])

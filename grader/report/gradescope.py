@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.report.safe import block, md_code, md_text
+from grader.core.results import PASSED, SKIPPED, SubmissionResult, TestResult
+from grader.core.text import block, md_code, md_text
 from grader.report.view import file_name, points, submission_status
-from grader.results import PASSED, SKIPPED, SubmissionResult, TestResult
 
 GS_PASSED = "passed"
 GS_FAILED = "failed"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from grader.results import Curve
+from grader.core.results import Curve
 
 #: Size of every picture in CSS pixels (drawn at 1.5 times that for sharper screens).
 WIDTH, HEIGHT = 480, 240

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from grader.core.paths import safe_component
+from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
+from grader.core.roster import RosterEntry
+from grader.core.text import visible
 from grader.report.feedback import function_of
-from grader.report.paths import safe_component
 from grader.report.plots import score_histogram
-from grader.report.safe import visible
-from grader.results import NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
-from grader.roster import RosterEntry
 
 #: A test is "widely failed" when at least this share of its attempters fail it (and 2 do).
 WIDELY_FAILED = 0.25

@@ -7,15 +7,15 @@ terminal, no newline forges a row).
 
 from __future__ import annotations
 
+from grader.core.results import RunResult
+from grader.core.text import visible
 from grader.report.gradebook import csv_document
-from grader.report.safe import visible
 from grader.report.view import (
     assignment_order,
     attempts_text,
     points,
     submission_status,
 )
-from grader.results import RunResult
 
 #: Unrecognized files listed under the terminal's table (summary.md lists them all).
 MAX_UNRECOGNIZED_LINES = 50

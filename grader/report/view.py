@@ -2,7 +2,7 @@
 
 Everything a template shows is computed here (statuses, points as text, pass rates, medians,
 truncation), so templates stay loops and ifs, and the runner stays free of formatting.
-Student-controlled text leaves here with its control characters escaped (grader.report.safe:
+Student-controlled text leaves here with its control characters escaped (grader.core.text:
 names and one-line texts through ``visible``, messages and output through ``block``); the
 Markdown templates escape Markdown on top (``md_text``, ``md_code`` filters), the HTML ones are
 autoescaped.
@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
+from grader.core.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
+from grader.core.roster import RosterEntry
+from grader.core.text import block, visible
 from grader.report.feedback import curve_views, group_views, skipped_reason, student_note
 from grader.report.plots import loss_curve
-from grader.report.safe import block, visible
 from grader.report.summary import grid, histogram, test_rates
-from grader.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
-from grader.roster import RosterEntry
 
 # Submission statuses (one per grades.csv row).
 GRADED = "graded"

@@ -7,7 +7,7 @@
 
 Markdown and HTML come from Jinja2 templates (``templates/`` at the course root); only the
 ``.html.j2`` ones are autoescaped, the Markdown ones escape student text with the filters of
-grader.report.safe. Student ids and assignment ids pass through ``safe_component`` before they
+grader.core.text. Student ids and assignment ids pass through ``safe_component`` before they
 become folders (never the name of a report file).
 """
 
@@ -20,16 +20,16 @@ from pathlib import Path
 
 import jinja2
 
-from grader.course import DEFAULT_ROOT
-from grader.errors import CourseError
+from grader.core.course import DEFAULT_ROOT
+from grader.core.errors import CourseError
+from grader.core.paths import inside, write_atomic
+from grader.core.results import RunResult, SubmissionResult
+from grader.core.roster import RosterEntry
+from grader.core.text import md_cell, md_code, md_fence, md_text
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
-from grader.report.paths import inside, write_atomic
-from grader.report.safe import md_cell, md_code, md_fence, md_text
 from grader.report.table import grades_csv
 from grader.report.view import assignment_order, feedback_view, summary_view
-from grader.results import RunResult, SubmissionResult
-from grader.roster import RosterEntry
 
 TEMPLATES = ("feedback.md.j2", "feedback.html.j2", "summary.md.j2", "summary.html.j2")
 
@@ -121,7 +121,7 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     ``titles`` maps assignment ids to their titles (``Course.assignments``); ids are shown
     where a title is not given. ``calls``: per assignment, which graded functions each one
     uses (grader.report.calls.reference_calls), to name knock-on failures. ``roster``
-    (grader.roster.read_roster): its columns in gradebook.csv and names in the summary, its
+    (grader.core.roster.read_roster): its columns in gradebook.csv and names in the summary, its
     students without a folder scored 0. Each file is replaced atomically.
     """
     titles = titles or {}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 
-from grader.errors import ConfigError
+from grader.core.errors import ConfigError
 from grader.sandbox.base import Sandbox
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.errors import ProtocolError, WorkerCrashed, WorkerTimeout
-from grader.settings import Limits
+from grader.core.errors import ProtocolError, WorkerCrashed, WorkerTimeout
+from grader.core.settings import Limits
 from grader.worker import protocol
 
 WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"

@@ -35,11 +35,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.core.settings import Limits
 from grader.sandbox import cgroups as cg
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR
 from grader.sandbox.process import ProcessWorker, limit_mechanisms, setpriv_prefix
-from grader.settings import Limits
 
 SANDBOX_WORKER_DIR = "/worker"
 SANDBOX_HOME = "/tmp"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import threading
 
+from grader.core.settings import Limits
 from grader.sandbox.base import make_pipes
-from grader.settings import Limits
 from grader.worker import remote
 
 

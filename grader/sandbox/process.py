@@ -29,11 +29,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.errors import SandboxFailure
+from grader.core.errors import SandboxFailure
+from grader.core.settings import Limits
 from grader.sandbox import cgroups as cg
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, Pipes, describe_exit
-from grader.settings import Limits
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.errors import ConfigError
+from grader.core.errors import ConfigError
 
 BASE_UID = 61000
 MAX_SLOTS = 256

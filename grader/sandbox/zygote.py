@@ -14,7 +14,7 @@ description says why: correctness before speed.
 
 A slot that misbehaves is replaced: before each fork the zygote must answer a ping within
 ``PING_TIMEOUT_S`` or it is killed and restarted; a zygote that cannot be started, cannot fork
-or stops answering raises :class:`~grader.errors.SandboxFailure`, which the grading loop
+or stops answering raises :class:`~grader.core.errors.SandboxFailure`, which the grading loop
 retries on a fresh slot and then records as a grader error, never as the student's score.
 """
 
@@ -31,11 +31,11 @@ import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from grader.errors import SandboxFailure
+from grader.core.errors import SandboxFailure
+from grader.core.settings import Limits
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, describe_exit
 from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
-from grader.settings import Limits
 from grader.worker import protocol
 from grader.worker.protocol import (
     ZygoteError,

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from grader.course import Assignment
-from grader.errors import ExtractionError
+from grader.core.course import Assignment
+from grader.core.errors import ExtractionError
 from grader.similarity.code import boilerplate_texts, submission_code
 from grader.similarity.fingerprint import (
     MAX_FILTERED,

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import Assignment
-from grader.errors import CourseError, ExtractionError
-from grader.notebook.extract import extract_module
-from grader.notebook.isolate import ReadLimits, extract_file
-from grader.notebook.read import Cell, read_cells
-from grader.notebook.stub import stub_text
+from grader.core.course import Assignment
+from grader.core.errors import CourseError, ExtractionError
+from grader.extract.isolate import ReadLimits, extract_file
+from grader.extract.pipeline import extract_module
+from grader.extract.read import Cell, read_cells
+from grader.extract.stub import stub_text
 
 _STRING = re.compile(r'(?s)""".*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'')
 _COMMENT = re.compile(r"#[^\n]*")

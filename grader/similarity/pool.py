@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from grader.course import load_course
-from grader.errors import GraderError
+from grader.core.course import load_course
+from grader.core.errors import GraderError
 from grader.similarity.analyse import AssignmentJob, AssignmentSimilarity, analyse
 from grader.similarity.wire import result_from_json, result_to_json
 

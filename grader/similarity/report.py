@@ -15,8 +15,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.errors import CourseError
-from grader.report.safe import csv_cell
+from grader.core.errors import CourseError
+from grader.core.text import csv_cell
 from grader.similarity import CSV_COLUMNS, REPORT_MARKER
 from grader.similarity.analyse import BIN_WIDTH, AssignmentSimilarity
 

@@ -41,13 +41,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
-from grader.grading import grade_folder
+from grader.core.course import load_course
+from grader.core.results import TIMED_OUT, RunResult, SubmissionResult
+from grader.core.settings import Limits, Settings
 from grader.report import write_reports
-from grader.results import TIMED_OUT, RunResult, SubmissionResult
+from grader.run.grading import grade_folder
 from grader.sandbox import slots
 from grader.sandbox.bwrap import available as bwrap_problem
-from grader.settings import Limits, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"

@@ -32,12 +32,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
-from grader.grading import close_sandboxes, grade_folder, kept_sandbox
-from grader.results import RunResult, SubmissionResult
+from grader.core.course import load_course
+from grader.core.results import RunResult, SubmissionResult
+from grader.core.settings import Limits, Settings
+from grader.run.grading import close_sandboxes, grade_folder, kept_sandbox
 from grader.sandbox import slots
 from grader.sandbox.bwrap import available as bwrap_problem
-from grader.settings import Limits, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.errors import GraderError
-from grader.results import PASSED, TestResult
-from grader.runner.proxy import StudentProxy
-from grader.runner.session import StudentError
-from grader.runner.student import load_student_module
+from grader.core.errors import GraderError
+from grader.core.results import PASSED, TestResult
+from grader.submission.proxy import StudentProxy
+from grader.submission.session import StudentError
+from grader.submission.student import load_student_module
 from selfcheck.local import LocalSession
 from selfcheck.public import ASSIGNMENTS, BUNDLE, find_notebook, functions_of, run_public
 

@@ -1,7 +1,7 @@
 """The grader's worker session, run inside this Python process.
 
 Your code runs in your own Python (it is your code, on your machine), through the grader's own
-code: ``grader.runner.session.WorkerSession`` encodes each request as the grader does,
+code: ``grader.submission.session.WorkerSession`` encodes each request as the grader does,
 ``grader.worker.remote.Session`` decodes and runs it as the grader's worker does (loading your
 notebook's statements, calling your functions, keeping objects such as an ``nn.Module`` behind
 handles), and every answer comes back through the same codec, as a copy. Only the transport
@@ -17,9 +17,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from grader.errors import ProtocolError
-from grader.runner.session import WorkerSession
-from grader.settings import Limits
+from grader.core.errors import ProtocolError
+from grader.submission.session import WorkerSession
+from grader.core.settings import Limits
 from grader.worker import protocol, remote
 
 

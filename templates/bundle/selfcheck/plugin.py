@@ -1,7 +1,7 @@
 """``python -m pytest`` in the bundle: the grader's fixtures, each test on its folder's notebook.
 
 ``conftest.py`` registers :class:`FolderPlugin`, the grader's own suite plugin
-(``grader.runner.plugin.SuitePlugin``) whose ``student`` is the notebook of the test's
+(``grader.submission.plugin.SuitePlugin``) whose ``student`` is the notebook of the test's
 assignment folder, loaded once as the grader loads it.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.runner.plugin import PUBLIC_SEED, SuitePlugin
-from grader.runner.proxy import StudentProxy
-from grader.runner.student import load_student_module
+from grader.submission.plugin import PUBLIC_SEED, SuitePlugin
+from grader.submission.proxy import StudentProxy
+from grader.submission.student import load_student_module
 from selfcheck.local import LocalSession
 from selfcheck.public import ASSIGNMENTS, find_notebook, functions_of
 

@@ -1,8 +1,8 @@
 """Run an assignment's public tests on a notebook, with the grader's own code.
 
-A notebook is read by the grader's extraction (``grader.runner.student``, the same call the
+A notebook is read by the grader's extraction (``grader.submission.student``, the same call the
 grader makes), its statements are loaded by the grader's worker code (:mod:`selfcheck.local`),
-and the public tests run with the grader's pytest plugin (``grader.runner.plugin``: the same
+and the public tests run with the grader's pytest plugin (``grader.submission.plugin``: the same
 ``student``, ``seed``, ``rng`` and ``device`` fixtures and the same verdicts). The copies of
 those grader modules are in ``selfcheck/vendor/grader/``, unchanged.
 """
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.notebook.read import notebook_assignment
-from grader.results import PASSED, TestResult
-from grader.runner.plugin import PUBLIC_SEED, GradingPlugin, load_notes, run_tests
-from grader.runner.session import WorkerSession
-from grader.runner.student import load_student_module
+from grader.extract.read import notebook_assignment
+from grader.core.results import PASSED, TestResult
+from grader.submission.plugin import PUBLIC_SEED, GradingPlugin, load_notes, run_tests
+from grader.submission.session import WorkerSession
+from grader.submission.student import load_student_module
 from selfcheck.local import LocalSession
 
 #: The top of the released bundle: the folder that holds ``selfcheck/``.

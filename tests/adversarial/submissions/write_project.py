@@ -13,7 +13,7 @@ REPO = "@@REPO@@"
 def _vandalise():
     done = 0
     targets = ["conftest.py", "tests/conftest.py", "solutions/hidden/conftest.py",
-               "solutions/hidden/test_activations.py", "grader/suite.py", f"pwned-{TOKEN}.txt"]
+               "solutions/hidden/test_activations.py", "grader/suite/__init__.py", f"pwned-{TOKEN}.txt"]
     for name in targets:
         try:
             with open(os.path.join(REPO, name), "a") as handle:

@@ -1,0 +1,61 @@
+"""Click options that several ``grade`` verbs share (grader/cli/main.py declares the verbs).
+
+Each is a decorator factory, so that a verb's declaration reads as one line per option and
+the same flag has the same name, type, default and help everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from grader.core.course import DEFAULT_ROOT
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+ONLY_HELP = "only this assignment (repeat)"
+
+
+def course_option(function: Command) -> Command:
+    return click.option("--course", "course_root", type=click.Path(file_okay=False,
+                        path_type=Path), default=None,
+                        help="course root (assignments/, solutions/); default: this checkout "
+                             "or GRADER_COURSE")(function)
+
+
+def resolve_course_root(value: Path | None) -> Path:
+    """--course, else $GRADER_COURSE, else this checkout."""
+    return value or Path(os.environ.get("GRADER_COURSE", DEFAULT_ROOT))
+
+
+def assignment_option(help_text: str = ONLY_HELP,
+                      required: bool = False) -> Callable[[Command], Command]:
+    """--assignment ID (repeat), as the ``only`` parameter (Course.select checks it)."""
+    return click.option("--assignment", "only", multiple=True, required=required,
+                        help=help_text)
+
+
+def out_option(help_text: str, default: Path | None = Path("out")) -> Callable[[Command], Command]:
+    """--out DIR, as the ``out_dir`` parameter."""
+    return click.option("--out", "out_dir", type=click.Path(path_type=Path), default=default,
+                        show_default=default is not None, help=help_text)
+
+
+def sandbox_option(help_text: str = "isolation level for student code"
+                   ) -> Callable[[Command], Command]:
+    """--sandbox for student code: auto (bwrap where it works), bwrap or process."""
+    return click.option("--sandbox", type=click.Choice(["auto", "bwrap", "process"]),
+                        default="auto", show_default=True, help=help_text)
+
+
+def device_option(function: Command) -> Command:
+    return click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
+                        show_default=True,
+                        help="torch device for the training suites")(function)
+
+
+def jobs_option(help_text: str) -> Callable[[Command], Command]:
+    return click.option("--jobs", "-j", type=int, default=None, help=help_text)

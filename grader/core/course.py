@@ -1,0 +1,125 @@
+"""The course on disk: which assignments exist and where each one's material lives.
+
+An assignment is one folder plus its reference solution; adding one needs no grader code:
+
+    assignments/<id>/assignment.toml       title and the contract's function names
+    assignments/<id>/<id>.ipynb            student stub, generated from the reference
+    assignments/<id>/public/test_*.py      public tests (shipped to students)
+    solutions/<id>.ipynb                   reference notebook, the source of truth
+    solutions/hidden/test_<id>.py          hidden suite (never shipped)
+    solutions/course_secret                secret mixed into every test seed (never shipped)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.core.errors import ConfigError, CourseError
+
+#: The repository this package was installed from; the default course root.
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment's metadata and the paths of its material."""
+
+    id: str
+    title: str
+    functions: tuple[str, ...]
+    root: Path
+    uses_torch: bool = False
+    max_score: float = 100.0
+
+    @property
+    def folder(self) -> Path:
+        return self.root / "assignments" / self.id
+
+    @property
+    def stub(self) -> Path:
+        return self.folder / f"{self.id}.ipynb"
+
+    @property
+    def public_dir(self) -> Path:
+        return self.folder / "public"
+
+    @property
+    def reference(self) -> Path:
+        return self.root / "solutions" / f"{self.id}.ipynb"
+
+    @property
+    def hidden_suite(self) -> Path:
+        return self.root / "solutions" / "hidden" / f"test_{self.id}.py"
+
+
+@dataclass(frozen=True)
+class Course:
+    """All assignments of a course root, in a stable order."""
+
+    root: Path
+    assignments: tuple[Assignment, ...]
+
+    def select(self, only: Sequence[str] = ()) -> tuple[Assignment, ...]:
+        """The assignments ``--assignment`` names, in course order (all when none is named);
+        every verb's check: an unknown id is a ConfigError listing the known ones."""
+        known = [a.id for a in self.assignments]
+        unknown = [a for a in dict.fromkeys(only) if a not in known]
+        if unknown:
+            raise ConfigError(f"--assignment: unknown {', '.join(map(repr, unknown))} "
+                              f"(known: {', '.join(known)})")
+        return tuple(a for a in self.assignments if not only or a.id in only)
+
+    def get(self, assignment_id: str) -> Assignment:
+        for assignment in self.assignments:
+            if assignment.id == assignment_id:
+                return assignment
+        known = ", ".join(a.id for a in self.assignments)
+        raise ConfigError(f"unknown assignment {assignment_id!r} (known: {known})")
+
+    @property
+    def secret_file(self) -> Path:
+        return self.root / "solutions" / "course_secret"
+
+
+def read_meta(meta_path: Path) -> dict[str, Any]:
+    """The parsed ``assignment.toml``; unreadable or malformed: a one-line CourseError."""
+    try:
+        return tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CourseError(f"{meta_path}: cannot read assignment metadata: {reason}") from None
+
+
+def load_assignment(folder: Path, root: Path) -> Assignment:
+    """Read ``folder/assignment.toml``; a broken file is a CourseError naming it."""
+    meta_path = folder / "assignment.toml"
+    meta = read_meta(meta_path)
+    try:
+        return Assignment(
+            id=folder.name,
+            title=str(meta["title"]),
+            functions=tuple(str(name) for name in meta["functions"]),
+            root=root,
+            uses_torch=bool(meta.get("uses_torch", False)),
+        )
+    except (KeyError, TypeError) as exc:
+        raise CourseError(f"{meta_path}: missing or malformed key {exc}") from exc
+
+
+def load_course(root: Path = DEFAULT_ROOT) -> Course:
+    """Every ``assignments/*/assignment.toml`` under ``root``, sorted by the file's ``order``."""
+    folder = root / "assignments"
+    if not folder.is_dir():
+        raise ConfigError(f"{root}: not a course root (no assignments/ folder)")
+    found = []
+    for meta in sorted(folder.glob("*/assignment.toml")):
+        order = read_meta(meta).get("order", 99)
+        if not isinstance(order, int) or isinstance(order, bool):
+            raise CourseError(f"{meta}: order must be a whole number, not {order!r}")
+        found.append((order, load_assignment(meta.parent, root)))
+    found.sort(key=lambda pair: (pair[0], pair[1].id))
+    return Course(root=root, assignments=tuple(a for _, a in found))

@@ -1,0 +1,116 @@
+"""Plain results of a grading run: what the runner produces and the reports render.
+
+No logic lives here beyond sums; formatting belongs to grader.report's templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Test statuses. Only PASSED earns points.
+PASSED = "passed"
+FAILED = "failed"
+NOT_ATTEMPTED = "not attempted"
+TIMED_OUT = "timed out"
+CRASHED = "crashed"
+SKIPPED = "skipped"
+ERROR = "grader error"
+STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, TIMED_OUT, CRASHED, SKIPPED, ERROR)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A curve a test recorded (``record_curve``): the student's values beside the reference's,
+    one per epoch, at most grader.suite.MAX_CURVE_POINTS each (``step``: epochs per point when
+    a longer curve was thinned); ``None`` where a value was not finite (nan or inf)."""
+
+    name: str
+    student: tuple[float | None, ...]
+    reference: tuple[float | None, ...]
+    step: int = 1
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One hidden test's outcome for one submission.
+
+    ``function``: what of the student's code timed out or crashed its process in this test
+    (``sigmoid``, ``SimpleNN.__call__``; "" otherwise). ``earlier_test``: set when that
+    happened in an earlier test, so this test failed without calling it again
+    (grader.submission.stops). ``budget_s``: the test's time budget; ``worker_s``: the time the
+    grader waited on the student's process in it."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    description: str
+    status: str
+    score: float
+    max_score: float
+    message: str = ""
+    seed: int = 0
+    duration_s: float = 0.0
+    function: str = ""
+    earlier_test: str = ""
+    budget_s: float = 0.0
+    worker_s: float = 0.0
+    curves: tuple[Curve, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Another notebook a student handed in for the same assignment."""
+
+    path: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """One (student, assignment): its tests, score and everything needed to replay it.
+
+    ``grader_error``: the grader failed on this submission (its sandbox could not run it even
+    on a retry, or a bug): its score is no score; reports say status ``error``, ``grade ci``
+    exits 1, and the result is never cached, so a rerun grades it again.
+
+    ``waits``: the deadlines the grader waited out for this submission (test and load
+    timeouts); a hanging function costs one, then is not called again."""
+
+    student: str
+    assignment: str
+    path: str | None
+    tests: tuple[TestResult, ...] = ()
+    max_score: float = 100.0
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    output: str = ""
+    seed: int = 0
+    duration_s: float = 0.0
+    grader_version: str = ""
+    suite_hash: str = ""
+    sandbox: str = ""
+    device: str = "cpu"
+    matched_by: str = ""
+    other_attempts: tuple[Attempt, ...] = field(default_factory=tuple)
+    grader_error: bool = False
+    waits: int = 0
+
+    @property
+    def score(self) -> float:
+        return round(sum(test.score for test in self.tests), 6)
+
+    @property
+    def missing(self) -> bool:
+        return self.path is None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A whole run: every (student, assignment) and what could not be matched."""
+
+    results: tuple[SubmissionResult, ...]
+    unrecognized: tuple[tuple[str, str], ...] = ()
+    sandbox: str = ""
+    duration_s: float = 0.0
+    graded: int = 0  # submissions graded by this run
+    reused: int = 0  # submissions whose result came from the output folder's cache

@@ -1,0 +1,268 @@
+"""``grade ci [PATH]``: grade one student's checkout (or one notebook) in a CI job.
+
+PATH is a folder (a student's repository: notebooks anywhere inside) or a single notebook.
+It is graded as one student of a submissions folder, so the points are exactly what
+``grade run`` gives that student:
+
+- the notebooks (``.ipynb``; ``.py`` files other than tests, ``conftest.py`` and the bundle's
+  ``public/`` and ``selfcheck/`` folders) are copied to ``<tmp>/<student>/``, keeping their
+  relative paths; symbolic links are never followed (a link could point at the grader's own
+  files);
+- only the assignments found there are graded (``--assignment`` forces a list, a missing one
+  scores 0); with none found, every assignment is graded and scores 0;
+- the student id is ``--student``, else the name part of ``$GITHUB_REPOSITORY``, else the
+  folder's name (the seeds depend on it).
+
+Outputs: the usual reports in ``--out`` (results.json and feedback.html per assignment), plus
+``ci-summary.md`` (also appended to ``$GITHUB_STEP_SUMMARY`` when set) and ``classroom.json``
+(GitHub Classroom's runner result); a ``Points X/Y`` line on stdout; and ``points``, ``score``,
+``max-score``, ``status``, ``result`` (base64 of classroom.json) and ``report-dir`` appended to
+``$GITHUB_OUTPUT`` when set. The exit code is 0 whatever the score, 1 when the grader failed on
+a submission (or ``--fail-under`` is given and the score is below that percentage).
+
+Folder and file names and messages in a checkout are the student's, so the log, the step
+summary and the outputs are the grader's alone: every student-controlled text in the log is
+escaped (``ci_text``: no line break, no ``::`` workflow command, no ``Points N``) and, under
+GitHub Actions, printed between ``::stop-commands::TOKEN`` and ``::TOKEN::`` with a random
+token, so the only Points line and the only workflow commands are the grader's; the step
+summary escapes names as Markdown and is at most :data:`MAX_STEP_SUMMARY` bytes; each
+``$GITHUB_OUTPUT`` value is written with a random heredoc delimiter and bounded in size.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.core.course import Course
+from grader.core.errors import ConfigError
+from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
+from grader.core.settings import Settings
+from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
+from grader.report import write_reports
+from grader.report.calls import reference_calls
+from grader.report.view import points
+from grader.run.staging import grade_student
+
+_SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
+                           ".ipynb_checkpoints", "node_modules"})
+#: GitHub refuses step summaries over 1 MiB; ours stays well under it.
+MAX_STEP_SUMMARY = 512 * 1024
+#: Characters of one test's message in classroom.json (and the ``result`` output).
+MAX_CLASSROOM_MESSAGE = 2000
+
+
+@dataclass(frozen=True)
+class CiRequest:
+    path: Path
+    out_dir: Path
+    student: str | None = None
+    only: tuple[str, ...] = ()
+    fail_under: float | None = None
+
+
+@dataclass(frozen=True)
+class CiOutcome:
+    run: RunResult
+    student: str
+    score: float
+    max_score: float
+    grader_failed: bool
+    exit_code: int
+    summary_md: Path
+    classroom_json: Path
+
+    @property
+    def points_line(self) -> str:
+        return f"Points {points(self.score)}/{points(self.max_score)}"
+
+
+def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
+    """``--student``, else $GITHUB_REPOSITORY's name, else the folder's name."""
+    name = given or env.get("GITHUB_REPOSITORY", "").rpartition("/")[2]
+    if not name:
+        folder = path.resolve() if path.is_dir() else path.resolve().parent
+        name = folder.name or "student"
+    name = name.replace(os.sep, "_").strip(". ")
+    if not name:
+        raise ConfigError("--student: empty student id")
+    return name
+
+
+def submission_files(path: Path, skip: Path | None = None) -> list[Path]:
+    """The files of a checkout worth grading, relative to it (see the module docstring)."""
+    if path.is_file() and not path.is_symlink():
+        return [Path(path.name)]
+    found: list[Path] = []
+    for root, dirs, files in os.walk(path):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS
+                         and not (here / d).is_symlink()
+                         and (skip is None or (here / d).resolve() != skip))
+        for name in sorted(files):
+            file = here / name
+            if name.startswith(".") or not stat.S_ISREG(file.lstat().st_mode):
+                continue  # links, FIFOs, devices and sockets are never copied
+            if name.endswith(".ipynb") or (name.endswith(".py") and name != "conftest.py"
+                                           and not name.startswith("test_")):
+                found.append(file.relative_to(path))
+    return found
+
+
+def ci(request: CiRequest, course: Course, settings: Settings,
+       env: Mapping[str, str] | None = None, echo: Callable[[str], None] = print) -> CiOutcome:
+    """Grade one checkout, write every report and CI output; see the module docstring."""
+    env = os.environ if env is None else env
+    course.select(request.only)
+    path = request.path
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file or folder")
+    student = student_id(path, request.student, env)
+    base = path if path.is_dir() else path.parent
+    files = submission_files(path, skip=request.out_dir.resolve())
+    run = grade_student(base, files, student, course, settings, request.only,
+                        prefix="grade-ci-")
+    paths = write_reports(run, request.out_dir, course.root / "templates",
+                          titles={a.id: a.title for a in course.assignments},
+                          calls=reference_calls(course))
+    score = round(sum(r.score for r in run.results), 6)
+    max_score = round(sum(r.max_score for r in run.results), 6)
+    failed = [r for r in run.results if grader_failed(r)]
+    feedback = {(s.student, s.assignment): s.feedback_md for s in paths.submissions}
+    summary = summary_markdown(run, score, max_score, feedback, course)
+    summary_md = request.out_dir / "ci-summary.md"
+    summary_md.write_text(summary, encoding="utf-8")
+    classroom = classroom_result(run, max_score, bool(failed))
+    classroom_json = request.out_dir / "classroom.json"
+    classroom_json.write_text(json.dumps(classroom, indent=2) + "\n", encoding="utf-8")
+    outcome_code = 1 if failed else 0
+    percent = 100 * score / max_score if max_score else 0.0
+    below = request.fail_under is not None and percent < request.fail_under
+    outcome = CiOutcome(run=run, student=student, score=score, max_score=max_score,
+                        grader_failed=bool(failed), exit_code=1 if below else outcome_code,
+                        summary_md=summary_md, classroom_json=classroom_json)
+    _github_outputs(outcome, classroom, request.out_dir, summary, env)
+    _echo_summary(outcome, echo, paused=env.get("GITHUB_ACTIONS") == "true")
+    if failed:
+        echo(f"grade: error: the grader failed on {', '.join(r.assignment for r in failed)}; "
+             "see the report")
+    if below:
+        echo(f"grade: score {percent:.1f}% is below --fail-under {request.fail_under:g}")
+    return outcome
+
+
+def grader_failed(result: SubmissionResult) -> bool:
+    """The grader (not the student's code) failed: on the submission or on one of its tests."""
+    return result.grader_error or any(t.status == ERROR for t in result.tests)
+
+
+def summary_markdown(run: RunResult, score: float, max_score: float,
+                     feedback: Mapping[tuple[str, str], Path], course: Course) -> str:
+    """The step summary: the points, one row per assignment, then each feedback report
+    (as many as fit in MAX_STEP_SUMMARY bytes)."""
+    titles = {a.id: a.title for a in course.assignments}
+    lines = [f"# Autograder: Points {points(score)}/{points(max_score)}", "",
+             "| assignment | points | tests passed | notebook |", "|---|---|---|---|"]
+    results = sorted(run.results, key=lambda r: r.assignment)
+    for r in results:
+        passed = sum(t.status == PASSED for t in r.tests)
+        counted = sum(t.status != SKIPPED for t in r.tests)
+        file = md_code(r.path, table=True) if r.path else "not found"
+        lines.append(f"| {titles.get(r.assignment, r.assignment)} (`{r.assignment}`) | "
+                     f"{points(r.score)} / {points(r.max_score)} | {passed} / {counted} | "
+                     f"{file} |")
+    for path, reason in run.unrecognized[:50]:
+        lines.append(f"\nNot graded: {md_code(path)} ({md_text(reason)})")
+    if len(run.unrecognized) > 50:
+        lines.append(f"\n... and {len(run.unrecognized) - 50} more files not graded.")
+    size = sum(len(line.encode()) + 1 for line in lines)
+    for r in results:
+        document = feedback.get((r.student, r.assignment))
+        if document is None or not document.is_file():
+            continue
+        text = document.read_text(encoding="utf-8").rstrip()
+        if size + len(text.encode()) + 16 > MAX_STEP_SUMMARY:
+            lines += ["", "---", "", f"The feedback on `{r.assignment}` is too long for this "
+                      "summary: it is in the report (feedback.md, feedback.html)."]
+            continue
+        size += len(text.encode()) + 16
+        lines += ["", "---", "", text]
+    return "\n".join(lines) + "\n"
+
+
+def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str, object]:
+    """GitHub Classroom's runner result (what autograding-grading-reporter decodes)."""
+    tests: list[dict[str, object]] = []
+    for r in sorted(run.results, key=lambda r: r.assignment):
+        if not r.tests:
+            tests.append({"name": f"{r.assignment}: notebook", "status": "fail", "score": 0,
+                          "max_score": r.max_score, "line_no": 0, "test_code": "",
+                          "message": _clipped(r.error or "No notebook for this assignment "
+                                                         "was found.")})
+        for t in r.tests:
+            if t.status == SKIPPED:  # neither passed nor failed: not a test of this run
+                continue
+            tests.append({
+                "name": f"{r.assignment}: {t.description or t.name}",
+                "status": "pass" if t.status == PASSED else
+                          "error" if t.status == ERROR else "fail",
+                "score": t.score, "max_score": t.max_score, "line_no": 0, "test_code": "",
+                "message": _clipped(t.message), "execution_time": f"{t.duration_s:.3f}s"})
+    all_passed = bool(tests) and all(t["status"] == "pass" for t in tests)
+    status = "error" if failed else "pass" if all_passed else "fail"
+    return {"version": 1, "status": status, "max_score": max_score, "tests": tests}
+
+
+def _clipped(message: str) -> str:
+    if len(message) <= MAX_CLASSROOM_MESSAGE:
+        return message
+    return message[:MAX_CLASSROOM_MESSAGE] + " [...]"
+
+
+def _github_outputs(outcome: CiOutcome, classroom: Mapping[str, object], out_dir: Path,
+                    summary: str, env: Mapping[str, str]) -> None:
+    step_summary = env.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as handle:
+            handle.write(summary)
+    output = env.get("GITHUB_OUTPUT")
+    if output:
+        encoded = base64.b64encode(json.dumps(classroom).encode()).decode()
+        values = {"points": f"{points(outcome.score)}/{points(outcome.max_score)}",
+                  "score": points(outcome.score), "max-score": points(outcome.max_score),
+                  "status": classroom["status"], "result": encoded, "report-dir": out_dir}
+        with open(output, "a", encoding="utf-8") as handle:
+            handle.write("".join(heredoc(name, value) for name, value in values.items()))
+
+
+def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool = False) -> None:
+    """The log: student-controlled text escaped and, when ``paused`` (GitHub Actions), between
+    ``::stop-commands::TOKEN`` and ``::TOKEN::``; the Points line after it, the grader's own."""
+    echo(f"Sandbox: {outcome.run.sandbox}")
+    token = command_token()
+    if paused:
+        echo(f"::stop-commands::{token}")
+    echo(f"Student: {ci_text(outcome.student)}")
+    for r in sorted(outcome.run.results, key=lambda r: r.assignment):
+        passed = sum(t.status == PASSED for t in r.tests)
+        counted = sum(t.status != SKIPPED for t in r.tests)
+        where = ci_text(r.path) if r.path else "no notebook found"
+        echo(f"{r.assignment}: {points(r.score)}/{points(r.max_score)} "
+             f"({passed} of {counted} tests passed) {where}")
+        if r.error:
+            echo(f"  error: {ci_text(r.error)}")
+        for t in r.tests:
+            if t.status not in (PASSED, SKIPPED):
+                echo(f"  {t.status}: {ci_text(t.description or t.name)}")
+    for path, reason in outcome.run.unrecognized:
+        echo(f"not graded: {ci_text(path)}: {ci_text(reason)}")
+    if paused:
+        echo(f"::{token}::")
+    echo(outcome.points_line)
+    echo(f"Reports: {outcome.summary_md.parent} (ci-summary.md, classroom.json, "
+         "<student>/<assignment>/feedback.html and results.json)")

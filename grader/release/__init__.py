@@ -1,0 +1,1 @@
+"""The student bundle (``grade release``) and the grader modules it ships."""

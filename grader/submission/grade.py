@@ -1,0 +1,184 @@
+"""Grade one submission: extract its module, start its worker, run the hidden suite in-process.
+
+The suite runs here, in the trusted process, with pytest; the student's module runs in the
+worker the sandbox starts. This function never raises for a bad submission: a notebook that
+cannot be read, a worker that dies or hangs, all end up in the returned SubmissionResult. It
+raises SandboxFailure when the grader's own sandbox failed (the caller retries).
+
+``run_public`` runs an assignment's public tests on a file the same way (a real worker, the
+public seed): what the student's self-check must report for that file.
+
+The notebook is read and extracted in a child process under the run's read limits
+(grader.submission.student, grader.extract.isolate), and every text of a result is bounded
+(:func:`bound_result`) before it reaches a report or the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import grader
+from grader.core.course import Assignment
+from grader.core.errors import CourseError
+from grader.core.results import SubmissionResult, TestResult
+from grader.core.settings import Limits, Settings
+from grader.extract.origins import located
+from grader.extract.pipeline import StudentModule
+from grader.sandbox.base import Sandbox
+from grader.submission.host import SuiteRun, host_for
+from grader.submission.plugin import (
+    PUBLIC_SEED,
+    GradingPlugin,
+    derive_seed,
+    load_notes,
+    run_tests,
+)
+from grader.submission.session import WorkerSession, cap_output, clip
+from grader.submission.student import load_student_module as load_file
+from grader.suite.budgets import suite_budgets
+from grader.suite.files import suite_hash
+
+#: Caps on a result's texts (characters); the output's cap is Limits.output_bytes.
+MAX_MESSAGE = 8000
+MAX_ERROR = 2000
+MAX_NOTE = 1000
+MAX_NOTES = 60
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to grade: a student's file for an assignment (path None: nothing handed in)."""
+
+    student: str
+    assignment: Assignment
+    path: Path | None
+    matched_by: str = ""
+
+
+def submission_seed(settings: Settings, job: Job) -> int:
+    if settings.seed is not None:
+        return settings.seed
+    return derive_seed(settings.secret, job.student, job.assignment.id)
+
+
+def load_student_module(job: Job, limits: Limits | None = None
+                        ) -> tuple[StudentModule, str | None]:
+    """The extracted module, or an empty one and the one-line reason it could not be read."""
+    assert job.path is not None
+    return load_file(job.path, job.assignment.functions, (limits or Limits()).reader())
+
+
+def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
+    """``result`` with every text capped: test messages, notes, error and output."""
+    def test(t: TestResult) -> TestResult:
+        return t if len(t.message) <= MAX_MESSAGE else replace(t, message=clip(t.message,
+                                                                                MAX_MESSAGE))
+
+    notes = [clip(note, MAX_NOTE) for note in result.notes[:MAX_NOTES]]
+    if len(result.notes) > MAX_NOTES:
+        notes.append(f"... and {len(result.notes) - MAX_NOTES} more notes")
+    return replace(result, tests=tuple(test(t) for t in result.tests), notes=tuple(notes),
+                   error=clip(result.error, MAX_ERROR) if result.error is not None else None,
+                   output=cap_output(result.output, limits.output_bytes))
+
+
+class Laps:
+    """Adds the time since the last lap to ``phases[name]`` (nothing when phases is None)."""
+
+    def __init__(self, phases: dict[str, float] | None) -> None:
+        self.phases = phases
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.phases is not None:
+            now = time.perf_counter()
+            self.phases[name] = self.phases.get(name, 0.0) + now - self.last
+            self.last = now
+
+
+def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
+              phases: dict[str, float] | None = None) -> SubmissionResult:
+    """Grade one job; the result is complete whatever the student's code does.
+
+    ``phases`` (the benchmark's) gets the seconds spent extracting, starting, loading and
+    stopping the worker, and running the suite, added to what it holds."""
+    started = time.monotonic()
+    laps = Laps(phases)
+    base = SubmissionResult(
+        student=job.student, assignment=job.assignment.id,
+        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        seed=submission_seed(settings, job), grader_version=grader.__version__,
+        suite_hash=suite_hash(job.assignment), sandbox=sandbox.level, device=settings.device,
+        matched_by=job.matched_by)
+    if job.path is None:
+        return replace(base, error="No notebook was handed in for this assignment.")
+    module, error = load_student_module(job, settings.limits)
+    laps.lap("extract")
+    session = WorkerSession(sandbox, settings.limits, list(module.statements),
+                            device=settings.device, seed=base.seed)
+    budgets = suite_budgets(job.assignment, base.suite_hash, settings.limits.test_timeout_s,
+                            settings.device)
+    suite = SuiteRun(session, base.seed, settings.device, budgets)
+    try:
+        notes = list(module.notes) + load_notes(session)
+        laps.lap("worker")
+        run_suite(job.assignment, base.suite_hash, suite)
+        laps.lap("suite")
+    finally:
+        session.close()
+        laps.lap("worker")
+    if session.grader_failure is not None:  # not the student's doing: no score from this run
+        raise session.grader_failure
+    if suite.collection_errors:
+        lines = [line.strip() for line in suite.collection_errors[0].splitlines()]
+        cause = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1])
+        raise CourseError(f"{job.assignment.hidden_suite}: the suite does not collect: "
+                          f"{cause.removeprefix('E').strip()}")
+    tests = tuple(replace(t, message=located(t.message, module.origins)) for t in suite.results)
+    return bound_result(replace(
+        base, tests=tests, error=error, notes=tuple(notes),
+        output=located(session.output(), module.origins),
+        duration_s=round(time.monotonic() - started, 3), waits=session.waits), settings.limits)
+
+
+def run_suite(assignment: Assignment, digest: str, suite: SuiteRun) -> None:
+    """Run the hidden suite with pytest, quietly, in this process (its host: one pytest
+    session per suite and process, grader.submission.host)."""
+    folder = assignment.hidden_suite.parent
+    host_for(assignment.hidden_suite, digest, folder, folder / "pytest.ini").run(suite)
+
+
+@dataclass(frozen=True)
+class PublicRun:
+    """The public tests of one file as the grader runs them: through the worker, with the
+    public seed. ``loaded``: the names the worker's module holds after loading."""
+
+    tests: tuple[TestResult, ...]
+    loaded: tuple[str, ...]
+    notes: tuple[str, ...]
+    error: str | None
+
+
+def run_public(path: Path, assignment: Assignment, settings: Settings,
+               sandbox: Sandbox) -> PublicRun:
+    """Run ``assignment``'s public tests on ``path`` in a worker of ``sandbox``: what the
+    student's self-check reports for the same file (the agreement test compares the two)."""
+    module, error = load_file(path, assignment.functions, settings.limits.reader())
+    session = WorkerSession(sandbox, settings.limits, list(module.statements),
+                            device=settings.device, seed=PUBLIC_SEED)
+    plugin = GradingPlugin(session, PUBLIC_SEED, settings.device)
+    try:
+        notes = list(module.notes) + load_notes(session)
+        loaded = tuple(session.ready.defined) if session.ready is not None else ()
+        # the hidden suites' pytest.ini: the course repository's own config stays out
+        run_tests(plugin, [assignment.public_dir], assignment.public_dir,
+                  assignment.hidden_suite.parent / "pytest.ini")
+    finally:
+        session.close()
+    if session.grader_failure is not None:
+        raise session.grader_failure
+    if plugin.collection_errors:
+        raise CourseError(f"{assignment.public_dir}: the public tests do not collect")
+    return PublicRun(tuple(plugin.results), loaded, tuple(notes), error)

@@ -1,0 +1,179 @@
+"""One long-lived pytest session per hidden suite and grading process, serving submission after
+submission.
+
+Starting pytest costs about 45 ms a run (its config, ~25 plugins registered and scanned for
+fixtures, the suite collected, every test's fixture closure computed): a third of a clean
+submission's time. So each grading process runs ``pytest.main`` once per suite, in a thread of
+its own, and the session's ``pytest_runtestloop`` (the hook pytest-xdist's workers use the
+same way) takes submissions from a queue: for each, the :class:`GradingPlugin` registered
+once is bound to that submission's worker session, seed and budgets, and every collected test
+runs through pytest's own ``pytest_runtest_protocol``; the last one's teardown ends every
+fixture, so no state carries from one submission to the next. The suite's module is imported
+once, as before.
+
+The caller's thread waits while its submission runs: one submission at a time per host.
+pytest's terminal plugin is off (nothing to print, and it would keep every report).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.core.results import TestResult
+from grader.submission.plugin import PYTEST_ARGS, BudgetSource, GradingPlugin
+from grader.submission.session import WorkerSession
+
+#: Hosts kept per process (one per suite graded; tests make more with their own courses).
+MAX_HOSTS = 8
+#: pytest's arguments without the terminal plugin's options (that plugin is off here).
+HOST_ARGS = (*(arg for arg in PYTEST_ARGS if arg not in ("-q", "--tb=no")), "-p", "no:terminal")
+
+
+@dataclass
+class SuiteRun:
+    """One submission's run: in (session, seed, device, budgets), out (results)."""
+
+    session: WorkerSession
+    seed: int
+    device: str
+    budgets: BudgetSource | None
+    results: list[TestResult] = field(default_factory=list)
+    collection_errors: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class HostGone(Exception):
+    """The host's pytest session ended before it ran the submission."""
+
+
+class SuiteHost:
+    """``pytest.main`` on one suite, in a daemon thread, running submissions as they come."""
+
+    def __init__(self, suite: Path, rootdir: Path, inifile: Path) -> None:
+        self.suite = suite
+        self.inbox: queue.Queue[SuiteRun | None] = queue.Queue()
+        self.plugin = HostPlugin(self.inbox)
+        self.exit_code: Any = None
+        args = [*HOST_ARGS, "--rootdir", str(rootdir), "-c", str(inifile), str(suite)]
+        self.thread = threading.Thread(target=self._main, args=(args,), daemon=True,
+                                       name=f"suite-host-{suite.stem}")
+        self.thread.start()
+
+    def _main(self, args: Sequence[str]) -> None:
+        try:
+            self.exit_code = pytest.main(list(args), plugins=[self.plugin])
+        finally:
+            self.plugin.closed = True
+            while True:  # whoever still waits learns that nothing will run
+                try:
+                    run = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if run is not None:
+                    run.error = HostGone(f"pytest ended ({self.exit_code})")
+                    run.done.set()
+
+    def alive(self) -> bool:
+        return self.thread.is_alive() and not self.plugin.closed
+
+    def run(self, run: SuiteRun) -> SuiteRun:
+        """Run the suite for one submission; raises what the run raised (a grader bug)."""
+        if not self.alive():
+            raise HostGone(f"pytest ended ({self.exit_code})")
+        self.inbox.put(run)
+        while not run.done.wait(1.0):
+            if not self.thread.is_alive():
+                raise HostGone(f"pytest ended ({self.exit_code})")
+        if run.error is not None:
+            raise run.error
+        return run
+
+    def stop(self) -> None:
+        self.inbox.put(None)
+        self.thread.join(timeout=10)
+
+
+class HostPlugin(GradingPlugin):
+    """The GradingPlugin a host registers once; each submission binds it to its own session."""
+
+    def __init__(self, inbox: queue.Queue[SuiteRun | None]) -> None:
+        super().__init__(_NoSession(), 0, "cpu")  # type: ignore[arg-type]
+        self.inbox = inbox
+        self.closed = False
+
+    def bind(self, run: SuiteRun) -> None:
+        """Fixtures, budgets and results of ``run`` from now on."""
+        GradingPlugin.__init__(self, run.session, run.seed, run.device, run.budgets)
+        self.collection_errors = run.collection_errors
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        super().pytest_configure(config)
+        # --tb=no, an option of the terminal plugin that is off here: no failure is rendered
+        # with the suite's source (the reports are never shown; feedback comes from classify)
+        config.option.tbstyle = "no"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        errors = list(self.collection_errors)
+        items = list(session.items)
+        while (run := self.inbox.get()) is not None:
+            try:
+                run.collection_errors.extend(errors)
+                self.bind(run)
+                if not errors:
+                    with contextlib.redirect_stdout(io.StringIO()), \
+                            contextlib.redirect_stderr(io.StringIO()):
+                        _run_items(items)
+                run.results = list(self.results)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                run.error = exc
+            finally:
+                run.done.set()
+        return True
+
+
+def _run_items(items: list[pytest.Item]) -> None:
+    for index, item in enumerate(items):
+        following = items[index + 1] if index + 1 < len(items) else None
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+
+
+class _NoSession:
+    """Stands for a worker session before the first submission is bound."""
+
+
+_HOSTS: dict[tuple[Path, str], SuiteHost] = {}
+_LOCK = threading.Lock()
+
+
+def host_for(suite: Path, suite_hash: str, rootdir: Path, inifile: Path) -> SuiteHost:
+    """This process's host of ``suite`` as it is (``suite_hash``), started on first use and
+    again if it ended."""
+    key = (suite, suite_hash)
+    with _LOCK:
+        host = _HOSTS.get(key)
+        if host is None or not host.alive():
+            _HOSTS.pop(key, None)
+            if len(_HOSTS) >= MAX_HOSTS:
+                _HOSTS.pop(next(iter(_HOSTS))).stop()
+            host = _HOSTS[key] = SuiteHost(suite, rootdir, inifile)
+        return host
+
+
+def stop_hosts() -> None:
+    """End every host of this process (tests that change a suite's file call this)."""
+    with _LOCK:
+        hosts = list(_HOSTS.values())
+        _HOSTS.clear()
+    for host in hosts:
+        host.stop()

@@ -1,0 +1,347 @@
+"""One submission's worker as the grader drives it: start, load, call, restart after a crash.
+
+Every request runs under the current test's time budget and the submission's deadline. A
+test's budget counts only the time spent waiting on the worker (the suite's own work in the
+grader, and starting and loading a worker, are not the student's time). A worker that times
+out, dies or breaks the protocol is killed; the error goes to the current test, and the next
+request starts a fresh worker and loads the module again, so grading goes on with the next
+test. Handles from a dead worker are stale and say so when used.
+
+What timed out or died inside a call is remembered (grader.submission.stops): later requests that
+need it fail at once, without a new wait. ``waits`` counts the deadlines this session waited
+out (test and load timeouts): what a hanging submission cost.
+
+Whatever the worker sends is bounded here, on the grader's side (the worker's own caps are a
+convenience student code can bypass): failure texts and tracebacks, the Ready message's names
+and load errors, the captured output of all the submission's workers together, and the text
+of a protocol error.
+
+A worker that could not be started (it never said ``Started``, before any student code ran) or
+whose zygote failed is the grader's failure, not the student's: it is kept in
+``grader_failure`` and raised again by every later request, so the submission is retried, then
+recorded as a grader error, never scored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import select
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from grader.core.errors import (
+    NotAttempted,
+    ProtocolError,
+    SandboxFailure,
+    StudentError,
+    WorkerCrashed,
+    WorkerError,
+    WorkerTimeout,
+)
+from grader.core.settings import DEFAULT_TEST_BUDGET_S, Limits
+from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
+from grader.submission.stops import (
+    BLAME_SHARE,
+    BudgetSpent,
+    CallCrashed,
+    CallTimedOut,
+    NotCalledAgain,
+    Stop,
+    Subject,
+    crashed,
+    seconds,
+    timed_out,
+)
+from grader.worker import protocol
+
+#: Grader-side caps on worker texts (characters).
+MAX_ERROR_TYPE = 100
+MAX_FAILURE_MESSAGE = 2000
+MAX_TRACEBACK = 4000
+MAX_NAME = 200
+MAX_NAMES = 10_000
+MAX_LOAD_ERRORS = 50
+MAX_LOAD_ERROR = 500
+
+
+def clip(text: object, limit: int) -> str:
+    """``text`` as a string of at most about ``limit`` characters, saying how much was cut."""
+    value = text if isinstance(text, str) else str(text)
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]} [... {len(value) - limit} more characters]"
+
+
+def cap_output(text: str, cap: int) -> str:
+    """Captured output cut to about ``cap`` characters (a worker's own "dropped" note, which
+    follows its capped output, is kept)."""
+    if len(text) <= cap + 100:
+        return text
+    return f"{text[:cap]}\n[... {len(text) - cap} more bytes of output dropped]"
+
+
+def _text(value: Any, limit: int) -> str:
+    return clip(value, limit) if isinstance(value, str) else f"<{type(value).__name__}>"
+
+
+def bounded(reply: Any) -> Any:
+    """A worker's reply with every text in it capped (see the module docstring)."""
+    if isinstance(reply, protocol.Failure):
+        return protocol.Failure(error_type=_text(reply.error_type, MAX_ERROR_TYPE),
+                                message=_text(reply.message, MAX_FAILURE_MESSAGE),
+                                traceback=_text(reply.traceback, MAX_TRACEBACK),
+                                not_implemented=reply.not_implemented is True)
+    if isinstance(reply, protocol.Ready):
+        names = reply.defined if isinstance(reply.defined, list) else []
+        errors = reply.errors if isinstance(reply.errors, list) else []
+        kept = [_text(e, MAX_LOAD_ERROR) for e in errors[:MAX_LOAD_ERRORS]]
+        if len(errors) > MAX_LOAD_ERRORS:
+            kept.append(f"... and {len(errors) - MAX_LOAD_ERRORS} more failed statements")
+        return protocol.Ready(
+            defined=[n for n in names[:MAX_NAMES] if isinstance(n, str) and len(n) <= MAX_NAME],
+            errors=kept)
+    return reply
+
+
+#: how long a worker may take to say Started (its start is not the student's time)
+START_TIMEOUT_S = 120.0
+
+
+class WorkerSession:
+    """Drives workers for one submission; restarts them as needed."""
+
+    def __init__(self, sandbox: Sandbox, limits: Limits, statements: list[str],
+                 threads: int = 1, device: str = "cpu", seed: int = 0) -> None:
+        self.sandbox = sandbox
+        self.seed = seed
+        self.limits = limits
+        self.device = device
+        self.load_failure: WorkerError | None = None
+        self.grader_failure: SandboxFailure | None = None
+        self.awaiting_start = False  # a worker was started and has not said Started yet
+        self.statements = statements
+        self.threads = threads
+        self.worker: Worker | None = None
+        self.generation = 0
+        self.ready: protocol.Ready | None = None
+        self.outputs: list[str] = []
+        self.callbacks: dict[int, Callable[..., Any]] = {}
+        self._ids = itertools.count(1)
+        self.submission_deadline = time.monotonic() + limits.submission_timeout_s
+        self.test_name = ""
+        self.test_budget_s = limits.test_timeout_s or DEFAULT_TEST_BUDGET_S
+        self.test_used_s = 0.0  # time this test has spent waiting on the worker
+        self.worker_s: defaultdict[str, float] = defaultdict(float)  # the same, per test
+        self.waits = 0  # deadlines waited out: test and load timeouts
+        self.stops: dict[str, Stop] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start_test(self, name: str = "", budget_s: float | None = None) -> None:
+        """A new test: ``budget_s`` seconds of the worker's time (default: the limits')."""
+        self.test_name = name
+        self.test_budget_s = (budget_s if budget_s is not None
+                              else self.limits.test_timeout_s or DEFAULT_TEST_BUDGET_S)
+        self.test_used_s = 0.0
+
+    def ensure_ready(self) -> protocol.Ready:
+        if self.grader_failure is not None:
+            raise self.grader_failure
+        try:
+            if self.ready is not None and self._worker_usable():
+                return self.ready
+            return self._load()
+        except SandboxFailure as exc:
+            self._fail(exc)
+            raise
+
+    def _worker_usable(self) -> bool:
+        """Is the loaded worker still there? Between requests its channel is silent: only a
+        readable channel (its end closed, or a message nobody asked for) is worth asking the
+        sandbox about (a round trip to the zygote: too dear for every request)."""
+        worker = self.worker
+        if worker is None:
+            return False
+        if worker.read_fd >= 0 and not select.select([worker.read_fd], [], [], 0)[0]:
+            return True
+        return worker.alive()
+
+    def _load(self) -> protocol.Ready:
+        if self.load_failure is not None:
+            # Loading killed or hung the worker once: it would again, for every test (a loop
+            # or an exit at import must cost one load timeout, not one per test).
+            raise type(self.load_failure)(str(self.load_failure))
+        self._discard()
+        self.worker = self.sandbox.start(self.limits, self.device)
+        self.awaiting_start = True
+        deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
+        try:
+            reply = self._exchange(protocol.Load(self.statements, threads=self.threads,
+                                                 seed=self.seed),
+                                   deadline)
+        except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
+            self.load_failure = exc
+            raise
+        if not isinstance(reply, protocol.Ready):
+            self._discard()
+            raise ProtocolError(f"worker answered Load with {type(reply).__name__}")
+        self.ready = reply
+        return reply
+
+    def _await_start(self) -> None:
+        """The worker's Started, before it may read any student code: anything else is the
+        grader's failure."""
+        assert self.worker is not None
+        self.awaiting_start = False
+        deadline = min(time.monotonic() + START_TIMEOUT_S, self.submission_deadline)
+        try:
+            payload = recv_frame(self.worker, deadline, self.limits.message_bytes)
+            started = isinstance(protocol.decode_message(payload), protocol.Started)
+        except (WorkerError, protocol.WireError) as exc:
+            raise SandboxFailure(f"the worker did not start: {exc}") from None
+        if not started:
+            raise SandboxFailure("the worker did not start: it did not say Started")
+
+    def _fail(self, exc: SandboxFailure) -> None:
+        self.grader_failure = exc
+        try:
+            self._discard()
+        except SandboxFailure:
+            self.worker = None
+
+    def close(self) -> None:
+        try:
+            if self.worker is not None and self.worker.alive():
+                send_frame(self.worker, protocol.encode_message(protocol.Shutdown()),
+                           time.monotonic() + 1.0)
+        except (WorkerError, SandboxFailure):
+            pass
+        self._discard()
+
+    def _discard(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.outputs.append(self.worker.output())
+            self.generation += 1  # handles into the old worker are stale from now on
+        self.worker = None
+        self.ready = None
+
+    def output(self) -> str:
+        """What the submission's workers printed, all of them together capped at
+        ``output_bytes`` characters (each worker's pipe is capped on its own too)."""
+        live = [self.worker.output()] if self.worker is not None else []
+        return cap_output("".join(self.outputs + live), self.limits.output_bytes)
+
+    # ------------------------------------------------------------------ requests
+    def request(self, message: Any, decode_handle: Callable[[protocol.Handle], Any],
+                subject: Subject | None = None) -> Any:
+        """Send one request; return the Result, raising StudentError for a Failure.
+
+        ``subject`` (grader.submission.stops) names what the request runs: when it, or what it
+        needs, hung or crashed earlier, the request fails at once (NotCalledAgain); when it
+        hangs or crashes now, it is remembered."""
+        if subject is not None:
+            self._refuse_stopped(subject)
+        self._deadline(time.monotonic())  # a spent budget starts no worker
+        self.ensure_ready()
+        began = time.monotonic()
+        deadline = self._deadline(began)
+        try:
+            reply = self._exchange(message, deadline, decode_handle)
+        except SandboxFailure as exc:
+            self._fail(exc)
+            raise
+        except (WorkerTimeout, WorkerCrashed) as exc:
+            raise self._remember(subject, exc, began, deadline) from None
+        finally:
+            spent = time.monotonic() - began
+            self.test_used_s += spent
+            self.worker_s[self.test_name] += spent
+        if isinstance(reply, protocol.Failure):
+            raise (NotAttempted if reply.not_implemented else StudentError)(reply)
+        if not isinstance(reply, protocol.Result):
+            self._discard()
+            raise ProtocolError(f"worker answered with {type(reply).__name__}")
+        return reply
+
+    def _refuse_stopped(self, subject: Subject) -> None:
+        for key in subject.needs:
+            if key in self.stops:
+                raise NotCalledAgain(self.stops[key])
+
+    def _deadline(self, now: float) -> float:
+        """When the next exchange must end: the test's budget left, or the submission's end."""
+        if now >= self.submission_deadline:
+            raise BudgetSpent(f"the submission's time budget of "
+                              f"{seconds(self.limits.submission_timeout_s)} is spent")
+        left = self.test_budget_s - self.test_used_s
+        if left <= 0:
+            raise BudgetSpent(f"the test's time budget of {seconds(self.test_budget_s)} "
+                              "is spent")
+        return min(now + left, self.submission_deadline)
+
+    def _remember(self, subject: Subject | None, error: WorkerError, began: float,
+                  deadline: float) -> WorkerError:
+        """The error to raise for a call that timed out or crashed, remembering its subject
+        where the call is to blame (grader.submission.stops)."""
+        if subject is None:
+            return error
+        if isinstance(error, WorkerCrashed):
+            stop: Stop | None = crashed(subject, error, self.test_name)
+            self.stops[subject.key] = stop
+            return CallCrashed(str(error), stop)
+        own = time.monotonic() - began
+        blamed = (deadline < self.submission_deadline
+                  and own >= BLAME_SHARE * self.test_budget_s)
+        stop = timed_out(subject, self.test_budget_s, self.test_name) if blamed else None
+        if stop is not None:
+            self.stops[subject.key] = stop
+        return CallTimedOut(str(error), stop)
+
+    def _exchange(self, message: Any, deadline: float,
+                  decode_handle: Callable[[protocol.Handle], Any] | None = None) -> Any:
+        assert self.worker is not None
+        if self.awaiting_start:  # a new worker's first exchange: it must have started
+            self._await_start()
+        try:
+            send_frame(self.worker, self._encode(message), deadline)
+            while True:
+                payload = recv_frame(self.worker, deadline, self.limits.message_bytes)
+                reply = bounded(protocol.decode_message(payload, from_handle=decode_handle))
+                if not isinstance(reply, protocol.CallbackRequest):
+                    return reply
+                send_frame(self.worker, self._encode(self._run_callback(reply)), deadline)
+        except protocol.WireError as exc:
+            self._discard()
+            raise ProtocolError(f"worker sent an invalid message: {clip(exc, 200)}") from None
+        except WorkerTimeout:
+            self.waits += 1
+            self._discard()
+            raise
+        except (WorkerCrashed, ProtocolError):
+            self._discard()  # the channel is out of step: the rest of that frame is unread
+            raise
+
+    def _encode(self, message: Any) -> bytes:
+        return protocol.encode_message(message, to_handle=_handle_of,
+                                       to_callback=self._register_callback)
+
+    def _register_callback(self, function: Callable[..., Any]) -> protocol.CallbackRef:
+        ref = protocol.CallbackRef(id=next(self._ids))
+        self.callbacks[ref.id] = function
+        return ref
+
+    def _run_callback(self, request: protocol.CallbackRequest) -> protocol.Reply:
+        function = self.callbacks.get(request.id)
+        if function is None:
+            return protocol.Reply(error=f"unknown callback {request.id}")
+        try:
+            return protocol.Reply(value=function(*request.args))
+        except Exception as exc:  # noqa: BLE001 - a suite callable rejecting student input
+            return protocol.Reply(error=f"{type(exc).__name__}: {exc}")
+
+
+def _handle_of(value: Any) -> protocol.Handle | None:
+    handle = getattr(value, "_remote_handle", None)
+    return handle if isinstance(handle, protocol.Handle) else None
