@@ -69,6 +69,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster)
+    result = paths.run or result  # a submission whose report failed is now a grader error
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))

@@ -130,6 +130,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     paths = write_reports(run, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course))
+    run = paths.run or run  # a submission whose report failed is now a grader error
     score = round(sum(r.score for r in run.results), 6)
     max_score = round(sum(r.max_score for r in run.results), 6)
     failed = [r for r in run.results if grader_failed(r)]

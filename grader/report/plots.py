@@ -163,11 +163,28 @@ def _y_range(finite: list[float], reference: list[float], log: bool,
         low_power, high_power = math.log10(low), max(math.log10(high), math.log10(low) + 0.004)
         margin = 0.05 * (high_power - low_power)
         return max(10 ** (low_power - margin), _TINY), 10 ** min(high_power + margin, 308.0)
-    if not high > low:
+    if not high - low > _SMALLEST * max(abs(low), abs(high), 1.0):
         half = abs(low) / 2 or 0.5
         return low - half, high + half
     margin = (high / 2 - low / 2) / 10  # halves: no overflow near 1e308
     return low - margin, high + margin
+
+
+#: Values are drawn within +-this (and 0 for anything closer to 0 on a linear axis): every sum,
+#: margin and step below stays finite and nonzero, whatever floats a curve holds.
+_LARGEST, _SMALLEST = 1e300, 1e-300
+
+
+def _drawable(values: Sequence[float | None]) -> tuple[float | None, ...]:
+    """Each value as a finite float within +-_LARGEST, None where it is not one (nan, inf,
+    not a number)."""
+    def one(value: object) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        number = float(value)
+        return min(max(number, -_LARGEST), _LARGEST) if math.isfinite(number) else None
+
+    return tuple(one(v) for v in values)
 
 
 def _x_ticks(last: float) -> list[float]:
@@ -181,6 +198,8 @@ def loss_curve(curve: Curve, title: str) -> Picture:
     """The student's curve (solid) beside the reference's (dashed) on one pair of axes, per
     epoch, as SVG; a log scale where every value is positive (losses span decades); a value
     that was not finite is a gap; a student's curve that explodes is cut off the chart."""
+    curve = Curve(curve.name, _drawable(curve.student), _drawable(curve.reference),
+                  curve.step if isinstance(curve.step, int) and 1 <= curve.step <= 10**6 else 1)
     finite = [v for v in (*curve.student, *curve.reference) if v is not None]
     reference = [v for v in curve.reference if v is not None]
     off_chart = bool(reference) and bool(finite) and max(finite) > _OFF_CHART * max(

@@ -15,7 +15,10 @@ a reason: nothing is silently dropped. A file's assignment is decided by, in ord
 A corrupt (or oversized) file whose name matches is still a Submission, so the grader reports
 its extraction error in that student's feedback; one with no usable name is Unrecognized.
 Every student folder is listed in ``students``, even one with nothing recognised, so that
-student scores 0 rather than disappearing from ``grades.csv``.
+student scores 0 rather than disappearing from ``grades.csv``. A student id is the folder's
+name as valid text (grader.core.text.display_name: a name that is not UTF-8, as a zip made on
+Windows can hold, gets U+FFFD and a hash of its bytes); a Submission's ``path`` keeps the real
+bytes, to open the file.
 
 Only regular files inside a student's own folder are ever read. Entries are examined without
 following links (``lstat``; folders are opened with ``O_NOFOLLOW``): a symbolic link to a file
@@ -37,6 +40,7 @@ from pathlib import Path
 from grader.core.course import Assignment
 from grader.core.errors import ConfigError
 from grader.core.files import kind_problem
+from grader.core.text import display_name
 from grader.extract.isolate import ReadLimits, extract_file
 
 _IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
@@ -94,7 +98,7 @@ def discover(submissions_dir: Path, assignments: Sequence[Assignment],
             why = kind_problem(mode) or "file outside a student folder"
             unrecognized.append(Unrecognized(path, why))
             continue
-        students.append(path.name)
+        students.append(display_name(path.name))
         for found in _student_files(path, assignments, limits):
             (submissions if isinstance(found, Submission) else unrecognized).append(found)
     submissions.sort(key=lambda s: (s.student, s.assignment, str(s.path)))
@@ -147,7 +151,7 @@ def _student_files(folder: Path, assignments: Sequence[Assignment],
             elif kind_problem(mode):
                 yield Unrecognized(path, kind_problem(mode) or "")
             else:
-                yield match_file(folder.name, path, assignments, limits)
+                yield match_file(display_name(folder.name), path, assignments, limits)
         stack.extend(reversed(subfolders))
 
 

@@ -46,7 +46,8 @@ from grader.suite import MAX_CURVES, Feedback, make_curve
 
 def derive_seed(*parts: object) -> int:
     """A 32-bit seed from the parts' text (secret, student, assignment, test)."""
-    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    text = "/".join(str(p) for p in parts)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:4], "big")
 
 
