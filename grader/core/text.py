@@ -75,7 +75,11 @@ def display_name(name: str) -> str:
     so that two such names never show (or grade) as one."""
     if name.isascii() or not _SURROGATE.search(name):
         return name
-    tag = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    try:
+        raw = os.fsencode(name)  # the real bytes of a name read from disk
+    except UnicodeEncodeError:  # a surrogate no file name holds (text from JSON)
+        raw = name.encode("utf-8", "surrogatepass")
+    tag = "~" + hashlib.sha256(raw).hexdigest()[:8]
     stem, dot, suffix = name.rpartition(".")
     if dot and stem and len(suffix) <= 8 and not _SURROGATE.search(suffix):
         return f"{_SURROGATE.sub(chr(0xFFFD), stem)}{tag}.{suffix}"  # keeps ``.ipynb``

@@ -43,7 +43,14 @@ from grader.core.course import Course
 from grader.core.errors import ConfigError
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.settings import Settings
-from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
+from grader.core.text import (
+    ci_text,
+    command_token,
+    display_name,
+    heredoc,
+    md_code,
+    md_text,
+)
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.view import points
@@ -88,7 +95,7 @@ def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
     if not name:
         folder = path.resolve() if path.is_dir() else path.resolve().parent
         name = folder.name or "student"
-    name = name.replace(os.sep, "_").strip(". ")
+    name = display_name(name).replace(os.sep, "_").strip(". ")  # valid text, whatever bytes
     if not name:
         raise ConfigError("--student: empty student id")
     return name
