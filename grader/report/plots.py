@@ -54,14 +54,18 @@ def _png(figure) -> str:  # type: ignore[no-untyped-def]
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+#: The x axis of a histogram runs from 0 to a max score in this range, else to 1.
+_SANE_TOP = (1e-9, 1e12)
+
+
 def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Picture:
     """How many students scored in each tenth of ``max_score``."""
-    top = max_score if max_score > 0 else 1.0
+    top = max_score if _SANE_TOP[0] <= max_score <= _SANE_TOP[1] else 1.0  # nan: not sane
     bins = [top * i / 10 for i in range(11)]
     figure = _figure()
     axes = figure.add_subplot()
-    axes.hist([min(max(s, 0.0), top) for s in scores], bins=bins, color="#0969da",
-              edgecolor="white")
+    axes.hist([min(max(s, 0.0), top) for s in scores if not math.isnan(s)], bins=bins,
+              color="#0969da", edgecolor="white")
     axes.set_xlim(0, top)
     axes.set_xlabel("score")
     axes.set_ylabel("students")
@@ -170,8 +174,9 @@ def _y_range(finite: list[float], reference: list[float], log: bool,
     return low - margin, high + margin
 
 
-#: Values are drawn within +-this (and 0 for anything closer to 0 on a linear axis): every sum,
-#: margin and step below stays finite and nonzero, whatever floats a curve holds.
+#: Values are drawn within +-_LARGEST, and as 0 when closer to 0 than _SMALLEST (a subnormal):
+#: every sum, margin, logarithm and step below stays finite and nonzero, whatever floats a
+#: curve holds.
 _LARGEST, _SMALLEST = 1e300, 1e-300
 
 
@@ -182,7 +187,9 @@ def _drawable(values: Sequence[float | None]) -> tuple[float | None, ...]:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
         number = float(value)
-        return min(max(number, -_LARGEST), _LARGEST) if math.isfinite(number) else None
+        if not math.isfinite(number):
+            return None
+        return 0.0 if abs(number) < _SMALLEST else min(max(number, -_LARGEST), _LARGEST)
 
     return tuple(one(v) for v in values)
 
@@ -206,6 +213,8 @@ def loss_curve(curve: Curve, title: str) -> Picture:
         reference) > 0
     log = bool(finite) and min(finite) > 0
     bottom, top = _y_range(finite, reference, log, off_chart)
+    if not top > bottom:  # cannot happen for drawable values; a picture all the same
+        bottom, top = (bottom / 10, bottom * 10) if log else (bottom - 1.0, bottom + 1.0)
     last = 1.0 + (max(len(curve.student), len(curve.reference), 1) - 1) * curve.step
     x_low, x_high = (1.0 - 0.05 * (last - 1), last + 0.05 * (last - 1)) if last > 1 else (
         0.5, 1.5)
