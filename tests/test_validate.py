@@ -26,7 +26,8 @@ def test_a_surviving_mutant_fails_validation(tmp_path: Path) -> None:
     corpus.mkdir(parents=True)
     reference = (DEFAULT_ROOT / "tests" / "equivalents" / "activations")
     survivor = sorted(reference.glob("*.py"))[0]  # correct code: no test can kill it
-    (corpus / "not_a_bug.py").write_text(survivor.read_text())
+    (corpus / "not_a_bug.py").write_text("# mutant: a correct relu written another way\n"
+                                         "# breaks: relu\n" + survivor.read_text())
     lines: list[str] = []
     only = type(course)(root=course.root, assignments=(course.get("activations"),))
     assert validate(only, tmp_path / "mutants", "inprocess", echo=lines.append) is False

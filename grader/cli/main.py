@@ -4,7 +4,7 @@
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade validate                        references score 100, stubs 0, every mutant is caught
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
-    grade new ID                          scaffold an assignment: reference, suites, corpus, stub
+    grade new ID [--functions F,G]        scaffold an assignment: toml, reference, suites, stub
     grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
     grade gradescope OUT.zip              the Gradescope autograder (setup.sh, run_autograder)
@@ -187,12 +187,16 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
 @main.command("new")
 @click.argument("assignment_id", metavar="ID")
 @click.option("--title", default=None, help="the assignment's title [default: the id]")
+@click.option("--functions", default=None, metavar="F,G",
+              help="the functions students write [default: a worked example, double(x)]")
 @course_option
-def new_command(assignment_id: str, title: str | None, course_root: Path | None) -> None:
-    """Scaffold assignment ID (example: double(x)) that `grade validate` passes as generated."""
-    from grader.commands.new import NewAssignment, new_assignment
+def new_command(assignment_id: str, title: str | None, functions: str | None,
+                course_root: Path | None) -> None:
+    """Scaffold assignment ID: with --functions, files naming them; else the example double."""
+    from grader.commands.new import NewAssignment, new_assignment, parse_functions
 
-    request = NewAssignment(id=assignment_id, title=title or assignment_id)
+    names = _guard(lambda: parse_functions(functions)) if functions is not None else ()
+    request = NewAssignment(id=assignment_id, title=title or assignment_id, functions=names)
     _guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
 
 

@@ -1,9 +1,13 @@
 """``grade validate``: prove each hidden suite grades right before students are graded by it.
 
-For every assignment: the reference notebook must score the full 100, the generated stub 0
-(every test "not attempted", none a grader error), and every mutant in
-``tests/mutants/<id>/*.py`` (a single-bug variant of the reference) must lose points. Prints the
-kill rate per assignment; returns False when any of that fails.
+For every assignment, first its own consistency (grader.commands.consistency: the toml, the
+reference, the stub, the public tests, the hidden suite and the mutants agree on the function
+names, the points add up); an inconsistent assignment is not graded. Then the reference
+notebook must score the full 100, the generated stub 0 (every test "not attempted", none a
+grader error), and every mutant in ``tests/mutants/<id>/*.py`` (a single-bug variant of the
+reference) must be killed: a test *of a function its* ``# breaks:`` *header names* must fail on
+it (never a test that fails because the mutant lacks the name). Prints the kill rate per
+assignment; returns False when any of that fails.
 
 It also measures the test budgets (grader.suite.budgets): where ``solutions/hidden/budgets.json``
 has
@@ -17,8 +21,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.commands.consistency import (
+    MISSING_NAME,
+    breaks_of,
+    check_consistency,
+    function_of,
+    load_reference,
+)
 from grader.core.course import Assignment, Course
-from grader.core.results import ERROR, SubmissionResult
+from grader.core.results import CRASHED, ERROR, FAILED, TIMED_OUT, SubmissionResult
 from grader.core.settings import Limits, Settings
 from grader.sandbox import make_sandbox
 from grader.sandbox.base import Sandbox
@@ -30,6 +41,8 @@ VALIDATION_SECRET = "validate"
 MEASURE_STUDENTS = 3
 #: Every test's budget while validating: measurements must not depend on older ones.
 VALIDATE_TEST_TIMEOUT_S = 60.0
+#: The statuses of a test that caught a bug (not "not attempted", not a grader error).
+CAUGHT = (FAILED, CRASHED, TIMED_OUT)
 
 
 @dataclass(frozen=True)
@@ -41,15 +54,29 @@ class Validation:
     survivors: tuple[str, ...]
     grader_errors: tuple[str, ...]
     budgets: str = ""  # what became of the test budgets (grader.suite.budgets)
+    problems: tuple[str, ...] = ()  # inconsistencies (grader.commands.consistency)
 
     @property
     def ok(self) -> bool:
-        return (self.reference == 100 and self.stub == 0 and not self.survivors
-                and not self.grader_errors)
+        return (not self.problems and self.reference == 100 and self.stub == 0
+                and not self.survivors and not self.grader_errors)
+
+
+def caught(result: SubmissionResult, functions: set[str] | frozenset[str]) -> bool:
+    """Whether a test of one of ``functions`` lost points because it caught a bug: failed,
+    crashed or timed out, not because the function is missing from the submission."""
+    return any(function_of(t.name) in functions and t.score < t.max_score
+               and t.status in CAUGHT and not MISSING_NAME.match(t.message)
+               for t in result.tests)
 
 
 def validate_assignment(assignment: Assignment, mutants: list[Path], settings: Settings,
                         sandbox: Sandbox) -> Validation:
+    problems = tuple(check_consistency(assignment, load_reference(assignment), mutants))
+    if problems:
+        return Validation(assignment.id, float("nan"), float("nan"), len(mutants), (), (),
+                          "not measured (the assignment is inconsistent)", problems)
+
     def grade(name: str, path: Path) -> SubmissionResult:
         return grade_job(Job(name, assignment, path), settings, sandbox)
 
@@ -57,7 +84,8 @@ def validate_assignment(assignment: Assignment, mutants: list[Path], settings: S
     graded += [grade(path.stem, path) for path in mutants]
     errors = tuple(f"{r.student}: {t.name}: {t.message}" for r in graded for t in r.tests
                    if t.status == ERROR)
-    survivors = tuple(r.student for r in graded[2:] if r.score >= assignment.max_score)
+    survivors = tuple(r.student for r, path in zip(graded[2:], mutants, strict=True)
+                      if not caught(r, set(breaks_of(path)[1])))
     return Validation(assignment.id, graded[0].score, graded[1].score, len(mutants),
                       survivors, errors, measure_budgets(assignment, graded[0], grade))
 
@@ -95,16 +123,28 @@ def validate(course: Course, mutants_dir: Path, sandbox_level: str, only: Sequen
         mutants = sorted((mutants_dir / assignment.id).glob("*.py"))
         result = validate_assignment(assignment, mutants, settings, sandbox)
         results.append(result)
-        killed = result.mutants - len(result.survivors)
-        rate = f"{killed}/{result.mutants} ({100 * killed / max(result.mutants, 1):.0f}%)"
-        echo(f"{assignment.id:<12} {result.reference:>9g} {result.stub:>5g} {rate:>15}"
-             f"  {'ok' if result.ok else 'FAIL'}")
-        for name in result.survivors:
-            echo(f"  survived: {name}")
-        for line in result.grader_errors:
-            echo(f"  grader error: {line}")
-        echo(f"  budgets: {result.budgets}")
-    total = sum(r.mutants for r in results)
-    killed = total - sum(len(r.survivors) for r in results)
+        report(result, echo)
+    graded = [r for r in results if not r.problems]
+    total = sum(r.mutants for r in graded)
+    killed = total - sum(len(r.survivors) for r in graded)
     echo(f"mutants killed: {killed}/{total}")
     return all(r.ok for r in results)
+
+
+def report(result: Validation, echo: Callable[[str], None]) -> None:
+    """The assignment's table row, then one line per problem."""
+    if result.problems:
+        echo(f"{result.assignment:<12} inconsistent: {len(result.problems)} problem(s), "
+             f"nothing graded  FAIL")
+        for line in result.problems:
+            echo(f"  {line}")
+        return
+    killed = result.mutants - len(result.survivors)
+    rate = f"{killed}/{result.mutants} ({100 * killed / max(result.mutants, 1):.0f}%)"
+    echo(f"{result.assignment:<12} {result.reference:>9g} {result.stub:>5g} {rate:>15}"
+         f"  {'ok' if result.ok else 'FAIL'}")
+    for name in result.survivors:
+        echo(f"  survived: {name} (no test of a function its '# breaks:' names caught it)")
+    for line in result.grader_errors:
+        echo(f"  grader error: {line}")
+    echo(f"  budgets: {result.budgets}")
