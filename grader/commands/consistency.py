@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from grader.core.course import Assignment
+from grader.core.results import CRASHED, FAILED, TIMED_OUT, SubmissionResult
 from grader.extract.stub import stub_text
 from grader.submission.student import load_student_module
 
@@ -28,6 +29,8 @@ PLACEHOLDER = "TODO(grade new)"
 #: The failure of a test whose function the submission does not define (grader.worker.remote).
 MISSING_NAME = re.compile(r"^Your code raised NameError: \S+ is not defined in your notebook")
 _POINTS = ("pytest", "mark", "points")
+#: The statuses of a test that caught a bug (not "not attempted", not a grader error).
+CAUGHT = (FAILED, CRASHED, TIMED_OUT)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,14 @@ def function_of(test_name: str) -> str:
     """``test_tanh_grad__values`` -> ``tanh_grad``; "" when the name has no ``__``."""
     name = test_name.removeprefix("test_")
     return name.split("__")[0] if "__" in name else ""
+
+
+def caught(result: SubmissionResult, functions: set[str] | frozenset[str]) -> bool:
+    """Whether a test of one of ``functions`` lost points because it caught a bug: failed,
+    crashed or timed out, not because the function is missing from the submission."""
+    return any(function_of(t.name) in functions and t.score < t.max_score
+               and t.status in CAUGHT and not MISSING_NAME.match(t.message)
+               for t in result.tests)
 
 
 def relative(assignment: Assignment, path: Path) -> str:

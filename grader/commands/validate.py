@@ -17,19 +17,20 @@ test, the largest over MEASURE_STUDENTS students' inputs, is stored under the su
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.commands.consistency import (
-    MISSING_NAME,
-    breaks_of,
-    check_consistency,
-    function_of,
-    load_reference,
+from grader.commands.consistency import breaks_of, caught, check_consistency, load_reference
+from grader.commands.generated import (
+    GeneratedScore,
+    report_lines,
+    required_score,
+    score_generated,
 )
 from grader.core.course import Assignment, Course
-from grader.core.results import CRASHED, ERROR, FAILED, TIMED_OUT, SubmissionResult
+from grader.core.results import ERROR, SubmissionResult
 from grader.core.settings import Limits, Settings
 from grader.sandbox import make_sandbox
 from grader.sandbox.base import Sandbox
@@ -41,8 +42,6 @@ VALIDATION_SECRET = "validate"
 MEASURE_STUDENTS = 3
 #: Every test's budget while validating: measurements must not depend on older ones.
 VALIDATE_TEST_TIMEOUT_S = 60.0
-#: The statuses of a test that caught a bug (not "not attempted", not a grader error).
-CAUGHT = (FAILED, CRASHED, TIMED_OUT)
 
 
 @dataclass(frozen=True)
@@ -55,30 +54,28 @@ class Validation:
     grader_errors: tuple[str, ...]
     budgets: str = ""  # what became of the test budgets (grader.suite.budgets)
     problems: tuple[str, ...] = ()  # inconsistencies (grader.commands.consistency)
+    generated: GeneratedScore | None = None  # None: not made (the reference fell short)
 
     @property
     def ok(self) -> bool:
         return (not self.problems and self.reference == 100 and self.stub == 0
-                and not self.survivors and not self.grader_errors)
-
-
-def caught(result: SubmissionResult, functions: set[str] | frozenset[str]) -> bool:
-    """Whether a test of one of ``functions`` lost points because it caught a bug: failed,
-    crashed or timed out, not because the function is missing from the submission."""
-    return any(function_of(t.name) in functions and t.score < t.max_score
-               and t.status in CAUGHT and not MISSING_NAME.match(t.message)
-               for t in result.tests)
+                and not self.survivors and not self.grader_errors
+                and (self.generated is None or self.generated.ok))
 
 
 def validate_assignment(assignment: Assignment, mutants: list[Path], settings: Settings,
-                        sandbox: Sandbox) -> Validation:
-    problems = tuple(check_consistency(assignment, load_reference(assignment), mutants))
+                        sandbox: Sandbox, required: float = 0.0,
+                        generate: bool = True) -> Validation:
+    """Consistency, then the reference, the stub, the hand-written and generated mutants."""
+    reference = load_reference(assignment)
+    problems = tuple(check_consistency(assignment, reference, mutants))
     if problems:
         return Validation(assignment.id, float("nan"), float("nan"), len(mutants), (), (),
                           "not measured (the assignment is inconsistent)", problems)
 
-    def grade(name: str, path: Path) -> SubmissionResult:
-        return grade_job(Job(name, assignment, path), settings, sandbox)
+    def grade(name: str, path: Path, select: Callable[[str], bool] | None = None
+              ) -> SubmissionResult:
+        return grade_job(Job(name, assignment, path), settings, sandbox, select=select)
 
     graded = [grade("reference", assignment.reference), grade("stub", assignment.stub)]
     graded += [grade(path.stem, path) for path in mutants]
@@ -86,8 +83,11 @@ def validate_assignment(assignment: Assignment, mutants: list[Path], settings: S
                    if t.status == ERROR)
     survivors = tuple(r.student for r, path in zip(graded[2:], mutants, strict=True)
                       if not caught(r, set(breaks_of(path)[1])))
+    measured = measure_budgets(assignment, graded[0], grade)
+    generated = (score_generated(assignment, reference.source, grade, required)
+                 if generate and graded[0].score == assignment.max_score else None)
     return Validation(assignment.id, graded[0].score, graded[1].score, len(mutants),
-                      survivors, errors, measure_budgets(assignment, graded[0], grade))
+                      survivors, errors, measured, generated=generated)
 
 
 def measure_budgets(assignment: Assignment, reference: SubmissionResult,
@@ -111,8 +111,11 @@ def measure_budgets(assignment: Assignment, reference: SubmissionResult,
 
 
 def validate(course: Course, mutants_dir: Path, sandbox_level: str, only: Sequence[str] = (),
-             echo: Callable[[str], None] = print) -> bool:
+             echo: Callable[[str], None] = print, generate: bool = True) -> bool:
+    """Validate the assignments ``only`` names (all by default); False when any fails.
+    ``generate`` False skips the generated mutants (the hand-written ones are graded)."""
     assignments = course.select(only)
+    required = required_score(course.root)
     settings = Settings(course_root=course.root, sandbox=sandbox_level,
                         secret=VALIDATION_SECRET,
                         limits=Limits(test_timeout_s=VALIDATE_TEST_TIMEOUT_S))
@@ -121,9 +124,11 @@ def validate(course: Course, mutants_dir: Path, sandbox_level: str, only: Sequen
     results = []
     for assignment in assignments:
         mutants = sorted((mutants_dir / assignment.id).glob("*.py"))
-        result = validate_assignment(assignment, mutants, settings, sandbox)
+        started = time.monotonic()
+        result = validate_assignment(assignment, mutants, settings, sandbox, required, generate)
         results.append(result)
         report(result, echo)
+        echo(f"  validated in {time.monotonic() - started:.1f} s")
     graded = [r for r in results if not r.problems]
     total = sum(r.mutants for r in graded)
     killed = total - sum(len(r.survivors) for r in graded)
@@ -148,3 +153,6 @@ def report(result: Validation, echo: Callable[[str], None]) -> None:
     for line in result.grader_errors:
         echo(f"  grader error: {line}")
     echo(f"  budgets: {result.budgets}")
+    if result.generated is not None:
+        for line in report_lines(result.generated):
+            echo(line)
