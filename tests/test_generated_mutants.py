@@ -106,6 +106,7 @@ def test_every_numerical_operator_makes_its_bug() -> None:
         changed = {node.name: ast.unparse(node) for node in ast.parse(mutant.source).body
                    if isinstance(node, ast.FunctionDef)}
         assert [n for n in original if original[n] != changed[n]] == [mutant.function]
+        assert changed[mutant.function].split(":")[0] == original[mutant.function].split(":")[0]
         assert mutant.diff.startswith(f"--- reference: {mutant.function}\n")
         compile(mutant.source, mutant.name, "exec")
     assert len({m.source for m in mutants}) == len(mutants)

@@ -158,17 +158,20 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
               help="level to run references, stubs and mutants at (all trusted code)")
 @click.option("--mutants", "mutants_dir", type=click.Path(path_type=Path), default=None,
               help="mutant corpus [default: tests/mutants of the course root]")
+@click.option("--no-generated", is_flag=True,
+              help="skip the mutants derived from the references (a quicker check)")
 @assignment_option()
 @course_option
-def validate_command(sandbox: str, mutants_dir: Path | None, only: tuple[str, ...],
-                     course_root: Path | None) -> None:
-    """Prove the hidden suites grade right: references 100, stubs 0, mutants caught."""
+def validate_command(sandbox: str, mutants_dir: Path | None, no_generated: bool,
+                     only: tuple[str, ...], course_root: Path | None) -> None:
+    """Prove the hidden suites grade right: consistent files, references 100, stubs 0,
+    hand-written mutants caught, generated mutants scored (course.toml [validate])."""
     from grader.commands.validate import validate
 
     root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
-                                 only=only, echo=click.echo))
+                                 only=only, echo=click.echo, generate=not no_generated))
     sys.exit(0 if ok else 1)
 
 

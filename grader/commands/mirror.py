@@ -26,6 +26,7 @@ DIFFERS = "MirrorDiffers"
 _RUNTIME = '''
 import copy as _mirror_copy
 import random as _mirror_random
+import sys as _mirror_sys
 
 import numpy as _mirror_np
 
@@ -44,11 +45,7 @@ def _mirror_namespace(source):
 
 
 def _mirror_torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+    return _mirror_sys.modules.get("torch")  # imported by the code compared, or not needed
 
 
 def _mirror_state():

@@ -206,8 +206,9 @@ _TRAINING_CALLS = ("zero_grad", "step", "backward")
 def _nodes(node: ast.AST, path: Path_ = ()) -> Iterator[tuple[Path_, ast.AST]]:
     """Every node under ``node`` in source order, with its path from ``node``."""
     for field, value in ast.iter_fields(node):
-        if field in ("decorator_list", "returns", "type_comment", "annotation"):
-            continue
+        if field in ("decorator_list", "returns", "type_comment", "annotation") or (
+                field == "args" and isinstance(value, ast.arguments)):
+            continue  # the signature (default values included) is the contract's, not a bug
         if isinstance(value, list):
             for k, item in enumerate(value):
                 if isinstance(item, ast.AST):

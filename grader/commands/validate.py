@@ -6,8 +6,10 @@ names, the points add up); an inconsistent assignment is not graded. Then the re
 notebook must score the full 100, the generated stub 0 (every test "not attempted", none a
 grader error), and every mutant in ``tests/mutants/<id>/*.py`` (a single-bug variant of the
 reference) must be killed: a test *of a function its* ``# breaks:`` *header names* must fail on
-it (never a test that fails because the mutant lacks the name). Prints the kill rate per
-assignment; returns False when any of that fails.
+it (never a test that fails because the mutant lacks the name). Last, the mutants derived
+from the reference (grader.commands.generated) are graded and each function's mutation score
+printed, every survivor as a diff; the assignment must reach the course's ``[validate]
+mutation_score``. Prints the kill rate per assignment; returns False when any of that fails.
 
 It also measures the test budgets (grader.suite.budgets): where ``solutions/hidden/budgets.json``
 has
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.commands.consistency import breaks_of, caught, check_consistency, load_reference
@@ -84,7 +86,16 @@ def validate_assignment(assignment: Assignment, mutants: list[Path], settings: S
     survivors = tuple(r.student for r, path in zip(graded[2:], mutants, strict=True)
                       if not caught(r, set(breaks_of(path)[1])))
     measured = measure_budgets(assignment, graded[0], grade)
-    generated = (score_generated(assignment, reference.source, grade, required)
+    # generated mutants get the budgets students get (measured just now at the latest): a
+    # mutant that loops for ever costs seconds, not VALIDATE_TEST_TIMEOUT_S per test
+    budgeted = replace(settings, limits=replace(settings.limits, test_timeout_s=None))
+
+    def grade_generated(name: str, path: Path, select: Callable[[str], bool] | None
+                        ) -> SubmissionResult:
+        return grade_job(Job(name, assignment, path), budgeted, sandbox, select=select)
+
+    generated = (score_generated(assignment, reference.source, grade_generated, required,
+                                 generous=grade)
                  if generate and graded[0].score == assignment.max_score else None)
     return Validation(assignment.id, graded[0].score, graded[1].score, len(mutants),
                       survivors, errors, measured, generated=generated)
