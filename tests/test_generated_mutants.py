@@ -235,3 +235,27 @@ def test_a_bad_required_score_is_one_line(tmp_path: Path, value: str) -> None:
     (tmp_path / "course.toml").write_text(f"[validate]\nmutation_score = {value}\n")
     with pytest.raises(ConfigError, match=r"course.toml: \[validate\] mutation_score must be"):
         required_score(tmp_path)
+
+
+def test_every_corpus_file_mutates_cleanly() -> None:
+    """The generator on this course's equivalents (correct solutions, each written differently
+    from the reference) and one hand-written mutant per assignment: every mutant compiles and
+    changes exactly its function; no function gets more than the cap."""
+    course = load_course(DEFAULT_ROOT)
+    files = sorted((DEFAULT_ROOT / "tests" / "equivalents").glob("*/*.py"))
+    files += [sorted(folder.glob("*.py"))[0]
+              for folder in sorted((DEFAULT_ROOT / "tests" / "mutants").iterdir())]
+    assert len(files) >= 20
+    for path in files:
+        functions = course.get(path.parent.name).functions
+        source = path.read_text()
+        before = {n.name: ast.unparse(n) for n in ast.parse(source).body
+                  if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        counts: dict[str, int] = {}
+        for mutant in generate(source, functions):
+            compile(mutant.source, f"{path.name}:{mutant.name}", "exec")
+            after = {n.name: ast.unparse(n) for n in ast.parse(mutant.source).body
+                     if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            assert [n for n in before if before[n] != after[n]] == [mutant.function], path
+            counts[mutant.function] = counts.get(mutant.function, 0) + 1
+        assert max(counts.values(), default=0) <= 12, path

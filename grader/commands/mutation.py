@@ -262,11 +262,12 @@ def candidates(definition: ast.stmt) -> dict[str, list[tuple[Path_, ast.AST | No
 def generate(source: str, functions: Sequence[str], cap: int = DEFAULT_CAP) -> list[Mutant]:
     """Up to ``cap`` mutants per name of ``functions`` defined at the top of ``source``."""
     module = ast.parse(source)
+    texts = [ast.unparse(statement) for statement in module.body]
     mutants: list[Mutant] = []
     for index, node in enumerate(module.body):
         if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name not in functions:
             continue
-        original = ast.unparse(node)
+        original = texts[index]
         seen = {original}
         queues = [(name, list(q)) for name, q in candidates(node).items() if q]
         made = 0
@@ -281,12 +282,12 @@ def generate(source: str, functions: Sequence[str], cap: int = DEFAULT_CAP) -> l
                 continue
             seen.add(text)
             made += 1
-            body = [*module.body[:index], changed, *module.body[index + 1:]]
+            body = [*texts[:index], text, *texts[index + 1:]]
             mutants.append(Mutant(
                 name=f"{node.name}__{made:02d}_{operator}", function=node.name,
                 operator=operator,
                 description=description,
-                source=ast.unparse(ast.Module(body=body, type_ignores=[])) + "\n",
+                source="\n\n".join(body) + "\n",
                 diff=unified_diff(original, text, node.name)))
     return mutants
 
