@@ -36,12 +36,17 @@ MAX_BYTES = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """One student of the roster, in the course contract's terms."""
+    """One student of the roster, in the course contract's terms, with what an LMS export
+    adds (``sis_id``: Canvas's SIS User ID or Moodle's ID number; ``username``: Canvas's SIS
+    Login ID or Moodle's username; ``section``)."""
 
     student: str
     name: str = ""
     email: str = ""
     lms_id: str = ""
+    sis_id: str = ""
+    username: str = ""
+    section: str = ""
 
 
 def read_roster(path: Path) -> tuple[RosterEntry, ...]:

@@ -135,12 +135,13 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     )
     summary = summary_view(run, titles, roster or ())
     assignments = assignment_order(run.results)
-    rows = gradebook_rows(run.results, assignments, roster or ())
+    rows = gradebook_rows(run.results, assignments, roster or (), run.students)
     return ReportPaths(
         out_dir=out_dir,
         grades_csv=write_atomic(out_dir / "grades.csv", grades_csv(run)),
         gradebook_csv=write_atomic(out_dir / "gradebook.csv",
-                                   gradebook_csv(rows, assignments, roster is not None)),
+                                   gradebook_csv(rows, assignments, roster is not None,
+                                                 bool(run.students))),
         missing=tuple(r.student for r in rows if r.roster == MISSING),
         unknown=tuple(r.student for r in rows if r.roster == UNKNOWN),
         summary_md=write_atomic(out_dir / "summary.md",
