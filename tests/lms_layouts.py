@@ -10,6 +10,7 @@ folder of git checkouts has one repository ``<prefix>-<login>/`` per student.
 
 from __future__ import annotations
 
+import csv
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -144,4 +145,37 @@ def contract_roster(target: Path) -> Path:
     lines = ["student,name,email,lms_id"]
     lines += [f"{p.login},{p.full},{p.email},{p.canvas_id}" for p in CLASS]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+#: Canvas assignment ids of the course's assignments (the columns ``Title (id)``)
+CANVAS_ASSIGNMENTS = {"activations": 4242, "forward": 4243, "backprop": 4244, "training": 4245}
+
+
+def canvas_gradebook_export(target: Path) -> Path:
+    """A Canvas gradebook export as Canvas writes it (lib/gradebook_exporter.rb): Student,
+    ID, SIS User ID, SIS Login ID, Section, ``Name (id)`` assignment columns, Canvas's own
+    score columns; the ``    Points Possible`` row second; Canvas's test student included."""
+    titles = [f"{name.capitalize()} ({number})" for name, number in CANVAS_ASSIGNMENTS.items()]
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *titles,
+              "Current Score", "Unposted Current Score", "Final Score"]
+    rows = [header, ["    Points Possible", "", "", "", "", *["100.00"] * 4, "", "", ""]]
+    rows += [[p.sortable, str(p.canvas_id), p.sis_id, p.login, "NN 101 A", *[""] * 4,
+              "", "", ""] for p in CLASS]
+    rows.append(["Student, Test", "1099", "", "", "NN 101 A", *[""] * 4, "", "", ""])
+    with target.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows)
+    return target
+
+
+def moodle_participants(target: Path) -> Path:
+    """Moodle's participants page, "Download table data as" CSV (with the ID number and
+    e-mail identity fields shown), a teacher included."""
+    rows = [["First name", "Last name", "ID number", "Email address", "Roles", "Groups",
+             "Last access to course"]]
+    rows += [[p.first, p.last, p.sis_id, p.email, "Student", "No groups", "1 day"]
+             for p in CLASS]
+    rows.append(["Tess", "Teacher", "", "tess@uni.example", "Teacher", "No groups", "now"])
+    with target.open("w", newline="", encoding="utf-8-sig") as out:
+        csv.writer(out).writerows(rows)
     return target

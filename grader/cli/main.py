@@ -112,8 +112,10 @@ def _interrupt(signum: int, frame: object) -> None:
               help="regrade this student (repeat); the others are reused from earlier runs")
 @click.option("--quiet", "-q", is_flag=True, help="print only the final line")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV with a student column and any of name, email, lms_id: gradebook.csv "
-                   "and the summary get them; roster students with no folder score 0")
+              help="the class list: a Canvas gradebook export, a Moodle participants export, "
+                   "Classroom 50's roster.csv or a CSV with a student column and any of name, "
+                   "email, lms_id, as they come; gradebook.csv and the summary get them; "
+                   "roster students with no submission score 0")
 @click.option("--layout", type=click.Choice(LAYOUTS), default=None,
               help="how SOURCE is laid out [default: detected, and named in the first line]")
 @click.option("--all", "all_assignments", is_flag=True,

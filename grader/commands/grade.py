@@ -23,7 +23,7 @@ from grader.core.course import Course
 from grader.core.errors import GraderError
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
-from grader.core.roster import read_roster
+from grader.core.roster import Roster, read_roster_file
 from grader.core.settings import Settings
 from grader.core.text import visible
 from grader.report import score_table, write_reports
@@ -64,7 +64,8 @@ def run(request: RunRequest, course: Course, settings: Settings,
     it is a terminal and not ``quiet``).
     """
     chosen = course.select(request.only)
-    roster = read_roster(request.roster) if request.roster else None
+    roster_file = read_roster_file(request.roster) if request.roster else None
+    roster = roster_file.entries if roster_file else None
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
     cache = ResultCache(request.out_dir)
@@ -77,6 +78,8 @@ def run(request: RunRequest, course: Course, settings: Settings,
                  f"{_count(len(view.students), 'student')} in {view.label or view.root}")
         for line in budgets.stale(chosen, suite_hash):
             echo(line)
+        if roster_file is not None and request.roster is not None:
+            echo(_roster_line(request.roster, roster_file))
         discovery = map_to_roster(discover_view(view, course.assignments, reader), roster or ())
         if not request.quiet:
             _echo_assignments(discovery, course, request, echo)
@@ -108,6 +111,14 @@ def run(request: RunRequest, course: Course, settings: Settings,
         echo(f"grade: the grader failed on {_count(failed, 'submission')} (status error in "
              "grades.csv, not cached): rerun the same command to grade them again")
     return result
+
+
+def _roster_line(path: Path, roster: Roster) -> str:
+    shown = "; ".join(roster.skipped[:5]) + (f"; and {len(roster.skipped) - 5} more rows"
+                                              if len(roster.skipped) > 5 else "")
+    skipped = f"; skipped {shown}" if roster.skipped else ""
+    return (f"roster: read {path.name} as a {roster.kind}: "
+            f"{_count(len(roster.entries), 'student')}{skipped}")
 
 
 def _echo_assignments(discovery: Discovery, course: Course, request: RunRequest,
