@@ -72,7 +72,8 @@ def test_the_run_says_which_roster_it_read(tmp_path: Path) -> None:
     source = canvas_download(tmp_path / "canvas", only=("activations",), who=("alice",))
     export = canvas_gradebook_export(tmp_path / "export.csv")
     result = CliRunner().invoke(main, [str(source), "--out", str(tmp_path / "out"), "-j", "1",
-                                       "--roster", str(export), "--course", str(DEFAULT_ROOT)])
+                                       "--roster", str(export), "--course", str(DEFAULT_ROOT),
+                                       "--gradebook-format", "canvas"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Layout: canvas")
@@ -81,3 +82,9 @@ def test_the_run_says_which_roster_it_read(tmp_path: Path) -> None:
             ) in lines
     missing = next(line for line in lines if "with no folder" in line)
     assert "Points Possible" not in missing and "bob" in missing and "alice" not in missing
+    book = tmp_path / "out" / "gradebook-canvas.csv"
+    assert f"gradebook for canvas: {book}" in lines
+    header, possible, first = book.read_text(encoding="utf-8").splitlines()[:3]
+    assert header == "Student,ID,SIS User ID,SIS Login ID,Section,Activations (4242)"
+    assert possible == "    Points Possible,,,,,100"
+    assert first == '"Anderson, Alice",1001,S-01,alice,NN 101 A,100'

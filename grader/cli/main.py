@@ -54,6 +54,7 @@ from grader.core.settings import (
     resolve_device,
 )
 from grader.core.text import visible
+from grader.report.lms_gradebook import FORMATS
 from grader.run.layouts.model import LAYOUTS
 
 COMMANDS_ALIAS = "run"
@@ -121,6 +122,10 @@ def _interrupt(signum: int, frame: object) -> None:
 @click.option("--all", "all_assignments", is_flag=True,
               help="grade every assignment of the course, also those nobody handed in "
                    "(each scores 0 for everyone) [default: those found in SOURCE]")
+@click.option("--gradebook-format", type=click.Choice(FORMATS), default="plain",
+              show_default=True,
+              help="also write the gradebook in this LMS's import format "
+                   "(gradebook-canvas.csv, gradebook-moodle.csv, gradebook-blackboard.txt)")
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
@@ -138,7 +143,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
                 students: tuple[str, ...], quiet: bool, roster: Path | None,
-                layout: str | None, all_assignments: bool, cold: bool, scheduler: str | None,
+                layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
+                scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
                 course_root: Path | None, **limit_flags: Any) -> None:
     """Grade SOURCE and write reports to --out.
@@ -160,7 +166,8 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
         warm=not cold, cluster=cluster))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet, force=force, students=students, roster=roster,
-                         layout=layout, all_assignments=all_assignments)
+                         layout=layout, all_assignments=all_assignments,
+                         gradebook_format=gradebook_format)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 

@@ -54,6 +54,7 @@ class RunRequest:
     roster: Path | None = None
     layout: str | None = None  # None: detected
     all_assignments: bool = False
+    gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
 
 
 def run(request: RunRequest, course: Course, settings: Settings,
@@ -95,11 +96,17 @@ def run(request: RunRequest, course: Course, settings: Settings,
         result = _labelled(result, view)
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
-                          calls=reference_calls(course), roster=roster)
+                          calls=reference_calls(course), roster=roster,
+                          gradebook_format=request.gradebook_format,
+                          lms_columns=roster_file.columns if roster_file else ())
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))
     _echo_roster(paths.missing, paths.unknown, echo)
+    if paths.lms_gradebook is not None:
+        echo(f"gradebook for {request.gradebook_format}: {paths.lms_gradebook}")
+        for note in paths.lms_notes:
+            echo(note)
     handed_in = sum(1 for r in result.results if not r.missing)
     students = len({r.student for r in result.results})
     echo(f"{_count(handed_in, 'result')} for {_count(students, 'student')} in "

@@ -12,6 +12,9 @@ row that holds a known column; comma, semicolon or tab separated), and says whic
   ``ID number``, ``Username``, ``Email address``, ``Roles``): the student is the username,
   else the ID number, else the e-mail; rows whose roles hold no student role are skipped.
   Moodle's download has no user id: its participant ids are mapped by name (grader.run);
+- a Blackboard Grade Center download (``Last Name``, ``First Name``, ``Username``,
+  ``Student ID``, then ``Name [Total Pts: ...] |<Column ID>`` columns): the student is the
+  username;
 
 - the course contract's: a ``student`` column (the submissions folder's name or the GitHub
   name) and any of ``name``, ``email``, ``lms_id``;
@@ -47,9 +50,11 @@ PLAIN = "plain CSV (student, name, email, lms_id)"
 CLASSROOM50 = "Classroom 50 roster"
 CANVAS = "Canvas gradebook export"
 MOODLE = "Moodle participants export"
+BLACKBOARD = "Blackboard Grade Center download"
 CANVAS_POINTS_POSSIBLE = "Points Possible"
 CANVAS_TEST_STUDENTS = frozenset({"student, test", "test student"})
-_KNOWN = frozenset({"student", "username", "sis login id", "first name", "email address"})
+_KNOWN = frozenset({"student", "username", "sis login id", "first name", "email address",
+                    "last name"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ def read_roster_file(path: Path) -> Roster:
     if "student" in header and "id" in header and (
             "sis login id" in header or "sis user id" in header or "section" in header):
         kind, entries = CANVAS, [_canvas_entry(row, skipped) for row in rows]
+    elif "username" in header and ("student id" in header or "availability" in header):
+        kind, entries = BLACKBOARD, [_blackboard_entry(row) for row in rows]
     elif "first name" in header and "last name" in header:
         kind, entries = MOODLE, [_moodle_entry(row, skipped) for row in rows]
     elif "student" in header:
@@ -157,6 +164,14 @@ def _canvas_entry(numbered: tuple[int, dict[str, str]], skipped: list[str]
     return line, RosterEntry(student=login or row["id"], name=name, lms_id=row["id"],
                              sis_id=row.get("sis user id", ""), username=login,
                              section=row.get("section", ""))
+
+
+def _blackboard_entry(numbered: tuple[int, dict[str, str]]) -> tuple[int, RosterEntry | None]:
+    line, row = numbered
+    name = " ".join(p for p in (row.get("first name", ""), row.get("last name", "")) if p)
+    username = row.get("username", "")
+    return line, RosterEntry(student=username, name=name, sis_id=row.get("student id", ""),
+                             username=username)
 
 
 def _moodle_entry(numbered: tuple[int, dict[str, str]], skipped: list[str]
