@@ -36,6 +36,7 @@ from grader.cli.options import (
     course_option,
     device_option,
     jobs_option,
+    lms_options,
     out_option,
     resolve_course_root,
     sandbox_option,
@@ -54,8 +55,6 @@ from grader.core.settings import (
     resolve_device,
 )
 from grader.core.text import visible
-from grader.report.lms_gradebook import FORMATS
-from grader.run.layouts.model import LAYOUTS
 
 COMMANDS_ALIAS = "run"
 
@@ -117,15 +116,7 @@ def _interrupt(signum: int, frame: object) -> None:
                    "Classroom 50's roster.csv or a CSV with a student column and any of name, "
                    "email, lms_id, as they come; gradebook.csv and the summary get them; "
                    "roster students with no submission score 0")
-@click.option("--layout", type=click.Choice(LAYOUTS), default=None,
-              help="how SOURCE is laid out [default: detected, and named in the first line]")
-@click.option("--all", "all_assignments", is_flag=True,
-              help="grade every assignment of the course, also those nobody handed in "
-                   "(each scores 0 for everyone) [default: those found in SOURCE]")
-@click.option("--gradebook-format", type=click.Choice(FORMATS), default="plain",
-              show_default=True,
-              help="also write the gradebook in this LMS's import format "
-                   "(gradebook-canvas.csv, gradebook-moodle.csv, gradebook-blackboard.txt)")
+@lms_options
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
