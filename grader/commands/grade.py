@@ -64,36 +64,11 @@ def run(request: RunRequest, course: Course, settings: Settings,
     ``observer`` sees each submission as it is graded (default: a progress bar on stderr when
     it is a terminal and not ``quiet``).
     """
-    chosen = course.select(request.only)
     roster_file = read_roster_file(request.roster) if request.roster else None
     roster = roster_file.entries if roster_file else None
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
-    cache = ResultCache(request.out_dir)
-    resume = Resume(cache, force=request.force, students=request.students)
-    reader = settings.limits.reader()
-    with open_source(request.submissions_dir, request.layout,
-                     ArchiveLimits(max_file_bytes=reader.max_bytes)) as view:
-        if not request.quiet:
-            echo(f"Layout: {view.layout}: {view.description}; "
-                 f"{_count(len(view.students), 'student')} in {view.label or view.root}")
-        for line in budgets.stale(chosen, suite_hash):
-            echo(line)
-        if roster_file is not None and request.roster is not None:
-            echo(_roster_line(request.roster, roster_file))
-        discovery = map_to_roster(discover_view(view, course.assignments, reader), roster or ())
-        if not request.quiet:
-            _echo_assignments(discovery, course, request, echo)
-        try:
-            result = grade_discovery(discovery, course, settings, request.only,
-                                     observer=observer, resume=resume,
-                                     all_assignments=request.all_assignments,
-                                     source=str(request.submissions_dir))
-        except KeyboardInterrupt:
-            kept = len(cache.entries())
-            raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
-                              f"{cache.root}, rerun the same command to resume") from None
-        result = _labelled(result, view)
+    result = _grade_source(request, course, settings, roster_file, observer, echo)
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
@@ -118,6 +93,40 @@ def run(request: RunRequest, course: Course, settings: Settings,
         echo(f"grade: the grader failed on {_count(failed, 'submission')} (status error in "
              "grades.csv, not cached): rerun the same command to grade them again")
     return result
+
+
+def _grade_source(request: RunRequest, course: Course, settings: Settings,
+                  roster_file: Roster | None, observer: Observer,
+                  echo: Callable[[str], None]) -> RunResult:
+    """Open SOURCE, say what it is, match it to the roster, grade it (its paths shown as the
+    zip's when it was one: the staging folder is gone once this returns)."""
+    chosen = course.select(request.only)
+    cache = ResultCache(request.out_dir)
+    resume = Resume(cache, force=request.force, students=request.students)
+    reader = settings.limits.reader()
+    with open_source(request.submissions_dir, request.layout,
+                     ArchiveLimits(max_file_bytes=reader.max_bytes)) as view:
+        if not request.quiet:
+            echo(f"Layout: {view.layout}: {view.description}; "
+                 f"{_count(len(view.students), 'student')} in {view.label or view.root}")
+        for line in budgets.stale(chosen, suite_hash):
+            echo(line)
+        if roster_file is not None and request.roster is not None and not request.quiet:
+            echo(_roster_line(request.roster, roster_file))
+        found = discover_view(view, course.assignments, reader)
+        discovery = map_to_roster(found, roster_file.entries if roster_file else ())
+        if not request.quiet:
+            _echo_assignments(discovery, course, request, echo)
+        try:
+            result = grade_discovery(discovery, course, settings, request.only,
+                                     observer=observer, resume=resume,
+                                     all_assignments=request.all_assignments,
+                                     source=str(request.submissions_dir))
+        except KeyboardInterrupt:
+            kept = len(cache.entries())
+            raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
+                              f"{cache.root}, rerun the same command to resume") from None
+        return _labelled(result, view)
 
 
 def _roster_line(path: Path, roster: Roster) -> str:
