@@ -169,6 +169,10 @@ def test_cli_grades_a_canvas_zip_with_both_ids_and_names_it(tmp_path: Path) -> N
         (book,) = csv.DictReader(handle)
     assert (book["student"], book["name"], book["lms_id"], book["source_id"]) == (
         "1001", "andersonalice", "1001", "1001")
+    again = CliRunner().invoke(main, [str(source), "--out", str(out), "-j", "1",
+                                      "--course", str(DEFAULT_ROOT)])
+    assert again.exit_code == 0, again.output  # unpacked anew, the same files: resumed
+    assert "notebooks graded 0, reused 1 from cache" in again.output
 
 
 def test_layout_can_be_forced(tmp_path: Path) -> None:

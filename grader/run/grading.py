@@ -1,7 +1,9 @@
 """A whole grading run: discover -> plan jobs -> grade each (in parallel) -> combine attempts.
 
-Every student folder gets one result per assignment: the best of the notebooks they handed in
-for it (the others are listed in the result), or a "missing" result worth 0. One submission's
+Every student gets one result per assignment graded (those anyone handed something in for, or
+``only``, or every one with ``all_assignments``): the best of the notebooks they handed in for
+it (the others are listed in the result), or a "missing" result worth 0 (whose feedback names
+a file they handed in for it in the wrong format, if any). One submission's
 failure never affects another's. When the grader's own sandbox fails on a submission (a worker
 that could not start, a zygote that stopped answering), the submission is graded again on a
 fresh slot; if that fails too, or the grader hits any other error, the result is a grader
@@ -28,6 +30,7 @@ from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.run.cache import ResultCache, cache_key
 from grader.run.discover import Discovery, Unrecognized, discover
+from grader.run.layouts import PER_STUDENT
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
@@ -242,7 +245,7 @@ class Resume:
 def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
                  only: Sequence[str] = (), observer: Observer | None = None,
                  resume: Resume | None = None, executor: Executor | None = None, *,
-                 all_assignments: bool = False, layout: str | None = "per-student"
+                 all_assignments: bool = False, layout: str | None = PER_STUDENT
                  ) -> RunResult:
     """Grade ``submissions_dir`` as the course contract lays it out (or as ``layout``, one of
     grader.run.layouts; None: detected).
