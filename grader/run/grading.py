@@ -26,10 +26,11 @@ from typing import Protocol
 from grader.core.course import Assignment, Course
 from grader.core.errors import ConfigError, CourseError, SandboxFailure
 from grader.core.progress import Observer
-from grader.core.results import TIMED_OUT, Attempt, RunResult, SubmissionResult
+from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
 from grader.run.cache import ResultCache, cache_key
+from grader.run.confirm import confirm_timeouts, waited
 from grader.run.discover import Discovery, Unrecognized, discover
 from grader.run.layouts import PER_STUDENT
 from grader.sandbox import make_sandbox, slots
@@ -387,33 +388,6 @@ def wrong_format_message(assignment: str, files: Sequence[Unrecognized]) -> str:
     return (f"You handed in {named}{unzip}, which the grader cannot read: it grades the "
             f"notebook itself. Hand in {assignment}.ipynb (in Jupyter: File > Download as > "
             f"Notebook (.ipynb)), or your code as {assignment}.py.")
-
-
-def waited(result: SubmissionResult) -> bool:
-    """Whether grading ``result`` waited out a deadline (a test or the load timed out)."""
-    return result.waits > 0 or any(t.status == TIMED_OUT for t in result.tests)
-
-
-def confirm_timeouts(jobs: Sequence[Job], graded: Sequence[SubmissionResult],
-                     settings: Settings, executor: Executor,
-                     settings_for: Callable[[Job], Settings] | None,
-                     keep: Progress) -> list[SubmissionResult]:
-    """Grade once more, one at a time, each submission whose grading timed out, and keep
-    what the second grading gives: a timeout that came from contention (the machine busy,
-    neighbours graded beside it) is gone then; one that comes again is the student's. Each
-    result is handed to ``keep`` (to be cached) only now, confirmed."""
-    final = list(graded)
-    again = [k for k, result in enumerate(graded) if waited(result) and not result.grader_error]
-    if not again:
-        return final
-    alone = replace(settings, jobs=1)
-    rerun = executor.grade([jobs[k] for k in again], alone, None,
-                           (lambda job: replace(settings_for(job), jobs=1))
-                           if settings_for is not None else None)
-    for k, result in zip(again, rerun, strict=True):
-        final[k] = result
-        keep(jobs[k], result)
-    return final
 
 
 def _key(job: Job, settings: Settings, level: str) -> str | None:
