@@ -169,7 +169,12 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                                 calls.get(result.assignment, {}))
                for result in sorted(run.results, key=lambda r: (r.student, r.assignment))]
     submissions = tuple(paths for paths, _ in written)
-    run = replace(run, results=tuple(result for _, result in written))
+    # the run's own texts are valid by construction (grader.run.grading makes the unrecognized
+    # files' names valid at the edge); made so here too, as no one submission's row can hold them
+    run = replace(run, results=tuple(result for _, result in written),
+                  unrecognized=tuple((valid(path), valid(reason))
+                                     for path, reason in run.unrecognized),
+                  sandbox=valid(run.sandbox))
     summary = summary_view(run, titles, roster or ())
     assignments = assignment_order(run.results)
     rows = gradebook_rows(run.results, assignments, roster or (), run.students)
