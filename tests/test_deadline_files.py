@@ -85,7 +85,7 @@ def test_times(tmp_path: Path) -> None:
                  "Alice,forward,2026-10-06T00:59:00+02:00\nbob,backprop,2026-10-01T10:00:00Z\n")
     times = read_times(path, KNOWN)
     assert times[("alice", "forward")] == DUE + dt.timedelta(hours=1)
-    again = write(tmp_path / "again.csv", write_times(path=tmp_path, times=times))
+    again = write(tmp_path / "again.csv", write_times(times))
     assert read_times(again, KNOWN) == times
 
 

@@ -9,11 +9,14 @@ those students (with ``Settings.seed`` when given: a replay of one student's rec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.core.course import Course
+from grader.core.deadline_files import read_times, write_times
 from grader.core.errors import GraderError
+from grader.core.grade_record import Deadlines, apply_deadlines, load_deadlines
+from grader.core.paths import write_atomic
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
 from grader.core.roster import read_roster
@@ -42,6 +45,24 @@ class RunRequest:
     force: bool = False
     students: tuple[str, ...] = ()
     roster: Path | None = None
+    times: Path | None = None  # --times: student,assignment,submitted_at
+    extensions: Path | None = None  # --extensions (default: the course's extensions.csv)
+    overrides: Path | None = None  # --overrides (default: the course's overrides.csv)
+
+
+#: The submission times a run used, kept in --out so a regrade keeps the original time.
+TIMES_FILE = "submission-times.csv"
+
+
+def run_deadlines(request: RunRequest, course: Course) -> Deadlines:
+    """The course's deadlines with this run's files; the times recorded by earlier runs on the
+    same --out come first, --times rows replace them."""
+    deadlines = load_deadlines(course, request.times, request.extensions, request.overrides)
+    recorded = request.out_dir / TIMES_FILE
+    if recorded.is_file():
+        earlier = read_times(recorded, [a.id for a in course.assignments])
+        deadlines = replace(deadlines, times={**earlier, **deadlines.times})
+    return deadlines
 
 
 def run(request: RunRequest, course: Course, settings: Settings,
@@ -55,6 +76,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     for line in budgets.stale(chosen, suite_hash):
         echo(line)
     roster = read_roster(request.roster) if request.roster else None
+    deadlines = run_deadlines(request, course)
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
     cache = ResultCache(request.out_dir)
@@ -66,6 +88,11 @@ def run(request: RunRequest, course: Course, settings: Settings,
         kept = len(cache.entries())
         raise Interrupted(f"interrupted; {kept} graded submissions are kept in {cache.root}, "
                           "rerun the same command to resume") from None
+    result = replace(result, results=apply_deadlines(result.results, deadlines,
+                                                     warn=lambda line: echo(f"grade: {line}")))
+    if deadlines.times:
+        request.out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(request.out_dir / TIMES_FILE, write_times(deadlines.times))
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import tomllib
 import zoneinfo
 from collections.abc import Collection, Iterator, Mapping
@@ -163,12 +164,14 @@ def read_times(path: Path, known: Collection[str] = ()) -> dict[tuple[str, str],
     return times
 
 
-def write_times(path: Path, times: Mapping[tuple[str, str], dt.datetime]) -> str:
+def write_times(times: Mapping[tuple[str, str], dt.datetime]) -> str:
     """The text of a times file holding ``times`` (what a rerun reads back)."""
-    lines = [",".join(TIMES_COLUMNS)]
-    lines += [f"{student},{assignment},{moment.isoformat()}"
-              for (student, assignment), moment in sorted(times.items())]
-    return "\n".join(lines) + "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TIMES_COLUMNS)
+    writer.writerows((student, assignment, moment.isoformat())
+                     for (student, assignment), moment in sorted(times.items()))
+    return buffer.getvalue()
 
 
 def read_extensions(path: Path, known: Collection[str] = ()

@@ -47,9 +47,9 @@ class Deadlines:
 
     @property
     def active(self) -> bool:
-        """Whether a grade of record is attached (else the reports are as without deadlines)."""
-        return bool(self.policy != NO_POLICY or self.dues or self.times or self.extensions
-                    or self.overrides)
+        """Whether a grade of record is attached (else the reports are as without deadlines;
+        submission times alone, with no due date, change nothing)."""
+        return bool(self.policy != NO_POLICY or self.dues or self.extensions or self.overrides)
 
     def with_times(self, times: Mapping[Key, dt.datetime]) -> Deadlines:
         return replace(self, times={**self.times, **times})

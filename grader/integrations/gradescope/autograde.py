@@ -21,17 +21,19 @@ import os
 import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import grader
 from grader.core.course import Course, load_course
 from grader.core.errors import ConfigError, CourseError
+from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.paths import write_atomic
 from grader.core.settings import Settings, read_secret
 from grader.integrations.ci import grader_failed, student_id, submission_files
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig, read_config
+from grader.integrations.gradescope.metadata import read_metadata, with_metadata
 from grader.integrations.gradescope.results import Upload, failure_document, results_document
 from grader.integrations.gradescope.unpack import unpack_upload
 from grader.report.view import points
@@ -132,6 +134,9 @@ def grade_upload(layout: GradescopeRoot, config: AutograderConfig, env: Mapping[
                                                   student, course, config.assignments)]
         run = grade_student(unpacked.folder, files, student, course, settings,
                             config.assignments, prefix="gradescope-")
+    deadlines = with_metadata(load_deadlines(course), read_metadata(layout.metadata), student,
+                              config.assignments)
+    run = replace(run, results=apply_deadlines(run.results, deadlines, warn=print))
     upload = Upload(student=student, run=run,
                     not_graded=tuple(skipped) + tuple(run.unrecognized))
     titles = {a.id: a.title for a in course.assignments}
