@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from grader.core.cooldown import Allowance, Cooldown
 from grader.core.deadlines import GradeRecord, OverrideNote, duration_text, percent_text
 from grader.core.text import visible
 
@@ -73,3 +74,25 @@ def record_lines(record: GradeRecord | None, handed_in: bool = True) -> list[str
     if record.override is not None:
         lines.append(override_line(record.override))
     return [line for line in lines if line]
+
+
+def _minutes(value: float) -> str:
+    return f"{value:g} min" if value < 120 else f"{value / 60:g} h"
+
+
+def cooldown_line(allowed: Allowance, cooldown: Cooldown, due: dt.datetime | None,
+                  now: dt.datetime) -> str:
+    """What the cooldown says about this practice grading, with the next allowed time."""
+    zone = due.tzinfo if due is not None else dt.UTC
+    rule = (f"one practice grading every {_minutes(cooldown.minutes)}"
+            + (f", up to {cooldown.burst} in a row" if cooldown.burst > 1 else ""))
+    until = f"due {when_text(due.isoformat())}, {duration_text((due - now).total_seconds())} " \
+        "from now; " if due is not None else ""
+    if not allowed.allowed:
+        assert allowed.next_at is not None
+        return (f"graded too soon: the next grading is allowed at "
+                f"{when_text(allowed.next_at.astimezone(zone).isoformat())} ({until}{rule})")
+    if allowed.next_at is None:
+        return f"practice grading: {allowed.left} more available now ({until}{rule})"
+    return (f"practice grading: the next one is allowed at "
+            f"{when_text(allowed.next_at.astimezone(zone).isoformat())} ({until}{rule})")

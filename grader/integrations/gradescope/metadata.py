@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader.core.cooldown import Allowance, Cooldown, allowance
 from grader.core.deadlines import Extension
 from grader.core.grade_record import Deadlines
 
@@ -31,6 +32,8 @@ class Metadata:
     due: dt.datetime | None = None  # the student's own
     assignment_due: dt.datetime | None = None
     previous: tuple[dt.datetime, ...] = ()
+    #: the results.json of the latest earlier submission (what a refused grading shows again)
+    last_results: dict[str, Any] | None = None
 
 
 def _time(value: object) -> dt.datetime | None:
@@ -56,13 +59,17 @@ def read_metadata(path: Path) -> Metadata:
     users = data.get("users")
     user = _dict(users[0]) if isinstance(users, list) and users else {}
     assignment_due = _time(_dict(data.get("assignment")).get("due_date"))
-    previous = data.get("previous_submissions")
-    times = [_time(_dict(p).get("submission_time")) for p in previous] \
-        if isinstance(previous, list) else []
+    previous = [_dict(p) for p in data.get("previous_submissions") or ()] \
+        if isinstance(data.get("previous_submissions"), list) else []
+    timed = sorted(((t, p) for p in previous
+                    if (t := _time(p.get("submission_time"))) is not None),
+                   key=lambda pair: pair[0])
+    last = _dict(timed[-1][1].get("results")) if timed else {}
     return Metadata(created_at=_time(data.get("created_at")),
                     due=_time(_dict(user.get("assignment")).get("due_date")) or assignment_due,
                     assignment_due=assignment_due,
-                    previous=tuple(t for t in times if t is not None))
+                    previous=tuple(t for t, _ in timed),
+                    last_results=last if isinstance(last.get("score"), (int, float)) else None)
 
 
 def with_metadata(deadlines: Deadlines, metadata: Metadata, student: str,
@@ -88,3 +95,36 @@ def with_metadata(deadlines: Deadlines, metadata: Metadata, student: str,
                                                       reason=GRADESCOPE_DUE, due=metadata.due,
                                                       source="submission_metadata.json")
     return replace(deadlines, times=times, extensions=extensions, dues=dues)
+
+
+def practice(metadata: Metadata, cooldown: Cooldown | None, due: dt.datetime | None,
+             now: dt.datetime) -> Allowance | None:
+    """The cooldown's word on this upload: None when there is no cooldown or it is no
+    practice grading (at or after the due date)."""
+    if cooldown is None or (due is not None and now >= due):
+        return None
+    return allowance(cooldown, metadata.previous, now)
+
+
+def refused_document(previous: dict[str, Any], line: str) -> dict[str, Any]:
+    """The earlier submission's results shown again, with why this one was not graded (the
+    student keeps their last score: Gradescope's recipe)."""
+    document = dict(previous)
+    said = f"**Not graded: {line}.**"
+    document["output"] = f"{said}\n\n{previous.get('output', '')}".strip()
+    document["output_format"] = "md"
+    document["extra_data"] = {**_dict(previous.get("extra_data")), "rate_limited": True}
+    return document
+
+
+def student_due(deadlines: Deadlines, student: str, assignments: Sequence[str]
+                ) -> dt.datetime | None:
+    """The student's earliest due date among ``assignments`` (extensions applied)."""
+    dues = []
+    for assignment in assignments:
+        due = deadlines.dues.get(assignment)
+        extension = deadlines.extensions.get((student.lower(), assignment))
+        due = extension.applied_to(due) if extension else due
+        if due is not None:
+            dues.append(due)
+    return min(dues, default=None)
