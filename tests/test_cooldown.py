@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from gradescope_schema import schema_problems
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -113,6 +114,7 @@ def test_gradescope_refuses_a_grading_too_soon_and_keeps_the_last_result(tmp_pat
     said: list[str] = []
     outcome = autograde(root, env={}, echo=said.append)
     document = outcome.document
+    assert schema_problems(outcome.results_json.read_text()) == []
     assert document["score"] == 42.0 and document["extra_data"]["rate_limited"] is True
     assert document["output"].startswith(
         "**Not graded: graded too soon: the next grading is allowed at 2026-10-05 20:20 +02:00")

@@ -187,3 +187,30 @@ def test_load_deadlines_finds_the_course_files(tmp_path: Path) -> None:
     assert deadlines.dues == {"forward": DUE}
     assert deadlines.policy.penalty_per_day == 5
     assert [o.points for o in deadlines.overrides] == [70.0]
+
+
+def test_push_time_comes_from_the_runner_never_from_files(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from grader.integrations.ci import push_time
+
+    checkout = tmp_path / "repo"
+    checkout.mkdir()
+    (checkout / "hw.ipynb").write_text("{}")
+    os.utime(checkout / "hw.ipynb", (0, 0))  # a file time the student controls: never used
+    git_env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x",
+               "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@x",
+               "GIT_COMMITTER_DATE": "2026-10-06T01:00:00+02:00"}
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "hw"]):
+        subprocess.run(["git", "-C", str(checkout), *command], check=True, env=git_env)
+    event = tmp_path / "event.json"
+    event.write_text('{"repository": {"pushed_at": 1791237600}}')  # 2026-10-05T22:00:00Z
+    given = {"GRADER_SUBMITTED_AT": "2026-10-05T20:00:00Z", "GITHUB_EVENT_PATH": str(event)}
+    assert push_time(given, checkout) == dt.datetime(2026, 10, 5, 20, tzinfo=dt.UTC)
+    assert push_time({"GITHUB_EVENT_PATH": str(event)}, checkout) == \
+        dt.datetime(2026, 10, 5, 22, tzinfo=dt.UTC)
+    assert push_time({}, checkout) == DUE + dt.timedelta(minutes=61)
+    assert push_time({}, tmp_path) is None  # not a checkout: no time, so never late
+    with pytest.raises(ConfigError, match=r"\$GRADER_SUBMITTED_AT: 'soon' is not an ISO"):
+        push_time({"GRADER_SUBMITTED_AT": "soon"}, checkout)

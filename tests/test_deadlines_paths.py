@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from gradescope_schema import schema_problems
 
 import grader
 from grader.core.course import DEFAULT_ROOT, load_course
@@ -86,6 +87,7 @@ def test_grade_writes_the_grade_of_record_everywhere(via_grade: dict[str, str]) 
     assert via_grade["late"] == LINE and via_grade["grace_days_used"] == "1"
     assert via_grade["submitted_at"] == LATE and via_grade["due"] == DUE
     assert f"- {LINE}" in via_grade["feedback"]
+    assert schema_problems(via_grade["results"]) == []
     document = json.loads(via_grade["results"])
     assert document["score"] == pytest.approx(final)
     assert document["extra_data"]["late"] == LINE
@@ -170,6 +172,7 @@ def test_gradescope_gives_the_same_final_and_line(course_root: Path, via_grade: 
         "users": [{"email": "alice", "id": 1, "assignment": {"due_date": DUE}}],
         "previous_submissions": []}))
     outcome = gradescope_run(root, env={}, echo=lambda line: None)
+    assert schema_problems(outcome.results_json.read_text()) == []
     document = outcome.document
     assert document["score"] == pytest.approx(float(via_grade["final_score"]))
     extra = document["extra_data"]["assignments"]["activations"]
