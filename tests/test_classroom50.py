@@ -24,7 +24,7 @@ from grader.integrations.classroom50 import Identity, result_document, scale_for
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 IDENTITY = Identity(classroom="nn-fall", assignment="activations", owner="alice",
                     assignment_type="individual", submission="submit/2026-10-01T10-00-00Z-abc",
@@ -122,7 +122,7 @@ def test_build_writes_one_autograder_per_assignment(tmp_path: Path) -> None:
         COURSE.secret_file.read_bytes()
     assert not list(course.rglob("*.ipynb")) or all(
         "solutions" not in p.parts for p in course.rglob("*.ipynb"))  # no reference notebook
-    assert (folder / "nn-grader" / "grader" / "cli.py").is_file()
+    assert (folder / "nn-grader" / "grader" / "cli" / "main.py").is_file()
     assert load_course(course).assignments[0].id == "forward"
     with pytest.raises(ConfigError, match="exists"):
         build(BuildRequest(classroom_dir=classroom, only=("forward",)), COURSE)

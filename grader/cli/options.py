@@ -80,3 +80,25 @@ def deadline_options(times: bool = True) -> Callable[[Command], Command]:
         return function
 
     return decorate
+
+
+def lms_options(function: Command) -> Command:
+    """--layout, --all and --gradebook-format: SOURCE as an LMS gives it, and back."""
+    from grader.report.lms_gradebook import FORMATS
+    from grader.run.layouts.model import LAYOUTS
+
+    for option in reversed((
+            click.option("--layout", type=click.Choice(LAYOUTS), default=None,
+                         help="how SOURCE is laid out [default: detected, and named in the "
+                              "first line]"),
+            click.option("--all", "all_assignments", is_flag=True,
+                         help="grade every assignment of the course, also those nobody "
+                              "handed in (each scores 0 for everyone) [default: those found "
+                              "in SOURCE]"),
+            click.option("--gradebook-format", type=click.Choice(FORMATS), default="plain",
+                         show_default=True,
+                         help="also write the gradebook in this LMS's import format "
+                              "(gradebook-canvas.csv, gradebook-moodle.csv, "
+                              "gradebook-blackboard.txt)"))):
+        function = option(function)
+    return function
