@@ -214,3 +214,21 @@ def test_push_time_comes_from_the_runner_never_from_files(tmp_path: Path) -> Non
     assert push_time({}, tmp_path) is None  # not a checkout: no time, so never late
     with pytest.raises(ConfigError, match=r"\$GRADER_SUBMITTED_AT: 'soon' is not an ISO"):
         push_time({"GRADER_SUBMITTED_AT": "soon"}, checkout)
+
+
+def test_a_gradescope_export_gives_each_submission_its_created_at(tmp_path: Path) -> None:
+    from lms_layouts import gradescope_export
+
+    from grader.commands.grade import source_times
+    from grader.core.course import DEFAULT_ROOT
+    from grader.run.discover import discover_view
+    from grader.run.layouts import open_source
+
+    course = load_course(DEFAULT_ROOT)
+    source = gradescope_export(tmp_path / "gs", only=("activations",), who=("alice", "bob"))
+    with open_source(source, None) as view:
+        times = source_times(discover_view(view, course.assignments))
+    assert sorted(times.values()) == [
+        dt.datetime.fromisoformat("2026-11-01T10:15:00+01:00"),
+        dt.datetime.fromisoformat("2026-11-02T10:15:00+01:00")]
+    assert {assignment for _, assignment in times} == {"activations"}
