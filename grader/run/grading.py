@@ -29,6 +29,7 @@ from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
+from grader.run.budget import grade_group, student_groups
 from grader.run.cache import ResultCache, cache_key
 from grader.run.confirm import confirm_timeouts, waited
 from grader.run.discover import Discovery, Unrecognized, discover
@@ -37,6 +38,7 @@ from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
 from grader.submission.session import clip
+from grader.submission.stops import Remembered
 
 #: Told of each finished job in the calling process: ``progress(job, result)``.
 Progress = Callable[[Job, SubmissionResult], None]
@@ -84,26 +86,38 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     def own(job: Job) -> Settings:
         return settings_for(job) if settings_for is not None else settings
 
-    if settings.jobs == 1 or len(jobs) <= 1:
-        graded = []
-        for job in jobs:  # a retry may replace the sandbox: always take the current one
-            sandbox = kept_sandbox(settings.sandbox, settings.warm)
-            graded.append(_report(job, _grade_safely(job, own(job), sandbox), progress))
-        return graded
+    groups = student_groups(jobs)  # the files of one student and assignment share a budget
+    results: list[SubmissionResult | None] = [None] * len(jobs)
+
+    def done(group: list[int], graded: list[SubmissionResult]) -> None:
+        for index, result in zip(group, graded, strict=True):
+            results[index] = _report(jobs[index], result, progress)
+
+    if settings.jobs == 1 or len(groups) <= 1:
+        for group in groups:
+            done(group, _grade_group([jobs[i] for i in group], [own(jobs[i]) for i in group]))
+        return [result for result in results if result is not None]
     context = multiprocessing.get_context("forkserver")
     pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
     try:
-        futures = {pool.submit(_grade_in_pool, job, own(job)): index
-                   for index, job in enumerate(jobs)}
-        results: list[SubmissionResult | None] = [None] * len(jobs)
+        futures = {pool.submit(_grade_group, [jobs[i] for i in group],
+                               [own(jobs[i]) for i in group]): group for group in groups}
         for future in concurrent.futures.as_completed(futures):
-            index = futures[future]
-            results[index] = _report(jobs[index], future.result(), progress)
+            done(futures[future], future.result())
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return [result for result in results if result is not None]
+
+
+def _grade_group(jobs: list[Job], settings: list[Settings]) -> list[SubmissionResult]:
+    """One student's files for one assignment, in order, within one budget (grader.run.budget);
+    a retry may replace the sandbox: each file takes the current one."""
+    def one(job: Job, own: Settings, remembered: Remembered) -> SubmissionResult:
+        return _grade_safely(job, own, kept_sandbox(own.sandbox, own.warm), remembered)
+
+    return grade_group(jobs, settings, one)
 
 
 class Executor(Protocol):
@@ -184,7 +198,8 @@ def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
     return _grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm))
 
 
-def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
+def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox,
+                  remembered: Remembered | None = None) -> SubmissionResult:
     """Grade ``job``; a failure of the sandbox is retried on a fresh slot, and what still
     fails is a grader error, never a score."""
     failure: Exception | None = None
@@ -192,7 +207,7 @@ def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionR
         if attempt:
             sandbox = _fresh_slot(settings)
         try:
-            return grade_job(job, settings, sandbox)
+            return grade_job(job, settings, sandbox, remembered=remembered)
         except CourseError:
             raise
         except SandboxFailure as exc:
