@@ -64,6 +64,12 @@ def setpriv_prefix(uid: int) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", *SETPRIV_FLAGS, "--"]
 
 
+def own_ipc_prefix() -> list[str]:
+    """Run the program in an IPC namespace of its own (root, Linux with util-linux unshare):
+    its System V objects and POSIX message queues vanish with it."""
+    return ["unshare", "--ipc", "--"] if shutil.which("unshare") else []
+
+
 def keep_only(capabilities: tuple[str, ...]) -> list[str]:
     """Stay root but with only ``capabilities`` (the bounding set root's exec draws from)."""
     names = ",".join(f"+{c.lower().removeprefix('cap_')}" for c in capabilities)
@@ -177,7 +183,7 @@ class ProcessWorker:
             env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
         elif self.uid is not None:  # root: the worker gets System V and POSIX IPC of its own
             prefix = keep_only(self.privileged) if self.privileged else \
-                ["unshare", "--ipc", "--", *setpriv_prefix(self.uid)]
+                [*own_ipc_prefix(), *setpriv_prefix(self.uid)]
             command = [*prefix, *argv]
         else:
             command = argv
