@@ -27,7 +27,7 @@ from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.run.cache import ResultCache, cache_key
-from grader.run.discover import Discovery, discover
+from grader.run.discover import Discovery, course_files, discover
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
@@ -47,7 +47,8 @@ def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = ()) ->
         for assignment in wanted:
             files = [s for s in discovery.submissions
                      if s.student == student and s.assignment == assignment.id]
-            jobs.extend(Job(student, assignment, s.path, s.matched_by) for s in files)
+            jobs.extend(Job(student, assignment, s.path, s.matched_by, s.source)
+                        for s in files)
             if not files:
                 jobs.append(Job(student, assignment, None))
     return jobs
@@ -237,7 +238,8 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
-    discovery = discover(submissions_dir, course.assignments, settings.limits.reader())
+    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(),
+                         course_files(course.root))
     jobs = plan_jobs(discovery, course, only)
     chosen = set(resume.students) if resume is not None else set()
     unknown = sorted(chosen - set(discovery.students))

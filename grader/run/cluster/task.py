@@ -40,7 +40,8 @@ def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any
     as None, and is graded as the unreadable file it is."""
     assert job.path is not None
     try:
-        data: bytes | None = read_regular(job.path, settings.limits.reader().max_bytes)
+        assert job.read_from is not None
+        data: bytes | None = read_regular(job.read_from, settings.limits.reader().max_bytes)
     except ExtractionError:
         data = None
     return {
