@@ -108,9 +108,14 @@ def _worker_sandbox(settings: Settings, where: str) -> Any:
             raise Refused(f"Dask worker {where} has the GPU resource but torch sees no CUDA "
                           "device there")
     try:
-        return kept_sandbox(settings.sandbox, settings.warm)
+        sandbox = kept_sandbox(settings.sandbox, settings.warm)
     except ConfigError as exc:
         raise Refused(f"Dask worker {where}: {exc}") from None
+    if sandbox.level != "bwrap":
+        raise Refused(f"Dask worker {where} grades only at the bwrap level (student code with "
+                      f"no network, so it cannot reach the scheduler), not {sandbox.level}: "
+                      "install bubblewrap on the worker")
+    return sandbox
 
 
 def _file_name(name: str) -> str:
