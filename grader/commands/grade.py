@@ -57,6 +57,8 @@ def run(request: RunRequest, course: Course, settings: Settings,
     roster = read_roster(request.roster) if request.roster else None
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
+    if not request.out_dir.exists():  # private: scores and feedback of every student
+        request.out_dir.mkdir(mode=0o700, parents=True)
     cache = ResultCache(request.out_dir)
     resume = Resume(cache, force=request.force, students=request.students)
     try:
