@@ -4,7 +4,7 @@
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade validate                        references score 100, stubs 0, every mutant is caught
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
-    grade new ID                          scaffold an assignment: reference, suites, corpus, stub
+    grade new ID [--functions F,G]        scaffold an assignment: toml, reference, suites, stub
     grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
     grade gradescope OUT.zip              the Gradescope autograder (setup.sh, run_autograder)
@@ -36,6 +36,7 @@ from grader.cli.options import (
     course_option,
     device_option,
     jobs_option,
+    lms_options,
     out_option,
     resolve_course_root,
     sandbox_option,
@@ -64,7 +65,8 @@ class DefaultToRun(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] == "--ci":  # `grade --ci PATH`: the ci verb
             args = ["ci", *args[1:]]
-        elif args and args[0] not in self.commands and Path(args[0]).is_file():
+        elif args and args[0] not in self.commands and Path(args[0]).is_file() \
+                and Path(args[0]).suffix.lower() != ".zip":
             args = ["ci", *args]  # `grade submission.ipynb`: one student's notebook
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h",
                                                                      "--version"):
@@ -96,7 +98,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @main.command("run")
-@click.argument("submissions_dir", type=click.Path(path_type=Path))
+@click.argument("submissions_dir", metavar="SOURCE", type=click.Path(path_type=Path))
 @out_option("where grades.csv, results and feedback go")
 @assignment_option("grade only this assignment (repeat)")
 @jobs_option("submissions graded in parallel [default: number of cores]")
@@ -110,8 +112,11 @@ def _interrupt(signum: int, frame: object) -> None:
               help="regrade this student (repeat); the others are reused from earlier runs")
 @click.option("--quiet", "-q", is_flag=True, help="print only the final line")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV with a student column and any of name, email, lms_id: gradebook.csv "
-                   "and the summary get them; roster students with no folder score 0")
+              help="the class list: a Canvas gradebook export, a Moodle participants export, "
+                   "Classroom 50's roster.csv or a CSV with a student column and any of name, "
+                   "email, lms_id, as they come; gradebook.csv and the summary get them; "
+                   "roster students with no submission score 0")
+@lms_options
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
@@ -128,13 +133,16 @@ def _interrupt(signum: int, frame: object) -> None:
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
-                students: tuple[str, ...], quiet: bool, roster: Path | None, cold: bool,
+                students: tuple[str, ...], quiet: bool, roster: Path | None,
+                layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
                 scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
                 course_root: Path | None, **limit_flags: Any) -> None:
-    """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out.
+    """Grade SOURCE and write reports to --out.
 
-    A rerun with the same --out grades only new or changed submissions.
+    SOURCE is a folder or a zip: one folder per student (SOURCE/<student>/<notebook>.ipynb),
+    Canvas's or Moodle's submissions download, a Gradescope export, or a folder of git
+    checkouts. A rerun with the same --out grades only new or changed submissions.
     """
     from grader.commands.grade import RunRequest, run
 
@@ -148,7 +156,9 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
         jobs=local_jobs(jobs, cluster), secret=read_secret(course.secret_file), seed=seed,
         warm=not cold, cluster=cluster))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
-                         quiet=quiet, force=force, students=students, roster=roster)
+                         quiet=quiet, force=force, students=students, roster=roster,
+                         layout=layout, all_assignments=all_assignments,
+                         gradebook_format=gradebook_format)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 
@@ -158,17 +168,20 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
               help="level to run references, stubs and mutants at (all trusted code)")
 @click.option("--mutants", "mutants_dir", type=click.Path(path_type=Path), default=None,
               help="mutant corpus [default: tests/mutants of the course root]")
+@click.option("--no-generated", is_flag=True,
+              help="skip the mutants derived from the references (a quicker check)")
 @assignment_option()
 @course_option
-def validate_command(sandbox: str, mutants_dir: Path | None, only: tuple[str, ...],
-                     course_root: Path | None) -> None:
-    """Prove the hidden suites grade right: references 100, stubs 0, mutants caught."""
+def validate_command(sandbox: str, mutants_dir: Path | None, no_generated: bool,
+                     only: tuple[str, ...], course_root: Path | None) -> None:
+    """Prove the hidden suites grade right: consistent files, references 100, stubs 0,
+    hand-written mutants caught, generated mutants scored (course.toml [validate])."""
     from grader.commands.validate import validate
 
     root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
-                                 only=only, echo=click.echo))
+                                 only=only, echo=click.echo, generate=not no_generated))
     sys.exit(0 if ok else 1)
 
 
@@ -187,12 +200,16 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
 @main.command("new")
 @click.argument("assignment_id", metavar="ID")
 @click.option("--title", default=None, help="the assignment's title [default: the id]")
+@click.option("--functions", default=None, metavar="F,G",
+              help="the functions students write [default: a worked example, double(x)]")
 @course_option
-def new_command(assignment_id: str, title: str | None, course_root: Path | None) -> None:
-    """Scaffold assignment ID (example: double(x)) that `grade validate` passes as generated."""
-    from grader.commands.new import NewAssignment, new_assignment
+def new_command(assignment_id: str, title: str | None, functions: str | None,
+                course_root: Path | None) -> None:
+    """Scaffold assignment ID: with --functions, files naming them; else the example double."""
+    from grader.commands.new import NewAssignment, new_assignment, parse_functions
 
-    request = NewAssignment(id=assignment_id, title=title or assignment_id)
+    names = _guard(lambda: parse_functions(functions)) if functions is not None else ()
+    request = NewAssignment(id=assignment_id, title=title or assignment_id, functions=names)
     _guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
 
 

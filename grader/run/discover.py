@@ -17,273 +17,169 @@ its extraction error in that student's feedback; one with no usable name is Unre
 Every student folder is listed in ``students``, even one with nothing recognised, so that
 student scores 0 rather than disappearing from ``grades.csv``.
 
-Only regular files inside a student's own folder are ever read, and each is read once, by
-descriptor: the student folder is opened once (``O_DIRECTORY | O_NOFOLLOW``) and every folder
-and file below it through ``openat`` on its parent's descriptor, with ``O_NOFOLLOW`` at every
-level, so no link anywhere in the path is followed, and a folder swapped for a link after it
-was opened changes nothing. A symbolic link, a FIFO, a device or a socket is Unrecognized with
-that reason and never read; so is a regular file with more than one hard link (it may be a
-course file linked in) and one whose bytes are those of a course file (``solutions/``). The
-bytes read are copied to a snapshot in a folder only the grader can enter
-(:class:`Snapshots`); extraction, grading and the cache key all read that copy, never the
-student's path again. Files are extracted (for their metadata or functions) by
-:func:`grader.extract.isolate.extract_file`, in a child process under the run's read limits
-(size, time, memory). A student folder is
+SOURCE may be in any layout of :mod:`grader.run.layouts` (Canvas, Moodle, Gradescope export,
+git checkouts): :func:`discover_view` takes the per-student view a layout reader made of it, and
+the layout's student id, name, lateness and submission time travel on each Submission as plain
+data (``lms_id``, ``late``, ``submitted_at``). A file of a flat layout is matched by its
+original name (the LMS's prefix removed). A file in a format the grader cannot read (a PDF, an
+HTML export, a zip) whose name names one assignment is Unrecognized with that student and
+assignment, so the student's feedback can say what to hand in instead.
+
+Only regular files inside a student's own folder are ever read, each once, by descriptor
+(:mod:`grader.run.readonce`): no link is followed at any level of the path, a symbolic link, a
+FIFO, a device or a socket is Unrecognized with that reason and never read, and so is a file
+with more than one hard link or with a course file's bytes; what is graded and hashed is a
+private copy of the bytes read then (``Submission.source``). Files are extracted (for their
+metadata or functions) by :func:`grader.extract.isolate.extract_file`, in a child process under
+the run's read limits (size, time, memory). A student folder is
 examined up to :data:`MAX_ENTRIES` entries, and at most :data:`MAX_ATTEMPTS` files of one
 student are graded for one assignment; what is beyond is reported, not graded.
 """
 
 from __future__ import annotations
 
-import atexit
-import hashlib
-import os
-import shutil
-import stat
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.core.course import Assignment
 from grader.core.errors import ConfigError
-from grader.core.files import MIB, kind_problem
+from grader.core.results import StudentInfo
 from grader.extract.isolate import ReadLimits, extract_file
+from grader.run.layouts import PER_STUDENT, SourceView, StudentSource, read_layout
+from grader.run.readonce import MAX_ENTRIES as MAX_ENTRIES
+from grader.run.readonce import Reader, Snapshots
+from grader.run.readonce import course_files as course_files
 
 _IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 _SOURCE_SUFFIXES = frozenset({".ipynb", ".py"})
-#: Entries (files and folders) examined in one student folder.
-MAX_ENTRIES = 1000
 #: Files of one student graded for one assignment (each one is a full grading).
 MAX_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One file to grade. ``matched_by`` is "metadata", "file name" or "functions"."""
+    """One file to grade. ``matched_by`` is "metadata", "file name" or "functions".
+
+    What the layout says about it, as plain data (grader.run.layouts): ``lms_id`` the
+    student's id there (Canvas user id, Moodle participant id, ...; "" for per-student
+    folders), ``name`` the file's original name when the LMS renamed it, ``late`` the LMS's
+    late marker (Canvas's ``LATE``; None when the layout has none) and ``submitted_at`` the
+    submission time it records (ISO 8601 text as written; None when it records none)."""
 
     student: str
     assignment: str
     path: Path
     matched_by: str
+    lms_id: str = ""
+    name: str = ""
+    late: bool | None = None
+    submitted_at: str | None = None
     #: the grader's private copy of the bytes read at discovery: what is graded and hashed
     source: Path | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Unrecognized:
-    """A file that is not graded, and why (shown in the run's report)."""
+    """A file that is not graded, and why (shown in the run's report). ``student`` and
+    ``assignment`` are set for a file of a student in the wrong format whose name names one
+    assignment (``activations.pdf``): that student's feedback for it names the file."""
 
     path: Path
     reason: str
+    student: str = ""
+    assignment: str = ""
+    name: str = ""  # the file's original name, when the LMS renamed it
 
 
 @dataclass(frozen=True)
 class Discovery:
-    """Everything found: submissions, unrecognised files, and every student folder (sorted)."""
+    """Everything found: submissions, unrecognised files, and every student (in the source's
+    order). ``layout``: the source's layout; ``identities``: per student, the id and name the
+    layout gives (empty for per-student folders)."""
 
     submissions: tuple[Submission, ...]
     unrecognized: tuple[Unrecognized, ...]
     students: tuple[str, ...]
+    layout: str = PER_STUDENT
+    identities: tuple[StudentInfo, ...] = ()
 
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-
-
-class Snapshots:
-    """The bytes of each student file as read at discovery, kept in a folder of the grader's
-    own (mode 0700, removed when the process ends): what is extracted, graded and hashed."""
-
-    def __init__(self) -> None:
-        self.folder: Path | None = None
-        self.count = 0
-
-    def keep(self, name: str, data: bytes, size: int) -> Path:
-        """A private copy named ``name``; a file over the read limit (``data`` empty) becomes
-        a sparse file of its ``size``, so reading it fails with its real size."""
-        if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix="nn-grader-read-"))
-            atexit.register(shutil.rmtree, self.folder, True)
-        self.count += 1
-        path = self.folder / str(self.count) / name
-        path.parent.mkdir(mode=0o700)
-        with open(path, "wb") as copy:
-            copy.write(data)
-            if not data and size:
-                copy.truncate(size)
-        return path
-
-
-def course_files(root: Path) -> dict[bytes, str]:
-    """SHA-256 of every regular file under the course's ``solutions/`` -> its course path:
-    a student file with the same bytes is the course's own, never graded as the student's."""
-    found: dict[bytes, str] = {}
-    folder = root / "solutions"
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink() and path.stat().st_size <= 64 * MIB:
-            found[hashlib.sha256(path.read_bytes()).digest()] = \
-                path.relative_to(root).as_posix()
-    return found
+    @property
+    def assignments(self) -> tuple[str, ...]:
+        """The assignments at least one student handed something in for (sorted)."""
+        return tuple(sorted({s.assignment for s in self.submissions}
+                            | {u.assignment for u in self.unrecognized if u.assignment}))
 
 
 def discover(submissions_dir: Path, assignments: Sequence[Assignment],
-             limits: ReadLimits | None = None,
+             limits: ReadLimits | None = None, layout: str | None = PER_STUDENT,
              course: Mapping[bytes, str] | None = None) -> Discovery:
-    """Walk ``submissions_dir`` and match each file to an assignment. ``course``: the
-    digests of the course's files (:func:`course_files`), never accepted as a submission."""
+    """Walk ``submissions_dir`` (one folder per student, unless ``layout`` says otherwise;
+    None: detected) and match each file to an assignment. ``course``: the digests of the
+    course's files (:func:`course_files`), never accepted as a submission."""
     if not submissions_dir.exists():
         raise ConfigError(f"{submissions_dir}: no such submissions folder")
     if not submissions_dir.is_dir():
         raise ConfigError(f"{submissions_dir}: not a folder (expected SUBMISSIONS_DIR/<student>/)")
+    return discover_view(read_layout(submissions_dir, layout), assignments, limits, course)
+
+
+def discover_view(view: SourceView, assignments: Sequence[Assignment],
+                  limits: ReadLimits | None = None,
+                  course: Mapping[bytes, str] | None = None) -> Discovery:
+    """Match each file of every student of ``view`` (grader.run.layouts) to an assignment."""
     limits = limits or ReadLimits()
+    reader = _reader(assignments, limits, course or {})
     submissions: list[Submission] = []
-    unrecognized: list[Unrecognized] = []
+    unrecognized = [Unrecognized(path, why) for path, why in view.stray]
     students: list[str] = []
-    try:  # the instructor's folder may be a link
-        top = os.open(submissions_dir, _DIR_FLAGS & ~os.O_NOFOLLOW)
-    except OSError as exc:
-        raise ConfigError(f"{submissions_dir}: cannot be listed ({exc.strerror or exc})") from None
-    reader = _Reader(assignments, limits, course or {}, Snapshots())
-    try:
-        for name, mode in _entries(top):
-            path = submissions_dir / name
-            if not stat.S_ISDIR(mode):
-                why = kind_problem(mode) or "file outside a student folder"
-                unrecognized.append(Unrecognized(path, why))
-                continue
-            students.append(name)
-            for found in reader.student_files(top, path):
-                (submissions if isinstance(found, Submission) else unrecognized).append(found)
-    finally:
-        os.close(top)
+    identities: list[StudentInfo] = []
+    for source in view.students:
+        if source.student not in students:
+            students.append(source.student)
+            identities.append(StudentInfo(student=source.student, name=source.name,
+                                          email=source.email,
+                                          lms_id="" if view.layout == PER_STUDENT
+                                          else source.student))
+        for found in _source_files(source, reader, view.layout != PER_STUDENT):
+            (submissions if isinstance(found, Submission) else unrecognized).append(found)
     submissions.sort(key=lambda s: (s.student, s.assignment, str(s.path)))
     kept, extra = _within_attempts(submissions)
-    return Discovery(tuple(kept), tuple(unrecognized + extra), tuple(students))
+    return Discovery(tuple(kept), tuple(unrecognized + extra), tuple(students), view.layout,
+                     tuple(identities) if view.layout != PER_STUDENT else ())
+
+
+def _reader(assignments: Sequence[Assignment], limits: ReadLimits,
+            course: Mapping[bytes, str]) -> Reader:
+    def match(student: str, path: Path, source: Path | None, name: str | None
+              ) -> Submission | Unrecognized:
+        return match_file(student, path, assignments, limits, name=name, source=source)
+
+    return Reader(match, lambda path, why: Unrecognized(path, why), limits, course,
+                  Snapshots(), _ignored)
+
+
+def _source_files(source: StudentSource, reader: Reader,
+                  from_lms: bool) -> Iterator[Submission | Unrecognized]:
+    """Every file of one student of a layout, matched, with what the layout says about it."""
+    found: list[tuple[Submission | Unrecognized, bool | None]] = []
+    for folder in source.folders:
+        found.extend((item, None) for item in reader.folder_files(folder, source.student))
+    for handed in source.files:
+        item = reader.handed_file(handed.path, source.student, handed.name)
+        if handed.name != handed.path.name:
+            item = replace(item, name=handed.name)
+        found.append((item, handed.late))
+    for item, late in found:
+        if isinstance(item, Submission) and from_lms:
+            item = replace(item, lms_id=source.student,
+                           late=source.late if late is None else late,
+                           submitted_at=source.submitted_at)
+        yield item
 
 
 def _ignored(name: str) -> bool:
     return name.startswith(".") or name in _IGNORED_DIRS
-
-
-def _entries(fd: int) -> list[tuple[str, int]]:
-    """``(name, lstat mode)`` of the open folder's entries that are not ignored, by name."""
-    with os.scandir(fd) as scan:
-        found = [(entry.name, entry.stat(follow_symlinks=False).st_mode) for entry in scan
-                 if not _ignored(entry.name)]
-    return sorted(found)
-
-
-@dataclass
-class _Reader:
-    """Reads the files of student folders by descriptor (see the module docstring)."""
-
-    assignments: Sequence[Assignment]
-    limits: ReadLimits
-    course: Mapping[bytes, str]
-    snapshots: Snapshots
-
-    def student_files(self, parent: int, folder: Path) -> Iterator[Submission | Unrecognized]:
-        """Every regular file under a student folder, matched, in sorted (os.walk) order;
-        every other entry Unrecognized with the reason. Each folder is opened through its
-        parent's descriptor (``pending``: folders still to open through it)."""
-        stack = [(parent, folder)]
-        pending: dict[int, int] = {}
-        try:
-            yield from self._walk(stack, pending, folder)
-        finally:
-            for fd in pending:
-                os.close(fd)
-
-    def _walk(self, stack: list[tuple[int, Path]], pending: dict[int, int],
-              folder: Path) -> Iterator[Submission | Unrecognized]:
-        seen = 0
-        while stack:
-            parent_fd, current = stack.pop()
-            try:
-                fd = os.open(current.name, _DIR_FLAGS, dir_fd=parent_fd)
-            except OSError as exc:
-                yield Unrecognized(current, _open_problem(exc, "listed"))
-                continue
-            finally:
-                if parent_fd in pending:
-                    pending[parent_fd] -= 1
-                    if not pending[parent_fd]:
-                        del pending[parent_fd]
-                        os.close(parent_fd)
-            pending[fd] = 1  # held while this folder's own entries are read
-            try:
-                entries = _entries(fd)
-            except OSError as exc:
-                entries = []
-                yield Unrecognized(current, f"cannot be listed ({exc.strerror or exc})")
-            subfolders = []
-            for name, mode in entries:
-                seen += 1
-                if seen > MAX_ENTRIES:
-                    yield Unrecognized(folder, f"more than {MAX_ENTRIES} files and folders; "
-                                               "the rest were not looked at")
-                    return
-                path = current / name
-                if stat.S_ISDIR(mode):
-                    subfolders.append(path)
-                elif kind_problem(mode):
-                    yield Unrecognized(path, kind_problem(mode) or "")
-                else:
-                    yield self.read_file(folder.name, fd, path)
-            stack.extend((fd, sub) for sub in reversed(subfolders))
-            pending[fd] = len(subfolders)
-            if not subfolders:
-                del pending[fd]
-                os.close(fd)
-
-    def read_file(self, student: str, folder_fd: int, path: Path) -> Submission | Unrecognized:
-        """Read one file through its folder's descriptor, once, and match it."""
-        if path.suffix.lower() not in _SOURCE_SUFFIXES:
-            return match_file(student, path, self.assignments, self.limits)
-        try:
-            fd = os.open(path.name, _FILE_FLAGS, dir_fd=folder_fd)
-        except OSError as exc:
-            return Unrecognized(path, _open_problem(exc, "read"))
-        try:
-            info = os.fstat(fd)
-            problem = kind_problem(info.st_mode)
-            if problem is None and info.st_nlink > 1:
-                problem = (f"has {info.st_nlink} hard links: a file linked from elsewhere "
-                           "(a course file, another student's) is never graded")
-            if problem:
-                return Unrecognized(path, problem)
-            data = b"" if info.st_size > self.limits.max_bytes else _read_all(fd, path)
-        except OSError as exc:
-            return Unrecognized(path, f"cannot be read ({exc.strerror or exc})")
-        finally:
-            os.close(fd)
-        if len(data) > self.limits.max_bytes:  # it grew after fstat
-            data = b""
-        copy_of = self.course.get(hashlib.sha256(data).digest()) if data else None
-        if copy_of is not None:
-            return Unrecognized(path, f"is a copy of the course's own {copy_of}, never graded "
-                                      "as a student's")
-        source = self.snapshots.keep(path.name, data, max(info.st_size, len(data)))
-        return match_file(student, path, self.assignments, self.limits, source=source)
-
-
-def _read_all(fd: int, path: Path) -> bytes:
-    os.set_blocking(fd, True)
-    chunks = []
-    while chunk := os.read(fd, MIB):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _open_problem(exc: OSError, verb: str) -> str:
-    import errno
-
-    if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # O_NOFOLLOW met a link (swapped in)
-        return kind_problem(stat.S_IFLNK) or ""
-    return f"cannot be {verb} ({exc.strerror or exc})"
 
 
 def _within_attempts(submissions: list[Submission]
@@ -304,29 +200,33 @@ def _within_attempts(submissions: list[Submission]
 
 
 def match_file(student: str, path: Path, assignments: Sequence[Assignment],
-               limits: ReadLimits | None = None, source: Path | None = None
-               ) -> Submission | Unrecognized:
-    """Which assignment ``path`` is, by metadata, then file name, then defined functions.
-    ``source``: the grader's copy of its bytes (read instead of ``path``)."""
-    suffix = path.suffix.lower()
+               limits: ReadLimits | None = None, name: str | None = None,
+               source: Path | None = None) -> Submission | Unrecognized:
+    """Which assignment ``path`` is, by metadata, then file name (``name``, default the
+    path's), then defined functions. ``source``: the grader's copy of its bytes (read
+    instead of ``path``)."""
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
+    by_name = ids_in_name(name, assignments)
     if suffix not in _SOURCE_SUFFIXES:
-        return Unrecognized(path, f"not a notebook or .py file ({suffix or 'no extension'})")
+        named = by_name[0] if len(by_name) == 1 else ""
+        return Unrecognized(path, f"not a notebook or .py file ({suffix or 'no extension'})",
+                            student=student if named else "", assignment=named)
     ids = [a.id for a in assignments]
-    by_name = ids_in_name(path.name, assignments)
     if suffix == ".py" and len(by_name) == 1:  # a .py file has no metadata: no need to read it
-        return Submission(student, by_name[0], path, "file name", source)
+        return Submission(student, by_name[0], path, "file name", source=source)
     found = extract_file(source or path, (), limits or ReadLimits(), extract=len(by_name) != 1,
                          unless_assignment_in=ids)
     if found.assignment in ids:
-        return Submission(student, str(found.assignment), path, "metadata", source)
+        return Submission(student, str(found.assignment), path, "metadata", source=source)
     if len(by_name) == 1:
-        return Submission(student, by_name[0], path, "file name", source)
+        return Submission(student, by_name[0], path, "file name", source=source)
     if found.module is None:
         return Unrecognized(path, f"cannot be read and its name names no assignment: "
                                   f"{found.error}")
     chosen, why_not = match_functions(set(found.module.defined), assignments)
     if chosen is not None:
-        return Submission(student, chosen, path, "functions", source)
+        return Submission(student, chosen, path, "functions", source=source)
     if by_name:
         return Unrecognized(path, f"matches several assignments by name: {', '.join(by_name)}")
     return Unrecognized(path, f"no assignment id in its metadata or name, and it {why_not}")
