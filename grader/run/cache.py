@@ -99,7 +99,8 @@ def cache_key(job: Job, settings: Settings, sandbox_level: str) -> str | None:
     if job.path is None:
         return None
     digest = hashlib.sha256()
-    digest.update(digest_regular(job.path, settings.limits.reader().max_bytes))
+    assert job.read_from is not None
+    digest.update(digest_regular(job.read_from, settings.limits.reader().max_bytes))
     suite = suite_hash(job.assignment)
     context = {
         "format": FORMAT,
