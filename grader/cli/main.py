@@ -117,6 +117,9 @@ def _interrupt(signum: int, frame: object) -> None:
                    "email, lms_id, as they come; gradebook.csv and the summary get them; "
                    "roster students with no submission score 0")
 @lms_options
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="the review database of the written answers (grade review) to merge "
+                   "[default: OUT/review.db when it exists]")
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
@@ -134,7 +137,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
                 students: tuple[str, ...], quiet: bool, roster: Path | None,
-                layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
+                layout: str | None, all_assignments: bool, gradebook_format: str,
+                db_url: str | None, cold: bool,
                 scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
                 course_root: Path | None, **limit_flags: Any) -> None:
@@ -158,7 +162,7 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet, force=force, students=students, roster=roster,
                          layout=layout, all_assignments=all_assignments,
-                         gradebook_format=gradebook_format)
+                         gradebook_format=gradebook_format, db=db_url)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 
@@ -409,6 +413,14 @@ def _guard(action: Callable[[], Any]) -> Any:
         click.echo(f"grade: error: {visible(exc)}", err=True)
         sys.exit(exc.exit_code)
 
+
+def _add_review() -> None:
+    from grader.cli.review import review_command
+
+    main.add_command(review_command)
+
+
+_add_review()
 
 if __name__ == "__main__":
     main()

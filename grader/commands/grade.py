@@ -28,6 +28,8 @@ from grader.core.settings import Settings
 from grader.core.text import visible
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
+from grader.review import answers
+from grader.review.merge import merge_manual
 from grader.run.cache import ResultCache
 from grader.run.discover import Discovery, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
@@ -55,6 +57,7 @@ class RunRequest:
     layout: str | None = None  # None: detected
     all_assignments: bool = False
     gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
+    db: str | None = None  # the review database (grade review); default OUT/review.db if there
 
 
 def run(request: RunRequest, course: Course, settings: Settings,
@@ -69,6 +72,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
     result = _grade_source(request, course, settings, roster_file, observer, echo)
+    result = merge_manual(result, request.out_dir, request.db)
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
@@ -126,6 +130,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             kept = len(cache.entries())
             raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
                               f"{cache.root}, rerun the same command to resume") from None
+        answers.write(answers.collect(result.results, chosen, reader.max_bytes),
+                      request.out_dir)
         return _labelled(result, view)
 
 

@@ -60,6 +60,24 @@ class TestResult:
 
 
 @dataclass(frozen=True)
+class ManualGrade:
+    """A written question graded by a TA (grade review): ``score`` None while it is pending
+    (never 0 until graded); ``items``: the rubric items applied, as (label, points)."""
+
+    question: str
+    max_score: float
+    score: float | None
+    prompt: str = ""
+    items: tuple[tuple[str, float], ...] = ()
+    comment: str = ""
+    answered: bool = True
+
+    @property
+    def pending(self) -> bool:
+        return self.score is None
+
+
+@dataclass(frozen=True)
 class Attempt:
     """Another notebook a student handed in for the same assignment."""
 
@@ -96,10 +114,18 @@ class SubmissionResult:
     other_attempts: tuple[Attempt, ...] = field(default_factory=tuple)
     grader_error: bool = False
     waits: int = 0
+    #: written questions (grader.review.merge); max_score then includes their points
+    manual: tuple[ManualGrade, ...] = ()
 
     @property
     def score(self) -> float:
-        return round(sum(test.score for test in self.tests), 6)
+        return round(sum(test.score for test in self.tests)
+                     + sum(m.score for m in self.manual if m.score is not None), 6)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """The written questions not graded yet."""
+        return tuple(m.question for m in self.manual if m.pending)
 
     @property
     def missing(self) -> bool:

@@ -7,7 +7,7 @@ terminal, no newline forges a row).
 
 from __future__ import annotations
 
-from grader.core.results import RunResult
+from grader.core.results import RunResult, SubmissionResult
 from grader.core.text import visible
 from grader.report.gradebook import csv_document
 from grader.report.view import (
@@ -24,12 +24,26 @@ CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "file",
                "other_attempts", "error")
 
 
+#: added when written questions were merged (grade review): their points, and those pending
+MANUAL_COLUMNS = ("written_score", "written_max", "pending")
+
+
 def grades_csv(run: RunResult) -> str:
-    """grades.csv: one row per (student, assignment), sorted by student then assignment."""
-    return csv_document(CSV_COLUMNS, (
+    """grades.csv: one row per (student, assignment), sorted by student then assignment.
+    With written questions merged, ``score`` includes their graded points and the last
+    columns say which are still pending (a pending question counts as nothing, not as 0)."""
+    manual = any(r.manual for r in run.results)
+    return csv_document(CSV_COLUMNS + (MANUAL_COLUMNS if manual else ()), (
         (r.student, r.assignment, points(r.score), points(r.max_score), submission_status(r),
-         r.path or "", attempts_text(r), r.error or "")
+         r.path or "", attempts_text(r), r.error or "",
+         *((_written(r), points(sum(m.max_score for m in r.manual)), " ".join(r.pending))
+           if manual else ()))
         for r in sorted(run.results, key=lambda r: (r.student, r.assignment))))
+
+
+def _written(result: SubmissionResult) -> str:
+    graded = [m.score for m in result.manual if m.score is not None]
+    return points(sum(graded)) if graded or not result.manual else "pending"
 
 
 def score_table(run: RunResult) -> str:
