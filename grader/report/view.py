@@ -157,7 +157,7 @@ def _written_view(grade: ManualGrade) -> dict[str, Any]:
         "score": "pending" if grade.score is None else points(grade.score),
         "pending": grade.pending,
         "answered": grade.answered,
-        "items": [{"label": visible(label), "points": ("+" if p > 0 else "") + points(p)}
+        "rubric": [{"label": visible(label), "points": ("+" if p > 0 else "") + points(p)}
                   for label, p in grade.items],
         "comment": visible(grade.comment),
     }

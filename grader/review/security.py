@@ -4,7 +4,9 @@
   app then sets it as an HttpOnly, SameSite=Strict cookie and redirects to the same page
   without it), afterwards the cookie. Anything else is 403.
 - Every POST carries the CSRF token of the forms (``csrf`` field), and a POST whose Origin
-  is another site is refused; SameSite=Strict already keeps the cookie off cross-site posts.
+  is another site (or ``null``) is refused; SameSite=Strict already keeps the cookie off
+  cross-site posts. (Referrer-Policy is same-origin, not no-referrer: with no-referrer a
+  browser sends ``Origin: null`` on the app's own forms.)
 - Every response says ``X-Content-Type-Options: nosniff`` and has a strict
   Content-Security-Policy: no inline script or style, nothing from elsewhere, no framing.
 """
@@ -24,7 +26,7 @@ COOKIE = "grader_review"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": CSP,
-           "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+           "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
            "Cache-Control": "no-store"}
 
 
