@@ -202,10 +202,61 @@ def test_a_stale_form_is_refused_and_shown(client) -> None:
 
 
 def test_the_student_stub_keeps_the_question_without_its_rubric(tmp_path: Path) -> None:
-    from grader.extract.stub import make_stub
     from review_fixtures import reference
+
+    from grader.extract.stub import make_stub
 
     assignment = reference(tmp_path)
     stub = make_stub(nbformat.read(assignment.reference, as_version=4), "hw")
     metas = [c.metadata.get("grader") for c in stub.cells if c.metadata.get("grader")]
     assert {"question": {"id": "why", "points": 4}} in metas and {"answer": "why"} in metas
+
+
+def test_the_demo_answers_are_found_in_every_kind_of_notebook() -> None:
+    from grader.core.course import DEFAULT_ROOT, load_course
+
+    course = load_course(DEFAULT_ROOT)
+    demo = DEFAULT_ROOT / "demo" / "submissions"
+    results = [SubmissionResult(path.parent.name, a.id, str(path))
+               for a in course.assignments for path in sorted(demo.glob("*/*"))
+               if path.suffix in (".ipynb", ".py") and a.id in path.name.lower()]
+    sheets = {s.assignment: s for s in answers.collect(results, course.assignments, 10**7)}
+    assert set(sheets) == {a.id for a in course.assignments}
+    training = sheets["training"].answers
+    assert [i.mime for i in training["alice"]["loss_curve"].images] == ["image/png"]
+    assert training["frank"]["loss_curve"].text.startswith("plt.plot(losses)")  # a .py file
+    forward = sheets["forward"].answers
+    assert "collapse into one linear layer" in forward["bob"]["why_activation"].text
+    assert forward["erin"]["why_activation"].text == forward["alice"]["why_activation"].text
+    assert forward["carol"] == {} and "BEGIN SOLUTION" not in str(sheets)
+    assert all(len(a.cells) == 1 for s in sheets.values() for per in s.answers.values()
+               for a in per.values())  # never the section after the answer
+
+
+def test_a_heading_after_a_markdown_answer_is_the_next_section() -> None:
+    answers_ = found(cells(("markdown", "<!-- answer: q1 -->\nMine.", None),
+                           ("markdown", "## Checking your work\n\nRun the checks.", None)))
+    assert answers_["q1"].text == "Mine."
+
+
+def test_grade_collect_adds_the_written_points_and_names_what_is_pending(out: Path,
+                                                                          tmp_path: Path) -> None:
+    from test_collect import COURSE, A, as_folder, record_files
+
+    from grader.commands.collect import CollectRequest, collect
+
+    engine = db.open_db(db.default_url(out))
+    make_review(answers.load(out), engine)
+    store.save_grade(engine, "ta", "hw", "ann", "why", ["right", "wrong"], "", 0)
+    engine.dispose()
+    t = "2026-10-01T10:00:00Z"
+    for student in ("ann", "Ben"):
+        as_folder(tmp_path / "records" / student, record_files(student, A, t, t, {"hw": 50}))
+    book = tmp_path / "book.csv"
+    collect(CollectRequest(records=(tmp_path / "records",), out=book, review=out), COURSE,
+            echo=lambda _: None)
+    import csv
+
+    rows = {r["student"]: r for r in csv.DictReader(book.open(encoding="utf-8"))}
+    assert (rows["ann"]["hw"], rows["ann"]["pending"]) == ("52", "hw:plot")
+    assert (rows["Ben"]["hw"], rows["Ben"]["pending"]) == ("50", "hw:why hw:plot")

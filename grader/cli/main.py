@@ -394,14 +394,19 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
               default=Path("gradebook.csv"), show_default=True, help="the gradebook CSV")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV with a student column (or Classroom 50's roster.csv / students.csv)")
+@click.option("--review", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="add the written answers' points graded with grade review in this folder")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="the review database [default: REVIEW/review.db]")
 @course_option
 def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
+                    review: Path | None, db_url: str | None,
                     course_root: Path | None) -> None:
     """Every student's latest score from the grading runner's records, as a gradebook CSV."""
     from grader.commands.collect import CollectRequest, collect
 
     course = _guard(lambda: load_course(resolve_course_root(course_root)))
-    request = CollectRequest(records=records, out=out, roster=roster)
+    request = CollectRequest(records=records, out=out, roster=roster, review=review, db=db_url)
     _guard(lambda: collect(request, course, echo=click.echo))
 
 

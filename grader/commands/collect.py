@@ -11,12 +11,14 @@ not the student's 0); when it is the newest, the output says so.
 The gradebook: one row per student (roster order first, then the others), the roster's
 ``name``, ``email``, ``lms_id`` when ``--roster`` is given, a column per assignment id (course
 order), ``total``, and ``graded_at`` (the newest grading counted). Roster students without a
-record get 0. Students are matched case-insensitively (GitHub names are).
+record get 0. Students are matched case-insensitively (GitHub names are). ``--review OUT``
+adds the written questions' points graded in ``grade review OUT`` (and a ``pending`` column
+naming the questions not graded yet: they count as nothing, not as 0).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from grader.core.roster import RosterEntry, read_roster
 from grader.integrations.collect import BadRecord, Record, candidates, load_record
 from grader.report.gradebook import csv_document
 from grader.report.view import points
+from grader.review.merge import manual_points
 
 ROSTER_COLUMNS = ("name", "email", "lms_id")
 
@@ -36,6 +39,8 @@ class CollectRequest:
     records: tuple[Path, ...]
     out: Path
     roster: Path | None = None
+    review: Path | None = None  # a graded folder whose written answers' points are added
+    db: str | None = None  # its review database when not OUT/review.db
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,10 @@ def collect(request: CollectRequest, course: Course,
     order = [a.id for a in course.assignments]
     seen = {assignment for per in latest.values() for assignment in per}
     assignments = order + sorted(seen - set(order))
-    rows = _rows(latest, roster, assignments, echo)
+    manual = manual_points(request.review, request.db) if request.review else {}
+    rows = _rows(latest, roster, assignments, echo, manual)
     header = ["student", *(ROSTER_COLUMNS if request.roster else ()), *assignments, "total",
-              "graded_at"]
+              "graded_at", *(["pending"] if manual else [])]
     request.out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(request.out, csv_document(header, rows))
     echo(f"Collected {len(records)} records ({skipped} skipped) into {request.out}: "
@@ -101,7 +107,9 @@ def _latest(records: Sequence[Record], echo: Callable[[str], None]
 
 
 def _rows(latest: dict[str, dict[str, Record]], roster: Sequence[RosterEntry],
-          assignments: Sequence[str], echo: Callable[[str], None]) -> list[list[str]]:
+          assignments: Sequence[str], echo: Callable[[str], None],
+          manual: Mapping[tuple[str, str], tuple[float, tuple[str, ...]]]
+          ) -> list[list[str]]:
     people = {entry.student.lower(): entry for entry in roster}
     keys = [e.student.lower() for e in roster]
     others = sorted(set(latest) - set(keys))
@@ -118,10 +126,13 @@ def _rows(latest: dict[str, dict[str, Record]], roster: Sequence[RosterEntry],
             record = per.get(assignment)
             values.append(next((s.score for s in record.scores if s.assignment == assignment),
                                0.0) if record else 0.0)
+            values[-1] += manual.get((key, assignment), (0.0, ()))[0]
         graded = max((r.graded_at for r in per.values()), default="")
         extra = [entry.name, entry.email, entry.lms_id] if entry else ["", "", ""]
+        pending = [f"{a}:{q}" for a in assignments for q in manual.get((key, a), (0.0, ()))[1]]
         rows.append([name, *(extra if roster else []),
-                     *(points(v) for v in values), points(sum(values)), graded])
+                     *(points(v) for v in values), points(sum(values)), graded,
+                     *([" ".join(pending)] if manual else [])])
     return rows
 
 

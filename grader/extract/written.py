@@ -16,8 +16,9 @@ Finding the answers is a chain of small pure functions over plain data, like the
     notebook_cells   raw JSON cells -> [RawCell] (type, source, metadata's labels, images)
     segments         each cell split at answer marker lines (a merged cell answers several)
     assign           segments to questions: a marked segment starts an answer; unmarked
-                     cells right after it continue it (a split cell: more markdown after a
-                     markdown answer, a plot cell after a code answer); anything else ends it
+                     cells right after it continue it (a split cell: more markdown, not a
+                     heading, after a markdown answer; after a code answer, code that defines
+                     nothing or has a plot); anything else ends it
     answers          joined text and images per question, placeholders counted as no answer
 
 Images: only PNG and JPEG outputs whose bytes start with the format's magic number, at most
@@ -230,8 +231,8 @@ def checked_image(mime: str, data: str) -> Image | None:
 def _continues(piece: RawCell, kind: str) -> bool:
     if piece.question is not None:
         return False
-    if kind == "markdown":
-        return piece.kind == "markdown"
+    if kind == "markdown":  # a heading starts the notebook's next section, not more answer
+        return piece.kind == "markdown" and not piece.source.lstrip().startswith("#")
     if piece.kind != "code":
         return False
     defines = any(line.startswith(("def ", "class ", "import ", "from "))

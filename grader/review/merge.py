@@ -66,3 +66,26 @@ def _merged(result: SubmissionResult, sheet: AnswerSheet,
                                       answered=False))
     extra = sum(q.points for q in sheet.questions)
     return replace(result, manual=tuple(manual), max_score=result.max_score + extra)
+
+
+def manual_points(out_dir: Path, url: str | None = None
+                  ) -> dict[tuple[str, str], tuple[float, tuple[str, ...]]]:
+    """(student lower-cased, assignment) -> (written points graded, questions pending): for a
+    gradebook built elsewhere (``grade collect --review OUT``)."""
+    sheets = answer_sheets.load(out_dir) if out_dir.is_dir() else []
+    if not sheets or not db.exists(out_dir, url):
+        return {}
+    engine = db.open_db(url or db.default_url(out_dir))
+    try:
+        out = {}
+        for sheet in sheets:
+            graded = _grades(engine, sheet)
+            for student in sheet.students:
+                manual = _merged(SubmissionResult(student, sheet.assignment, None), sheet,
+                                 graded).manual
+                out[(student.lower(), sheet.assignment)] = (
+                    sum(m.score for m in manual if m.score is not None),
+                    tuple(m.question for m in manual if m.pending))
+        return out
+    finally:
+        engine.dispose()
