@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from grader.core.results import ManualGrade, RunResult, SubmissionResult
 from grader.review import answers as answer_sheets
 from grader.review import db, store
@@ -33,8 +35,7 @@ def merge_manual(run: RunResult, out_dir: Path, url: str | None = None) -> RunRe
     return replace(run, results=results)
 
 
-def _grades(engine: object, sheet: AnswerSheet) -> dict[tuple[str, str], ManualGrade]:
-    assert isinstance(engine, db.sa.Engine)
+def _grades(engine: sa.Engine, sheet: AnswerSheet) -> dict[tuple[str, str], ManualGrade]:
     store.sync_rubric(engine, sheet.assignment, sheet.questions)
     saved = store.grades_of(engine, sheet.assignment)
     out = {}
