@@ -32,6 +32,8 @@ from grader.core.settings import Settings
 from grader.core.text import visible
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
+from grader.review import answers
+from grader.review.merge import merge_manual
 from grader.run.cache import ResultCache
 from grader.run.discover import Discovery, course_files, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
@@ -59,6 +61,7 @@ class RunRequest:
     layout: str | None = None  # None: detected
     all_assignments: bool = False
     gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
+    db: str | None = None  # the review database (grade review); default OUT/review.db if there
     times: Path | None = None  # --times: student,assignment,submitted_at
     extensions: Path | None = None  # --extensions (default: the course's extensions.csv)
     overrides: Path | None = None  # --overrides (default: the course's overrides.csv)
@@ -98,6 +101,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
                                                      warn=lambda line: echo(f"grade: {line}")))
     if deadlines.times:
         write_atomic(request.out_dir / TIMES_FILE, write_times(deadlines.times))
+    result = merge_manual(result, request.out_dir, request.db)
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
@@ -160,6 +164,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             kept = len(cache.entries())
             raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
                               f"{cache.root}, rerun the same command to resume") from None
+        answers.write(answers.collect(result.results, chosen, reader.max_bytes),
+                      request.out_dir)
         return _labelled(result, view), source_times(discovery)
 
 
