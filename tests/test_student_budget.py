@@ -16,7 +16,8 @@ from grader.core.results import SubmissionResult
 from grader.core.settings import Limits, Settings, limits_from
 from grader.run import budget, grading
 from grader.run.budget import grade_group, student_groups
-from grader.run.grading import close_sandboxes, grade_jobs
+from grader.run.cache import ResultCache
+from grader.run.grading import Resume, close_sandboxes, grade_folder, grade_jobs
 from grader.submission.grade import Job
 from grader.submission.stops import Remembered, Stop, code_digest
 
@@ -55,6 +56,7 @@ def test_files_of_one_student_share_one_budget_each_next_gets_what_is_left(
     spent = [r for r in results if r.error and r.error.startswith("Not graded")]
     assert [r.path for r in spent] == [f"activations_{n}.py" for n in range(3, 10)]
     assert all(r.waits == 1 and r.score == 0 for r in spent)  # confirmed like a timeout
+    assert all(map(budget.not_run, spent)) and not budget.not_run(results[0])  # never cached
     assert "120 s the grader gives all the files you hand in for activations" in spent[0].error
 
 
@@ -150,3 +152,22 @@ def test_a_student_with_many_hanging_files_is_bounded_by_the_total(
     not_run = [r for r in results if (r.error or "").startswith("Not graded")]
     assert not_run and len(given) + len(not_run) == 5
     assert sum(results[k].waits for k in range(len(given))) <= 20 + len(given)
+
+
+def test_a_file_not_run_is_not_cached(tmp_path: Path) -> None:
+    folder = tmp_path / "submissions" / "mallory"
+    folder.mkdir(parents=True)
+    for version in range(2):
+        (folder / f"activations_{version}.py").write_text(_source("sigmoid", version))
+    settings = Settings(course_root=COURSE.root, sandbox="process", jobs=1,
+                        limits=Limits(test_timeout_s=1.0, student_timeout_s=3.0))
+    try:
+        run = grade_folder(tmp_path / "submissions", COURSE, settings, ["activations"],
+                           resume=Resume(ResultCache(tmp_path / "out")))
+    finally:
+        close_sandboxes()
+    (result,) = run.results
+    assert [Path(a.path).name for a in result.other_attempts] == ["activations_1.py"]
+    assert result.other_attempts[0].score == 0  # file 1 found the budget spent
+    # only the file that ran is cached: file 1's row depends on file 0
+    assert len(list(ResultCache(tmp_path / "out").entries())) == 1

@@ -23,6 +23,9 @@ from grader.submission.stops import Remembered, seconds
 #: A file that finds less than this left of its student's budget is not run.
 MIN_FILE_S = 1.0
 
+#: How the row of a file not run begins.
+NOT_RUN = "Not graded: the "
+
 #: Grades one file: ``grade(job, settings, remembered)``.
 GradeOne = Callable[[Job, Settings, Remembered], SubmissionResult]
 
@@ -62,6 +65,12 @@ def budget_spent(job: Job, total: float) -> SubmissionResult:
         student=job.student, assignment=job.assignment.id,
         path=display_path(job.path) if job.path else None,
         max_score=job.assignment.max_score, matched_by=job.matched_by, waits=1,
-        error=(f"Not graded: the {seconds(total)} the grader gives all the files you hand in "
+        error=(f"{NOT_RUN}{seconds(total)} the grader gives all the files you hand in "
                f"for {job.assignment.id} together were spent on your other files (which hung "
                "or ran long). Hand in one file per assignment."))
+
+
+def not_run(result: SubmissionResult) -> bool:
+    """Whether ``result`` is a file not run for its student's spent budget: it depends on the
+    student's other files, so it is never cached."""
+    return (result.error or "").startswith(NOT_RUN) and not result.tests
