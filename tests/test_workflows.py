@@ -21,10 +21,11 @@ from github_outputs import github_outputs
 from test_release import fill_stub, make_bundle
 
 from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.paths import TEMPLATES_DIR
 from grader.sandbox.bwrap import available as bwrap_problem
 
 ROOT = DEFAULT_ROOT
-TEMPLATES = ROOT / "templates" / "github"
+TEMPLATES = TEMPLATES_DIR / "github"
 WORKFLOWS = ("student.yml", "grading.yml")
 STUDENT_STEPS = ["checkout", "python", "install", "public-checks", "dispatch"]
 GRADING_STEPS = ["request", "head", "course", "submission", "python", "install", "sandbox",

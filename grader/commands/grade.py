@@ -14,6 +14,7 @@ from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.errors import GraderError
+from grader.core.paths import TEMPLATES_DIR, mark_output
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
 from grader.core.roster import read_roster
@@ -57,6 +58,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     roster = read_roster(request.roster) if request.roster else None
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
+    mark_output(request.out_dir)  # before discovery: `--out SUBMISSIONS_DIR/out` is no student
     cache = ResultCache(request.out_dir)
     resume = Resume(cache, force=request.force, students=request.students)
     try:
@@ -66,7 +68,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
         kept = len(cache.entries())
         raise Interrupted(f"interrupted; {kept} graded submissions are kept in {cache.root}, "
                           "rerun the same command to resume") from None
-    paths = write_reports(result, request.out_dir, course.root / "templates",
+    paths = write_reports(result, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster)
     if not request.quiet:

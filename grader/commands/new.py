@@ -1,6 +1,7 @@
 """``grade new ID``: scaffold an assignment that ``grade validate`` passes as generated.
 
-Writes, from the course's ``templates/new/`` (the example is one function, ``double(x)``)::
+Writes, from ``grader/templates/new/`` (shipped in the package; the example is one function,
+``double(x)``)::
 
     assignments/<id>/assignment.toml          title, order, functions, the demo's bug for bob
     solutions/<id>.ipynb                      reference notebook, one solution region
@@ -26,10 +27,11 @@ import nbformat
 
 from grader.core.course import load_course, read_meta
 from grader.core.errors import ConfigError, CourseError
+from grader.core.paths import TEMPLATES_DIR
 from grader.extract.stub import stub_text
 
-#: Under the course root, like the report and bundle templates.
-TEMPLATES = Path("templates") / "new"
+#: Shipped in the grader's package, like the report and bundle templates.
+TEMPLATES = TEMPLATES_DIR / "new"
 #: A Python identifier in lower case: it names files, a module (test_<id>) and a CSV cell.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _EXAMPLE = "import numpy as np\n\n\ndef double(x):\n    {body}\n"
@@ -86,7 +88,7 @@ def example_files(kind: str, entries: dict[str, list[str]]) -> dict[str, str]:
 
 def scaffold(root: Path, new: NewAssignment) -> dict[Path, str]:
     """Every file of the new assignment with its text (the stub last: it needs the reference)."""
-    templates = root / TEMPLATES
+    templates = TEMPLATES
     if not (templates / "examples.toml").is_file():
         raise CourseError(f"{templates}: the templates of `grade new` are missing")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),

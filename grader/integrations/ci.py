@@ -41,6 +41,7 @@ from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.errors import ConfigError
+from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
@@ -127,7 +128,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     files = submission_files(path, skip=request.out_dir.resolve())
     run = grade_student(base, files, student, course, settings, request.only,
                         prefix="grade-ci-")
-    paths = write_reports(run, request.out_dir, course.root / "templates",
+    paths = write_reports(run, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course))
     score = round(sum(r.score for r in run.results), 6)

@@ -1,6 +1,6 @@
 """``grade release OUT_DIR``: the student bundle, and proof that nothing secret is in it.
 
-    OUT_DIR/README.md                    starter README (templates/bundle/README.md.j2)
+    OUT_DIR/README.md                    starter README (grader/templates/bundle/README.md.j2)
     OUT_DIR/requirements.txt             what the notebooks and public tests need
     OUT_DIR/pytest.ini, conftest.py      ``python -m pytest`` runs the public tests
     OUT_DIR/selfcheck/                   ``check("relu")`` in a notebook, ``python -m selfcheck``
@@ -32,13 +32,14 @@ import nbformat
 
 from grader.core.course import Course
 from grader.core.errors import ConfigError, CourseError
+from grader.core.paths import TEMPLATES_DIR
 from grader.extract.stub import stub_text
 from grader.release.shipped import ship
 from grader.similarity import CSV_HEADER, REPORT_MARKER
 
-BUNDLE_TEMPLATES = Path("templates") / "bundle"
-STUDENT_WORKFLOW = Path("templates") / "github" / "student.yml"
-#: Files copied from templates/bundle/ as they are.
+BUNDLE_TEMPLATES = TEMPLATES_DIR / "bundle"
+STUDENT_WORKFLOW = TEMPLATES_DIR / "github" / "student.yml"
+#: Files copied from grader/templates/bundle/ as they are.
 STATIC_FILES = ("conftest.py", "pytest.ini", "selfcheck/__init__.py", "selfcheck/__main__.py",
                 "selfcheck/cli.py", "selfcheck/kernel.py", "selfcheck/local.py",
                 "selfcheck/plugin.py", "selfcheck/public.py")
@@ -91,7 +92,7 @@ def release(request: ReleaseRequest, course: Course,
 
 def _write_bundle(out: Path, course: Course, assignments: Sequence, request: ReleaseRequest
                   ) -> None:
-    templates = course.root / BUNDLE_TEMPLATES
+    templates = BUNDLE_TEMPLATES
     if not templates.is_dir():
         raise CourseError(f"{templates}: bundle templates folder not found")
     for assignment in assignments:
@@ -126,7 +127,7 @@ def _write_bundle(out: Path, course: Course, assignments: Sequence, request: Rel
     if request.with_workflow:
         target = out / ".github" / "workflows" / "public-checks.yml"
         target.parent.mkdir(parents=True)
-        shutil.copyfile(course.root / STUDENT_WORKFLOW, target)
+        shutil.copyfile(STUDENT_WORKFLOW, target)
 
 
 # --------------------------------------------------------------------------- leak scan

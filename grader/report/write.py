@@ -5,7 +5,7 @@
     out_dir/<student>/<assignment>/results.json     (Gradescope)
     out_dir/<student>/<assignment>/feedback.md, feedback.html
 
-Markdown and HTML come from Jinja2 templates (``templates/`` at the course root); only the
+Markdown and HTML come from Jinja2 templates (``grader/templates/``, in the package); only the
 ``.html.j2`` ones are autoescaped, the Markdown ones escape student text with the filters of
 grader.core.text. Student ids and assignment ids pass through ``safe_component`` before they
 become folders (never the name of a report file).
@@ -20,9 +20,8 @@ from pathlib import Path
 
 import jinja2
 
-from grader.core.course import DEFAULT_ROOT
 from grader.core.errors import CourseError
-from grader.core.paths import inside, write_atomic
+from grader.core.paths import TEMPLATES_DIR, inside, mark_output, write_atomic
 from grader.core.results import RunResult, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import md_cell, md_code, md_fence, md_text
@@ -126,8 +125,8 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     """
     titles = titles or {}
     calls = calls or {}
-    templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    templates = _load_templates(make_environment(templates_dir or TEMPLATES_DIR))
+    mark_output(out_dir)
     submissions = tuple(
         _write_submission(result, out_dir, titles.get(result.assignment, ""), templates,
                           calls.get(result.assignment, {}))

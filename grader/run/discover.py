@@ -15,7 +15,9 @@ a reason: nothing is silently dropped. A file's assignment is decided by, in ord
 A corrupt (or oversized) file whose name matches is still a Submission, so the grader reports
 its extraction error in that student's feedback; one with no usable name is Unrecognized.
 Every student folder is listed in ``students``, even one with nothing recognised, so that
-student scores 0 rather than disappearing from ``grades.csv``.
+student scores 0 rather than disappearing from ``grades.csv``; a folder holding a grader's
+output (its marker, grades.csv or summary.html: ``grade DIR --out DIR/out``) is no student and
+is reported as Unrecognized.
 
 Only regular files inside a student's own folder are ever read. Entries are examined without
 following links (``lstat``; folders are opened with ``O_NOFOLLOW``): a symbolic link to a file
@@ -37,6 +39,7 @@ from pathlib import Path
 from grader.core.course import Assignment
 from grader.core.errors import ConfigError
 from grader.core.files import kind_problem
+from grader.core.paths import holds_output
 from grader.extract.isolate import ReadLimits, extract_file
 
 _IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
@@ -93,6 +96,11 @@ def discover(submissions_dir: Path, assignments: Sequence[Assignment],
         if not stat.S_ISDIR(mode):
             why = kind_problem(mode) or "file outside a student folder"
             unrecognized.append(Unrecognized(path, why))
+            continue
+        marked = holds_output(path)
+        if marked is not None:  # `grade DIR --out DIR/out`: the reports are not a student
+            unrecognized.append(Unrecognized(path, f"a grader output folder (holds {marked}), "
+                                                   "not a student"))
             continue
         students.append(path.name)
         for found in _student_files(path, assignments, limits):
