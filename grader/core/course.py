@@ -148,7 +148,7 @@ def resolve_course_root(given: Path | None, env: Mapping[str, str] | None = None
     return found
 
 
-def load_course(root: Path) -> Course:
+def load_course(root: Path = DEFAULT_ROOT) -> Course:
     """Every ``assignments/*/assignment.toml`` under ``root``, sorted by the file's ``order``,
     with the course's ``course.toml`` (defaults when the folder has none)."""
     folder = root / "assignments"
