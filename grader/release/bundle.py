@@ -20,6 +20,7 @@ removed.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import re
 import shutil
@@ -43,6 +44,8 @@ STUDENT_WORKFLOW = TEMPLATES_DIR / "github" / "student.yml"
 STATIC_FILES = ("conftest.py", "pytest.ini", "selfcheck/__init__.py", "selfcheck/__main__.py",
                 "selfcheck/cli.py", "selfcheck/kernel.py", "selfcheck/local.py",
                 "selfcheck/plugin.py", "selfcheck/public.py")
+#: Where PyTorch's CPU builds are (the bundle's requirements.txt names it for torch).
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 _SKIPPED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 #: Solution lines shorter than this (``x = 1``, ``return x``) are too common to be evidence.
 MIN_LINE = 12
@@ -90,6 +93,16 @@ def release(request: ReleaseRequest, course: Course,
     return Release(out_dir=out, files=files)
 
 
+def torch_version() -> str:
+    """The torch the bundle pins: the release installed here (the one the suites were validated
+    with), without its local tag (``2.13.0+cpu`` -> ``2.13.0``)."""
+    try:
+        return importlib.metadata.version("torch").split("+")[0]
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError("torch is not installed here: the bundle pins the installed "
+                          "release") from None
+
+
 def _write_bundle(out: Path, course: Course, assignments: Sequence, request: ReleaseRequest
                   ) -> None:
     templates = BUNDLE_TEMPLATES
@@ -121,6 +134,9 @@ def _write_bundle(out: Path, course: Course, assignments: Sequence, request: Rel
         "assignments": assignments,
         "uses_torch": any(a.uses_torch for a in assignments),
         "example_function": assignments[0].functions[0] if assignments else "relu",
+        "cpu_torch": course.config.student_torch == "cpu",
+        "torch_index": CPU_TORCH_INDEX,
+        "torch_version": torch_version(),
     }
     for name in ("README.md", "requirements.txt"):
         (out / name).write_text(env.get_template(f"{name}.j2").render(values), encoding="utf-8")
