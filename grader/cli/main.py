@@ -21,9 +21,12 @@ Only this module turns GraderError into exit codes: 0 when grading ran (whatever
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -90,6 +93,17 @@ def main() -> None:
     # SIGTERM (kill, a cancelled CI job, a scheduler's stop) ends a run like Ctrl-C: graded
     # results are kept, worker pools and sandboxes are shut down, nothing is left running
     signal.signal(signal.SIGTERM, _interrupt)
+    _private_matplotlib_cache()
+
+
+def _private_matplotlib_cache() -> None:
+    """matplotlib (the summary's histograms) keeps its font cache in a temporary folder of
+    this run, not in ~/.cache: a verb writes only into the course and the output folder.
+    A MPLCONFIGDIR the user set is kept."""
+    if "MPLCONFIGDIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="nn-grader-matplotlib-")
+        os.environ["MPLCONFIGDIR"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -14,7 +14,7 @@ Classroom 50 bundles and runs, ``CLASSROOM_DIR/autograders/<slug>/``:
                        solutions/course_secret
 
 Classroom 50 publishes that folder on GitHub Pages and runs it in the student's repository:
-every student can read all of it (README, "Autograding on push").
+every student can read all of it (docs/push-grading.md).
 
 ``grade [PATH]`` (what autograder.py runs, in the student's checkout) grades PATH exactly as
 ``grade ci`` does, with the student id = the repository owner's name in lower case, and writes
@@ -93,7 +93,7 @@ def build(request: BuildRequest, course: Course,
              f"{_size(folder) // 1024} KiB)")
     echo("These folders hold the hidden suites and the course secret. Classroom 50 publishes "
          "them on GitHub Pages and runs them in the student's repository: every student can "
-         "read them (README, \"Autograding on push\").")
+         "read them (docs/push-grading.md).")
     return tuple(written)
 
 

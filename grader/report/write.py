@@ -21,7 +21,7 @@ from pathlib import Path
 import jinja2
 
 from grader.core.errors import CourseError
-from grader.core.paths import TEMPLATES_DIR, inside, mark_output, write_atomic
+from grader.core.paths import OUTPUT_MARKER, TEMPLATES_DIR, inside, mark_output, write_atomic
 from grader.core.results import RunResult, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import md_cell, md_code, md_fence, md_text
@@ -63,7 +63,7 @@ class ReportPaths:
         per_submission = tuple(path for s in self.submissions
                                for path in (s.results_json, s.feedback_md, s.feedback_html))
         return (self.grades_csv, self.gradebook_csv, self.summary_md, self.summary_html,
-                *per_submission)
+                self.out_dir / OUTPUT_MARKER, *per_submission)
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
