@@ -4,10 +4,12 @@ output folder never graded as a student."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,27 @@ def test_grade_dir_out_dir_slash_out_twice(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
     rows = (out / "grades.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["alice"]
+
+
+def test_course_defaults_reach_the_verbs_and_flags_win(tmp_path: Path) -> None:
+    """course.toml's test_visibility and memory_mb in a Gradescope build; flags override."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for part in ("assignments", "solutions"):
+        shutil.copytree(DEFAULT_ROOT / part, course / part)
+    (course / COURSE_FILE).write_text('[course]\nid = "c"\ntitle = "C"\n[defaults]\n'
+                                      'test_visibility = "visible"\nmemory_mb = 1536\n')
+    env = {k: v for k, v in os.environ.items()
+           if k != "GRADER_COURSE" and not k.startswith("GRADER_MEMORY")}
+    for flags, visibility, memory in (([], "visible", 1536),
+                                      (["--test-visibility", "hidden", "--memory-mb", "1024"],
+                                       "hidden", 1024)):
+        out = tmp_path / f"{visibility}.zip"
+        run = subprocess.run([*GRADE, "gradescope", str(out), "--assignment", "activations",
+                              "--torch", "torch==2.13.0", *flags], cwd=course, env=env,
+                             capture_output=True, text=True, timeout=300, check=False)
+        assert run.returncode == 0, run.stderr
+        with zipfile.ZipFile(out) as archive:
+            config = json.loads(archive.read("autograder.json"))
+        assert config["test_visibility"] == visibility
+        assert config["limits"]["memory_mb"] == memory
