@@ -16,6 +16,7 @@ its reference solution; adding one needs no grader code:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.course_config import COURSE_FILE, CourseConfig, read_course_config
+from grader.core.deadline_files import read_due
 from grader.core.errors import ConfigError, CourseError
 
 #: The variable that names the course root when --course is not given.
@@ -44,6 +46,7 @@ class Assignment:
     root: Path
     uses_torch: bool = False
     max_score: float = 100.0
+    due: dt.datetime | None = None  # assignment.toml's ``due`` (grader.core.deadlines)
 
     @property
     def folder(self) -> Path:
@@ -116,6 +119,7 @@ def load_assignment(folder: Path, root: Path) -> Assignment:
             functions=tuple(str(name) for name in meta["functions"]),
             root=root,
             uses_torch=bool(meta.get("uses_torch", False)),
+            due=read_due(meta, meta_path),
         )
     except (KeyError, TypeError) as exc:
         raise CourseError(f"{meta_path}: missing or malformed key {exc}") from exc

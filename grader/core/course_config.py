@@ -14,7 +14,12 @@
     [bundle]
     torch = "cpu"                   # the student bundle pins a CPU build of torch; "gpu": not
 
-    [late]                          # deadlines and late policy: kept as written, read elsewhere
+    [late]                          # deadlines and late policy (grader.core.deadline_files)
+    [validate]                      # mutation_score (grader.commands.generated)
+    [practice]                      # cooldown_minutes (grader.core.cooldown)
+
+[late], [validate] and [practice] are kept as written (``CourseConfig.late`` holds [late]) for
+the code that reads them.
 
 Every known key is checked (type and value); an unknown key or table is an error naming the file
 and the key, so a typo never silently becomes a default.
@@ -40,8 +45,10 @@ COURSE_FILE = "course.toml"
 DEVICES = ("cpu", "cuda", "auto")
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 STUDENT_TORCH = ("cpu", "gpu")
-#: Tables kept as written for the code that reads them (deadlines: the [late] table).
-PASSTHROUGH_TABLES = ("late",)
+#: Tables read by their own code, kept as written here: [late] (deadlines,
+#: grader.core.deadline_files), [validate] (grade validate's mutation score,
+#: grader.commands.generated), [practice] (the practice cooldown, grader.core.cooldown).
+PASSTHROUGH_TABLES = ("late", "validate", "practice")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
@@ -79,9 +86,10 @@ def read_course_config(path: Path, version: str | None = None) -> CourseConfig:
     if unknown:
         raise ConfigError(f"{path}: unknown table or key {unknown[0]!r} (known: course, "
                           f"defaults, bundle, {', '.join(PASSTHROUGH_TABLES)})")
+    for name in PASSTHROUGH_TABLES:
+        if not isinstance(data.get(name, {}), dict):
+            raise ConfigError(f"{path}: {name} must be a table ([{name}])")
     late = data.get("late", {})
-    if not isinstance(late, dict):
-        raise ConfigError(f"{path}: late must be a table ([late])")
     config = CourseConfig(
         id=reader.text(course, "course.id", required=True, pattern=_ID),
         title=reader.text(course, "course.title", required=True),
