@@ -66,10 +66,14 @@ def test_every_key_is_read_and_late_is_kept_as_written(tmp_path: Path) -> None:
         config.late["penalty_per_day"] = 0  # type: ignore[index]
 
 
-def test_only_course_id_and_title_are_required(tmp_path: Path) -> None:
+def test_every_key_is_optional(tmp_path: Path) -> None:
     config = read_course_config(write(tmp_path, '[course]\nid = "a"\ntitle = "A"\n'))
     assert (config.jobs, config.device, config.student_torch, dict(config.late)) == (
         None, None, "cpu", {})
+    folder = tmp_path / "ml-101"
+    folder.mkdir()
+    config = read_course_config(write(folder, "[validate]\nmutation_score = 80\n"))
+    assert (config.id, config.title) == ("ml-101", "ml-101")
 
 
 @pytest.mark.parametrize(("text", "named"), [
@@ -79,7 +83,6 @@ def test_only_course_id_and_title_are_required(tmp_path: Path) -> None:
     ('[course]\nid = "a"\ntitle = "A"\n[defaults]\ndevice = "tpu"\n', "defaults.device"),
     ('[course]\nid = "a"\ntitle = "A"\n[bundle]\ntorch = "rocm"\n', "bundle.torch"),
     ('[course]\nid = "a"\ntitle = "A"\n[deadlines]\n', "'deadlines'"),
-    ('[course]\ntitle = "A"\n', "course.id"),
     ('[course]\nid = "a b"\ntitle = "A"\n', "course.id"),
     ('[course]\nid = "a"\ntitle = "A"\ngrader = ">=9"\n', "course.grader"),
     ('[course]\nid = "a"\ntitle = "A"\ngrader = "new"\n', "course.grader"),

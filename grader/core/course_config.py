@@ -21,8 +21,9 @@
 [late], [validate] and [practice] are kept as written (``CourseConfig.late`` holds [late]) for
 the code that reads them.
 
-Every known key is checked (type and value); an unknown key or table is an error naming the file
-and the key, so a typo never silently becomes a default.
+Every key is optional (id: the folder's name; title: the id). Every known key is checked (type and
+value); an unknown key or table is an error naming the file and the key, so a typo never
+silently becomes a default.
 """
 
 from __future__ import annotations
@@ -90,9 +91,10 @@ def read_course_config(path: Path, version: str | None = None) -> CourseConfig:
         if not isinstance(data.get(name, {}), dict):
             raise ConfigError(f"{path}: {name} must be a table ([{name}])")
     late = data.get("late", {})
+    course_id = reader.text(course, "course.id", pattern=_ID) or path.resolve().parent.name
     config = CourseConfig(
-        id=reader.text(course, "course.id", required=True, pattern=_ID),
-        title=reader.text(course, "course.title", required=True),
+        id=course_id,
+        title=reader.text(course, "course.title") or course_id,
         grader=reader.text(course, "course.grader"),
         jobs=reader.whole(defaults, "defaults.jobs"),
         memory_mb=reader.whole(defaults, "defaults.memory_mb"),
