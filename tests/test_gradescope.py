@@ -61,6 +61,7 @@ def test_zip_holds_what_grading_needs_and_nothing_else(autograder_zip: Path) -> 
         "course/solutions/hidden/pytest.ini", "course/solutions/hidden/budgets.json",
         "course/solutions/hidden/test_activations.py",
         "course/solutions/hidden/test_backprop.py", "course/solutions/course_secret",
+        "course/course.toml",  # this course's course.toml: the late policy, nothing secret
     }
     assert names == expected
     # Not shipped: references, stubs, public tests, other suites, tests/, demo/, bench/.
