@@ -53,7 +53,9 @@ from grader.suite.files import suite_entries
 ENTRYPOINT = TEMPLATES_DIR / "classroom50" / "autograder.py"
 DISTRIBUTION = "nn-grader"
 #: The package data of the grader (as pyproject.toml declares it): py.typed and the templates.
-PACKAGE_DATA = ("py.typed", "templates/**/*")
+PACKAGE_DATA = ("py.typed", "templates/**/*", "review/templates/*.html", "review/static/*",
+                "review/migrations/*.py", "review/migrations/*.mako",
+                "review/migrations/versions/*.py")
 CONFIG_NAME = "nn-grader.json"
 TORCH_PIN = "2.13.0"
 #: Classroom 50's slug rule (autograde-runner.yaml) and its cap on a fetched bundle.
