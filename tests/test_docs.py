@@ -10,12 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
-
 from grader.cli.main import main
 
-#: The module mkdocs-click imports (grader.cli's ``main`` attribute is the group, not it).
-cli_module = importlib.import_module("grader.cli.main")
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -32,14 +28,17 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
 
 
 def test_every_verb_has_a_generated_reference_page() -> None:
-    pages = {path: path.read_text(encoding="utf-8") for path in (DOCS / "reference").glob("*.md")}
-    documented = {name for text in pages.values()
-                  for name in re.findall(r"^\s+:command: (\w+)$", text, re.M)}
-    verbs = {name: getattr(cli_module, name) for name in dir(cli_module)
-             if isinstance(getattr(cli_module, name), click.Command)
-             and getattr(cli_module, name) in main.commands.values()}
-    assert set(verbs.values()) == set(main.commands.values())  # every verb has a module name
-    assert sorted(set(verbs) - documented) == []
+    """Each page's mkdocs-click directive names a module and a command; together they must
+    cover every verb of `grade` (a verb added without a page fails here)."""
+    documented = []
+    for page in sorted((DOCS / "reference").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for module, name in re.findall(r"^\s+:module: ([\w.]+)\n\s+:command: (\w+)$", text,
+                                       re.M):
+            documented.append(getattr(importlib.import_module(module), name))
+    missing = [name for name, command in main.commands.items()
+               if not any(command is found for found in documented)]
+    assert missing == []
     index = (DOCS / "reference" / "index.md").read_text(encoding="utf-8")
     for command in main.commands.values():
         assert f"`grade {command.name}`" in index, command.name
