@@ -94,10 +94,12 @@ def _parse_limit(name: str, raw: object, source: str, kind: type) -> int | float
     return value
 
 
-def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = None) -> Limits:
-    """Build Limits from flag values (None = not given), then ``GRADER_*`` variables."""
+def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = None,
+                defaults: Mapping[str, int | float] | None = None) -> Limits:
+    """Build Limits from flag values (None = not given), then ``GRADER_*`` variables, then
+    ``defaults`` (course.toml's), then the built-in values."""
     env = os.environ if env is None else env
-    values: dict[str, int | float] = {}
+    values: dict[str, int | float] = dict(defaults or {})
     for spec in fields(Limits):
         kind = float if "float" in str(spec.type) else int
         if flags.get(spec.name) is not None:
