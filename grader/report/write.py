@@ -117,6 +117,10 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
     )
 
 
+#: the other text fields of a result, each made valid in a row that reports a failure
+_PLAIN_TEXT = ("matched_by", "sandbox", "device", "suite_hash", "grader_version")
+
+
 def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
                      templates: Mapping[str, jinja2.Template],
                      calls: Mapping[str, Sequence[str]]
@@ -134,7 +138,8 @@ def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
         failed = replace(result, tests=(), notes=(), output="", grader_error=True,
                          path=visible(valid(result.path)) if result.path is not None else None,
                          other_attempts=(), student=valid(result.student),
-                         assignment=valid(result.assignment),
+                         assignment=valid(result.assignment), grade=None, manual=(),
+                         **{name: valid(getattr(result, name)) for name in _PLAIN_TEXT},
                          error=f"The grader failed writing the report of this submission "
                                f"({why}); please tell the course staff.")
         return _write_submission(failed, out_dir, title, templates, calls), failed
