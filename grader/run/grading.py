@@ -31,6 +31,7 @@ from grader.core.settings import Settings
 from grader.run.cache import ResultCache, cache_key
 from grader.run.discover import Discovery, Unrecognized, discover
 from grader.run.layouts import PER_STUDENT
+from grader.run.preload import preload_for
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
@@ -85,7 +86,7 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     if settings.jobs == 1 or len(jobs) <= 1:
         graded = []
         for job in jobs:  # a retry may replace the sandbox: always take the current one
-            sandbox = kept_sandbox(settings.sandbox, settings.warm)
+            sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
             graded.append(_report(job, _grade_safely(job, own(job), sandbox), progress))
         return graded
     context = multiprocessing.get_context("forkserver")
@@ -129,7 +130,7 @@ class LocalPool:
     """``settings.jobs`` processes on this machine, each with its own sandbox slot."""
 
     def __init__(self, settings: Settings) -> None:
-        self.sandbox = kept_sandbox(settings.sandbox, settings.warm)
+        self.sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
         self.level = self.sandbox.level
         self.description = self.sandbox.description
 
@@ -150,12 +151,13 @@ def executor_for(settings: Settings, course: Course) -> Executor:
 _SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
 
 
-def kept_sandbox(level: str, warm: bool) -> Sandbox:
+def kept_sandbox(level: str, warm: bool, preload: tuple[str, ...] | None = None) -> Sandbox:
     """One sandbox per process and level, kept for the process's life (a warm zygote, and a
-    slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own."""
+    slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own.
+    ``preload``: what its zygote imports first (the first caller's choice is kept)."""
     sandbox = _SANDBOXES.get((level, warm))
     if sandbox is None:
-        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm)
+        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm, preload=preload)
         # pool processes end through multiprocessing, not atexit alone
         atexit.register(sandbox.close)
         multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
@@ -175,11 +177,12 @@ def _fresh_slot(settings: Settings) -> Sandbox:
     uid, another cgroup), and start the sandbox again there."""
     close_sandboxes()
     slots.lease_fresh_slot()
-    return kept_sandbox(settings.sandbox, settings.warm)
+    return kept_sandbox(settings.sandbox, settings.warm, settings.preload)
 
 
 def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
-    return _grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm))
+    sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
+    return _grade_safely(job, settings, sandbox)
 
 
 def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
@@ -278,6 +281,8 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{source}")
+    if settings.preload is None and jobs:  # what this run's workers import, no more
+        settings = replace(settings, preload=preload_for(jobs))
     if executor is None:
         executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)

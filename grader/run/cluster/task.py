@@ -107,7 +107,7 @@ def _worker_sandbox(settings: Settings, where: str) -> Any:
             raise Refused(f"Dask worker {where} has the GPU resource but torch sees no CUDA "
                           "device there")
     try:
-        return kept_sandbox(settings.sandbox, settings.warm)
+        return kept_sandbox(settings.sandbox, settings.warm, settings.preload)
     except ConfigError as exc:
         raise Refused(f"Dask worker {where}: {exc}") from None
 
