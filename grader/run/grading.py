@@ -33,7 +33,7 @@ from grader.run.cache import ResultCache, cache_key
 from grader.run.confirm import confirm_timeouts, waited
 from grader.run.discover import Discovery, Unrecognized, discover
 from grader.run.layouts import PER_STUDENT
-from grader.run.preload import preload_for
+from grader.run.preload import with_preload
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
@@ -183,8 +183,8 @@ def _fresh_slot(settings: Settings) -> Sandbox:
 
 
 def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
-    sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
-    return _grade_safely(job, settings, sandbox)
+    return _grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm,
+                                                     settings.preload))
 
 
 def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
@@ -288,8 +288,7 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{source}")
-    if settings.preload is None and jobs:  # what this run's workers import, no more
-        settings = replace(settings, preload=preload_for(jobs))
+    settings = with_preload(settings, jobs)  # what this run's workers import, no more
     if executor is None:
         executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)

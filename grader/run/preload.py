@@ -16,9 +16,11 @@ the demo's training notebook), which is why any mention of torch anywhere preloa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from grader.core.settings import Settings
 from grader.submission.grade import Job
 
 #: (module to preload, the pattern whose presence in a file asks for it), in import order
@@ -56,3 +58,10 @@ def preload_for(jobs: Iterable[Job], max_bytes: int = MAX_BYTES) -> tuple[str, .
         if len(wanted) == len(CANDIDATES):
             break
     return tuple(name for name, _ in CANDIDATES if name in wanted)
+
+
+def with_preload(settings: Settings, jobs: Sequence[Job]) -> Settings:
+    """``settings`` with the preload of ``jobs`` decided, unless it already names one."""
+    if settings.preload is not None or not jobs:
+        return settings
+    return replace(settings, preload=preload_for(jobs))
