@@ -232,18 +232,30 @@ def main(argv: list[str]) -> int:
             print(f"latency: a path failed: {exc}", file=sys.stderr)
             return 1
         print("\n".join(report_lines(walls)))
-        if not args.no_phases:
-            for name in ("grade", "ci"):
-                if name in commands:
-                    argv = commands[name](args.repeat)[len(GRADER):]
-                    if name == "grade":  # pool processes would time their phases unseen
-                        argv += ["--jobs", "1"]
-                    spent = phases_of(argv, work)
-                    label = f"{name} --jobs 1" if name == "grade" else name
-                    print(f"phases of {label}: " + ", ".join(
-                        f"{phase.strip()} {seconds:.2f}" for phase, seconds in spent.items()))
+        if not args.no_phases and not print_phases(commands, args.repeat, work):
+            return 1
     print(f"latency: loadavg after {loadavg()}")
     return 0
+
+
+def print_phases(commands: dict[str, Command], repeat: int, work: Path) -> bool:
+    """Print the phases of one more grade --jobs 1 and grade ci; False when one failed."""
+    for name in ("grade", "ci"):
+        if name not in commands:
+            continue
+        argv = commands[name](repeat)[len(GRADER):]
+        if name == "grade":  # pool processes would time their phases unseen
+            argv += ["--jobs", "1"]
+        try:
+            spent = phases_of(argv, work)
+        except subprocess.CalledProcessError as exc:
+            print(f"latency: the phases of {name} failed: exit {exc.returncode}",
+                  file=sys.stderr)
+            return False
+        label = f"{name} --jobs 1" if name == "grade" else name
+        print(f"phases of {label}: " + ", ".join(
+            f"{phase.strip()} {seconds:.2f}" for phase, seconds in spent.items()))
+    return True
 
 
 if __name__ == "__main__":
