@@ -118,6 +118,9 @@ def _interrupt(signum: int, frame: object) -> None:
                    "email, lms_id, as they come; gradebook.csv and the summary get them; "
                    "roster students with no submission score 0")
 @lms_options
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="the review database of the written answers (grade review) to merge "
+                   "[default: OUT/review.db when it exists]")
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
@@ -136,7 +139,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
                 students: tuple[str, ...], quiet: bool, roster: Path | None,
-                layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
+                layout: str | None, all_assignments: bool, gradebook_format: str,
+                db_url: str | None, cold: bool,
                 scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
                 course_root: Path | None, times: Path | None, extensions: Path | None,
@@ -162,7 +166,7 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
                          quiet=quiet, force=force, students=students, roster=roster,
                          layout=layout, all_assignments=all_assignments,
                          gradebook_format=gradebook_format, times=times,
-                         extensions=extensions, overrides=overrides)
+                         extensions=extensions, overrides=overrides, db=db_url)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 
@@ -401,9 +405,14 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
               default=Path("gradebook.csv"), show_default=True, help="the gradebook CSV")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV with a student column (or Classroom 50's roster.csv / students.csv)")
+@click.option("--review", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="add the written answers' points graded with grade review in this folder")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="the review database [default: REVIEW/review.db]")
 @deadline_options(times=False)
 @course_option
 def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
+                    review: Path | None, db_url: str | None,
                     course_root: Path | None, extensions: Path | None,
                     overrides: Path | None) -> None:
     """Every student's score of record from the grading runner's records, as a gradebook CSV
@@ -412,7 +421,7 @@ def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
 
     course = _guard(lambda: load_course(resolve_course_root(course_root)))
     request = CollectRequest(records=records, out=out, roster=roster, extensions=extensions,
-                             overrides=overrides)
+                             overrides=overrides, review=review, db=db_url)
     _guard(lambda: collect(request, course, echo=click.echo))
 
 
@@ -424,6 +433,14 @@ def _guard(action: Callable[[], Any]) -> Any:
         click.echo(f"grade: error: {visible(exc)}", err=True)
         sys.exit(exc.exit_code)
 
+
+def _add_review() -> None:
+    from grader.cli.review import review_command
+
+    main.add_command(review_command)
+
+
+_add_review()
 
 if __name__ == "__main__":
     main()

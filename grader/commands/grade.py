@@ -32,8 +32,10 @@ from grader.core.settings import Settings
 from grader.core.text import visible
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
+from grader.review import answers
+from grader.review.merge import merge_manual
 from grader.run.cache import ResultCache
-from grader.run.discover import Discovery, discover_view
+from grader.run.discover import Discovery, course_files, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
 from grader.run.identities import map_to_roster
 from grader.run.layouts import ArchiveLimits, SourceView, open_source
@@ -59,6 +61,7 @@ class RunRequest:
     layout: str | None = None  # None: detected
     all_assignments: bool = False
     gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
+    db: str | None = None  # the review database (grade review); default OUT/review.db if there
     times: Path | None = None  # --times: student,assignment,submitted_at
     extensions: Path | None = None  # --extensions (default: the course's extensions.csv)
     overrides: Path | None = None  # --overrides (default: the course's overrides.csv)
@@ -98,6 +101,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
                                                      warn=lambda line: echo(f"grade: {line}")))
     if deadlines.times:
         write_atomic(request.out_dir / TIMES_FILE, write_times(deadlines.times))
+    result = merge_manual(result, request.out_dir, request.db)
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
@@ -133,6 +137,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
     zip's when it was one: the staging folder is gone once this returns); and the submission
     times the source records (a Gradescope export's ``created_at``), for the late policy."""
     chosen = course.select(request.only)
+    if not request.out_dir.exists():  # private: scores and feedback of every student
+        request.out_dir.mkdir(mode=0o700, parents=True)
     cache = ResultCache(request.out_dir)
     resume = Resume(cache, force=request.force, students=request.students)
     reader = settings.limits.reader()
@@ -145,7 +151,7 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             echo(line)
         if roster_file is not None and request.roster is not None and not request.quiet:
             echo(_roster_line(request.roster, roster_file))
-        found = discover_view(view, course.assignments, reader)
+        found = discover_view(view, course.assignments, reader, course_files(course.root))
         discovery = map_to_roster(found, roster_file.entries if roster_file else ())
         if not request.quiet:
             _echo_assignments(discovery, course, request, echo)
@@ -158,6 +164,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             kept = len(cache.entries())
             raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
                               f"{cache.root}, rerun the same command to resume") from None
+        answers.write(answers.collect(result.results, chosen, reader.max_bytes),
+                      request.out_dir)
         return _labelled(result, view), source_times(discovery)
 
 

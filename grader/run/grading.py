@@ -31,7 +31,7 @@ from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
 from grader.run.cache import ResultCache, cache_key
 from grader.run.confirm import confirm_timeouts, waited
-from grader.run.discover import Discovery, Unrecognized, discover
+from grader.run.discover import Discovery, Unrecognized, course_files, discover
 from grader.run.layouts import PER_STUDENT
 from grader.run.preload import with_preload
 from grader.sandbox import make_sandbox, slots
@@ -67,7 +67,8 @@ def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = (),
         for assignment in wanted:
             files = [s for s in discovery.submissions
                      if s.student == student and s.assignment == assignment.id]
-            jobs.extend(Job(student, assignment, s.path, s.matched_by) for s in files)
+            jobs.extend(Job(student, assignment, s.path, s.matched_by, s.source)
+                        for s in files)
             if not files:
                 jobs.append(Job(student, assignment, None))
     return jobs
@@ -154,9 +155,8 @@ _SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
 
 
 def kept_sandbox(level: str, warm: bool, preload: tuple[str, ...] | None = None) -> Sandbox:
-    """One sandbox per process and level, kept for the process's life (a warm zygote, and a
-    slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own.
-    ``preload``: what its zygote imports first (the first caller's choice is kept)."""
+    """One sandbox per process and level (its zygote imports ``preload``), kept for the
+    process's life or until :func:`close_sandboxes`. Pool processes each get their own."""
     sandbox = _SANDBOXES.get((level, warm))
     if sandbox is None:
         sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm, preload=preload)
@@ -268,7 +268,8 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
-    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(), layout)
+    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(), layout,
+                         course_files(course.root))
     return grade_discovery(discovery, course, settings, only, observer, resume, executor,
                            all_assignments=all_assignments, started=started,
                            source=str(submissions_dir))
