@@ -121,7 +121,8 @@ def test_a_sandbox_failure_is_retried_on_a_fresh_slot_then_a_grader_error(
     subs.mkdir(parents=True)
     (subs / "activations.ipynb").write_bytes((ROOT / "solutions" / "activations.ipynb")
                                              .read_bytes())
-    monkeypatch.setattr(grading, "make_sandbox", lambda level, warm: FailingSandbox())
+    monkeypatch.setattr(grading, "make_sandbox",
+                        lambda level, warm, preload=None: FailingSandbox())
     FailingSandbox.starts.clear()
     close_sandboxes()
     cache = ResultCache(tmp_path / "out")

@@ -211,6 +211,9 @@ class Settings:
     seed: int | None = None
     warm: bool = True
     cluster: ClusterSettings | None = None
+    #: the modules a warm zygote imports before it forks workers (None: numpy, torch and
+    #: matplotlib.pyplot); grading decides it from the course (grader.run.preload)
+    preload: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_LEVELS:
