@@ -1,9 +1,9 @@
 """``grade collect RECORDS... --out gradebook.csv``: the grading runner's scores of record.
 
-RECORDS are the runner's artifacts as downloaded by ``templates/github/fetch-records.sh`` (zips),
-or folders holding a ``record.json`` (:mod:`grader.integrations.collect`). For every (student,
-assignment)
-the latest record that graded it counts: the one whose commit the runner found at the head of
+RECORDS are the runner's artifacts as downloaded by
+``grader/templates/github/fetch-records.sh`` (zips), or folders holding a ``record.json``
+(:mod:`grader.integrations.collect`). For every (student, assignment) the latest record that
+graded it counts: the one whose commit the runner found at the head of
 the student's default branch last (``requested_at``), so a late regrade of an older commit
 never replaces a newer one. A record whose grading failed never counts (the grader's failure is
 not the student's 0); when it is the newest, the output says so.

@@ -24,7 +24,7 @@ from grader.core.course import Course
 from grader.core.deadline_files import read_times, write_times
 from grader.core.errors import GraderError
 from grader.core.grade_record import Deadlines, apply_deadlines, load_deadlines
-from grader.core.paths import write_atomic
+from grader.core.paths import TEMPLATES_DIR, mark_output, write_atomic
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
 from grader.core.roster import Roster, read_roster_file
@@ -94,6 +94,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     deadlines = load_deadlines(course, request.times, request.extensions, request.overrides)
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
+    mark_output(request.out_dir)  # before discovery: `--out SUBMISSIONS_DIR/out` is no student
     result, source_times = _grade_source(request, course, settings, roster_file, observer,
                                          echo)
     deadlines = with_times(deadlines, request.out_dir, course, source_times)
@@ -102,7 +103,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     if deadlines.times:
         write_atomic(request.out_dir / TIMES_FILE, write_times(deadlines.times))
     result = merge_manual(result, request.out_dir, request.db)
-    paths = write_reports(result, request.out_dir, course.root / "templates",
+    paths = write_reports(result, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
                           gradebook_format=request.gradebook_format,

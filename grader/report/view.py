@@ -210,7 +210,7 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "median": points(statistics.median(finite)) if finite else "-",
         "tests": pass_rates(results),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
-                               title or assignment) if pictures and handed_in else None,
+                               title or assignment) if pictures and len(handed_in) > 1 else None,
     }
 
 
