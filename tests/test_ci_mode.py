@@ -16,16 +16,18 @@ import pytest
 from github_outputs import github_outputs
 
 from grader.core.course import DEFAULT_ROOT, load_course
-from grader.core.results import ERROR, FAILED, PASSED, RunResult, SubmissionResult, TestResult
-from grader.core.settings import Settings
-from grader.integrations.ci import (
-    CiRequest,
-    ci,
-    classroom_result,
+from grader.core.results import (
+    ERROR,
+    FAILED,
+    PASSED,
+    RunResult,
+    SubmissionResult,
+    TestResult,
     grader_failed,
-    student_id,
-    submission_files,
 )
+from grader.core.settings import Settings
+from grader.integrations.ci import CiRequest, ci, classroom_result
+from grader.run.student import student_id, submission_files
 
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli.main"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import grader.run.grading as grading
+import grader.run.local as local
 from grader.core.course import load_course
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits, Settings
@@ -121,7 +121,7 @@ def test_a_sandbox_failure_is_retried_on_a_fresh_slot_then_a_grader_error(
     subs.mkdir(parents=True)
     (subs / "activations.ipynb").write_bytes((ROOT / "solutions" / "activations.ipynb")
                                              .read_bytes())
-    monkeypatch.setattr(grading, "make_sandbox", lambda level, warm: FailingSandbox())
+    monkeypatch.setattr(local, "make_sandbox", lambda level, warm: FailingSandbox())
     FailingSandbox.starts.clear()
     close_sandboxes()
     cache = ResultCache(tmp_path / "out")

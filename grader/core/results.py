@@ -114,3 +114,8 @@ class RunResult:
     duration_s: float = 0.0
     graded: int = 0  # submissions graded by this run
     reused: int = 0  # submissions whose result came from the output folder's cache
+
+
+def grader_failed(result: SubmissionResult) -> bool:
+    """The grader (not the student's code) failed: on the submission or on one of its tests."""
+    return result.grader_error or any(t.status == ERROR for t in result.tests)

@@ -34,23 +34,21 @@ from __future__ import annotations
 import base64
 import json
 import os
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.errors import ConfigError
-from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
+from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, grader_failed
 from grader.core.settings import Settings
 from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.view import points
 from grader.run.staging import grade_student
+from grader.run.student import student_id, submission_files
 
-_SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
-                           ".ipynb_checkpoints", "node_modules"})
 #: GitHub refuses step summaries over 1 MiB; ours stays well under it.
 MAX_STEP_SUMMARY = 512 * 1024
 #: Characters of one test's message in classroom.json (and the ``result`` output).
@@ -80,38 +78,6 @@ class CiOutcome:
     @property
     def points_line(self) -> str:
         return f"Points {points(self.score)}/{points(self.max_score)}"
-
-
-def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
-    """``--student``, else $GITHUB_REPOSITORY's name, else the folder's name."""
-    name = given or env.get("GITHUB_REPOSITORY", "").rpartition("/")[2]
-    if not name:
-        folder = path.resolve() if path.is_dir() else path.resolve().parent
-        name = folder.name or "student"
-    name = name.replace(os.sep, "_").strip(". ")
-    if not name:
-        raise ConfigError("--student: empty student id")
-    return name
-
-
-def submission_files(path: Path, skip: Path | None = None) -> list[Path]:
-    """The files of a checkout worth grading, relative to it (see the module docstring)."""
-    if path.is_file() and not path.is_symlink():
-        return [Path(path.name)]
-    found: list[Path] = []
-    for root, dirs, files in os.walk(path):
-        here = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS
-                         and not (here / d).is_symlink()
-                         and (skip is None or (here / d).resolve() != skip))
-        for name in sorted(files):
-            file = here / name
-            if name.startswith(".") or not stat.S_ISREG(file.lstat().st_mode):
-                continue  # links, FIFOs, devices and sockets are never copied
-            if name.endswith(".ipynb") or (name.endswith(".py") and name != "conftest.py"
-                                           and not name.startswith("test_")):
-                found.append(file.relative_to(path))
-    return found
 
 
 def ci(request: CiRequest, course: Course, settings: Settings,
@@ -154,11 +120,6 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     if below:
         echo(f"grade: score {percent:.1f}% is below --fail-under {request.fail_under:g}")
     return outcome
-
-
-def grader_failed(result: SubmissionResult) -> bool:
-    """The grader (not the student's code) failed: on the submission or on one of its tests."""
-    return result.grader_error or any(t.status == ERROR for t in result.tests)
 
 
 def summary_markdown(run: RunResult, score: float, max_score: float,

@@ -98,6 +98,22 @@ class Laps:
             self.last = now
 
 
+def _base_result(job: Job, settings: Settings, level: str) -> SubmissionResult:
+    return SubmissionResult(
+        student=job.student, assignment=job.assignment.id,
+        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        seed=submission_seed(settings, job), grader_version=grader.__version__,
+        suite_hash=suite_hash(job.assignment), sandbox=level, device=settings.device,
+        matched_by=job.matched_by)
+
+
+def missing_result(job: Job, settings: Settings, level: str) -> SubmissionResult:
+    """The result of a (student, assignment) with nothing handed in: worth 0, nothing run.
+    ``level``: the sandbox level the run's other results name."""
+    return replace(_base_result(job, settings, level),
+                   error="No notebook was handed in for this assignment.")
+
+
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
               phases: dict[str, float] | None = None) -> SubmissionResult:
     """Grade one job; the result is complete whatever the student's code does.
@@ -106,14 +122,9 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     stopping the worker, and running the suite, added to what it holds."""
     started = time.monotonic()
     laps = Laps(phases)
-    base = SubmissionResult(
-        student=job.student, assignment=job.assignment.id,
-        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
-        seed=submission_seed(settings, job), grader_version=grader.__version__,
-        suite_hash=suite_hash(job.assignment), sandbox=sandbox.level, device=settings.device,
-        matched_by=job.matched_by)
+    base = _base_result(job, settings, sandbox.level)
     if job.path is None:
-        return replace(base, error="No notebook was handed in for this assignment.")
+        return missing_result(job, settings, sandbox.level)
     module, error = load_student_module(job, settings.limits)
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),

@@ -13,20 +13,13 @@ grader.submission.stops.Subject), so what hung once is not called again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from grader.core.errors import StaleObject
 from grader.submission.session import WorkerSession
 from grader.submission.stops import Subject, function_subject, method_subject, probe_subject
+from grader.suite import CallOutcome
 from grader.worker import protocol
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    value: Any
-    args: list[Any]
-    kwargs: dict[str, Any]
 
 
 class RemoteObject:

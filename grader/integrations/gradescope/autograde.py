@@ -29,14 +29,15 @@ import grader
 from grader.core.course import Course, load_course
 from grader.core.errors import ConfigError, CourseError
 from grader.core.paths import write_atomic
+from grader.core.results import grader_failed
 from grader.core.settings import Settings, read_secret
-from grader.integrations.ci import grader_failed, student_id, submission_files
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig, read_config
 from grader.integrations.gradescope.results import Upload, failure_document, results_document
 from grader.integrations.gradescope.unpack import unpack_upload
 from grader.report.view import points
 from grader.run.discover import Submission, match_file
 from grader.run.staging import grade_student
+from grader.run.student import student_id, submission_files
 
 ROOT_VARIABLE = "GRADER_GRADESCOPE_ROOT"
 DEFAULT_ROOT = Path("/autograder")

@@ -30,7 +30,7 @@ from grader.core.settings import ClusterSettings, Settings
 from grader.run.cache import result_from_dict
 from grader.run.cluster.course import CoursePlugin, Refused, grader_build, pack_course
 from grader.run.cluster.task import grade_task, make_task
-from grader.run.grading import grader_error
+from grader.run.local import grader_error
 from grader.submission.grade import Job
 
 Progress = Callable[[Job, SubmissionResult], None]

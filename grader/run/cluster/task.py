@@ -4,7 +4,7 @@ A task carries the submission's bytes and identity (student, assignment, file na
 matched, the client's path for the report), its seed, and the settings that decide its result;
 never a path on the client's disk or a grader object. On the worker it is graded exactly as a
 local ``--jobs`` process grades: in the worker process's one grading thread, with the process's
-own sandbox slot and warm zygote (``grader.run.grading.kept_sandbox``), the hidden suite run by
+own sandbox slot and warm zygote (``grader.run.local.kept_sandbox``), the hidden suite run by
 pytest
 there and the student's code in the sandbox below. The result goes back as the cache's JSON form
 (``grader.run.cache.result_to_dict``), recording the sandbox level in force on that worker.
@@ -26,7 +26,7 @@ from grader.core.paths import safe_component
 from grader.core.settings import Limits, Settings
 from grader.run.cache import result_to_dict
 from grader.run.cluster.course import Refused, grader_build, installed
-from grader.run.grading import _grade_in_pool, kept_sandbox  # a local --jobs process's own
+from grader.run.local import grade_in_process, kept_sandbox  # a local --jobs process's own
 from grader.submission.grade import Job, submission_seed, suite_hash
 
 #: One long-lived grading thread per worker process: one submission at a time, and the
@@ -91,7 +91,7 @@ def _grade_here(task: dict[str, Any], where: str) -> str:
             path.write_bytes(task["data"])
         job = Job(task["student"], assignment, path, task["matched_by"])
         try:
-            result = _grade_in_pool(job, settings)
+            result = grade_in_process(job, settings)
         except CourseError as exc:
             return json.dumps({"course_error": f"on Dask worker {where}: {exc}"})
     result = replace(result, path=task["path"])
