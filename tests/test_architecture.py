@@ -8,6 +8,9 @@ it, and the report names both modules.
 
 from __future__ import annotations
 
+import ast
+import builtins
+import inspect
 import os
 import shutil
 import subprocess
@@ -55,3 +58,53 @@ def test_an_import_against_the_contract_fails_naming_both_modules(
     assert done.returncode != 0
     assert "BROKEN" in done.stdout
     assert f"{module} -> {imported}" in done.stdout, done.stdout
+
+
+#: Exceptions defined outside grader/core/errors.py, on purpose (see its docstring): a failed
+#: check is pytest's AssertionError; the worker imports nothing from the grader.
+OUTSIDE_THE_TREE = {("grader/suite/__init__.py", "Feedback"),
+                    ("grader/worker/protocol.py", "WireError"),
+                    ("grader/worker/protocol.py", "NotData"),
+                    ("grader/worker/isolate.py", "IsolationError")}
+
+
+def exception_classes() -> set[tuple[str, str]]:
+    """(file, class) for every class in grader/ whose base is an exception of the grader's
+    tree or a built-in exception."""
+    from grader.core import errors
+
+    known = {name for name, kind in vars(errors).items()
+             if isinstance(kind, type) and issubclass(kind, BaseException)}
+    known |= {name for name, kind in vars(builtins).items()
+              if isinstance(kind, type) and issubclass(kind, BaseException)}
+    found = set()
+    for path in sorted((ROOT / "grader").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")
+                     for b in node.bases}
+            if bases & known:
+                found.add((path.relative_to(ROOT).as_posix(), node.name))
+    return found
+
+
+def test_one_exception_tree() -> None:
+    from grader.core import errors
+
+    defined = exception_classes()
+    elsewhere = {(f, name) for f, name in defined if f != "grader/core/errors.py"}
+    assert elsewhere == OUTSIDE_THE_TREE
+    documented = errors.__doc__ or ""
+    tree = [kind for _, kind in inspect.getmembers(errors, inspect.isclass)
+            if issubclass(kind, errors.NNGraderError)]
+    assert len(tree) == len({name for f, name in defined if f == "grader/core/errors.py"})
+    for kind in tree:
+        assert f"── {kind.__name__} " in documented or kind is errors.NNGraderError, kind
+    # three branches under one root
+    branches = {kind for kind in tree if kind.__bases__ == (errors.NNGraderError,)}
+    assert branches == {errors.GraderError, errors.SetupError, errors.Verdict}
+    for verdict in (errors.StudentError, errors.NotAttempted, errors.StaleObject,
+                    errors.WorkerCrashed, errors.ExtractionError):
+        assert issubclass(verdict, errors.Verdict) and not issubclass(verdict, errors.GraderError)
+    assert issubclass(errors.ConfigError, errors.SetupError) and errors.ConfigError.exit_code == 2

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from grader.core.errors import WorkerCrashed, WorkerTimeout
+from grader.core.errors import (
+    BudgetSpent,
+    CallCrashed,
+    CallTimedOut,
+    NotCalledAgain,
+    WorkerCrashed,
+    WorkerTimeout,
+)
 from grader.core.results import CRASHED, TIMED_OUT
 from grader.core.settings import Limits
 from grader.submission.proxy import StudentProxy
 from grader.submission.session import WorkerSession
 from grader.submission.stops import (
-    BudgetSpent,
-    CallCrashed,
-    CallTimedOut,
-    NotCalledAgain,
     function_subject,
     method_subject,
     probe_subject,

@@ -14,8 +14,9 @@
     grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
     grade similarity SUBMISSIONS_DIR      which students share code beyond the stub
 
-Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
-1 when the grader could not run, 2 for bad flags, settings or course files.
+Only this module turns exceptions (grader.core.errors, one tree) into exit codes: 0 when grading
+ran (whatever the scores), 1 when the grader could not run, 2 for bad flags, settings or course
+files, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from grader.cli.options import (
     sandbox_option,
 )
 from grader.core.course import load_course
-from grader.core.errors import GraderError
+from grader.core.errors import NNGraderError
 from grader.core.settings import (
     LIMIT_HELP,
     Limits,
@@ -392,10 +393,10 @@ def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
 
 
 def _guard(action: Callable[[], Any]) -> Any:
-    """Run ``action``; a GraderError becomes a one-line message and its exit code."""
+    """Run ``action``; an NNGraderError becomes a one-line message and its exit code."""
     try:
         return action()
-    except GraderError as exc:  # messages may carry student file and folder names
+    except NNGraderError as exc:  # messages may carry student file and folder names
         click.echo(f"grade: error: {visible(exc)}", err=True)
         sys.exit(exc.exit_code)
 

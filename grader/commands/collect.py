@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.core.course import Course
-from grader.core.errors import ConfigError
+from grader.core.errors import BadRecord, ConfigError
 from grader.core.paths import write_atomic
 from grader.core.roster import RosterEntry, read_roster
-from grader.integrations.collect import BadRecord, Record, candidates, load_record
+from grader.integrations.collect import Record, candidates, load_record
 from grader.report.gradebook import csv_document
 from grader.report.view import points
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.core.course import Course
-from grader.core.errors import GraderError
+from grader.core.errors import Interrupted
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
 from grader.core.roster import read_roster
@@ -25,12 +25,6 @@ from grader.run.cache import ResultCache
 from grader.run.grading import Resume, grade_folder
 from grader.submission.grade import suite_hash
 from grader.suite import budgets
-
-
-class Interrupted(GraderError):
-    """The run was interrupted; finished submissions are kept for the next run."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from grader.core.errors import HostGone
 from grader.core.results import TestResult
 from grader.submission.plugin import PYTEST_ARGS, BudgetSource, GradingPlugin
 from grader.submission.session import WorkerSession
@@ -50,10 +51,6 @@ class SuiteRun:
     collection_errors: list[str] = field(default_factory=list)
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
-
-
-class HostGone(Exception):
-    """The host's pytest session ended before it ran the submission."""
 
 
 class SuiteHost:

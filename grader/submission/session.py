@@ -32,7 +32,11 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.core.errors import (
+    BudgetSpent,
+    CallCrashed,
+    CallTimedOut,
     NotAttempted,
+    NotCalledAgain,
     ProtocolError,
     SandboxFailure,
     StudentError,
@@ -44,10 +48,6 @@ from grader.core.settings import DEFAULT_TEST_BUDGET_S, Limits
 from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
 from grader.submission.stops import (
     BLAME_SHARE,
-    BudgetSpent,
-    CallCrashed,
-    CallTimedOut,
-    NotCalledAgain,
     Stop,
     Subject,
     crashed,

@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.core.errors import WorkerCrashed, WorkerError, WorkerTimeout
+from grader.core.errors import WorkerError
 from grader.core.results import CRASHED, TIMED_OUT
 
 #: A timeout is blamed on a call that ran for at least this share of the test's budget.
@@ -74,34 +74,6 @@ class Stop:
 
     def later_message(self) -> str:
         return f"{self.label} {self.reason} in an earlier test ({self.test}); not called again."
-
-
-class CallTimedOut(WorkerTimeout):
-    """A call hung; ``stop`` says what is remembered (None: not blamed on the call)."""
-
-    def __init__(self, message: str, stop: Stop | None) -> None:
-        super().__init__(message)
-        self.stop = stop
-
-
-class CallCrashed(WorkerCrashed):
-    """The worker died inside a call; ``stop`` is what is remembered."""
-
-    def __init__(self, message: str, stop: Stop | None) -> None:
-        super().__init__(message)
-        self.stop = stop
-
-
-class NotCalledAgain(WorkerError):
-    """A request refused because what it needs hung or crashed in an earlier test."""
-
-    def __init__(self, stop: Stop) -> None:
-        super().__init__(stop.later_message())
-        self.stop = stop
-
-
-class BudgetSpent(WorkerTimeout):
-    """The submission's (or the test's) time budget is spent: nothing more is run."""
 
 
 def seconds(value: float) -> str:

@@ -24,11 +24,11 @@ from distributed import Client, Future, as_completed
 from distributed.security import Security
 
 from grader.core.course import Course
-from grader.core.errors import ClusterError, CourseError
+from grader.core.errors import ClusterError, CourseError, Refused
 from grader.core.results import SubmissionResult
 from grader.core.settings import ClusterSettings, Settings
 from grader.run.cache import result_from_dict
-from grader.run.cluster.course import CoursePlugin, Refused, grader_build, pack_course
+from grader.run.cluster.course import CoursePlugin, grader_build, pack_course
 from grader.run.cluster.task import grade_task, make_task
 from grader.run.local import grader_error
 from grader.submission.grade import Job

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.course import load_course
-from grader.core.errors import ConfigError, CourseError, ExtractionError
+from grader.core.errors import ConfigError, CourseError, ExtractionError, Refused
 from grader.core.files import read_regular
 from grader.core.paths import safe_component
 from grader.core.settings import Limits, Settings
 from grader.run.cache import result_to_dict
-from grader.run.cluster.course import Refused, grader_build, installed
+from grader.run.cluster.course import grader_build, installed
 from grader.run.local import grade_in_process, kept_sandbox  # a local --jobs process's own
 from grader.submission.grade import Job, submission_seed, suite_hash
 
