@@ -63,8 +63,8 @@ def test_an_import_against_the_contract_fails_naming_both_modules(
 #: Exceptions defined outside grader/core/errors.py, on purpose (see its docstring): a failed
 #: check is pytest's AssertionError; the worker imports nothing from the grader.
 OUTSIDE_THE_TREE = {("grader/suite/__init__.py", "Feedback"),
-                    ("grader/worker/protocol.py", "WireError"),
-                    ("grader/worker/protocol.py", "NotData"),
+                    ("grader/worker/protocol/values.py", "WireError"),
+                    ("grader/worker/protocol/values.py", "NotData"),
                     ("grader/worker/isolate.py", "IsolationError")}
 
 

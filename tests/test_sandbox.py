@@ -102,7 +102,7 @@ def test_bwrap_worker_is_unprivileged_with_a_clean_environment_and_private_view(
                   for p in python_paths() if Path(p).is_relative_to(folder)}
         for folder in (REPO_ROOT, Path.cwd()):
             assert set(student.listing(str(folder)) or []) <= python, folder
-        assert student.exists("/worker/protocol.py")
+        assert student.exists("/worker/protocol/framing.py")
         assert student.write("/tmp/scratch") is True
         assert student.write("/usr/pwned") is False and student.write("/etc/pwned") is False
         assert not Path("/tmp/scratch").exists() or Path("/tmp/scratch").read_text() != "x"

@@ -39,7 +39,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL",
                     "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-WORKER_FILES = ("remote.py", "protocol.py")
+WORKER_FILES = ("remote.py",)  # and the protocol package
 SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
 
 #: (worker argv, worker environment, capabilities it keeps) -> the command line that starts it
@@ -162,6 +162,8 @@ class ProcessWorker:
                 copy.mkdir()
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
+                shutil.copytree(WORKER_DIR / "protocol", copy / "protocol",
+                                ignore=shutil.ignore_patterns("__pycache__"))
                 os.chmod(copy, 0o755)
                 code_dir = str(copy)
         inside = inside or {"dir": code_dir, "home": self.home}
