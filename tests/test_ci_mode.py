@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from github_outputs import github_outputs
+from helpers.github_outputs import github_outputs
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.results import (
@@ -28,6 +28,8 @@ from grader.core.results import (
 from grader.core.settings import Settings
 from grader.integrations.ci import CiRequest, ci, classroom_result
 from grader.run.student import student_id, submission_files
+
+pytestmark = pytest.mark.slow  # a student graded through the CLI in real sandboxes
 
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli.main"]

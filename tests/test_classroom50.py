@@ -13,14 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from github_outputs import github_outputs
-from test_release import fill_stub
+from helpers.bundle import fill_stub
+from helpers.github_outputs import github_outputs
 
 from grader.commands.classroom50 import BuildRequest, build
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError
 from grader.core.results import FAILED, PASSED, SubmissionResult, TestResult
 from grader.integrations.classroom50 import Identity, result_document, scale_for, status_and_summary
+
+pytestmark = pytest.mark.slow  # students graded through the CLI in real sandboxes
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
@@ -122,7 +124,7 @@ def test_build_writes_one_autograder_per_assignment(tmp_path: Path) -> None:
         COURSE.secret_file.read_bytes()
     assert not list(course.rglob("*.ipynb")) or all(
         "solutions" not in p.parts for p in course.rglob("*.ipynb"))  # no reference notebook
-    assert (folder / "nn-grader" / "grader" / "cli.py").is_file()
+    assert (folder / "nn-grader" / "grader" / "cli" / "main.py").is_file()
     assert load_course(course).assignments[0].id == "forward"
     with pytest.raises(ConfigError, match="exists"):
         build(BuildRequest(classroom_dir=classroom, only=("forward",)), COURSE)

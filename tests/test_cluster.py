@@ -38,6 +38,8 @@ from grader.run.cluster.course import (
 from grader.run.cluster.task import grade_task, make_task
 from grader.submission.grade import Job
 
+pytestmark = pytest.mark.slow  # a Dask cluster
+
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
 GRADE = [sys.executable, "-m", "grader.cli.main"]
 NO_TLS = {"tls_ca_file": None, "tls_cert": None, "tls_key": None}

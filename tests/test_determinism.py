@@ -7,7 +7,7 @@ weights (an output ReLU passed or failed ``test_SimpleNN__forward`` by chance: 9
 
 from __future__ import annotations
 
-from suite_harness import ROOT, grade
+from helpers.suite_harness import ROOT, grade
 
 from grader.core.course import load_course
 from grader.core.settings import Limits

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from notebook_files import Spec, write_notebook
+from helpers.notebook_files import Spec, write_notebook
 
 from grader.extract import Cell, StudentModule, extract_module, read_cells
 

@@ -24,6 +24,8 @@ from grader.submission.stops import (
     student_names,
 )
 
+pytestmark = pytest.mark.slow  # real workers waited out (budgets of seconds)
+
 MODULE = [
     "import time",
     "def double(x):\n    return 2 * x",

@@ -6,17 +6,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader.commands.validate import validate
 from grader.core.course import DEFAULT_ROOT, load_course
 
+pytestmark = pytest.mark.slow  # the course validated through the CLI
 
-def test_validate_passes_on_the_course_and_prints_kill_rates() -> None:
-    run = subprocess.run([sys.executable, "-m", "grader.cli.main", "validate"],
+
+def test_validate_passes_on_the_course_and_prints_kill_rates(tmp_path: Path) -> None:
+    """References 100 and stubs 0 through the command line, with one mutant per assignment:
+    that every mutant of the corpus is caught is tests/test_suite_corpus.py's fact (each
+    mutant graded once in the suite)."""
+    mutants = tmp_path / "mutants"
+    for assignment in load_course(DEFAULT_ROOT).assignments:
+        first = sorted((DEFAULT_ROOT / "tests" / "mutants" / assignment.id).glob("*.py"))[0]
+        (mutants / assignment.id).mkdir(parents=True)
+        (mutants / assignment.id / first.name).write_bytes(first.read_bytes())
+    run = subprocess.run([sys.executable, "-m", "grader.cli.main", "validate",
+                          "--mutants", str(mutants)],
                          capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     for assignment in load_course(DEFAULT_ROOT).assignments:
         line = next(line for line in run.stdout.splitlines() if line.startswith(assignment.id))
         assert line.split()[1:3] == ["100", "0"] and line.endswith("ok"), line
+        assert "1/1 (100%)" in line, line
     assert "mutants killed:" in run.stdout
 
 

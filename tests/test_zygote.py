@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.resources import needs_bwrap
 
 import grader.run.local as local
 from grader.core.course import load_course
@@ -20,16 +21,14 @@ from grader.core.settings import Limits, Settings
 from grader.run.cache import ResultCache
 from grader.run.grading import Resume, close_sandboxes, grade_folder
 from grader.sandbox import make_sandbox, slots
-from grader.sandbox.bwrap import available as bwrap_problem
 from grader.sandbox.process import children_of
 from grader.sandbox.zygote import warm_problem
 from grader.submission.proxy import StudentProxy
 from grader.submission.session import WorkerSession
 
+pytestmark = pytest.mark.slow  # warm zygotes started and broken
+
 ROOT = Path(__file__).resolve().parents[1]
-BWRAP_PROBLEM = bwrap_problem()
-needs_bwrap = pytest.mark.skipif(BWRAP_PROBLEM is not None,
-                                 reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}")
 LIMITS = Limits(memory_mb=512, processes=32, test_timeout_s=5, load_timeout_s=10)
 MODULE = ["import os", "def whoami():\n    return os.getpid(), os.getuid()"]
 
