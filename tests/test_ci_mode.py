@@ -146,16 +146,16 @@ def test_classroom_result_and_grader_failure() -> None:
 
 def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) -> list[tuple]:
     """Replace the grading run (tested above) by fixed results; record its arguments."""
-    import grader.run.staging as staging_module
+    import grader.run.student as student_module
 
     calls: list[tuple] = []
 
-    def grade_folder(folder, course, settings, only=()):
-        calls.append((sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                             if p.is_file()), tuple(only)))
+    def grade_discovery(discovery, course, settings, only=()):
+        calls.append((sorted(f"{s.student}/{s.path.name}" for s in discovery.submissions),
+                      tuple(only)))
         return RunResult(results=results, sandbox="test")
 
-    monkeypatch.setattr(staging_module, "grade_folder", grade_folder)
+    monkeypatch.setattr(student_module, "grade_discovery", grade_discovery)
     return calls
 
 
@@ -200,4 +200,4 @@ def test_grade_notebook_is_ci_mode_and_fail_under_exits_1(tmp_path: Path,
                                   "--sandbox", "process"])
     assert folder.exit_code == 0, folder.output
     assert "Points 3/100" in folder.output
-    assert calls[-1] == (["frank/activations/activations.ipynb"], ("activations",))
+    assert calls[-1] == (["frank/activations.ipynb"], ("activations",))

@@ -1,13 +1,13 @@
 """``grade ci [PATH]``: grade one student's checkout (or one notebook) in a CI job.
 
 PATH is a folder (a student's repository: notebooks anywhere inside) or a single notebook.
-It is graded as one student of a submissions folder, so the points are exactly what
-``grade run`` gives that student:
+Its files are graded where they are, in the stages of a class run
+(grader.run.student.grade_student), so the points are exactly what ``grade`` gives that
+student in a class folder:
 
 - the notebooks (``.ipynb``; ``.py`` files other than tests, ``conftest.py`` and the bundle's
-  ``public/`` and ``selfcheck/`` folders) are copied to ``<tmp>/<student>/``, keeping their
-  relative paths; symbolic links are never followed (a link could point at the grader's own
-  files);
+  ``public/`` and ``selfcheck/`` folders) are graded, named by their paths relative to PATH;
+  symbolic links are never followed (a link could point at the grader's own files);
 - only the assignments found there are graded (``--assignment`` forces a list, a missing one
   scores 0); with none found, every assignment is graded and scores 0;
 - the student id is ``--student``, else the name part of ``$GITHUB_REPOSITORY``, else the
@@ -46,8 +46,7 @@ from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.view import points
-from grader.run.staging import grade_student
-from grader.run.student import student_id, submission_files
+from grader.run.student import grade_student, student_id, submission_files
 
 #: GitHub refuses step summaries over 1 MiB; ours stays well under it.
 MAX_STEP_SUMMARY = 512 * 1024
@@ -91,8 +90,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     student = student_id(path, request.student, env)
     base = path if path.is_dir() else path.parent
     files = submission_files(path, skip=request.out_dir.resolve())
-    run = grade_student(base, files, student, course, settings, request.only,
-                        prefix="grade-ci-")
+    run = grade_student(base, files, student, course, settings, request.only)
     paths = write_reports(run, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course))

@@ -102,6 +102,26 @@ def discover(submissions_dir: Path, assignments: Sequence[Assignment],
     return Discovery(tuple(kept), tuple(unrecognized + extra), tuple(students))
 
 
+def discover_files(student: str, base: Path, files: Sequence[Path],
+                   assignments: Sequence[Assignment], limits: ReadLimits | None = None
+                   ) -> Discovery:
+    """One student's ``files`` (relative to ``base``, links already left out) matched as
+    :func:`discover` matches the files of a student folder, read where they are."""
+    limits = limits or ReadLimits()
+    submissions: list[Submission] = []
+    unrecognized: list[Unrecognized] = []
+    for count, relative in enumerate(sorted(files, key=lambda p: p.as_posix())):
+        if count == MAX_ENTRIES:
+            unrecognized.append(Unrecognized(base, f"more than {MAX_ENTRIES} files; the rest "
+                                                   "were not looked at"))
+            break
+        found = match_file(student, base / relative, assignments, limits)
+        (submissions if isinstance(found, Submission) else unrecognized).append(found)
+    submissions.sort(key=lambda s: (s.student, s.assignment, str(s.path)))
+    kept, extra = _within_attempts(submissions)
+    return Discovery(tuple(kept), tuple(unrecognized + extra), (student,))
+
+
 def _ignored(name: str) -> bool:
     return name.startswith(".") or name in _IGNORED_DIRS
 

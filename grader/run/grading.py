@@ -114,12 +114,24 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
     discovery = discover(submissions_dir, course.assignments, settings.limits.reader())
-    jobs = plan_jobs(discovery, course, only)
     chosen = set(resume.students) if resume is not None else set()
     unknown = sorted(chosen - set(discovery.students))
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{submissions_dir}")
+    return grade_discovery(discovery, course, settings, only, observer, resume, executor,
+                           started)
+
+
+def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
+                    only: Sequence[str] = (), observer: Observer | None = None,
+                    resume: Resume | None = None, executor: Executor | None = None,
+                    started: float | None = None) -> RunResult:
+    """Grade what was discovered (a class folder, or one student's files): plan the jobs,
+    reuse cached results, grade the rest, keep each student's best attempt."""
+    started = time.monotonic() if started is None else started
+    jobs = plan_jobs(discovery, course, only)
+    chosen = set(resume.students) if resume is not None else set()
     if executor is None:
         executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)
