@@ -27,7 +27,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
@@ -281,6 +281,23 @@ def limit_mechanisms(factory: cg.CgroupFactory | None, uid: int | None) -> str:
     return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}"
 
 
+class ColdSandbox(Protocol):
+    """A level that starts each worker as a fresh process (ProcessSandbox, BwrapSandbox): what
+    a warm zygote (grader.sandbox.zygote) is started on, with the zygote's program options."""
+
+    level: str
+    description: str
+    uid: int | None
+
+    def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
+              extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
+              cgroup_slack_mb: int = 0, privileged: tuple[str, ...] = ()) -> ProcessWorker:
+        """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class ProcessSandbox:
     """Workers as plain subprocesses (the fallback where bubblewrap is unavailable)."""
 
@@ -295,9 +312,13 @@ class ProcessSandbox:
                             f"{limit_mechanisms(self.cgroups, self.uid)}; "
                             "no filesystem or network isolation)")
 
-    def start(self, limits: Limits, device: str = "cpu", **worker: Any) -> ProcessWorker:
-        """A cold worker; ``worker`` passes ProcessWorker's program options (the zygote)."""
-        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, **worker)
+    def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
+              extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
+              cgroup_slack_mb: int = 0, privileged: tuple[str, ...] = ()) -> ProcessWorker:
+        """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
+        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups,
+                             program=program, extra_config=extra_config, extra_fds=extra_fds,
+                             cgroup_slack_mb=cgroup_slack_mb, privileged=privileged)
 
     def close(self) -> None:
         """Nothing is kept between workers: each one is started cold."""

@@ -81,10 +81,14 @@ class SuitePlugin:
     """Fixtures, marker and results of a suite run; subclasses say where ``student`` lives."""
 
     def __init__(self, seed: int, device: str) -> None:
+        self.collection_errors: list[str] = []
+        self.start_submission(seed, device)
+
+    def start_submission(self, seed: int, device: str) -> None:
+        """A submission's run from here on: its seed and device, and no result yet."""
         self.submission_seed = seed
         self.device_name = device
         self.results: list[TestResult] = []
-        self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
         self._budgets: dict[str, float] = {}
         self._curves: dict[str, list[Curve]] = {}

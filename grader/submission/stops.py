@@ -42,6 +42,7 @@ from typing import Any
 
 from grader.core.errors import WorkerError
 from grader.core.results import CRASHED, TIMED_OUT
+from grader.submission.handles import handle_of
 
 #: A timeout is blamed on a call that ran for at least this share of the test's budget.
 BLAME_SHARE = 0.5
@@ -98,10 +99,9 @@ def handle_types(values: Iterable[Any], depth: int = 0) -> list[str]:
     """The classes of the worker-side objects among ``values`` (in lists, tuples and dicts)."""
     found: list[str] = []
     for value in values:
-        handle = getattr(value, "_remote_handle", None)
-        type_name = getattr(handle, "type_name", None)
-        if isinstance(type_name, str):
-            found.append(type_name)
+        handle = handle_of(value)
+        if handle is not None and isinstance(handle.type_name, str):
+            found.append(handle.type_name)
         elif depth < 3 and isinstance(value, (list, tuple)):
             found += handle_types(value, depth + 1)
         elif depth < 3 and isinstance(value, dict):
