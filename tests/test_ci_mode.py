@@ -32,7 +32,7 @@ from grader.run.student import student_id, submission_files
 pytestmark = pytest.mark.slow  # a student graded through the CLI in real sandboxes
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 BUG = ("return np.maximum(0, x)", "return x")  # relu keeps negative values
 
 
@@ -150,7 +150,7 @@ def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) ->
 
     calls: list[tuple] = []
 
-    def grade_discovery(discovery, course, settings, only=()):
+    def grade_discovery(discovery, course, settings, only=(), **options):
         calls.append((sorted(f"{s.student}/{s.path.name}" for s in discovery.submissions),
                       tuple(only)))
         return RunResult(results=results, sandbox="test")

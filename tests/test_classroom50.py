@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # students graded through the CLI in real sandbox
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 IDENTITY = Identity(classroom="nn-fall", assignment="activations", owner="alice",
                     assignment_type="individual", submission="submit/2026-10-01T10-00-00Z-abc",

@@ -41,7 +41,7 @@ from grader.submission.grade import Job
 pytestmark = pytest.mark.slow  # a Dask cluster
 
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 NO_TLS = {"tls_ca_file": None, "tls_cert": None, "tls_key": None}
 
 

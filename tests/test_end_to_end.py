@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # classes graded through the CLI
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 STUB = DEFAULT_ROOT / "assignments" / "activations" / "activations.ipynb"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 
 
 def solution_sources() -> list[str]:

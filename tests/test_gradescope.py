@@ -31,7 +31,7 @@ from grader.integrations.gradescope.unpack import UploadLimits, member_path, unp
 pytestmark = pytest.mark.slow  # uploads graded through the CLI in real sandboxes
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ from grader.submission.grade import MAX_MESSAGE, MAX_NOTES
 
 pytestmark = pytest.mark.slow  # a class of hostile notebooks
 
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 MiB = 1024 * 1024
 
 

@@ -30,7 +30,7 @@ from grader.submission.grade import Job
 pytestmark = pytest.mark.slow  # interrupted class runs
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 STUDENTS = 8
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # class-sized similarity corpora
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 STUB_STUDENTS = ("stub_1", "stub_2")
 
 

@@ -23,7 +23,7 @@ def test_validate_passes_on_the_course_and_prints_kill_rates(tmp_path: Path) -> 
         first = sorted((DEFAULT_ROOT / "tests" / "mutants" / assignment.id).glob("*.py"))[0]
         (mutants / assignment.id).mkdir(parents=True)
         (mutants / assignment.id / first.name).write_bytes(first.read_bytes())
-    run = subprocess.run([sys.executable, "-m", "grader.cli.main", "validate",
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "validate",
                           "--mutants", str(mutants)],
                          capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, run.stdout + run.stderr

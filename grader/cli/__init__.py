@@ -1,5 +1,15 @@
 """The ``grade`` command line: Click parsing only.
 
-main.py declares the verbs (``grade`` is ``grader.cli.main:main``), options.py the shared
-flags. Nothing is imported here, so ``python -m grader.cli.main`` runs main.py once (an import
-here made runpy warn that the module was already imported)."""
+main.py declares the verbs, options.py the shared flags. ``main`` is imported on first call, so
+``python -m grader.cli.main`` runs that module once, without runpy's double-import warning.
+"""
+
+
+def main() -> None:
+    """The ``grade`` console script (``grader.cli:main``)."""
+    from grader.cli.main import main as grade
+
+    grade()
+
+
+__all__ = ["main"]

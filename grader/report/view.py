@@ -15,7 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from grader.core.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
+from grader.core.results import (
+    NOTHING_HANDED_IN,
+    PASSED,
+    SKIPPED,
+    RunResult,
+    SubmissionResult,
+    TestResult,
+)
 from grader.core.roster import RosterEntry
 from grader.core.text import block, visible
 from grader.report.feedback import curve_views, group_views, skipped_reason, student_note
@@ -114,6 +121,9 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "title": title or result.assignment,
         "status": submission_status(result),
         "missing": result.missing,
+        # a file in the wrong format (grader.run.grading.wrong_format): what to hand in
+        "wrong_format": visible(result.error) if result.missing and result.error
+        and result.error != NOTHING_HANDED_IN else "",
         "score": points(result.score),
         "max_score": points(result.max_score),
         "file": file_name(result.path),

@@ -28,6 +28,7 @@ from grader.core.roster import RosterEntry
 from grader.core.text import md_cell, md_code, md_fence, md_text
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
+from grader.report.lms_gradebook import lms_gradebook
 from grader.report.table import grades_csv
 from grader.report.view import assignment_order, feedback_view, summary_view
 
@@ -58,6 +59,9 @@ class ReportPaths:
     #: roster students with no folder, and folders not on the roster (both empty without one)
     missing: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
+    #: the gradebook in an LMS's format (--gradebook-format), and what to know before importing
+    lms_gradebook: Path | None = None
+    lms_notes: tuple[str, ...] = ()
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -115,14 +119,19 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
 def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
                   titles: Mapping[str, str] | None = None,
                   calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
-                  roster: Sequence[RosterEntry] | None = None) -> ReportPaths:
+                  roster: Sequence[RosterEntry] | None = None,
+                  gradebook_format: str = "plain",
+                  lms_columns: Sequence[str] = ()) -> ReportPaths:
     """Write grades.csv, the summary and every submission's results.json and feedback.
 
     ``titles`` maps assignment ids to their titles (``Course.assignments``); ids are shown
     where a title is not given. ``calls``: per assignment, which graded functions each one
     uses (grader.report.calls.reference_calls), to name knock-on failures. ``roster``
     (grader.core.roster.read_roster): its columns in gradebook.csv and names in the summary, its
-    students without a folder scored 0. Each file is replaced atomically.
+    students without a folder scored 0. ``gradebook_format`` (canvas, moodle, blackboard) adds
+    the gradebook in that LMS's import format (grader.report.lms_gradebook), its assignment
+    columns taken from ``lms_columns`` (the roster export's header) where they name one.
+    Each file is replaced atomically.
     """
     titles = titles or {}
     calls = calls or {}
@@ -135,12 +144,18 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     )
     summary = summary_view(run, titles, roster or ())
     assignments = assignment_order(run.results)
-    rows = gradebook_rows(run.results, assignments, roster or ())
+    rows = gradebook_rows(run.results, assignments, roster or (), run.students)
+    lms = None
+    if gradebook_format != "plain":
+        max_scores = {r.assignment: r.max_score for r in run.results}
+        lms = lms_gradebook(gradebook_format, rows, assignments, titles, lms_columns,
+                            max_scores)
     return ReportPaths(
         out_dir=out_dir,
         grades_csv=write_atomic(out_dir / "grades.csv", grades_csv(run)),
         gradebook_csv=write_atomic(out_dir / "gradebook.csv",
-                                   gradebook_csv(rows, assignments, roster is not None)),
+                                   gradebook_csv(rows, assignments, roster is not None,
+                                                 bool(run.students))),
         missing=tuple(r.student for r in rows if r.roster == MISSING),
         unknown=tuple(r.student for r in rows if r.roster == UNKNOWN),
         summary_md=write_atomic(out_dir / "summary.md",
@@ -148,4 +163,6 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
         summary_html=write_atomic(out_dir / "summary.html",
                                   templates["summary.html.j2"].render(summary)),
         submissions=submissions,
+        lms_gradebook=write_atomic(out_dir / lms.file_name, lms.text) if lms else None,
+        lms_notes=lms.notes if lms else (),
     )

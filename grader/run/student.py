@@ -71,7 +71,9 @@ def grade_student(base: Path, files: Sequence[Path], student: str, course: Cours
     discovery = discover_files(student, base, files, course.assignments,
                                settings.limits.reader())
     only = tuple(only) or tuple(sorted({s.assignment for s in discovery.submissions}))
-    return relative_paths(grade_discovery(discovery, course, settings, only), base)
+    run = grade_discovery(discovery, course, settings, only, all_assignments=not only,
+                          source=str(base))
+    return relative_paths(run, base)
 
 
 def relative_paths(run: RunResult, folder: Path) -> RunResult:

@@ -22,7 +22,7 @@ from pathlib import Path
 import grader
 from grader.core.course import Assignment
 from grader.core.errors import CourseError
-from grader.core.results import SubmissionResult, TestResult
+from grader.core.results import NOTHING_HANDED_IN, SubmissionResult, TestResult
 from grader.core.settings import Limits, Settings
 from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
@@ -110,8 +110,7 @@ def _base_result(job: Job, settings: Settings, level: str) -> SubmissionResult:
 def missing_result(job: Job, settings: Settings, level: str) -> SubmissionResult:
     """The result of a (student, assignment) with nothing handed in: worth 0, nothing run.
     ``level``: the sandbox level the run's other results name."""
-    return replace(_base_result(job, settings, level),
-                   error="No notebook was handed in for this assignment.")
+    return replace(_base_result(job, settings, level), error=NOTHING_HANDED_IN)
 
 
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox,

@@ -15,7 +15,7 @@ import nbformat
 from grader.core.course import DEFAULT_ROOT
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 
 
 def make_bundle(out: Path, *only: str, with_workflow: bool = False) -> Path:
