@@ -1,5 +1,8 @@
 """The ``grade`` command: parses flags and calls typed library functions, nothing more.
 
+Over 400 lines on purpose: one Click declaration per verb (12 of them) and nothing else; each
+verb's work is a typed function in grader/commands/ or grader/integrations/.
+
     grade SUBMISSIONS_DIR [--out DIR]     same as ``grade run``: the course contract's form
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade validate                        references score 100, stubs 0, every mutant is caught

@@ -1,5 +1,8 @@
 """Hostile students graded in one run with honest ones, at each sandbox level.
 
+Over 400 lines on purpose: the run at each level is shared by every check of the attacks
+(one class graded per level), and the checks need that run's fixtures.
+
 Each file in ``submissions/`` is a student's ``activations`` submission whose honest code is
 wrong (it returns zeros: worth 0) or, for ``loop_function``, right except one function, plus an
 attack: at import time (shaped to survive extraction: default arguments, class bodies, and

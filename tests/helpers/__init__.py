@@ -5,6 +5,7 @@
     github_outputs     parse ``$GITHUB_OUTPUT`` heredocs
     gradescope_schema  Gradescope's results.json schema
     hostile_corpus     a class of hostile notebooks and names (tests and bench/hostile.py)
+    lms_layouts        class folders as Canvas, Moodle, Gradescope and git hand them over
     notebook_corpus    notebooks saved by real tools, for the self-check's agreement
     notebook_files     write a notebook cell by cell
     report_text        control characters, formulas, markup outside code fences
