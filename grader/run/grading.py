@@ -25,13 +25,14 @@ from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.run.cache import ResultCache, cache_key
-from grader.run.discover import Discovery, Unrecognized, discover
+from grader.run.discover import Discovery, Submission, Unrecognized, discover
 from grader.run.layouts import PER_STUDENT
 from grader.run.local import LocalPool, Progress
 from grader.run.local import close_sandboxes as close_sandboxes  # where callers found them
 from grader.run.local import grader_error as grader_error
 from grader.run.local import kept_sandbox as kept_sandbox
 from grader.submission.grade import Job, missing_result
+from grader.suite.files import suite_hash
 
 
 def graded_assignments(discovery: Discovery, course: Course, only: Sequence[str] = (),
@@ -49,16 +50,21 @@ def graded_assignments(discovery: Discovery, course: Course, only: Sequence[str]
 def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = (),
               all_assignments: bool = True) -> list[Job]:
     """One job per submitted file, plus a path-less job per (student, assignment) not handed in,
-    for the assignments :func:`graded_assignments` chooses."""
+    for the assignments :func:`graded_assignments` chooses. Each suite is hashed once here,
+    for the whole run (grading, cache keys and cluster tasks use the job's hash)."""
     wanted = graded_assignments(discovery, course, only, all_assignments)
+    hashes = {assignment.id: suite_hash(assignment) for assignment in wanted}
+    handed: dict[tuple[str, str], list[Submission]] = {}
+    for submission in discovery.submissions:
+        handed.setdefault((submission.student, submission.assignment), []).append(submission)
     jobs: list[Job] = []
     for student in discovery.students:
         for assignment in wanted:
-            files = [s for s in discovery.submissions
-                     if s.student == student and s.assignment == assignment.id]
-            jobs.extend(Job(student, assignment, s.path, s.matched_by) for s in files)
+            files = handed.get((student, assignment.id), [])
+            digest = hashes[assignment.id]
+            jobs.extend(Job(student, assignment, s.path, s.matched_by, digest) for s in files)
             if not files:
-                jobs.append(Job(student, assignment, None))
+                jobs.append(Job(student, assignment, None, suite_hash=digest))
     return jobs
 
 

@@ -49,12 +49,21 @@ MAX_NOTES = 60
 
 @dataclass(frozen=True)
 class Job:
-    """What to grade: a student's file for an assignment (path None: nothing handed in)."""
+    """What to grade: a student's file for an assignment (path None: nothing handed in).
+
+    ``suite_hash``: the assignment's suite hash as the run planned it (computed once per
+    assignment and run, grader.run.grading.plan_jobs); empty: computed when needed."""
 
     student: str
     assignment: Assignment
     path: Path | None
     matched_by: str = ""
+    suite_hash: str = ""
+
+
+def job_suite_hash(job: Job) -> str:
+    """The suite hash the job was planned with, else the suite's hash now."""
+    return job.suite_hash or suite_hash(job.assignment)
 
 
 def submission_seed(settings: Settings, job: Job) -> int:
@@ -103,7 +112,7 @@ def _base_result(job: Job, settings: Settings, level: str) -> SubmissionResult:
         student=job.student, assignment=job.assignment.id,
         path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
         seed=submission_seed(settings, job), grader_version=grader.__version__,
-        suite_hash=suite_hash(job.assignment), sandbox=level, device=settings.device,
+        suite_hash=job_suite_hash(job), sandbox=level, device=settings.device,
         matched_by=job.matched_by)
 
 

@@ -27,7 +27,7 @@ from grader.core.settings import Limits, Settings
 from grader.run.cache import result_to_dict
 from grader.run.cluster.course import grader_build, installed
 from grader.run.local import grade_in_process, kept_sandbox  # a local --jobs process's own
-from grader.submission.grade import Job, submission_seed, suite_hash
+from grader.submission.grade import Job, job_suite_hash, submission_seed, suite_hash
 
 #: One long-lived grading thread per worker process: one submission at a time, and the
 #: sandbox's zygote keeps a parent thread for the process's whole life.
@@ -48,7 +48,7 @@ def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any
         "build": grader_build(),
         "student": job.student,
         "assignment": job.assignment.id,
-        "suite_hash": suite_hash(job.assignment),
+        "suite_hash": job_suite_hash(job),
         "file_name": job.path.name,
         "data": data,
         "matched_by": job.matched_by,
@@ -89,7 +89,7 @@ def _grade_here(task: dict[str, Any], where: str) -> str:
         path = Path(folder) / _file_name(task["file_name"])
         if task["data"] is not None:
             path.write_bytes(task["data"])
-        job = Job(task["student"], assignment, path, task["matched_by"])
+        job = Job(task["student"], assignment, path, task["matched_by"], task["suite_hash"])
         try:
             result = grade_in_process(job, settings)
         except CourseError as exc:
