@@ -15,9 +15,9 @@ pytestmark = pytest.mark.slow  # the course validated through the CLI
 
 
 def test_validate_passes_on_the_course_and_prints_kill_rates(tmp_path: Path) -> None:
-    """References 100 and stubs 0 through the command line, with one mutant per assignment:
-    that every mutant of the corpus is caught is tests/test_suite_corpus.py's fact (each
-    mutant graded once in the suite)."""
+    """References 100, stubs 0 and the generated mutants through the command line, with one
+    hand-written mutant per assignment: that every hand-written mutant is caught is
+    tests/test_suite_corpus.py's fact (each one graded once in the suite)."""
     mutants = tmp_path / "mutants"
     for assignment in load_course(DEFAULT_ROOT).assignments:
         first = sorted((DEFAULT_ROOT / "tests" / "mutants" / assignment.id).glob("*.py"))[0]
@@ -25,12 +25,15 @@ def test_validate_passes_on_the_course_and_prints_kill_rates(tmp_path: Path) -> 
         (mutants / assignment.id / first.name).write_bytes(first.read_bytes())
     run = subprocess.run([sys.executable, "-m", "grader.cli", "validate",
                           "--mutants", str(mutants)],
-                         capture_output=True, text=True, timeout=900, check=False)
+                         capture_output=True, text=True, timeout=1800, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
     for assignment in load_course(DEFAULT_ROOT).assignments:
-        line = next(line for line in run.stdout.splitlines() if line.startswith(assignment.id))
-        assert line.split()[1:3] == ["100", "0"] and line.endswith("ok"), line
-        assert "1/1 (100%)" in line, line
+        at = next(k for k, line in enumerate(lines) if line.startswith(assignment.id))
+        assert lines[at].split()[1:3] == ["100", "0"] and lines[at].endswith("ok"), lines[at]
+        generated = next(line for line in lines[at:] if "generated mutants:" in line)
+        assert " surviving: score " in generated, generated
+        assert "1/1 (100%)" in lines[at], lines[at]
     assert "mutants killed:" in run.stdout
 
 
@@ -40,8 +43,10 @@ def test_a_surviving_mutant_fails_validation(tmp_path: Path) -> None:
     corpus.mkdir(parents=True)
     reference = (DEFAULT_ROOT / "tests" / "equivalents" / "activations")
     survivor = sorted(reference.glob("*.py"))[0]  # correct code: no test can kill it
-    (corpus / "not_a_bug.py").write_text(survivor.read_text())
+    (corpus / "not_a_bug.py").write_text("# mutant: a correct relu written another way\n"
+                                         "# breaks: relu\n" + survivor.read_text())
     lines: list[str] = []
     only = type(course)(root=course.root, assignments=(course.get("activations"),))
-    assert validate(only, tmp_path / "mutants", "inprocess", echo=lines.append) is False
+    assert validate(only, tmp_path / "mutants", "inprocess", echo=lines.append,
+                    generate=False) is False
     assert any("survived: not_a_bug" in line for line in lines)
