@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gradescope_schema import schema_problems
+from helpers.gradescope_schema import schema_problems
 
 import grader
 from grader.core.course import DEFAULT_ROOT, load_course
