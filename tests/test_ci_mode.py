@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.github_outputs import github_outputs
+from helpers.github_outputs import github_env, github_outputs
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.results import (
@@ -34,16 +33,6 @@ pytestmark = pytest.mark.slow  # a student graded through the CLI in real sandbo
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli"]
 BUG = ("return np.maximum(0, x)", "return x")  # relu keeps negative values
-
-
-def github_env(folder: Path, **extra: str) -> dict[str, str]:
-    """The variables GitHub sets in a job (files in ``folder``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    env.update(CI="true", GITHUB_ACTIONS="true",
-               GITHUB_STEP_SUMMARY=str(folder / "summary.md"),
-               GITHUB_OUTPUT=str(folder / "output.txt"), **extra)
-    return env
 
 
 def buggy_checkout(folder: Path) -> Path:

@@ -46,7 +46,13 @@ from grader.core.errors import ConfigError
 from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, grader_failed
 from grader.core.settings import Settings
-from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
+from grader.core.text import (
+    ci_text,
+    command_token,
+    heredoc,
+    md_code,
+    md_text,
+)
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.late import record_lines
@@ -108,6 +114,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     paths = write_reports(run, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course))
+    run = paths.run or run  # a submission whose report failed is now a grader error
     score = round(sum(r.score for r in run.results), 6)
     max_score = round(sum(r.max_score for r in run.results), 6)
     failed = [r for r in run.results if grader_failed(r)]

@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
 from grader.core.course import Assignment, Course
-from grader.core.errors import ConfigError
+from grader.core.errors import ConfigError, CourseError
 from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
+from grader.core.text import display_path, valid
 from grader.run.cache import ResultCache, cache_key
+from grader.run.confirm import confirm_timeouts, waited
 from grader.run.discover import Discovery, Submission, Unrecognized, discover
 from grader.run.layouts import PER_STUDENT
-from grader.run.local import LocalPool, Progress
+from grader.run.local import Executor, LocalPool, one_line
+from grader.run.local import Progress as Progress
 from grader.run.local import close_sandboxes as close_sandboxes  # where callers found them
 from grader.run.local import grader_error as grader_error
 from grader.run.local import kept_sandbox as kept_sandbox
@@ -66,27 +68,6 @@ def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = (),
             if not files:
                 jobs.append(Job(student, assignment, None, suite_hash=digest))
     return jobs
-
-
-class Executor(Protocol):
-    """Where a run's submissions are graded: local processes, or a Dask cluster.
-
-    Discovery, the cache, reports and exit status are the same whichever grades.
-    """
-
-    #: the sandbox level that goes into cache keys and into results of missing notebooks
-    level: str
-
-    @property
-    def description(self) -> str:
-        """The isolation in force, for the run's report (complete once ``grade`` returned)."""
-        ...
-
-    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
-              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
-        """Grade every job (as :func:`grade_jobs` does): results in job order, ``progress``
-        told of each in the calling process as it arrives."""
-        ...
 
 
 def executor_for(settings: Settings, course: Course) -> Executor:
@@ -171,27 +152,42 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     results: dict[int, SubmissionResult] = {}
     keys: dict[Job, str] = {}
     todo: list[int] = []
+    missing = 0
     for index, job in enumerate(jobs):
-        if job.path is None:  # nothing handed in: nothing to run
-            results[index] = missing_result(job, settings_for(job), executor.level)
+        try:
+            if job.path is None:  # nothing handed in: nothing to run
+                results[index] = missing_result(job, settings_for(job), executor.level)
+                missing += 1
+                continue
+            key = _key(job, settings_for(job), executor.level) if resume is not None else None
+            forced = resume is None or resume.force or job.student in chosen
+            cached = resume.cache.get(job, key) if key and resume and not forced else None
+        except CourseError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - contained: this submission's row says why
+            results[index] = grader_error(job, one_line(exc))
             continue
-        key = _key(job, settings_for(job), executor.level) if resume is not None else None
-        forced = resume is None or resume.force or job.student in chosen
-        cached = resume.cache.get(job, key) if key and resume and not forced else None
         if cached is not None:
             results[index] = cached
             continue
         if key:
             keys[job] = key
         todo.append(index)
-    reused = len(results) - sum(1 for job in jobs if job.path is None)
+    reused = len(results) - missing - sum(1 for r in results.values() if r.grader_error)
+
+    def keep(job: Job, result: SubmissionResult) -> None:
+        if resume is not None and job in keys and not result.grader_error:
+            # what cannot be stored is not cached (ResultCache.put); a full disk, or any
+            # other failure, costs the resume of this submission, never the run
+            with contextlib.suppress(Exception):
+                resume.cache.put(job, keys[job], result)
 
     def finished(job: Job, result: SubmissionResult) -> None:
-        if resume is not None and job in keys and not result.grader_error:
-            with contextlib.suppress(OSError):  # a full disk costs the resume, not the run
-                resume.cache.put(job, keys[job], result)
+        if not waited(result):  # a timeout is cached only once confirmed (below)
+            keep(job, result)
         if observer is not None:
-            observer.advance(result)
+            with contextlib.suppress(Exception):
+                observer.advance(result)
 
     if observer is not None:
         observer.start(len(todo), reused)
@@ -200,11 +196,14 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     finally:
         if observer is not None:
             observer.finish()
+    graded = confirm_timeouts([jobs[i] for i in todo], graded, settings, executor,
+                              settings_for, keep)
     results.update(zip(todo, graded, strict=True))
     combined = best_attempts(results[i] for i in range(len(jobs)))
     return RunResult(
         results=tuple(wrong_format(combined, discovery.unrecognized)),
-        unrecognized=tuple((str(u.path), u.reason) for u in discovery.unrecognized),
+        unrecognized=tuple((display_path(u.path), valid(u.reason, 1000))
+                           for u in discovery.unrecognized),
         sandbox=executor.description,
         duration_s=round(time.monotonic() - started, 3),
         graded=len(todo),

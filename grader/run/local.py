@@ -13,10 +13,12 @@ import concurrent.futures
 import multiprocessing
 import multiprocessing.util
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from grader.core.errors import CourseError, SandboxFailure
 from grader.core.results import SubmissionResult
 from grader.core.settings import Settings
+from grader.core.text import display_path, valid, visible
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
@@ -60,6 +62,27 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
         raise
     pool.shutdown(wait=True)
     return [result for result in results if result is not None]
+
+
+class Executor(Protocol):
+    """Where a run's submissions are graded: local processes, or a Dask cluster.
+
+    Discovery, the cache, reports and exit status are the same whichever grades.
+    """
+
+    #: the sandbox level that goes into cache keys and into results of missing notebooks
+    level: str
+
+    @property
+    def description(self) -> str:
+        """The isolation in force, for the run's report (complete once ``grade`` returned)."""
+        ...
+
+    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
+              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
+        """Grade every job (as :func:`grade_jobs` does): results in job order, ``progress``
+        told of each in the calling process as it arrives."""
+        ...
 
 
 class LocalPool:
@@ -127,14 +150,19 @@ def grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionRe
         except Exception as exc:  # noqa: BLE001 - one submission must never stop the run
             failure = exc
             break
-    return grader_error(job, f"{type(failure).__name__}: {clip(failure, 300)}")
+    return grader_error(job, one_line(failure))
+
+
+def one_line(exc: BaseException | None) -> str:
+    """``exc`` as one short line of valid text (its message may hold anything)."""
+    return visible(valid(f"{type(exc).__name__}: {clip(exc, 300)}"))
 
 
 def grader_error(job: Job, why: str) -> SubmissionResult:
     """The result of a submission the grader failed on: no score, status ``error``."""
     return SubmissionResult(
         student=job.student, assignment=job.assignment.id,
-        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
         grader_error=True, matched_by=job.matched_by,
         error=f"The grader failed on this submission ({why}); please tell the course staff.")
 

@@ -22,6 +22,7 @@ from grader.core.course import Course
 from grader.core.errors import ConfigError
 from grader.core.results import RunResult
 from grader.core.settings import Settings
+from grader.core.text import display_name
 from grader.run.discover import discover_files
 from grader.run.grading import grade_discovery
 
@@ -35,7 +36,7 @@ def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
     if not name:
         folder = path.resolve() if path.is_dir() else path.resolve().parent
         name = folder.name or "student"
-    name = name.replace(os.sep, "_").strip(". ")
+    name = display_name(name).replace(os.sep, "_").strip(". ")  # valid text, whatever bytes
     if not name:
         raise ConfigError("--student: empty student id")
     return name
