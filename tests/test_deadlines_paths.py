@@ -27,6 +27,8 @@ from grader.integrations.gradescope.autograde import autograde as gradescope_run
 from grader.integrations.gradescope.bundle import course_entries
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig
 
+pytestmark = pytest.mark.slow  # students graded through the CLI, Gradescope and Classroom 50 paths
+
 GRADE = [sys.executable, "-m", "grader.cli"]
 DUE = "2026-10-05T23:59:00+02:00"
 LATE = "2026-10-07T02:59:00+02:00"  # 1 day 3 h after the due date
