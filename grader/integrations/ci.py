@@ -44,6 +44,7 @@ from grader.core.course import Course
 from grader.core.deadline_files import parse_time
 from grader.core.errors import ConfigError
 from grader.core.grade_record import apply_deadlines, load_deadlines
+from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, grader_failed
 from grader.core.settings import Settings
 from grader.core.text import (
@@ -111,7 +112,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
                                           for r in run.results})
     run = replace(run, results=apply_deadlines(run.results, deadlines,
                                                warn=lambda line: echo(f"grade: {line}")))
-    paths = write_reports(run, request.out_dir, course.root / "templates",
+    paths = write_reports(run, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course))
     run = paths.run or run  # a submission whose report failed is now a grader error

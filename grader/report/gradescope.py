@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from grader.core.results import PASSED, SKIPPED, SubmissionResult, TestResult
+from grader.core.results import PASSED, SKIPPED, ManualGrade, SubmissionResult, TestResult
 from grader.core.text import block, md_code, md_text
 from grader.report.late import late_line, record_lines
 from grader.report.view import file_name, points, submission_status
@@ -61,6 +61,26 @@ def _skipped_entry(test: TestResult, message: str) -> dict[str, Any]:
     }
 
 
+def _manual_entry(grade: ManualGrade) -> dict[str, Any]:
+    """A written question: pending ones have no score and no status (shown as pending)."""
+    lines = [f"{'+' if p > 0 else ''}{points(p)}: {label}" for label, p in grade.items]
+    if grade.comment:
+        lines.append(f"Comment: {grade.comment}")
+    entry: dict[str, Any] = {
+        "name": f"Written question {grade.question}",
+        "max_score": round(grade.max_score, 6),
+        "output": ("Pending: not graded yet" if grade.pending else
+                   "\n".join(lines) or ("No answer handed in" if not grade.answered else "")),
+        "output_format": "text",
+        "visibility": "visible",
+        "extra_data": {"id": f"written:{grade.question}",
+                       "status": "pending" if grade.pending else "graded"},
+    }
+    if not grade.pending:
+        entry["score"] = round(grade.score or 0.0, 6)
+    return entry
+
+
 def _overview(result: SubmissionResult) -> str:
     """The submission-level ``output`` (Markdown): what was graded and any remarks."""
     if result.missing:
@@ -91,7 +111,8 @@ def results_json(result: SubmissionResult) -> dict[str, Any]:
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [_test_entry(test) for test in result.tests],
+        "tests": [_test_entry(test) for test in result.tests]
+        + [_manual_entry(m) for m in result.manual],
         "extra_data": {
             "student": result.student,
             "assignment": result.assignment,

@@ -56,6 +56,7 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
         values["notes"] = tuple(str(n) for n in data.get("notes", ()))
         values["other_attempts"] = tuple(Attempt(**_known(Attempt, a))
                                          for a in data.get("other_attempts", ()))
+        values["manual"] = ()  # written answers' grades are merged after the cache (review)
         return SubmissionResult(**values)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed cache entry: {exc}") from None
@@ -99,7 +100,8 @@ def cache_key(job: Job, settings: Settings, sandbox_level: str) -> str | None:
     if job.path is None:
         return None
     digest = hashlib.sha256()
-    digest.update(digest_regular(job.path, settings.limits.reader().max_bytes))
+    assert job.read_from is not None
+    digest.update(digest_regular(job.read_from, settings.limits.reader().max_bytes))
     suite = job_suite_hash(job)
     context = {
         "format": FORMAT,

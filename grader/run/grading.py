@@ -26,13 +26,14 @@ from grader.core.settings import Settings
 from grader.core.text import display_path, valid
 from grader.run.cache import ResultCache, cache_key
 from grader.run.confirm import confirm_timeouts, waited
-from grader.run.discover import Discovery, Submission, Unrecognized, discover
+from grader.run.discover import Discovery, Submission, Unrecognized, course_files, discover
 from grader.run.layouts import PER_STUDENT
 from grader.run.local import Executor, LocalPool, one_line
 from grader.run.local import Progress as Progress
 from grader.run.local import close_sandboxes as close_sandboxes  # where callers found them
 from grader.run.local import grader_error as grader_error
 from grader.run.local import kept_sandbox as kept_sandbox
+from grader.run.preload import with_preload
 from grader.submission.grade import Job, missing_result
 from grader.suite.files import suite_hash
 
@@ -64,7 +65,8 @@ def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = (),
         for assignment in wanted:
             files = handed.get((student, assignment.id), [])
             digest = hashes[assignment.id]
-            jobs.extend(Job(student, assignment, s.path, s.matched_by, digest) for s in files)
+            jobs.extend(Job(student, assignment, s.path, s.matched_by, digest,
+                            s.source) for s in files)
             if not files:
                 jobs.append(Job(student, assignment, None, suite_hash=digest))
     return jobs
@@ -121,7 +123,8 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
-    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(), layout)
+    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(), layout,
+                         course_files(course.root))
     return grade_discovery(discovery, course, settings, only, observer, resume, executor,
                            all_assignments=all_assignments, started=started,
                            source=str(submissions_dir))
@@ -141,6 +144,7 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{source}")
+    settings = with_preload(settings, jobs)  # what this run's workers import, no more
     if executor is None:
         executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)

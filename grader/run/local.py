@@ -45,7 +45,7 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     if settings.jobs == 1 or len(jobs) <= 1:
         graded = []
         for job in jobs:  # a retry may replace the sandbox: always take the current one
-            sandbox = kept_sandbox(settings.sandbox, settings.warm)
+            sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
             graded.append(_report(job, grade_safely(job, own(job), sandbox), progress))
         return graded
     context = multiprocessing.get_context("forkserver")
@@ -89,7 +89,7 @@ class LocalPool:
     """``settings.jobs`` processes on this machine, each with its own sandbox slot."""
 
     def __init__(self, settings: Settings) -> None:
-        self.sandbox = kept_sandbox(settings.sandbox, settings.warm)
+        self.sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
         self.level = self.sandbox.level
         self.description = self.sandbox.description
 
@@ -101,12 +101,12 @@ class LocalPool:
 _SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
 
 
-def kept_sandbox(level: str, warm: bool) -> Sandbox:
+def kept_sandbox(level: str, warm: bool, preload: tuple[str, ...] | None = None) -> Sandbox:
     """One sandbox per process and level, kept for the process's life (a warm zygote, and a
     slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own."""
     sandbox = _SANDBOXES.get((level, warm))
     if sandbox is None:
-        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm)
+        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm, preload=preload)
         # pool processes end through multiprocessing, not atexit alone
         atexit.register(sandbox.close)
         multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
@@ -126,12 +126,13 @@ def _fresh_slot(settings: Settings) -> Sandbox:
     uid, another cgroup), and start the sandbox again there."""
     close_sandboxes()
     slots.lease_fresh_slot()
-    return kept_sandbox(settings.sandbox, settings.warm)
+    return kept_sandbox(settings.sandbox, settings.warm, settings.preload)
 
 
 def grade_in_process(job: Job, settings: Settings) -> SubmissionResult:
     """Grade ``job`` on this process's kept sandbox (a pool process, a cluster worker)."""
-    return grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm))
+    return grade_safely(job, settings,
+                        kept_sandbox(settings.sandbox, settings.warm, settings.preload))
 
 
 def grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:

@@ -34,11 +34,13 @@ def _bwrap_problem() -> str | None:
     return bwrap.available()
 
 
-def make_sandbox(level: str, slot: int | None = None, warm: bool = False) -> Sandbox:
+def make_sandbox(level: str, slot: int | None = None, warm: bool = False,
+                 preload: tuple[str, ...] | None = None) -> Sandbox:
     """The sandbox for ``level``; "auto" picks the strongest level that works here.
 
     ``slot`` None leases this process's own slot (see :mod:`grader.sandbox.slots`). ``warm``
-    forks workers from a zygote started at that level (:mod:`grader.sandbox.zygote`).
+    forks workers from a zygote started at that level (:mod:`grader.sandbox.zygote`), which
+    imports ``preload`` first (None: its default list).
     """
     if level == "inprocess":
         from grader.sandbox.inprocess import InProcessSandbox
@@ -48,7 +50,7 @@ def make_sandbox(level: str, slot: int | None = None, warm: bool = False) -> San
     if warm:
         from grader.sandbox.zygote import ZygoteSandbox
 
-        return ZygoteSandbox(cold)
+        return ZygoteSandbox(cold, preload)
     return cold
 
 

@@ -61,6 +61,14 @@ class Job:
     path: Path | None
     matched_by: str = ""
     suite_hash: str = ""
+    #: the grader's copy of the bytes read at discovery (grader.run.discover.Snapshots)
+    source: Path | None = None
+
+    @property
+    def read_from(self) -> Path | None:
+        """Where the file's bytes are read: the discovery's copy, never the student's path
+        again when there is one."""
+        return self.source or self.path
 
 
 def job_suite_hash(job: Job) -> str:
@@ -77,8 +85,8 @@ def submission_seed(settings: Settings, job: Job) -> int:
 def load_student_module(job: Job, limits: Limits | None = None
                         ) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
-    assert job.path is not None
-    return load_file(job.path, job.assignment.functions, (limits or Limits()).reader())
+    assert job.read_from is not None
+    return load_file(job.read_from, job.assignment.functions, (limits or Limits()).reader())
 
 
 def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:

@@ -94,3 +94,11 @@ plt.plot(losses)
 plt.xlabel("epoch")
 plt.ylabel("training loss (MSE)")
 plt.show()
+
+# %%
+# answer: loss_curve
+plt.plot(losses)
+plt.xlabel("epoch")
+plt.ylabel("training loss (MSE)")
+plt.show()
+# The loss falls quickly in the first epochs, then flattens: SGD has converged.
