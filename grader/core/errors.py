@@ -16,7 +16,9 @@ decided a result. Library code raises these; only ``grader.cli`` turns them into
     ├── SetupError                  what the grader was given to work with is wrong
     │   ├── ConfigError             a bad setting, flag or course file; names its source (exit 2)
     │   ├── CourseError             the course material (assignment, suite, notebook) is broken
-    │   └── BadRecord               a CI record given to ``collect`` cannot be used
+    │   ├── BadRecord               a CI record given to ``collect`` cannot be used
+    │   └── StaleWrite              a TA's save in ``grade review`` came after another TA's
+    │                               (refused and shown, HTTP 409; nothing is lost)
     └── Verdict                     the student's file or code decided the result: a score, never
         │                           a grader failure
         ├── SubmissionError         one submission cannot be graded as a whole; others go on
@@ -45,7 +47,9 @@ Outside the tree, on purpose: ``grader.suite.Feedback`` is an AssertionError (a 
 failed, pytest's own kind of failure); the worker's ``WireError``/``NotData``
 (grader.worker.protocol) and ``IsolationError`` (grader.worker.isolate) live in the standalone
 worker, which imports nothing from ``grader`` (it runs in a bare sandbox and ships in the
-student bundle); the grader side turns them into ProtocolError or SandboxFailure.
+student bundle); the grader side turns them into ProtocolError or SandboxFailure. The student
+bundle's self-check (grader/templates/bundle/selfcheck/) has its own ``SelfCheckError``: it runs
+in the student's Python, without the grader installed.
 """
 
 from __future__ import annotations
@@ -108,6 +112,11 @@ class CourseError(SetupError):
 
 class BadRecord(SetupError):
     """A CI record given to ``grade collect`` cannot be used; the message says why."""
+
+
+class StaleWrite(SetupError):
+    """Someone else saved this grade or rubric item since it was loaded (``grade review``):
+    the save is refused and the page shows what is stored now."""
 
 
 # --- verdicts about the student's file and code ---------------------------------------------
