@@ -1,5 +1,8 @@
 """Reading notebooks and extracting the graded module (grader.extract.read / extract).
 
+Over 400 lines on purpose: one small test per rule of reading and extraction (the course
+contract's), kept together beside the pipeline they check.
+
 Most tests exec the extracted statements one by one in a fresh namespace, as the worker does
 (but without its NameError retries), and call the student's functions.
 """
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from notebook_files import Spec, write_notebook
+from helpers.notebook_files import Spec, write_notebook
 
 from grader.extract import Cell, StudentModule, extract_module, read_cells
 

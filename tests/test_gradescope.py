@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from gradescope_schema import schema_problems
+from helpers.gradescope_schema import schema_problems
 
 from grader.commands.gradescope import GradescopeRequest, build
 from grader.core.course import DEFAULT_ROOT, load_course
@@ -27,6 +27,8 @@ from grader.integrations.gradescope.autograde import autograde, submitter
 from grader.integrations.gradescope.config import AutograderConfig, read_config
 from grader.integrations.gradescope.results import Upload, md_code, md_text, results_document
 from grader.integrations.gradescope.unpack import UploadLimits, member_path, unpack_upload
+
+pytestmark = pytest.mark.slow  # uploads graded through the CLI in real sandboxes
 
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from suite_harness import grade
+from helpers.suite_harness import grade
 
 from grader.core.course import load_course
 from grader.extract.origins import located

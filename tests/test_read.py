@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_files import write_notebook
+from helpers.notebook_files import write_notebook
 
 from grader.core.errors import ExtractionError
 from grader.extract import Cell, notebook_assignment, read_cells

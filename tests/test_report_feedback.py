@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gradescope_schema import schema_problems
+from helpers.gradescope_schema import schema_problems
 
 from grader.core.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.results import TestResult as Result

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_release import bundle_python, make_bundle
+from helpers.bundle import bundle_python, make_bundle
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.extract.stub import strip_markers
+
+pytestmark = pytest.mark.slow  # the self-check in a notebook kernel
 
 COURSE = load_course(DEFAULT_ROOT)
 CHECK = ('import sys; sys.path.insert(0, "..")\nfrom selfcheck import check\n'

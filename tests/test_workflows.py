@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from github_outputs import github_outputs
-from test_release import fill_stub, make_bundle
+from helpers.bundle import fill_stub, make_bundle
+from helpers.github_outputs import github_outputs
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.paths import TEMPLATES_DIR
 from grader.sandbox.bwrap import available as bwrap_problem
+
+pytestmark = pytest.mark.slow  # workflow steps run on bundles
 
 ROOT = DEFAULT_ROOT
 TEMPLATES = TEMPLATES_DIR / "github"

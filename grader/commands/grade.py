@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.deadline_files import read_times, write_times
-from grader.core.errors import GraderError
+from grader.core.errors import Interrupted
 from grader.core.grade_record import Deadlines, apply_deadlines, load_deadlines
 from grader.core.paths import TEMPLATES_DIR, mark_output, write_atomic
 from grader.core.progress import Observer, ProgressBar
@@ -41,12 +41,6 @@ from grader.run.identities import map_to_roster
 from grader.run.layouts import ArchiveLimits, SourceView, open_source
 from grader.submission.grade import suite_hash
 from grader.suite import budgets
-
-
-class Interrupted(GraderError):
-    """The run was interrupted; finished submissions are kept for the next run."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """From cells to a module the worker can import: the extraction pipeline.
 
+Over 400 lines on purpose: the steps stand in the order they run, each a small pure function,
+so the whole contract reads top to bottom in one file (read.py and parse.py hold the rest).
+
 Like nbgrader's preprocessors, extraction is a chain of small pure functions over plain data,
 each one step of the contract ("a notebook is graded from its code, whatever happened to its
 cells"); :func:`extract_module` only composes them:

@@ -1,13 +1,13 @@
 """``grade ci [PATH]``: grade one student's checkout (or one notebook) in a CI job.
 
 PATH is a folder (a student's repository: notebooks anywhere inside) or a single notebook.
-It is graded as one student of a submissions folder, so the points are exactly what
-``grade run`` gives that student:
+Its files are graded where they are, in the stages of a class run
+(grader.run.student.grade_student), so the points are exactly what ``grade`` gives that
+student in a class folder:
 
 - the notebooks (``.ipynb``; ``.py`` files other than tests, ``conftest.py`` and the bundle's
-  ``public/`` and ``selfcheck/`` folders) are copied to ``<tmp>/<student>/``, keeping their
-  relative paths; symbolic links are never followed (a link could point at the grader's own
-  files);
+  ``public/`` and ``selfcheck/`` folders) are graded, named by their paths relative to PATH;
+  symbolic links are never followed (a link could point at the grader's own files);
 - only the assignments found there are graded (``--assignment`` forces a list, a missing one
   scores 0); with none found, every assignment is graded and scores 0;
 - the student id is ``--student``, else the name part of ``$GITHUB_REPOSITORY``, else the
@@ -35,7 +35,6 @@ import base64
 import datetime as dt
 import json
 import os
-import stat
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -46,12 +45,11 @@ from grader.core.deadline_files import parse_time
 from grader.core.errors import ConfigError
 from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.paths import TEMPLATES_DIR
-from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
+from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, grader_failed
 from grader.core.settings import Settings
 from grader.core.text import (
     ci_text,
     command_token,
-    display_name,
     heredoc,
     md_code,
     md_text,
@@ -60,10 +58,8 @@ from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.late import record_lines
 from grader.report.view import points
-from grader.run.staging import grade_student
+from grader.run.student import grade_student, student_id, submission_files
 
-_SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
-                           ".ipynb_checkpoints", "node_modules"})
 #: GitHub refuses step summaries over 1 MiB; ours stays well under it.
 MAX_STEP_SUMMARY = 512 * 1024
 #: Characters of one test's message in classroom.json (and the ``result`` output).
@@ -97,38 +93,6 @@ class CiOutcome:
         return f"Points {points(self.score)}/{points(self.max_score)}"
 
 
-def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
-    """``--student``, else $GITHUB_REPOSITORY's name, else the folder's name."""
-    name = given or env.get("GITHUB_REPOSITORY", "").rpartition("/")[2]
-    if not name:
-        folder = path.resolve() if path.is_dir() else path.resolve().parent
-        name = folder.name or "student"
-    name = display_name(name).replace(os.sep, "_").strip(". ")  # valid text, whatever bytes
-    if not name:
-        raise ConfigError("--student: empty student id")
-    return name
-
-
-def submission_files(path: Path, skip: Path | None = None) -> list[Path]:
-    """The files of a checkout worth grading, relative to it (see the module docstring)."""
-    if path.is_file() and not path.is_symlink():
-        return [Path(path.name)]
-    found: list[Path] = []
-    for root, dirs, files in os.walk(path):
-        here = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS
-                         and not (here / d).is_symlink()
-                         and (skip is None or (here / d).resolve() != skip))
-        for name in sorted(files):
-            file = here / name
-            if name.startswith(".") or not stat.S_ISREG(file.lstat().st_mode):
-                continue  # links, FIFOs, devices and sockets are never copied
-            if name.endswith(".ipynb") or (name.endswith(".py") and name != "conftest.py"
-                                           and not name.startswith("test_")):
-                found.append(file.relative_to(path))
-    return found
-
-
 def ci(request: CiRequest, course: Course, settings: Settings,
        env: Mapping[str, str] | None = None, echo: Callable[[str], None] = print) -> CiOutcome:
     """Grade one checkout, write every report and CI output; see the module docstring."""
@@ -140,8 +104,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     student = student_id(path, request.student, env)
     base = path if path.is_dir() else path.parent
     files = submission_files(path, skip=request.out_dir.resolve())
-    run = grade_student(base, files, student, course, settings, request.only,
-                        prefix="grade-ci-")
+    run = grade_student(base, files, student, course, settings, request.only)
     when = request.submitted_at or push_time(env, base)
     deadlines = load_deadlines(course)
     if when is not None:
@@ -211,11 +174,6 @@ def commit_time(checkout: Path, revision: str = "HEAD") -> dt.datetime | None:
     if done.returncode != 0 or not stamp.isdigit():
         return None
     return dt.datetime.fromtimestamp(int(stamp), dt.UTC)
-
-
-def grader_failed(result: SubmissionResult) -> bool:
-    """The grader (not the student's code) failed: on the submission or on one of its tests."""
-    return result.grader_error or any(t.status == ERROR for t in result.tests)
 
 
 def summary_markdown(run: RunResult, score: float, max_score: float,

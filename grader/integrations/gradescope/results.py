@@ -19,8 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult
-from grader.integrations.ci import grader_failed
+from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult, grader_failed
 from grader.integrations.gradescope.config import AutograderConfig
 from grader.report.gradescope import GS_FAILED, GS_PASSED, results_json
 from grader.report.late import record_lines
