@@ -251,8 +251,8 @@ def test_results_document_follows_gradescope_format_and_says_what_failed() -> No
     assert notebook["visibility"] == "visible" and "score" not in notebook
     assert passed["visibility"] == failed["visibility"] == "after_due_date"
     assert (passed["score"], passed["max_score"], passed["status"]) == (2.0, 2.0, "passed")
-    assert failed["status"] == "failed" and "````\nexpected 1\n```\ngot 2\n````" in \
-        failed["output"]
+    assert failed["status"] == "failed" and "````\n```\ngot 2\n````" in \
+        failed["output"] and failed["output"].startswith("**expected 1**")
     assert "``we`ird\\nname.ipynb``" in notebook["output"]  # line break shown, ticks fenced
     assert "points" not in notebook["output"]  # points only when tests are visible
     assert r"\<b\>x\</b\>" not in document["output"]  # names are code spans, not escaped text

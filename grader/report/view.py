@@ -18,7 +18,7 @@ from typing import Any
 from grader.core.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
 from grader.core.roster import RosterEntry
 from grader.core.text import block, visible
-from grader.report.feedback import curve_views, group_views, skipped_reason, student_note
+from grader.report.feedback import curve_views, group_views, skipped_reason
 from grader.report.plots import loss_curve
 from grader.report.summary import grid, histogram, test_rates
 
@@ -119,7 +119,6 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "file": file_name(result.path),
         "other_attempts": attempts,
         "error": visible(result.error or ""),
-        "notes": [visible(student_note(note)) for note in result.notes],
         "tests": tests,
         "passed_count": sum(1 for t in tests if t["passed"]),
         "counted_count": sum(1 for t in tests if not t["skipped"]),

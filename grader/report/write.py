@@ -100,7 +100,7 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
                       calls: Mapping[str, Sequence[str]]) -> SubmissionPaths:
     folder = inside(out_dir, result.student, result.assignment)
     view = feedback_view(result, title, calls=calls)
-    document = json.dumps(results_json(result), indent=2, ensure_ascii=False) + "\n"
+    document = json.dumps(results_json(result, calls), indent=2, ensure_ascii=False) + "\n"
     return SubmissionPaths(
         student=result.student,
         assignment=result.assignment,

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from grader.core.feedback import Explained, by_test, explain, student_notes, test_feedback
 from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult
 from grader.integrations.ci import grader_failed
 from grader.integrations.gradescope.config import AutograderConfig
@@ -67,12 +68,15 @@ class Upload:
     not_graded: tuple[tuple[str, str], ...] = ()
 
 
-def test_output(test: TestResult) -> str:
-    """One test's feedback (Markdown): its status and the suite's message."""
-    head = "Passed." if test.status == PASSED else f"**{md_text(test.status.capitalize())}**"
-    if test.message:
-        return f"{head}\n\n{fenced(test.message.strip())}"
-    return head if test.status == PASSED else f"{head}\n\nNo further details."
+def test_output(test: TestResult, item: Explained | None = None) -> str:
+    """One test's feedback (Markdown), in the feedback engine's words: a failed test leads with
+    its function's cause line (grader.core.feedback.test_feedback), then what failed."""
+    if test.status == PASSED:
+        return "Passed."
+    cause, quote, said, more = test_feedback(test, item)
+    parts = [f"**{md_text(cause)}**" if cause else "", fenced(quote) if quote else "",
+             f"Result: {md_text(said)}", fenced(more) if more else ""]
+    return "\n\n".join(part for part in parts if part)
 
 
 def notebook_output(result: SubmissionResult, show_points: bool) -> str:
@@ -96,8 +100,13 @@ def notebook_output(result: SubmissionResult, show_points: bool) -> str:
                      f"{STAFF}.")
     elif result.error:
         lines.append(f"**Your notebook could not be read:** {md_text(result.error)}")
-    if result.notes:
-        lines.append("\n".join(f"- {md_text(note)}" for note in result.notes))
+    explanation = explain(result.tests, result.notes)
+    notes = student_notes(result.notes, explanation)
+    if notes:
+        lines.append("\n".join(f"- {md_text(n.text)}" + (f"\n\n{fenced(n.quote)}\n"
+                                                          if n.quote else "") for n in notes))
+    if explanation.not_attempted_line:
+        lines.append(md_text(explanation.not_attempted_line))
     output, cut = truncate(result.output.rstrip(), OUTPUT_LIMIT)
     if show_points and output:
         more = f"\n\n({cut} more characters not shown.)" if cut else ""
@@ -119,11 +128,12 @@ def assignment_entries(result: SubmissionResult, title: str, config: AutograderC
         "visibility": "visible",
         "extra_data": {"assignment": result.assignment, "kind": "notebook"},
     }]
+    explained = by_test(explain(result.tests, result.notes))
     for entry, test in zip(document["tests"], result.tests, strict=True):
         entries.append({
             **entry,
             "name": f"{title}: {entry['name']}",
-            "output": test_output(test),
+            "output": test_output(test, explained.get(test.name)),
             "output_format": MD,
             "visibility": config.test_visibility,
             "extra_data": {**entry["extra_data"], "assignment": result.assignment},
