@@ -122,7 +122,7 @@ def test_build_writes_one_autograder_per_assignment(tmp_path: Path) -> None:
         COURSE.secret_file.read_bytes()
     assert not list(course.rglob("*.ipynb")) or all(
         "solutions" not in p.parts for p in course.rglob("*.ipynb"))  # no reference notebook
-    assert (folder / "nn-grader" / "grader" / "cli.py").is_file()
+    assert (folder / "nn-grader" / "grader" / "cli" / "main.py").is_file()
     assert load_course(course).assignments[0].id == "forward"
     with pytest.raises(ConfigError, match="exists"):
         build(BuildRequest(classroom_dir=classroom, only=("forward",)), COURSE)

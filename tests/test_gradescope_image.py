@@ -50,7 +50,7 @@ def image() -> Iterator[dict[str, str]]:
         (root / "source").mkdir(parents=True)
         archive = base / "autograder.zip"
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-        done = run([sys.executable, "-m", "grader.cli.main", "gradescope", str(archive),
+        done = run([sys.executable, "-m", "grader.cli", "gradescope", str(archive),
                     *(arg for a in CHOSEN for arg in ("--assignment", a))], env, 120, ROOT)
         assert done.returncode == 0, done.stderr
         with zipfile.ZipFile(archive) as zipped:
@@ -134,7 +134,7 @@ def expected(image: dict[str, str], tmp_path_factory: pytest.TempPathFactory
         (work / "submissions" / student).mkdir(parents=True)
         for name, data in named.items():
             (work / "submissions" / student / name).write_bytes(data)
-    done = subprocess.run([sys.executable, "-m", "grader.cli.main", str(work / "submissions"),
+    done = subprocess.run([sys.executable, "-m", "grader.cli", str(work / "submissions"),
                            "--out", str(work / "out"), "--quiet",
                            *(arg for a in CHOSEN for arg in ("--assignment", a))],
                           cwd=ROOT, capture_output=True, text=True, timeout=600,

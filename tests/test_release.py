@@ -271,8 +271,8 @@ def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
                            f"sys.path += {site.getsitepackages()!r}; {probe}"],
                           cwd=bundle, capture_output=True, text=True, timeout=60)
     vendor = bundle / "selfcheck" / "vendor" / "grader"
-    assert done.stdout.split() == [str(vendor / "runner" / "plugin.py"),
-                                   str(vendor / "suite.py")], done.stderr
+    assert done.stdout.split() == [str(vendor / "submission" / "plugin.py"),
+                                   str(vendor / "suite" / "__init__.py")], done.stderr
 
 
 def test_check_warns_where_the_saved_notebook_loads_differently(tmp_path: Path) -> None:
