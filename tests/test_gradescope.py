@@ -254,7 +254,10 @@ def test_results_document_follows_gradescope_format_and_says_what_failed() -> No
     assert failed["status"] == "failed" and "````\n```\ngot 2\n````" in \
         failed["output"] and failed["output"].startswith("**expected 1**")
     assert "``we`ird\\nname.ipynb``" in notebook["output"]  # line break shown, ticks fenced
-    assert "points" not in notebook["output"]  # points only when tests are visible
+    # no test is visible before the due date: the overview says so, and what is held
+    assert "(2 / 100 points)" not in notebook["output"]
+    assert ("No test result is shown yet. Still hidden: 2 tests worth 4 points, shown after "
+            "the due date.") in notebook["output"].replace("\\", "")
     assert r"\<b\>x\</b\>" not in document["output"]  # names are code spans, not escaped text
     assert "`<b>x</b>.pdf`: not \\*a\\* nb" in document["output"]
     assert document["extra_data"]["grader_failed"] is True

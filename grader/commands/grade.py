@@ -19,6 +19,7 @@ from grader.core.results import RunResult
 from grader.core.roster import read_roster
 from grader.core.settings import Settings
 from grader.core.text import visible
+from grader.core.visibility import read_visibility
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
 from grader.run.cache import ResultCache
@@ -68,7 +69,9 @@ def run(request: RunRequest, course: Course, settings: Settings,
                           "rerun the same command to resume") from None
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
-                          calls=reference_calls(course), roster=roster)
+                          calls=reference_calls(course), roster=roster,
+                          visibility=read_visibility(course.root,
+                                                     [a.id for a in course.assignments]))
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))

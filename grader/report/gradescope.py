@@ -17,6 +17,7 @@ from typing import Any
 from grader.core.feedback import Explained, by_test, explain, student_notes, test_plain
 from grader.core.results import PASSED, SKIPPED, SubmissionResult, TestResult
 from grader.core.text import block, md_code, md_fence, md_text
+from grader.core.visibility import VISIBLE, Shown, Visibility, split
 from grader.report.view import file_name, points, submission_status
 
 GS_PASSED = "passed"
@@ -28,7 +29,8 @@ def gradescope_status(status: str) -> str:
     return GS_PASSED if status == PASSED else GS_FAILED
 
 
-def _test_entry(test: TestResult, item: Explained | None = None) -> dict[str, Any]:
+def _test_entry(test: TestResult, item: Explained | None = None,
+                visibility: str = VISIBLE) -> dict[str, Any]:
     message = block(test.message)
     if test.status == SKIPPED:
         return _skipped_entry(test, message)
@@ -40,7 +42,7 @@ def _test_entry(test: TestResult, item: Explained | None = None) -> dict[str, An
         "status": gradescope_status(test.status),
         "output": output.strip(),
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": visibility,
         "extra_data": {"id": test.name, "status": test.status, "seed": test.seed,
                        "duration_s": test.duration_s},
     }
@@ -62,12 +64,18 @@ def _skipped_entry(test: TestResult, message: str) -> dict[str, Any]:
 
 
 def _overview(result: SubmissionResult,
-              calls: Mapping[str, Sequence[str]] | None = None) -> str:
+              calls: Mapping[str, Sequence[str]] | None = None,
+              shown: Shown | None = None) -> str:
     """The submission-level ``output`` (Markdown): what was graded and any remarks."""
     if result.missing:
         return md_text(result.error or "No notebook was handed in for this assignment.")
-    lines = [f"Graded file: {md_code(file_name(result.path))} ({points(result.score)} / "
-             f"{points(result.max_score)} points)."]
+    shown = shown or Shown(result.tests)
+    if shown.held:
+        lines = [f"Graded file: {md_code(file_name(result.path))}. {shown.score_line()} "
+                 f"{shown.held_line()}"]
+    else:
+        lines = [f"Graded file: {md_code(file_name(result.path))} ({points(result.score)} / "
+                 f"{points(result.max_score)} points)."]
     if result.other_attempts:
         others = ", ".join(f"{md_code(file_name(a.path))} ({points(a.score)})"
                            for a in result.other_attempts)
@@ -76,7 +84,7 @@ def _overview(result: SubmissionResult,
         what = ("The grader failed on your notebook (not your code)" if result.grader_error
                 else "Your notebook could not be read")
         lines.append(f"**{what}:** {md_text(result.error)}")
-    explanation = explain(result.tests, result.notes, calls)
+    explanation = explain(shown.tests, result.notes, calls)
     for note in student_notes(result.notes, explanation):
         lines.append(f"- {md_text(note.text)}" + (f"\n\n{_fenced(block(note.quote))}"
                                                   if note.quote else ""))
@@ -91,19 +99,24 @@ def _fenced(text: str) -> str:
 
 
 def results_json(result: SubmissionResult,
-                 calls: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+                 calls: Mapping[str, Sequence[str]] | None = None,
+                 visibility: Visibility | None = None) -> dict[str, Any]:
     """The results.json document (a dict ready for ``json.dumps``); ``calls`` names knock-on
-    failures (grader.report.calls), as in the feedback page."""
+    failures (grader.report.calls), as in the feedback page; ``visibility`` sets each test's
+    (Gradescope shows public tests at once, the others when their visibility says) and the
+    always-visible output says the score so far and what is still hidden."""
     explained = by_test(explain(result.tests, result.notes, calls))
+    rule = visibility or Visibility()
     return {
         "score": result.score,
         "max_score": round(result.max_score, 6),
         "execution_time": round(result.duration_s, 3),
-        "output": _overview(result, calls),
+        "output": _overview(result, calls, split(result.tests, result.assignment, visibility)),
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [_test_entry(test, explained.get(test.name)) for test in result.tests],
+        "tests": [_test_entry(test, explained.get(test.name),
+                              rule.of(result.assignment, test.name)) for test in result.tests],
         "extra_data": {
             "student": result.student,
             "assignment": result.assignment,

@@ -26,6 +26,7 @@ from grader.core.paths import inside, write_atomic
 from grader.core.results import RunResult, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import md_cell, md_code, md_fence, md_text
+from grader.core.visibility import Visibility, split
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
 from grader.report.table import grades_csv
@@ -97,10 +98,13 @@ def _load_templates(env: jinja2.Environment) -> dict[str, jinja2.Template]:
 
 def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
                       templates: Mapping[str, jinja2.Template],
-                      calls: Mapping[str, Sequence[str]]) -> SubmissionPaths:
+                      calls: Mapping[str, Sequence[str]],
+                      visibility: Visibility | None = None) -> SubmissionPaths:
     folder = inside(out_dir, result.student, result.assignment)
-    view = feedback_view(result, title, calls=calls)
-    document = json.dumps(results_json(result, calls), indent=2, ensure_ascii=False) + "\n"
+    shown = split(result.tests, result.assignment, visibility)
+    view = feedback_view(result, title, calls=calls, shown=shown)
+    document = json.dumps(results_json(result, calls, visibility), indent=2,
+                          ensure_ascii=False) + "\n"
     return SubmissionPaths(
         student=result.student,
         assignment=result.assignment,
@@ -115,14 +119,18 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
 def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
                   titles: Mapping[str, str] | None = None,
                   calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
-                  roster: Sequence[RosterEntry] | None = None) -> ReportPaths:
+                  roster: Sequence[RosterEntry] | None = None,
+                  visibility: Visibility | None = None) -> ReportPaths:
     """Write grades.csv, the summary and every submission's results.json and feedback.
 
     ``titles`` maps assignment ids to their titles (``Course.assignments``); ids are shown
     where a title is not given. ``calls``: per assignment, which graded functions each one
     uses (grader.report.calls.reference_calls), to name knock-on failures. ``roster``
     (grader.core.roster.read_roster): its columns in gradebook.csv and names in the summary, its
-    students without a folder scored 0. Each file is replaced atomically.
+    students without a folder scored 0. ``visibility`` (grader.core.visibility): the
+    feedback pages show only the tests the student sees now, with the score so far and what
+    is still hidden; results.json carries each test's visibility. Each file is replaced
+    atomically.
     """
     titles = titles or {}
     calls = calls or {}
@@ -130,7 +138,7 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     out_dir.mkdir(parents=True, exist_ok=True)
     submissions = tuple(
         _write_submission(result, out_dir, titles.get(result.assignment, ""), templates,
-                          calls.get(result.assignment, {}))
+                          calls.get(result.assignment, {}), visibility)
         for result in sorted(run.results, key=lambda r: (r.student, r.assignment))
     )
     summary = summary_view(run, titles, roster or ())

@@ -30,6 +30,7 @@ from grader.core.course import Course, load_course
 from grader.core.errors import ConfigError, CourseError
 from grader.core.paths import write_atomic
 from grader.core.settings import Settings, read_secret
+from grader.core.visibility import read_visibility
 from grader.integrations.ci import grader_failed, student_id, submission_files
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig, read_config
 from grader.integrations.gradescope.results import Upload, failure_document, results_document
@@ -135,7 +136,8 @@ def grade_upload(layout: GradescopeRoot, config: AutograderConfig, env: Mapping[
     upload = Upload(student=student, run=run,
                     not_graded=tuple(skipped) + tuple(run.unrecognized))
     titles = {a.id: a.title for a in course.assignments}
-    return results_document(upload, titles, config), upload
+    visibility = read_visibility(course.root, config.assignments)
+    return results_document(upload, titles, config, visibility), upload
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 from grader.core.feedback import Explained, by_test, explain, student_notes, test_feedback
 from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult
+from grader.core.visibility import Visibility, split
 from grader.integrations.ci import grader_failed
 from grader.integrations.gradescope.config import AutograderConfig
 from grader.report.gradescope import GS_FAILED, GS_PASSED, results_json
@@ -28,8 +29,6 @@ from grader.report.view import OUTPUT_LIMIT, file_name, points, truncate
 from grader.report.write import md_fence
 
 MD = "md"
-_WHEN = {"after_due_date": "after the due date", "after_published": "when grades are published",
-         "hidden": "to the course staff only"}
 _MD_PUNCTUATION = set("\\`*_{}[]<>()#+-.!|~&")
 STAFF = "please tell the course staff"
 
@@ -114,16 +113,30 @@ def notebook_output(result: SubmissionResult, show_points: bool) -> str:
     return "\n\n".join(lines)
 
 
-def assignment_entries(result: SubmissionResult, title: str, config: AutograderConfig
-                       ) -> list[dict[str, Any]]:
-    """The overview entry and one entry per hidden test of one assignment."""
-    document = results_json(result)
-    show_points = config.test_visibility == "visible"
+def effective(config: AutograderConfig, visibility: Visibility | None) -> Visibility:
+    """The course's visibility (course.toml) where it sets one, else the build's
+    ``--test-visibility`` for every test; the course's due dates either way."""
+    if visibility is not None and visibility.configured:
+        return visibility
+    return Visibility(config.test_visibility, (), visibility.due if visibility else {})
+
+
+def assignment_entries(result: SubmissionResult, title: str, config: AutograderConfig,
+                       visibility: Visibility | None = None) -> list[dict[str, Any]]:
+    """The overview entry and one entry per hidden test of one assignment: each test with
+    its own visibility (public tests at once, with their cause lines and points), the
+    overview (always visible) with the score so far and what is still hidden."""
+    rule = effective(config, visibility)
+    document = results_json(result, visibility=rule)
+    shown = split(result.tests, result.assignment, rule)
+    show_points = not shown.held
     readable = not result.missing and not result.error and not grader_failed(result)
     entries: list[dict[str, Any]] = [{
         "name": f"{title}: your notebook",
         "status": GS_PASSED if readable else GS_FAILED,
-        "output": notebook_output(result, show_points),
+        "output": notebook_output(result, show_points)
+        + (f"\n\n{md_text(shown.score_line())} {md_text(shown.held_line())}"
+           if shown.held else ""),
         "output_format": MD,
         "visibility": "visible",
         "extra_data": {"assignment": result.assignment, "kind": "notebook"},
@@ -135,21 +148,25 @@ def assignment_entries(result: SubmissionResult, title: str, config: AutograderC
             "name": f"{title}: {entry['name']}",
             "output": test_output(test, explained.get(test.name)),
             "output_format": MD,
-            "visibility": config.test_visibility,
+            "visibility": rule.of(result.assignment, test.name),
             "extra_data": {**entry["extra_data"], "assignment": result.assignment},
         })
     return entries
 
 
 def overview(upload: Upload, results: Sequence[SubmissionResult], titles: Mapping[str, str],
-             config: AutograderConfig) -> str:
+             config: AutograderConfig, visibility: Visibility | None = None) -> str:
     """The submission-level ``output``: what was graded as whom, and what was not graded."""
     graded = [f"- {md_text(titles.get(r.assignment, r.assignment))}: "
               + (md_code(file_name(r.path)) if r.path else "no notebook found")
               for r in results]
     lines = [f"Graded as {md_code(upload.student)}:", "\n".join(graded)]
-    if config.test_visibility != "visible":
-        lines.append(f"Test results and points are shown {_WHEN[config.test_visibility]}.")
+    rule = effective(config, visibility)
+    for r in results:
+        shown = split(r.tests, r.assignment, rule)
+        if shown.held:
+            lines.append(f"{md_text(titles.get(r.assignment, r.assignment))}: "
+                         f"{md_text(shown.score_line())} {md_text(shown.held_line())}")
     if upload.not_graded:
         lines.append("Not graded:\n\n" + "\n".join(
             f"- {md_code(path)}: {md_text(reason)}" for path, reason in upload.not_graded))
@@ -160,19 +177,20 @@ def overview(upload: Upload, results: Sequence[SubmissionResult], titles: Mappin
     return "\n\n".join(lines)
 
 
-def results_document(upload: Upload, titles: Mapping[str, str], config: AutograderConfig
-                     ) -> dict[str, Any]:
-    """The whole results.json for one upload."""
+def results_document(upload: Upload, titles: Mapping[str, str], config: AutograderConfig,
+                     visibility: Visibility | None = None) -> dict[str, Any]:
+    """The whole results.json for one upload (``visibility``: the course's, per test)."""
     order = {a: i for i, a in enumerate(config.assignments)}
     results = sorted(upload.run.results, key=lambda r: order.get(r.assignment, len(order)))
     # No "number": Gradescope then numbers the tests in this order.
     tests = [entry for result in results
              for entry in assignment_entries(result, titles.get(result.assignment,
-                                                                result.assignment), config)]
+                                                                result.assignment), config,
+                                        visibility)]
     return {
         "score": round(sum(r.score for r in results), 6),
         "execution_time": round(upload.run.duration_s, 3),
-        "output": overview(upload, results, titles, config),
+        "output": overview(upload, results, titles, config, visibility),
         "output_format": MD,
         "visibility": "visible",
         "stdout_visibility": config.stdout_visibility,
