@@ -246,6 +246,31 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
     sys.exit(outcome.exit_code)
 
 
+@main.command("deliver")
+@click.argument("report", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--repository", envvar="STUDENT_REPOSITORY", required=True, metavar="OWNER/NAME",
+              help="the student's repository [env: STUDENT_REPOSITORY]")
+@click.option("--sha", envvar="STUDENT_SHA", required=True, metavar="SHA",
+              help="the graded commit [env: STUDENT_SHA]")
+@click.option("--mode", type=click.Choice(["check-run", "comment"]), default="check-run",
+              show_default=True, help="a check run on the commit, or a comment")
+@click.option("--issue", type=int, default=None, metavar="N",
+              help="with --mode comment: comment on issue or pull request N, not the commit")
+@click.option("--api", envvar="GITHUB_API_URL", default="https://api.github.com",
+              show_default=True, help="the GitHub API [env: GITHUB_API_URL]")
+@click.option("--grader-failed", is_flag=True, help="the grader failed on this commit")
+def deliver_command(report: Path, repository: str, sha: str, mode: str, issue: int | None,
+                    api: str, grader_failed: bool) -> None:
+    """Post REPORT's feedback (`grade ci --out REPORT`) on the student's commit: a check run
+    with the Markdown feedback as its summary, or a comment. Token: $GITHUB_TOKEN."""
+    from grader.integrations.deliver import Target, deliver
+
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or ""
+    target = _guard(lambda: Target(repository, sha, token, mode, issue, api))
+    reply = _guard(lambda: deliver(report, target, failed=grader_failed))
+    click.echo(f"Feedback delivered: {visible(reply.get('html_url') or reply.get('url') or mode)}")
+
+
 VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidden"])
 
 
