@@ -271,6 +271,23 @@ def deliver_command(report: Path, repository: str, sha: str, mode: str, issue: i
     click.echo(f"Feedback delivered: {visible(reply.get('html_url') or reply.get('url') or mode)}")
 
 
+@main.command("feedback")
+@click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path, file_okay=False,
+                                                          exists=True))
+@click.option("--format", "fmt", type=click.Choice(["moodle", "canvas", "folder"]),
+              required=True, help="Moodle's feedback-files zip, Canvas's per-submission "
+              "files, or a folder per student")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="CSV with student, name, lms_id (Moodle and Canvas need lms_id)")
+@click.option("--to", type=click.Path(path_type=Path), default=None,
+              help="where to write [default: OUT/feedback-FORMAT.zip, OUT/feedback/]")
+def feedback_command(out_dir: Path, fmt: str, roster: Path | None, to: Path | None) -> None:
+    """Pack each student's feedback pages in OUT (a `grade` output) for the LMS."""
+    from grader.commands.feedback import FeedbackRequest, pack_feedback
+
+    _guard(lambda: pack_feedback(FeedbackRequest(out_dir, fmt, roster, to), echo=click.echo))
+
+
 VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidden"])
 
 
