@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, TestResult
+from grader.core.results import CRASHED, NOT_ATTEMPTED, PASSED, SKIPPED, TIMED_OUT, TestResult
 
 _TEST_NAME = re.compile(r"^test_([A-Za-z_]\w*?)__")
 #: The first line of a syntax-error note (grader.extract.parse._syntax_note); the quoted line
@@ -227,6 +227,8 @@ def _cause(function: str, failed: Sequence[TestResult], broken: Mapping[str, Bro
     firsts = {first_line(t.message) for t in failed}
     if len(firsts) == 1 and "" not in firsts:
         return "wrong", firsts.pop(), ""
+    if failed[0].status in (TIMED_OUT, CRASHED) and first_line(failed[0].message):
+        return "wrong", first_line(failed[0].message), ""  # the later ones follow from it
     count = len(failed)
     return "wrong", (f"{count} check{'s' if count != 1 else ''} of {function} did not pass: "
                      "see each below."), ""
