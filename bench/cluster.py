@@ -42,7 +42,7 @@ TARGET_SLOWER = 1.10
 WORKERS = 2
 START_S = 300.0
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 
 
 class Cluster:

@@ -35,7 +35,7 @@ def set_up(base: Path) -> Path:
     root = base / "autograder"
     (root / "source").mkdir(parents=True)
     archive = base / "autograder.zip"
-    subprocess.run([sys.executable, "-m", "grader.cli.main", "gradescope", str(archive)], cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "grader.cli", "gradescope", str(archive)], cwd=ROOT,
                    check=True, stdout=subprocess.DEVNULL)
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(root / "source")

@@ -161,7 +161,7 @@ class ClassRun:
 
 
 def grade_class(subs: Path, out: Path, jobs: int) -> ClassRun:
-    command = ["/usr/bin/time", "-v", sys.executable, "-m", "grader.cli.main", "run", str(subs),
+    command = ["/usr/bin/time", "-v", sys.executable, "-m", "grader.cli", "run", str(subs),
                "--out", str(out), "--sandbox", "process", "--jobs", str(jobs),
                "--assignment", "activations", "--force", "--quiet"]
     print("  $ " + " ".join(command[:3]) + " -m grader.cli.main " + " ".join(command[5:]))

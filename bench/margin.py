@@ -61,7 +61,7 @@ class LoadRun:
     def _loop(self) -> None:
         while not self.stopped.is_set():
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.cli.main", str(self.submissions), "--out",
+                [sys.executable, "-m", "grader.cli", str(self.submissions), "--out",
                  str(self.out), "--force", "--jobs", "2", "--quiet"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.runs += 1

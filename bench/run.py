@@ -151,7 +151,7 @@ class GraderRun:
 
 
 def run_grader(folder: Path, out: Path, students: int, jobs: int) -> GraderRun:
-    command = [sys.executable, "-m", "grader.cli.main", str(folder), "--out", str(out), "--force",
+    command = [sys.executable, "-m", "grader.cli", str(folder), "--out", str(out), "--force",
                "--jobs", str(jobs), "--quiet"]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,

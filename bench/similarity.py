@@ -84,7 +84,7 @@ def time_class(folder: Path, out: Path, jobs: int) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the command and its workers, its output)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "grader.cli.main", "similarity", str(folder),
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "similarity", str(folder),
                            "--out", str(out), "--jobs", str(jobs)], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start

@@ -28,7 +28,7 @@ from grader.integrations.ci import (
 )
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 BUG = ("return np.maximum(0, x)", "return x")  # relu keeps negative values
 
 

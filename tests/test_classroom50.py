@@ -24,7 +24,7 @@ from grader.integrations.classroom50 import Identity, result_document, scale_for
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 IDENTITY = Identity(classroom="nn-fall", assignment="activations", owner="alice",
                     assignment_type="individual", submission="submit/2026-10-01T10-00-00Z-abc",

@@ -40,7 +40,7 @@ from grader.run.cluster.task import grade_task, make_task
 from grader.submission.grade import Job
 
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 NO_TLS = {"tls_ca_file": None, "tls_cert": None, "tls_key": None}
 
 

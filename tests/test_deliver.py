@@ -21,7 +21,7 @@ from test_feedback_engine import SIGMOID_CAUSE, sigmoid_notebook
 from grader.core.course import DEFAULT_ROOT
 from grader.integrations.deliver import clipped, retry_after
 
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 SHA = "0123456789abcdef0123456789abcdef01234567"
 TOKEN = "ghs_test-token-not-real"
 

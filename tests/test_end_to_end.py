@@ -22,7 +22,7 @@ from grader.extract.stub import strip_markers
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 STUB = DEFAULT_ROOT / "assignments" / "activations" / "activations.ipynb"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 
 
 def solution_sources() -> list[str]:

@@ -25,7 +25,7 @@ from grader.extract.pipeline import extract_module
 from grader.extract.read import read_cells
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 SIGMOID_CAUSE = "sigmoid(x) = 1 / (1 + exp(-x)); check the sign in the exponent."
 DAVE = ROOT / "demo" / "submissions" / "dave" / "activations.ipynb"
 

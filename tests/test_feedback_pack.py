@@ -13,7 +13,7 @@ import pytest
 from grader.core.results import FAILED, PASSED, RunResult, SubmissionResult, TestResult
 from grader.report import write_reports
 
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 HINT = "sigmoid(x) = 1 / (1 + exp(-x)); check the sign in the exponent."
 
 

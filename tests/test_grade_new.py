@@ -20,7 +20,7 @@ import pytest
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.extract.stub import stub_text
 
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 #: What grader treats as the course (README's course layout) and what demo/make_demo.py needs.
 COURSE_PARTS = ("assignments", "solutions", "templates", "tests/mutants", "tests/equivalents",
                 "demo/make_demo.py")

@@ -29,7 +29,7 @@ from grader.integrations.gradescope.results import Upload, md_code, md_text, res
 from grader.integrations.gradescope.unpack import UploadLimits, member_path, unpack_upload
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 
 
 @pytest.fixture(scope="module")

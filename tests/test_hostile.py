@@ -35,7 +35,7 @@ from grader.core.text import csv_cell, visible
 from grader.run.discover import MAX_ENTRIES
 from grader.submission.grade import MAX_MESSAGE, MAX_NOTES
 
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 MiB = 1024 * 1024
 
 

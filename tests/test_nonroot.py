@@ -264,7 +264,7 @@ def test_grade_ci_as_an_unprivileged_user_at_the_bwrap_level() -> None:
         runs = {}
         for key, out in outs.items():
             who, name = key.split("-")
-            argv = [sys.executable, "-m", "grader.cli.main", "ci", str(base / name), "--course",
+            argv = [sys.executable, "-m", "grader.cli", "ci", str(base / name), "--course",
                     str(course), "--out", str(out), "--student", name, "--sandbox", "bwrap",
                     "--assignment", "activations"]
             if who == "user":

@@ -23,7 +23,7 @@ from grader.release.shipped import closure
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 
 
 def make_bundle(out: Path, *only: str, with_workflow: bool = False) -> Path:

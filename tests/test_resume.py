@@ -28,7 +28,7 @@ from grader.run.cache import CACHE_DIR, ResultCache, cache_key, result_from_dict
 from grader.submission.grade import Job
 
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 STUDENTS = 8
 
 

@@ -88,7 +88,7 @@ def test_grade_scores_100(saved: Path, tmp_path: Path) -> None:
     student.mkdir(parents=True)
     (student / "training.ipynb").write_bytes(saved.read_bytes())
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "grader.cli.main", str(tmp_path / "submissions"),
+    done = subprocess.run([sys.executable, "-m", "grader.cli", str(tmp_path / "submissions"),
                            "--out", str(out), "--assignment", "training", "--sandbox",
                            "process", "--jobs", "1"],
                           capture_output=True, text=True, timeout=600, check=False)

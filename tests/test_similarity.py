@@ -24,7 +24,7 @@ from grader.similarity import CSV_COLUMNS
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 STUB_STUDENTS = ("stub_1", "stub_2")
 
 

@@ -11,7 +11,7 @@ from grader.core.course import DEFAULT_ROOT, load_course
 
 
 def test_validate_passes_on_the_course_and_prints_kill_rates() -> None:
-    run = subprocess.run([sys.executable, "-m", "grader.cli.main", "validate"],
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "validate"],
                          capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     for assignment in load_course(DEFAULT_ROOT).assignments:

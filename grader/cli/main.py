@@ -36,6 +36,7 @@ from grader.cli.options import (
     course_option,
     device_option,
     jobs_option,
+    lms_options,
     out_option,
     resolve_course_root,
     sandbox_option,
@@ -64,7 +65,8 @@ class DefaultToRun(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] == "--ci":  # `grade --ci PATH`: the ci verb
             args = ["ci", *args[1:]]
-        elif args and args[0] not in self.commands and Path(args[0]).is_file():
+        elif args and args[0] not in self.commands and Path(args[0]).is_file() \
+                and Path(args[0]).suffix.lower() != ".zip":
             args = ["ci", *args]  # `grade submission.ipynb`: one student's notebook
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h",
                                                                      "--version"):
@@ -96,7 +98,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @main.command("run")
-@click.argument("submissions_dir", type=click.Path(path_type=Path))
+@click.argument("submissions_dir", metavar="SOURCE", type=click.Path(path_type=Path))
 @out_option("where grades.csv, results and feedback go")
 @assignment_option("grade only this assignment (repeat)")
 @jobs_option("submissions graded in parallel [default: number of cores]")
@@ -110,8 +112,11 @@ def _interrupt(signum: int, frame: object) -> None:
               help="regrade this student (repeat); the others are reused from earlier runs")
 @click.option("--quiet", "-q", is_flag=True, help="print only the final line")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV with a student column and any of name, email, lms_id: gradebook.csv "
-                   "and the summary get them; roster students with no folder score 0")
+              help="the class list: a Canvas gradebook export, a Moodle participants export, "
+                   "Classroom 50's roster.csv or a CSV with a student column and any of name, "
+                   "email, lms_id, as they come; gradebook.csv and the summary get them; "
+                   "roster students with no submission score 0")
+@lms_options
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
@@ -128,13 +133,16 @@ def _interrupt(signum: int, frame: object) -> None:
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
                 sandbox: str, device: str, seed: int | None, force: bool,
-                students: tuple[str, ...], quiet: bool, roster: Path | None, cold: bool,
+                students: tuple[str, ...], quiet: bool, roster: Path | None,
+                layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
                 scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
                 course_root: Path | None, **limit_flags: Any) -> None:
-    """Grade SUBMISSIONS_DIR/<student>/<notebook>.ipynb and write reports to --out.
+    """Grade SOURCE and write reports to --out.
 
-    A rerun with the same --out grades only new or changed submissions.
+    SOURCE is a folder or a zip: one folder per student (SOURCE/<student>/<notebook>.ipynb),
+    Canvas's or Moodle's submissions download, a Gradescope export, or a folder of git
+    checkouts. A rerun with the same --out grades only new or changed submissions.
     """
     from grader.commands.grade import RunRequest, run
 
@@ -148,7 +156,9 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
         jobs=local_jobs(jobs, cluster), secret=read_secret(course.secret_file), seed=seed,
         warm=not cold, cluster=cluster))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
-                         quiet=quiet, force=force, students=students, roster=roster)
+                         quiet=quiet, force=force, students=students, roster=roster,
+                         layout=layout, all_assignments=all_assignments,
+                         gradebook_format=gradebook_format)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 

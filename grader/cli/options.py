@@ -59,3 +59,25 @@ def device_option(function: Command) -> Command:
 
 def jobs_option(help_text: str) -> Callable[[Command], Command]:
     return click.option("--jobs", "-j", type=int, default=None, help=help_text)
+
+
+def lms_options(function: Command) -> Command:
+    """--layout, --all and --gradebook-format: SOURCE as an LMS gives it, and back."""
+    from grader.report.lms_gradebook import FORMATS
+    from grader.run.layouts.model import LAYOUTS
+
+    for option in reversed((
+            click.option("--layout", type=click.Choice(LAYOUTS), default=None,
+                         help="how SOURCE is laid out [default: detected, and named in the "
+                              "first line]"),
+            click.option("--all", "all_assignments", is_flag=True,
+                         help="grade every assignment of the course, also those nobody "
+                              "handed in (each scores 0 for everyone) [default: those found "
+                              "in SOURCE]"),
+            click.option("--gradebook-format", type=click.Choice(FORMATS), default="plain",
+                         show_default=True,
+                         help="also write the gradebook in this LMS's import format "
+                              "(gradebook-canvas.csv, gradebook-moodle.csv, "
+                              "gradebook-blackboard.txt)"))):
+        function = option(function)
+    return function

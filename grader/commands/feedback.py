@@ -5,6 +5,9 @@ pages are ``OUT/<student>/<assignment>/feedback.html`` and ``feedback.md`` (alre
 in the feedback engine's words, with the course's visibility applied when they were written).
 Nothing is re-rendered: the pages are copied as they are.
 
+The roster (``--roster``) may be the course contract's CSV or a Canvas or Moodle export as
+it comes (grader.core.roster.read_roster_file).
+
 - ``moodle``: ``feedback-moodle.zip`` for the assignment's "Upload multiple feedback files in
   a zip": one folder per participant, named as Moodle's own download names it,
   ``<Full Name>_<participant id>_assignsubmission_file_`` (the roster's ``name`` and
@@ -33,7 +36,7 @@ from pathlib import Path
 
 from grader.core.errors import ConfigError
 from grader.core.paths import inside, safe_component
-from grader.core.roster import RosterEntry, read_roster
+from grader.core.roster import RosterEntry, read_roster_file
 from grader.core.text import visible
 
 FORMATS = ("moodle", "canvas", "folder")
@@ -74,7 +77,9 @@ def _uncell(value: str) -> str:
 
 
 def _roster(request: FeedbackRequest) -> dict[str, RosterEntry]:
-    return {e.student: e for e in read_roster(request.roster)} if request.roster else {}
+    if request.roster is None:
+        return {}
+    return {e.student: e for e in read_roster_file(request.roster).entries}
 
 
 #: Characters a name in an LMS file name never keeps: path separators, Windows' reserved

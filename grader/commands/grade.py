@@ -1,4 +1,11 @@
-"""``grade run``: grade a submissions folder, write every report, print the score table.
+"""``grade run``: grade a submissions folder or LMS download, write every report, print the
+score table.
+
+SOURCE is a folder or a zip in any layout of grader.run.layouts (one folder per student,
+Canvas, Moodle, a Gradescope export, git checkouts): the run's first line names the layout
+found (``layout`` forces one), the next the assignments graded: those anyone handed something
+in for, unless ``only`` names them or ``all_assignments`` asks for every one. Students of an LMS
+layout are mapped to the roster (grader.run.identities).
 
 A rerun on the same ``--out`` resumes: submissions already graded with the same file, grader,
 suite and settings come from ``OUT/.cache`` (grader.run.cache), so an interrupted run loses nothing
@@ -9,21 +16,24 @@ those students (with ``Settings.seed`` when given: a replay of one student's rec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.errors import GraderError
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
-from grader.core.roster import read_roster
+from grader.core.roster import Roster, read_roster_file
 from grader.core.settings import Settings
 from grader.core.text import visible
 from grader.core.visibility import read_visibility
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
 from grader.run.cache import ResultCache
-from grader.run.grading import Resume, grade_folder
+from grader.run.discover import Discovery, discover_view
+from grader.run.grading import Resume, grade_discovery, graded_assignments
+from grader.run.identities import map_to_roster
+from grader.run.layouts import ArchiveLimits, SourceView, open_source
 from grader.submission.grade import suite_hash
 from grader.suite import budgets
 
@@ -43,6 +53,9 @@ class RunRequest:
     force: bool = False
     students: tuple[str, ...] = ()
     roster: Path | None = None
+    layout: str | None = None  # None: detected
+    all_assignments: bool = False
+    gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
 
 
 def run(request: RunRequest, course: Course, settings: Settings,
@@ -52,30 +65,26 @@ def run(request: RunRequest, course: Course, settings: Settings,
     ``observer`` sees each submission as it is graded (default: a progress bar on stderr when
     it is a terminal and not ``quiet``).
     """
-    chosen = course.select(request.only)
-    for line in budgets.stale(chosen, suite_hash):
-        echo(line)
-    roster = read_roster(request.roster) if request.roster else None
+    roster_file = read_roster_file(request.roster) if request.roster else None
+    roster = roster_file.entries if roster_file else None
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
-    cache = ResultCache(request.out_dir)
-    resume = Resume(cache, force=request.force, students=request.students)
-    try:
-        result = grade_folder(request.submissions_dir, course, settings, request.only,
-                              observer=observer, resume=resume)
-    except KeyboardInterrupt:
-        kept = len(cache.entries())
-        raise Interrupted(f"interrupted; {kept} graded submissions are kept in {cache.root}, "
-                          "rerun the same command to resume") from None
+    result = _grade_source(request, course, settings, roster_file, observer, echo)
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
+                          gradebook_format=request.gradebook_format,
+                          lms_columns=roster_file.columns if roster_file else (),
                           visibility=read_visibility(course.root,
                                                      [a.id for a in course.assignments]))
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))
     _echo_roster(paths.missing, paths.unknown, echo)
+    if paths.lms_gradebook is not None:
+        echo(f"gradebook for {request.gradebook_format}: {paths.lms_gradebook}")
+        for note in paths.lms_notes:
+            echo(note)
     handed_in = sum(1 for r in result.results if not r.missing)
     students = len({r.student for r in result.results})
     echo(f"{_count(handed_in, 'result')} for {_count(students, 'student')} in "
@@ -87,6 +96,80 @@ def run(request: RunRequest, course: Course, settings: Settings,
         echo(f"grade: the grader failed on {_count(failed, 'submission')} (status error in "
              "grades.csv, not cached): rerun the same command to grade them again")
     return result
+
+
+def _grade_source(request: RunRequest, course: Course, settings: Settings,
+                  roster_file: Roster | None, observer: Observer,
+                  echo: Callable[[str], None]) -> RunResult:
+    """Open SOURCE, say what it is, match it to the roster, grade it (its paths shown as the
+    zip's when it was one: the staging folder is gone once this returns)."""
+    chosen = course.select(request.only)
+    cache = ResultCache(request.out_dir)
+    resume = Resume(cache, force=request.force, students=request.students)
+    reader = settings.limits.reader()
+    with open_source(request.submissions_dir, request.layout,
+                     ArchiveLimits(max_file_bytes=reader.max_bytes)) as view:
+        if not request.quiet:
+            echo(f"Layout: {view.layout}: {view.description}; "
+                 f"{_count(len(view.students), 'student')} in {view.label or view.root}")
+        for line in budgets.stale(chosen, suite_hash):
+            echo(line)
+        if roster_file is not None and request.roster is not None and not request.quiet:
+            echo(_roster_line(request.roster, roster_file))
+        found = discover_view(view, course.assignments, reader)
+        discovery = map_to_roster(found, roster_file.entries if roster_file else ())
+        if not request.quiet:
+            _echo_assignments(discovery, course, request, echo)
+        try:
+            result = grade_discovery(discovery, course, settings, request.only,
+                                     observer=observer, resume=resume,
+                                     all_assignments=request.all_assignments,
+                                     source=str(request.submissions_dir))
+        except KeyboardInterrupt:
+            kept = len(cache.entries())
+            raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
+                              f"{cache.root}, rerun the same command to resume") from None
+        return _labelled(result, view)
+
+
+def _roster_line(path: Path, roster: Roster) -> str:
+    shown = "; ".join(roster.skipped[:5]) + (f"; and {len(roster.skipped) - 5} more rows"
+                                              if len(roster.skipped) > 5 else "")
+    skipped = f"; skipped {shown}" if roster.skipped else ""
+    return (f"roster: read {path.name} as a {roster.kind}: "
+            f"{_count(len(roster.entries), 'student')}{skipped}")
+
+
+def _echo_assignments(discovery: Discovery, course: Course, request: RunRequest,
+                      echo: Callable[[str], None]) -> None:
+    graded = [a.id for a in graded_assignments(discovery, course, request.only,
+                                               request.all_assignments)]
+    left = [a.id for a in course.assignments if a.id not in graded]
+    why = ("--assignment" if request.only else "--all" if request.all_assignments
+           else "handed in by at least one student")
+    echo(f"Assignments graded ({why}): {', '.join(graded) or 'none'}"
+         + (f"; not graded: {', '.join(left)} (--all grades every assignment)"
+            if left and not request.only else ""))
+
+
+def _labelled(result: RunResult, view: SourceView) -> RunResult:
+    """Paths inside a zip's staging folder shown as ``<zip name>/<member>`` (the staging
+    folder is gone once the run ends)."""
+    if view.staging is None:
+        return result
+
+    def label(path: str | None) -> str | None:
+        if not path:
+            return path
+        try:
+            return f"{view.label}/{Path(path).relative_to(view.staging).as_posix()}"
+        except ValueError:
+            return path
+
+    results = tuple(replace(r, path=label(r.path), other_attempts=tuple(
+        replace(a, path=label(a.path) or "") for a in r.other_attempts)) for r in result.results)
+    return replace(result, results=results, unrecognized=tuple(
+        (label(p) or p, why) for p, why in result.unrecognized))
 
 
 def _echo_roster(missing: tuple[str, ...], unknown: tuple[str, ...],

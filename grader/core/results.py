@@ -16,6 +16,8 @@ CRASHED = "crashed"
 SKIPPED = "skipped"
 ERROR = "grader error"
 STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, TIMED_OUT, CRASHED, SKIPPED, ERROR)
+#: The error of a result with nothing handed in (a file in the wrong format says more).
+NOTHING_HANDED_IN = "No notebook was handed in for this assignment."
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,25 @@ class SubmissionResult:
 
 
 @dataclass(frozen=True)
+class StudentInfo:
+    """Who a student of a run is, as the source's layout (an LMS download) names them.
+
+    ``student``: the run's id (the roster's ``student`` when the roster knows them, else the
+    layout's id); ``lms_id``: the layout's id (Canvas user id, Moodle participant id,
+    Gradescope SID, login); ``name`` and ``email`` as the layout gives them."""
+
+    student: str
+    lms_id: str = ""
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class RunResult:
-    """A whole run: every (student, assignment) and what could not be matched."""
+    """A whole run: every (student, assignment) and what could not be matched.
+
+    ``layout``: the source's layout (grader.run.layouts); ``students``: who each student is
+    there (empty for per-student folders); ``assignments``: the assignments graded."""
 
     results: tuple[SubmissionResult, ...]
     unrecognized: tuple[tuple[str, str], ...] = ()
@@ -114,3 +133,6 @@ class RunResult:
     duration_s: float = 0.0
     graded: int = 0  # submissions graded by this run
     reused: int = 0  # submissions whose result came from the output folder's cache
+    layout: str = ""
+    students: tuple[StudentInfo, ...] = ()
+    assignments: tuple[str, ...] = ()

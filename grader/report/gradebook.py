@@ -6,6 +6,12 @@ With a roster (grader.core.roster), its ``name``, ``email`` and ``lms_id`` colum
 folder that is not on the roster. Students are matched case-insensitively (GitHub names are).
 Rows: the roster's order, then the unknown folders by name.
 
+When the submissions came from an LMS download (grader.run.layouts), each student's id there
+(``lms_id``) and name come along too: they fill a roster entry's empty ``lms_id``, and without
+a roster the columns ``name``, ``email``, ``lms_id`` are there all the same; and a
+``source_id`` column holds the id the download gave (Canvas user id, Moodle participant id,
+Gradescope SID, login), so both ids are in the gradebook whatever the roster holds.
+
 A submission the grader failed on has no score: its cell is empty (never a 0), and the total
 leaves it out. Every CSV the grader writes goes through :func:`csv_document`: each cell through
 ``csv_cell`` (no control character or line break, never a spreadsheet formula).
@@ -16,9 +22,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from grader.core.results import SubmissionResult
+from grader.core.results import StudentInfo, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import csv_cell
 from grader.report.view import points
@@ -43,6 +49,7 @@ class GradebookRow:
     entry: RosterEntry | None
     scores: dict[str, float | None]  # assignment -> score; None: the grader failed on it
     roster: str  # "", MISSING or UNKNOWN
+    source_id: str = ""  # the student's id in the LMS download the submissions came from
 
     @property
     def total(self) -> float:
@@ -50,8 +57,12 @@ class GradebookRow:
 
 
 def gradebook_rows(results: Iterable[SubmissionResult], assignments: Sequence[str],
-                   roster: Sequence[RosterEntry] = ()) -> list[GradebookRow]:
-    """One row per student of the results and of the roster."""
+                   roster: Sequence[RosterEntry] = (),
+                   identities: Sequence[StudentInfo] = ()) -> list[GradebookRow]:
+    """One row per student of the results and of the roster; ``identities``: who each student
+    is in the LMS the submissions came from."""
+    known = {i.student.lower(): i for i in identities}
+    roster = [_with_lms_id(entry, known.get(entry.student.lower())) for entry in roster]
     scores: dict[str, dict[str, float | None]] = {}
     names: dict[str, str] = {}
     for r in results:
@@ -67,24 +78,38 @@ def gradebook_rows(results: Iterable[SubmissionResult], assignments: Sequence[st
         rows.append(GradebookRow(
             student=names.get(key, entry.student), entry=entry,
             scores={a: (have.get(a, 0.0) if have else 0.0) for a in assignments},
-            roster="" if have else MISSING))
+            roster="" if have else MISSING,
+            source_id=known[key].lms_id if key in known else ""))
     for key in sorted(set(scores) - on_roster):
-        rows.append(GradebookRow(student=names[key], entry=None,
+        person = known.get(key)
+        entry = RosterEntry(student=names[key], name=person.name, email=person.email,
+                            lms_id=person.lms_id) if person else None
+        rows.append(GradebookRow(student=names[key], entry=entry,
                                  scores={a: scores[key].get(a, 0.0) for a in assignments},
-                                 roster=UNKNOWN if roster else ""))
+                                 roster=UNKNOWN if roster else "",
+                                 source_id=person.lms_id if person else ""))
     return rows
 
 
+def _with_lms_id(entry: RosterEntry, person: StudentInfo | None) -> RosterEntry:
+    if person is None or entry.lms_id or not person.lms_id:
+        return entry
+    return replace(entry, lms_id=person.lms_id)
+
+
 def gradebook_csv(rows: Sequence[GradebookRow], assignments: Sequence[str],
-                  with_roster: bool) -> str:
-    """The gradebook's text (``with_roster``: the roster's columns and the roster column)."""
+                  with_roster: bool, with_ids: bool = False) -> str:
+    """The gradebook's text (``with_roster``: the roster's columns and the roster column;
+    ``with_ids``: the roster's columns, filled from the LMS the submissions came from)."""
     fmt = points
-    header = ["student", *(ROSTER_COLUMNS if with_roster else ()), *assignments, "total",
-              *(("roster",) if with_roster else ())]
+    header = ["student", *(ROSTER_COLUMNS if with_roster or with_ids else ()),
+              *(("source_id",) if with_ids else ()), *assignments,
+              "total", *(("roster",) if with_roster else ())]
     body = []
     for row in rows:
         entry = row.entry or RosterEntry(student=row.student)
-        extra = [entry.name, entry.email, entry.lms_id] if with_roster else []
+        extra = [entry.name, entry.email, entry.lms_id] if with_roster or with_ids else []
+        extra += [row.source_id] if with_ids else []
         cells = ["" if row.scores[a] is None else fmt(row.scores[a]) for a in assignments]
         body.append([row.student, *extra, *cells, fmt(row.total),
                      *((row.roster,) if with_roster else ())])

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from grader.core.results import PASSED, SKIPPED, RunResult, SubmissionResult, TestResult
+from grader.core.results import (
+    NOTHING_HANDED_IN,
+    PASSED,
+    SKIPPED,
+    RunResult,
+    SubmissionResult,
+    TestResult,
+)
 from grader.core.roster import RosterEntry
 from grader.core.text import block, visible
 from grader.core.visibility import Shown
@@ -118,6 +125,9 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "title": title or result.assignment,
         "status": submission_status(result),
         "missing": result.missing,
+        # a file in the wrong format (grader.run.grading.wrong_format): what to hand in
+        "wrong_format": visible(result.error) if result.missing and result.error
+        and result.error != NOTHING_HANDED_IN else "",
         "score": points(seen.score if seen.held else result.score),
         "max_score": points(seen.worth if seen.held else result.max_score),
         "score_line": seen.score_line(),

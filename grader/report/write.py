@@ -29,6 +29,7 @@ from grader.core.text import md_cell, md_code, md_fence, md_text
 from grader.core.visibility import Visibility, split
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
+from grader.report.lms_gradebook import lms_gradebook
 from grader.report.table import grades_csv
 from grader.report.view import assignment_order, feedback_view, summary_view
 
@@ -59,6 +60,9 @@ class ReportPaths:
     #: roster students with no folder, and folders not on the roster (both empty without one)
     missing: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
+    #: the gradebook in an LMS's format (--gradebook-format), and what to know before importing
+    lms_gradebook: Path | None = None
+    lms_notes: tuple[str, ...] = ()
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -120,6 +124,8 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                   titles: Mapping[str, str] | None = None,
                   calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
                   roster: Sequence[RosterEntry] | None = None,
+                  gradebook_format: str = "plain",
+                  lms_columns: Sequence[str] = (),
                   visibility: Visibility | None = None) -> ReportPaths:
     """Write grades.csv, the summary and every submission's results.json and feedback.
 
@@ -127,10 +133,12 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     where a title is not given. ``calls``: per assignment, which graded functions each one
     uses (grader.report.calls.reference_calls), to name knock-on failures. ``roster``
     (grader.core.roster.read_roster): its columns in gradebook.csv and names in the summary, its
-    students without a folder scored 0. ``visibility`` (grader.core.visibility): the
-    feedback pages show only the tests the student sees now, with the score so far and what
-    is still hidden; results.json carries each test's visibility. Each file is replaced
-    atomically.
+    students without a folder scored 0. ``gradebook_format`` (canvas, moodle, blackboard) adds
+    the gradebook in that LMS's import format (grader.report.lms_gradebook), its assignment
+    columns taken from ``lms_columns`` (the roster export's header) where they name one.
+    ``visibility`` (grader.core.visibility): the feedback pages show only the tests the
+    student sees now, with the score so far and what is still hidden; results.json carries
+    each test's visibility. Each file is replaced atomically.
     """
     titles = titles or {}
     calls = calls or {}
@@ -143,12 +151,18 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     )
     summary = summary_view(run, titles, roster or ())
     assignments = assignment_order(run.results)
-    rows = gradebook_rows(run.results, assignments, roster or ())
+    rows = gradebook_rows(run.results, assignments, roster or (), run.students)
+    lms = None
+    if gradebook_format != "plain":
+        max_scores = {r.assignment: r.max_score for r in run.results}
+        lms = lms_gradebook(gradebook_format, rows, assignments, titles, lms_columns,
+                            max_scores)
     return ReportPaths(
         out_dir=out_dir,
         grades_csv=write_atomic(out_dir / "grades.csv", grades_csv(run)),
         gradebook_csv=write_atomic(out_dir / "gradebook.csv",
-                                   gradebook_csv(rows, assignments, roster is not None)),
+                                   gradebook_csv(rows, assignments, roster is not None,
+                                                 bool(run.students))),
         missing=tuple(r.student for r in rows if r.roster == MISSING),
         unknown=tuple(r.student for r in rows if r.roster == UNKNOWN),
         summary_md=write_atomic(out_dir / "summary.md",
@@ -156,4 +170,6 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
         summary_html=write_atomic(out_dir / "summary.html",
                                   templates["summary.html.j2"].render(summary)),
         submissions=submissions,
+        lms_gradebook=write_atomic(out_dir / lms.file_name, lms.text) if lms else None,
+        lms_notes=lms.notes if lms else (),
     )

@@ -17,6 +17,14 @@ its extraction error in that student's feedback; one with no usable name is Unre
 Every student folder is listed in ``students``, even one with nothing recognised, so that
 student scores 0 rather than disappearing from ``grades.csv``.
 
+SOURCE may be in any layout of :mod:`grader.run.layouts` (Canvas, Moodle, Gradescope export,
+git checkouts): :func:`discover_view` takes the per-student view a layout reader made of it, and
+the layout's student id, name, lateness and submission time travel on each Submission as plain
+data (``lms_id``, ``late``, ``submitted_at``). A file of a flat layout is matched by its
+original name (the LMS's prefix removed). A file in a format the grader cannot read (a PDF, an
+HTML export, a zip) whose name names one assignment is Unrecognized with that student and
+assignment, so the student's feedback can say what to hand in instead.
+
 Only regular files inside a student's own folder are ever read. Entries are examined without
 following links (``lstat``; folders are opened with ``O_NOFOLLOW``): a symbolic link to a file
 or a folder, a FIFO, a device or a socket is Unrecognized with that reason and never opened.
@@ -31,13 +39,15 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.core.course import Assignment
 from grader.core.errors import ConfigError
 from grader.core.files import kind_problem
+from grader.core.results import StudentInfo
 from grader.extract.isolate import ReadLimits, extract_file
+from grader.run.layouts import PER_STUDENT, SourceView, StudentSource, read_layout
 
 _IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 _SOURCE_SUFFIXES = frozenset({".ipynb", ".py"})
@@ -49,57 +59,117 @@ MAX_ATTEMPTS = 10
 
 @dataclass(frozen=True)
 class Submission:
-    """One file to grade. ``matched_by`` is "metadata", "file name" or "functions"."""
+    """One file to grade. ``matched_by`` is "metadata", "file name" or "functions".
+
+    What the layout says about it, as plain data (grader.run.layouts): ``lms_id`` the
+    student's id there (Canvas user id, Moodle participant id, ...; "" for per-student
+    folders), ``name`` the file's original name when the LMS renamed it, ``late`` the LMS's
+    late marker (Canvas's ``LATE``; None when the layout has none) and ``submitted_at`` the
+    submission time it records (ISO 8601 text as written; None when it records none)."""
 
     student: str
     assignment: str
     path: Path
     matched_by: str
+    lms_id: str = ""
+    name: str = ""
+    late: bool | None = None
+    submitted_at: str | None = None
 
 
 @dataclass(frozen=True)
 class Unrecognized:
-    """A file that is not graded, and why (shown in the run's report)."""
+    """A file that is not graded, and why (shown in the run's report). ``student`` and
+    ``assignment`` are set for a file of a student in the wrong format whose name names one
+    assignment (``activations.pdf``): that student's feedback for it names the file."""
 
     path: Path
     reason: str
+    student: str = ""
+    assignment: str = ""
+    name: str = ""  # the file's original name, when the LMS renamed it
 
 
 @dataclass(frozen=True)
 class Discovery:
-    """Everything found: submissions, unrecognised files, and every student folder (sorted)."""
+    """Everything found: submissions, unrecognised files, and every student (in the source's
+    order). ``layout``: the source's layout; ``identities``: per student, the id and name the
+    layout gives (empty for per-student folders)."""
 
     submissions: tuple[Submission, ...]
     unrecognized: tuple[Unrecognized, ...]
     students: tuple[str, ...]
+    layout: str = PER_STUDENT
+    identities: tuple[StudentInfo, ...] = ()
+
+    @property
+    def assignments(self) -> tuple[str, ...]:
+        """The assignments at least one student handed something in for (sorted)."""
+        return tuple(sorted({s.assignment for s in self.submissions}
+                            | {u.assignment for u in self.unrecognized if u.assignment}))
 
 
 def discover(submissions_dir: Path, assignments: Sequence[Assignment],
-             limits: ReadLimits | None = None) -> Discovery:
-    """Walk ``submissions_dir`` and match each file to an assignment."""
+             limits: ReadLimits | None = None, layout: str | None = PER_STUDENT
+             ) -> Discovery:
+    """Walk ``submissions_dir`` (one folder per student, unless ``layout`` says otherwise;
+    None: detected) and match each file to an assignment."""
     if not submissions_dir.exists():
         raise ConfigError(f"{submissions_dir}: no such submissions folder")
     if not submissions_dir.is_dir():
         raise ConfigError(f"{submissions_dir}: not a folder (expected SUBMISSIONS_DIR/<student>/)")
+    return discover_view(read_layout(submissions_dir, layout), assignments, limits)
+
+
+def discover_view(view: SourceView, assignments: Sequence[Assignment],
+                  limits: ReadLimits | None = None) -> Discovery:
+    """Match each file of every student of ``view`` (grader.run.layouts) to an assignment."""
     limits = limits or ReadLimits()
     submissions: list[Submission] = []
-    unrecognized: list[Unrecognized] = []
+    unrecognized = [Unrecognized(path, why) for path, why in view.stray]
     students: list[str] = []
-    try:
-        top = _entries(submissions_dir, follow=True)  # the instructor's folder may be a link
-    except OSError as exc:
-        raise ConfigError(f"{submissions_dir}: cannot be listed ({exc.strerror or exc})") from None
-    for path, mode in top:
-        if not stat.S_ISDIR(mode):
-            why = kind_problem(mode) or "file outside a student folder"
-            unrecognized.append(Unrecognized(path, why))
-            continue
-        students.append(path.name)
-        for found in _student_files(path, assignments, limits):
+    identities: list[StudentInfo] = []
+    for source in view.students:
+        if source.student not in students:
+            students.append(source.student)
+            identities.append(StudentInfo(student=source.student, name=source.name,
+                                          email=source.email,
+                                          lms_id="" if view.layout == PER_STUDENT
+                                          else source.student))
+        for found in _source_files(source, assignments, limits, view.layout != PER_STUDENT):
             (submissions if isinstance(found, Submission) else unrecognized).append(found)
     submissions.sort(key=lambda s: (s.student, s.assignment, str(s.path)))
     kept, extra = _within_attempts(submissions)
-    return Discovery(tuple(kept), tuple(unrecognized + extra), tuple(students))
+    return Discovery(tuple(kept), tuple(unrecognized + extra), tuple(students), view.layout,
+                     tuple(identities) if view.layout != PER_STUDENT else ())
+
+
+def _source_files(source: StudentSource, assignments: Sequence[Assignment],
+                  limits: ReadLimits, from_lms: bool) -> Iterator[Submission | Unrecognized]:
+    """Every file of one student of a layout, matched, with what the layout says about it."""
+    found: list[tuple[Submission | Unrecognized, bool | None]] = []
+    for folder in source.folders:
+        found.extend((item, None) for item in _student_files(folder, assignments, limits,
+                                                             source.student))
+    for handed in source.files:
+        try:
+            mode = os.lstat(handed.path).st_mode
+        except OSError as exc:
+            found.append((Unrecognized(handed.path, f"cannot be read ({exc.strerror or exc})"),
+                          None))
+            continue
+        problem = kind_problem(mode)
+        item = Unrecognized(handed.path, problem) if problem else match_file(
+            source.student, handed.path, assignments, limits, name=handed.name)
+        if handed.name != handed.path.name:
+            item = replace(item, name=handed.name)
+        found.append((item, handed.late))
+    for item, late in found:
+        if isinstance(item, Submission) and from_lms:
+            item = replace(item, lms_id=source.student,
+                           late=source.late if late is None else late,
+                           submitted_at=source.submitted_at)
+        yield item
 
 
 def _ignored(name: str) -> bool:
@@ -123,7 +193,7 @@ def _entries(folder: Path, follow: bool = False) -> list[tuple[Path, int]]:
 
 
 def _student_files(folder: Path, assignments: Sequence[Assignment],
-                   limits: ReadLimits) -> Iterator[Submission | Unrecognized]:
+                   limits: ReadLimits, student: str) -> Iterator[Submission | Unrecognized]:
     """Every regular file under a student folder, matched, in sorted (os.walk) order;
     every other entry Unrecognized with the reason."""
     stack = [folder]
@@ -147,7 +217,7 @@ def _student_files(folder: Path, assignments: Sequence[Assignment],
             elif kind_problem(mode):
                 yield Unrecognized(path, kind_problem(mode) or "")
             else:
-                yield match_file(folder.name, path, assignments, limits)
+                yield match_file(student, path, assignments, limits)
         stack.extend(reversed(subfolders))
 
 
@@ -169,13 +239,18 @@ def _within_attempts(submissions: list[Submission]
 
 
 def match_file(student: str, path: Path, assignments: Sequence[Assignment],
-               limits: ReadLimits | None = None) -> Submission | Unrecognized:
-    """Which assignment ``path`` is, by metadata, then file name, then defined functions."""
-    suffix = path.suffix.lower()
+               limits: ReadLimits | None = None, name: str | None = None
+               ) -> Submission | Unrecognized:
+    """Which assignment ``path`` is, by metadata, then file name (``name``, default the
+    path's), then defined functions."""
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
+    by_name = ids_in_name(name, assignments)
     if suffix not in _SOURCE_SUFFIXES:
-        return Unrecognized(path, f"not a notebook or .py file ({suffix or 'no extension'})")
+        named = by_name[0] if len(by_name) == 1 else ""
+        return Unrecognized(path, f"not a notebook or .py file ({suffix or 'no extension'})",
+                            student=student if named else "", assignment=named)
     ids = [a.id for a in assignments]
-    by_name = ids_in_name(path.name, assignments)
     if suffix == ".py" and len(by_name) == 1:  # a .py file has no metadata: no need to read it
         return Submission(student, by_name[0], path, "file name")
     found = extract_file(path, (), limits or ReadLimits(), extract=len(by_name) != 1,

@@ -1,7 +1,9 @@
 """A whole grading run: discover -> plan jobs -> grade each (in parallel) -> combine attempts.
 
-Every student folder gets one result per assignment: the best of the notebooks they handed in
-for it (the others are listed in the result), or a "missing" result worth 0. One submission's
+Every student gets one result per assignment graded (those anyone handed something in for, or
+``only``, or every one with ``all_assignments``): the best of the notebooks they handed in for
+it (the others are listed in the result), or a "missing" result worth 0 (whose feedback names
+a file they handed in for it in the wrong format, if any). One submission's
 failure never affects another's. When the grader's own sandbox fails on a submission (a worker
 that could not start, a zygote that stopped answering), the submission is graded again on a
 fresh slot; if that fails too, or the grader hits any other error, the result is a grader
@@ -21,13 +23,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from grader.core.course import Course
+from grader.core.course import Assignment, Course
 from grader.core.errors import ConfigError, CourseError, SandboxFailure
 from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.run.cache import ResultCache, cache_key
-from grader.run.discover import Discovery, discover
+from grader.run.discover import Discovery, Unrecognized, discover
+from grader.run.layouts import PER_STUDENT
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
@@ -39,9 +42,23 @@ Progress = Callable[[Job, SubmissionResult], None]
 SANDBOX_ATTEMPTS = 2
 
 
-def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = ()) -> list[Job]:
-    """One job per submitted file, plus a path-less job per (student, assignment) not handed in."""
-    wanted = [a for a in course.assignments if not only or a.id in only]
+def graded_assignments(discovery: Discovery, course: Course, only: Sequence[str] = (),
+                       all_assignments: bool = False) -> list[Assignment]:
+    """What a run grades: ``only`` when given, else every assignment with ``all_assignments``,
+    else those at least one student handed something in for (in course order)."""
+    if only:
+        return [a for a in course.assignments if a.id in only]
+    if all_assignments:
+        return list(course.assignments)
+    present = set(discovery.assignments)
+    return [a for a in course.assignments if a.id in present]
+
+
+def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = (),
+              all_assignments: bool = True) -> list[Job]:
+    """One job per submitted file, plus a path-less job per (student, assignment) not handed in,
+    for the assignments :func:`graded_assignments` chooses."""
+    wanted = graded_assignments(discovery, course, only, all_assignments)
     jobs: list[Job] = []
     for student in discovery.students:
         for assignment in wanted:
@@ -227,23 +244,40 @@ class Resume:
 
 def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
                  only: Sequence[str] = (), observer: Observer | None = None,
-                 resume: Resume | None = None, executor: Executor | None = None) -> RunResult:
-    """Grade ``submissions_dir`` as the course contract lays it out.
+                 resume: Resume | None = None, executor: Executor | None = None, *,
+                 all_assignments: bool = False, layout: str | None = PER_STUDENT
+                 ) -> RunResult:
+    """Grade ``submissions_dir`` as the course contract lays it out (or as ``layout``, one of
+    grader.run.layouts; None: detected).
 
-    With ``resume``, a submission whose cache key is already in the cache is not graded again
-    and each newly graded one is cached the moment it finishes. ``executor`` grades the
-    submissions (default: :func:`executor_for` the settings).
+    The assignments graded are ``only``, else those handed in by anyone (every one with
+    ``all_assignments``). With ``resume``, a submission whose cache key is already in the
+    cache is not graded again and each newly graded one is cached the moment it finishes.
+    ``executor`` grades the submissions (default: :func:`executor_for` the settings).
     """
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
-    discovery = discover(submissions_dir, course.assignments, settings.limits.reader())
-    jobs = plan_jobs(discovery, course, only)
+    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(), layout)
+    return grade_discovery(discovery, course, settings, only, observer, resume, executor,
+                           all_assignments=all_assignments, started=started,
+                           source=str(submissions_dir))
+
+
+def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
+                    only: Sequence[str] = (), observer: Observer | None = None,
+                    resume: Resume | None = None, executor: Executor | None = None, *,
+                    all_assignments: bool = False, started: float | None = None,
+                    source: str = "SOURCE") -> RunResult:
+    """Grade what ``discovery`` found (see :func:`grade_folder`)."""
+    started = time.monotonic() if started is None else started
+    wanted = graded_assignments(discovery, course, only, all_assignments)
+    jobs = plan_jobs(discovery, course, [a.id for a in wanted]) if wanted else []
     chosen = set(resume.students) if resume is not None else set()
     unknown = sorted(chosen - set(discovery.students))
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
-                          f"{submissions_dir}")
+                          f"{source}")
     if executor is None:
         executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)
@@ -287,13 +321,48 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     results.update(zip(todo, graded, strict=True))
     combined = best_attempts(results[i] for i in range(len(jobs)))
     return RunResult(
-        results=tuple(combined),
+        results=tuple(wrong_format(combined, discovery.unrecognized)),
         unrecognized=tuple((str(u.path), u.reason) for u in discovery.unrecognized),
         sandbox=executor.description,
         duration_s=round(time.monotonic() - started, 3),
         graded=len(todo),
         reused=reused,
+        layout=discovery.layout,
+        students=discovery.identities,
+        assignments=tuple(a.id for a in wanted),
     )
+
+
+_KINDS = {".pdf": "a PDF", ".html": "an HTML export", ".htm": "an HTML export",
+          ".zip": "a zip archive", ".docx": "a Word document", ".txt": "a text file"}
+
+
+def wrong_format(results: Iterable[SubmissionResult], unrecognized: Sequence[Unrecognized]
+                 ) -> list[SubmissionResult]:
+    """Each result with nothing handed in, where the student handed in a file of another
+    format named for that assignment: its feedback names the file and says what to hand in."""
+    files: dict[tuple[str, str], list[Unrecognized]] = {}
+    for item in unrecognized:
+        if item.student and item.assignment:
+            files.setdefault((item.student, item.assignment), []).append(item)
+    out = []
+    for result in results:
+        found = files.get((result.student, result.assignment)) if result.missing else None
+        if found:
+            result = replace(result, error=wrong_format_message(result.assignment, found))
+        out.append(result)
+    return out
+
+
+def wrong_format_message(assignment: str, files: Sequence[Unrecognized]) -> str:
+    """What a student who handed in ``files`` (none of them a notebook) should hand in."""
+    named = ", ".join(f"{f.name or f.path.name} "
+                      f"({_KINDS.get(f.path.suffix.lower(), 'not a notebook')})" for f in files)
+    unzip = " (unzip it: hand in the notebook inside)" if any(
+        f.path.suffix.lower() == ".zip" for f in files) else ""
+    return (f"You handed in {named}{unzip}, which the grader cannot read: it grades the "
+            f"notebook itself. Hand in {assignment}.ipynb (in Jupyter: File > Download as > "
+            f"Notebook (.ipynb)), or your code as {assignment}.py.")
 
 
 def _key(job: Job, settings: Settings, level: str) -> str | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import grader
 from grader.core.course import Assignment
 from grader.core.errors import CourseError
-from grader.core.results import SubmissionResult, TestResult
+from grader.core.results import NOTHING_HANDED_IN, SubmissionResult, TestResult
 from grader.core.settings import Limits, Settings
 from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
@@ -113,7 +113,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
         suite_hash=suite_hash(job.assignment), sandbox=sandbox.level, device=settings.device,
         matched_by=job.matched_by)
     if job.path is None:
-        return replace(base, error="No notebook was handed in for this assignment.")
+        return replace(base, error=NOTHING_HANDED_IN)
     module, error = load_student_module(job, settings.limits)
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),

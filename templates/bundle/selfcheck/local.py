@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.core.errors import ProtocolError
-from grader.submission.session import WorkerSession
 from grader.core.settings import Limits
+from grader.submission.session import WorkerSession
 from grader.worker import protocol, remote
 
 

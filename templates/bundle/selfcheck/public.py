@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.extract.read import notebook_assignment
 from grader.core.results import PASSED, TestResult
+from grader.extract.read import notebook_assignment
 from grader.submission.plugin import PUBLIC_SEED, GradingPlugin, load_notes, run_tests
 from grader.submission.session import WorkerSession
 from grader.submission.student import load_student_module
