@@ -85,7 +85,8 @@ def cross_entropy_loss(probs, y):
 # Restart & Run All goes past this cell while a function is unfinished.
 try:
     params = init_params([3, 4, 3, 1], seed=0)
-    print([(W.shape, b.shape) for W, b in params])  # [((4, 3), (4,)), ((3, 4), (3,)), ((1, 3), (1,))]
+    # [((4, 3), (4,)), ((3, 4), (3,)), ((1, 3), (1,))]
+    print([(W.shape, b.shape) for W, b in params])
 
     W = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])  # 2 inputs -> 3 outputs
     b = np.array([0.5, 0.0, -0.5])
