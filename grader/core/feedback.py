@@ -293,7 +293,10 @@ def test_feedback(test: TestResult, item: Explained | None) -> tuple[str, str, s
     test leads with its function's cause line, the same words as the feedback page."""
     if test.status in (PASSED, SKIPPED) or item is None:
         return "", "", verdict(test), test.message.strip() if test.status != PASSED else ""
-    return item.cause, item.quote, verdict(test), "" if item.brief else detail(test, item.hint)
+    said = verdict(test)
+    if said == f"{test.status}: {item.cause}":  # the cause is this failure's own first line
+        said = test.status
+    return item.cause, item.quote, said, "" if item.brief else detail(test, item.hint)
 
 
 def test_plain(test: TestResult, item: Explained | None) -> str:
