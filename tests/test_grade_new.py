@@ -138,3 +138,74 @@ def test_a_filled_in_assignment_validates_and_grades_the_demo_class(course: Path
     assert scores == {"alice": 100, "bob": 0, "carol": 0, "dave": 0, "erin": 100,
                       "frank": 100}
     assert not (DEFAULT_ROOT / "assignments" / "scaling").exists()
+
+
+def fill_in(path: Path, answers: dict[str, str]) -> None:
+    """Each line that holds a key of ``answers`` becomes its value (indentation kept)."""
+    lines = path.read_text().split("\n")
+    for k, line in enumerate(lines):
+        for key, answer in answers.items():
+            if key in line:
+                lines[k] = line[:len(line) - len(line.lstrip())] + answer
+    path.write_text("\n".join(lines))
+
+
+def test_new_with_functions_leaves_only_bodies_and_tests(course: Path) -> None:
+    made = grade(course, "new", "scaling", "--functions", "scale,shift")
+    assert made.returncode == 0, made.stderr
+    assignment = load_course(course).get("scaling")
+    assert assignment.functions == ("scale", "shift")
+    reference = "\n".join(c.source for c in nbformat.read(assignment.reference, 4).cells)
+    assert "def scale(x):" in reference and "def shift(x):" in reference
+    suite = assignment.hidden_suite.read_text()
+    assert "def test_scale__values(" in suite and "def test_shift__values(" in suite
+    assert suite.count("@pytest.mark.points(50)") == 2
+    public = (assignment.public_dir / "test_scaling_public.py").read_text()
+    assert "student.scale(x)" in public and "student.shift(x)" in public and "double" not in public
+    assert assignment.stub.read_text() == stub_text(assignment.reference, "scaling")
+    assert not (course / "tests" / "mutants" / "scaling").exists()
+    steps = made.stdout[made.stdout.index("next:"):]
+    for text in ("solutions/scaling.ipynb", "solutions/hidden/test_scaling.py",
+                 "assignments/scaling/public/test_scaling_public.py", "`grade stubs`",
+                 "`grade validate --assignment scaling`", "python demo/make_demo.py"):
+        assert text in steps, text
+
+    unfinished = grade(course, "validate", "--assignment", "scaling")
+    assert unfinished.returncode == 1
+    assert [line.strip() for line in unfinished.stdout.splitlines() if "TODO" in line] == [
+        "solutions/scaling.ipynb: 4 TODO(grade new) placeholder(s) left to fill in",
+        "solutions/hidden/test_scaling.py: 4 TODO(grade new) placeholder(s) left to fill in",
+        "assignments/scaling/public/test_scaling_public.py: 2 TODO(grade new) placeholder(s) "
+        "left to fill in"]
+
+    # the steps printed, and nothing else: the reference's bodies and the tests' answers
+    notebook = nbformat.read(assignment.reference, as_version=4)
+    for cell in notebook.cells:
+        for name, body in (("scale", "return 3 * x"), ("shift", "return x + 1")):
+            if f"def {name}(x)" in cell.source:
+                cell.source = (f'def {name}(x):\n    """{name} x."""\n    ### BEGIN SOLUTION\n'
+                               f"    {body}\n    ### END SOLUTION\n")
+    nbformat.write(notebook, assignment.reference)
+    fill_in(assignment.hidden_suite, {
+        '"""scale: TODO(grade new)': '"""scale: three times x"""',
+        "TODO(grade new): the right answer of scale(x)": "expected = 3 * x",
+        '"""shift: TODO(grade new)': '"""shift: x plus one"""',
+        "TODO(grade new): the right answer of shift(x)": "expected = x + 1"})
+    fill_in(assignment.public_dir / "test_scaling_public.py", {
+        "TODO(grade new): scale(x)": "expected = [-3.0, 0.0, 6.0]",
+        "TODO(grade new): shift(x)": "expected = [0.0, 1.0, 3.0]"})
+    assert grade(course, "stubs").returncode == 0
+    checked = grade(course, "validate", "--assignment", "scaling")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "scaling            100     0        0/0 (0%)  ok" in checked.stdout
+
+
+@pytest.mark.parametrize(("functions", "message"), [
+    ("a__b", "grade: error: grade new: --functions: bad name 'a__b'"),
+    ("f,class", "grade: error: grade new: --functions: bad name 'class'"),
+    ("f,g,f", "grade: error: grade new: --functions: 'f' is named twice"),
+])
+def test_bad_function_names_are_one_line(course: Path, functions: str, message: str) -> None:
+    refused = grade(course, "new", "scaling", "--functions", functions)
+    assert refused.returncode == 2 and refused.stderr.startswith(message), refused.stderr
+    assert not (course / "assignments" / "scaling").exists()

@@ -6,17 +6,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader.commands.validate import validate
 from grader.core.course import DEFAULT_ROOT, load_course
 
 
+@pytest.mark.slow
 def test_validate_passes_on_the_course_and_prints_kill_rates() -> None:
+    """The one test that grades the whole course's mutants through validate (hand-written and
+    generated; tests/test_suite_corpus.py grades the hand-written ones test by test)."""
     run = subprocess.run([sys.executable, "-m", "grader.cli", "validate"],
-                         capture_output=True, text=True, timeout=900, check=False)
+                         capture_output=True, text=True, timeout=1800, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
     for assignment in load_course(DEFAULT_ROOT).assignments:
-        line = next(line for line in run.stdout.splitlines() if line.startswith(assignment.id))
-        assert line.split()[1:3] == ["100", "0"] and line.endswith("ok"), line
+        at = next(k for k, line in enumerate(lines) if line.startswith(assignment.id))
+        assert lines[at].split()[1:3] == ["100", "0"] and lines[at].endswith("ok"), lines[at]
+        generated = next(line for line in lines[at:] if "generated mutants:" in line)
+        assert " surviving: score " in generated, generated
     assert "mutants killed:" in run.stdout
 
 
@@ -26,8 +34,10 @@ def test_a_surviving_mutant_fails_validation(tmp_path: Path) -> None:
     corpus.mkdir(parents=True)
     reference = (DEFAULT_ROOT / "tests" / "equivalents" / "activations")
     survivor = sorted(reference.glob("*.py"))[0]  # correct code: no test can kill it
-    (corpus / "not_a_bug.py").write_text(survivor.read_text())
+    (corpus / "not_a_bug.py").write_text("# mutant: a correct relu written another way\n"
+                                         "# breaks: relu\n" + survivor.read_text())
     lines: list[str] = []
     only = type(course)(root=course.root, assignments=(course.get("activations"),))
-    assert validate(only, tmp_path / "mutants", "inprocess", echo=lines.append) is False
+    assert validate(only, tmp_path / "mutants", "inprocess", echo=lines.append,
+                    generate=False) is False
     assert any("survived: not_a_bug" in line for line in lines)

@@ -4,7 +4,7 @@
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade validate                        references score 100, stubs 0, every mutant is caught
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
-    grade new ID                          scaffold an assignment: reference, suites, corpus, stub
+    grade new ID [--functions F,G]        scaffold an assignment: toml, reference, suites, stub
     grade release OUT_DIR                 the student bundle: stubs, public tests, self-check
     grade ci [PATH] / grade NOTEBOOK      one student's checkout in CI: Points X/Y, summary
     grade gradescope OUT.zip              the Gradescope autograder (setup.sh, run_autograder)
@@ -34,6 +34,7 @@ import grader
 from grader.cli.options import (
     assignment_option,
     course_option,
+    deadline_options,
     device_option,
     jobs_option,
     lms_options,
@@ -129,6 +130,7 @@ def _interrupt(signum: int, frame: object) -> None:
               help="this client's certificate for a tls:// scheduler [default: $GRADER_TLS_CERT]")
 @click.option("--tls-key", default=None, metavar="FILE",
               help="this client's private key for a tls:// scheduler [default: $GRADER_TLS_KEY]")
+@deadline_options()
 @course_option
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
@@ -137,7 +139,8 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
                 layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
                 scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
-                course_root: Path | None, **limit_flags: Any) -> None:
+                course_root: Path | None, times: Path | None, extensions: Path | None,
+                overrides: Path | None, **limit_flags: Any) -> None:
     """Grade SOURCE and write reports to --out.
 
     SOURCE is a folder or a zip: one folder per student (SOURCE/<student>/<notebook>.ipynb),
@@ -158,7 +161,8 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet, force=force, students=students, roster=roster,
                          layout=layout, all_assignments=all_assignments,
-                         gradebook_format=gradebook_format)
+                         gradebook_format=gradebook_format, times=times,
+                         extensions=extensions, overrides=overrides)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 
@@ -168,17 +172,20 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
               help="level to run references, stubs and mutants at (all trusted code)")
 @click.option("--mutants", "mutants_dir", type=click.Path(path_type=Path), default=None,
               help="mutant corpus [default: tests/mutants of the course root]")
+@click.option("--no-generated", is_flag=True,
+              help="skip the mutants derived from the references (a quicker check)")
 @assignment_option()
 @course_option
-def validate_command(sandbox: str, mutants_dir: Path | None, only: tuple[str, ...],
-                     course_root: Path | None) -> None:
-    """Prove the hidden suites grade right: references 100, stubs 0, mutants caught."""
+def validate_command(sandbox: str, mutants_dir: Path | None, no_generated: bool,
+                     only: tuple[str, ...], course_root: Path | None) -> None:
+    """Prove the hidden suites grade right: consistent files, references 100, stubs 0,
+    hand-written mutants caught, generated mutants scored (course.toml [validate])."""
     from grader.commands.validate import validate
 
     root = resolve_course_root(course_root)
     course = _guard(lambda: load_course(root))
     ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
-                                 only=only, echo=click.echo))
+                                 only=only, echo=click.echo, generate=not no_generated))
     sys.exit(0 if ok else 1)
 
 
@@ -197,12 +204,16 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
 @main.command("new")
 @click.argument("assignment_id", metavar="ID")
 @click.option("--title", default=None, help="the assignment's title [default: the id]")
+@click.option("--functions", default=None, metavar="F,G",
+              help="the functions students write [default: a worked example, double(x)]")
 @course_option
-def new_command(assignment_id: str, title: str | None, course_root: Path | None) -> None:
-    """Scaffold assignment ID (example: double(x)) that `grade validate` passes as generated."""
-    from grader.commands.new import NewAssignment, new_assignment
+def new_command(assignment_id: str, title: str | None, functions: str | None,
+                course_root: Path | None) -> None:
+    """Scaffold assignment ID: with --functions, files naming them; else the example double."""
+    from grader.commands.new import NewAssignment, new_assignment, parse_functions
 
-    request = NewAssignment(id=assignment_id, title=title or assignment_id)
+    names = _guard(lambda: parse_functions(functions)) if functions is not None else ()
+    request = NewAssignment(id=assignment_id, title=title or assignment_id, functions=names)
     _guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
 
 
@@ -432,14 +443,18 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
               default=Path("gradebook.csv"), show_default=True, help="the gradebook CSV")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV with a student column (or Classroom 50's roster.csv / students.csv)")
+@deadline_options(times=False)
 @course_option
 def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
-                    course_root: Path | None) -> None:
-    """Every student's latest score from the grading runner's records, as a gradebook CSV."""
+                    course_root: Path | None, extensions: Path | None,
+                    overrides: Path | None) -> None:
+    """Every student's score of record from the grading runner's records, as a gradebook CSV
+    (the latest grading; with deadlines, the one the course's late policy says counts)."""
     from grader.commands.collect import CollectRequest, collect
 
     course = _guard(lambda: load_course(resolve_course_root(course_root)))
-    request = CollectRequest(records=records, out=out, roster=roster)
+    request = CollectRequest(records=records, out=out, roster=roster, extensions=extensions,
+                             overrides=overrides)
     _guard(lambda: collect(request, course, echo=click.echo))
 
 

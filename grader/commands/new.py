@@ -1,13 +1,18 @@
-"""``grade new ID``: scaffold an assignment that ``grade validate`` passes as generated.
+"""``grade new ID [--functions f,g]``: scaffold an assignment.
 
-Writes, from the course's ``templates/new/`` (the example is one function, ``double(x)``)::
+Without ``--functions`` it is a worked example that ``grade validate`` passes as generated (one
+function, ``double(x)``); with ``--functions f,g`` every file names the instructor's functions
+and has a ``TODO(grade new)`` where only the author can write something (the reference's bodies
+and docstrings, the tests' expected values), which ``grade validate`` lists until it is done.
+
+Writes, from the course's ``templates/new/`` (``templates/new/functions/`` with --functions)::
 
     assignments/<id>/assignment.toml          title, order, functions, the demo's bug for bob
     solutions/<id>.ipynb                      reference notebook, one solution region
     solutions/hidden/test_<id>.py             hidden suite: one test, imports only grader.suite
     assignments/<id>/public/test_<id>_public.py
-    tests/mutants/<id>/*.py                   12 single-bug variants (# mutant: / # breaks:)
-    tests/equivalents/<id>/*.py               3 correct variants
+    tests/mutants/<id>/*.py                   the example only: 12 single-bug variants
+    tests/equivalents/<id>/*.py               the example only: 3 correct variants
     assignments/<id>/<id>.ipynb               the stub, generated as ``grade stubs`` does
 
 Nothing is written when the id is malformed or any of these paths exists already.
@@ -15,6 +20,7 @@ Nothing is written when the id is malformed or any of these paths exists already
 
 from __future__ import annotations
 
+import keyword
 import re
 import tomllib
 from collections.abc import Callable
@@ -32,6 +38,8 @@ from grader.extract.stub import stub_text
 TEMPLATES = Path("templates") / "new"
 #: A Python identifier in lower case: it names files, a module (test_<id>) and a CSV cell.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+#: A contract name: an identifier without "__" (hidden tests are test_<function>__<aspect>).
+FUNCTION_PATTERN = re.compile(r"(?!.*__)[A-Za-z][A-Za-z0-9_]{0,59}")
 _EXAMPLE = "import numpy as np\n\n\ndef double(x):\n    {body}\n"
 
 
@@ -41,6 +49,7 @@ class NewAssignment:
 
     id: str
     title: str
+    functions: tuple[str, ...] = ()  # empty: the worked example, double(x)
 
 
 def check_id(course_root: Path, assignment_id: str) -> None:
@@ -53,6 +62,19 @@ def check_id(course_root: Path, assignment_id: str) -> None:
         raise ConfigError(f"grade new: assignment {assignment_id!r} exists already: {taken[0]}")
 
 
+def parse_functions(text: str) -> tuple[str, ...]:
+    """``"f,g"`` -> ``("f", "g")``; a ConfigError for a malformed, keyword or repeated name."""
+    names = tuple(name.strip() for name in text.split(","))
+    for name in names:
+        if not FUNCTION_PATTERN.fullmatch(name) or keyword.iskeyword(name):
+            raise ConfigError(f"grade new: --functions: bad name {name!r}: use a Python "
+                              f"identifier without '__' (letters, digits and '_')")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(f"grade new: --functions: {repeated[0]!r} is named twice")
+    return names
+
+
 def planned_paths(root: Path, assignment_id: str) -> tuple[Path, ...]:
     return (root / "assignments" / assignment_id, root / "solutions" / f"{assignment_id}.ipynb",
             root / "solutions" / "hidden" / f"test_{assignment_id}.py",
@@ -61,18 +83,30 @@ def planned_paths(root: Path, assignment_id: str) -> tuple[Path, ...]:
 
 
 def reference_notebook(env: jinja2.Environment, new: NewAssignment) -> str:
+    """The intro, the imports, then one solution cell per function (the example: one)."""
+    solutions = [render(env, "solution.py.j2", new, name=name)
+                 for name in new.functions or ("double",)]
     cells = [nbformat.v4.new_markdown_cell(render(env, "intro.md.j2", new)),
              nbformat.v4.new_code_cell("import numpy as np"),
-             nbformat.v4.new_code_cell(render(env, "solution.py.j2", new))]
+             *map(nbformat.v4.new_code_cell, solutions)]
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"}})
     return nbformat.writes(notebook) + "\n"
 
 
-def render(env: jinja2.Environment, name: str, new: NewAssignment, order: int = 0) -> str:
-    text = env.get_template(name).render(id=new.id, title=new.title, order=order)
+def render(env: jinja2.Environment, template: str, new: NewAssignment, order: int = 0,
+           **more: object) -> str:
+    text = env.get_template(template).render(id=new.id, title=new.title, order=order,
+                                             functions=list(new.functions),
+                                             tests=split_points(new.functions), **more)
     return text if text.endswith("\n") else text + "\n"
+
+
+def split_points(functions: tuple[str, ...], total: int = 100) -> list[tuple[str, int]]:
+    """100 points split evenly over the functions (the first ones get the remainder)."""
+    share, extra = divmod(total, max(len(functions), 1))
+    return [(name, share + (k < extra)) for k, name in enumerate(functions)]
 
 
 def example_files(kind: str, entries: dict[str, list[str]]) -> dict[str, str]:
@@ -89,6 +123,8 @@ def scaffold(root: Path, new: NewAssignment) -> dict[Path, str]:
     templates = root / TEMPLATES
     if not (templates / "examples.toml").is_file():
         raise CourseError(f"{templates}: the templates of `grade new` are missing")
+    if new.functions:
+        templates = templates / "functions"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     order = max(_orders(root), default=0) + 1
@@ -100,6 +136,8 @@ def scaffold(root: Path, new: NewAssignment) -> dict[Path, str]:
                                                                     new),
         folder / "public" / f"test_{new.id}_public.py": render(env, "test_public.py.j2", new),
     }
+    if new.functions:  # no example corpus: validate derives mutants from the reference
+        return files
     examples = tomllib.loads((templates / "examples.toml").read_text(encoding="utf-8"))
     for kind, folder_name in (("mutant", "mutants"), ("equivalent", "equivalents")):
         for name, text in example_files(kind, examples[folder_name]).items():
@@ -127,6 +165,40 @@ def new_assignment(root: Path, new: NewAssignment,
     written = [*files, stub]
     for path in written:
         echo(f"wrote {path.relative_to(root)}")
-    echo(f"next: edit solutions/{new.id}.ipynb and solutions/hidden/test_{new.id}.py, then "
-         f"`grade stubs` and `grade validate`; python demo/make_demo.py adds it to the demo")
+    for line in next_steps(root, new):
+        echo(line)
     return written
+
+
+def next_steps(root: Path, new: NewAssignment) -> list[str]:
+    """What is left to do, file by file, in order."""
+    i = new.id
+    demo = (root / "demo" / "make_demo.py").is_file()
+    if not new.functions:
+        steps = [f"this is a worked example, double(x), that `grade validate --assignment {i}` "
+                 f"passes now; for your own functions, start over with `grade new {i} "
+                 f"--functions f,g` (delete the files above first) or replace double in "
+                 f"assignments/{i}/assignment.toml, solutions/{i}.ipynb, "
+                 f"solutions/hidden/test_{i}.py, assignments/{i}/public/test_{i}_public.py "
+                 f"and tests/mutants/{i}/ (tests/equivalents/{i}/ may go), then run "
+                 f"`grade stubs` and `grade validate --assignment {i}`: it names every file "
+                 f"still out of step"]
+        if demo:
+            steps.append("`python demo/make_demo.py` adds it to the demo class ([demo] bug in "
+                         "assignment.toml is bob's bug)")
+        return ["next:", *(f"  {k}. {text}" for k, text in enumerate(steps, start=1))]
+    names = ", ".join(new.functions)
+    steps = [f"solutions/{i}.ipynb: write the docstring and the solution of {names}, with "
+             f"their real arguments",
+             f"solutions/hidden/test_{i}.py: write what each test expects, add tests for more "
+             f"aspects (named test_<function>__<aspect>) and share out the 100 points",
+             f"assignments/{i}/public/test_{i}_public.py: an answer worked out by hand per "
+             f"function",
+             "`grade stubs`: the student notebook, from your reference",
+             f"`grade validate --assignment {i}`: lists every TODO(grade new) left and every "
+             f"file out of step, then grades the reference (100), the stub (0) and mutants it "
+             f"derives from your reference"]
+    if demo:
+        steps.append(f"for the demo class: uncomment [demo] bug in assignments/{i}/"
+                     f"assignment.toml, then `python demo/make_demo.py`")
+    return ["next:", *(f"  {k}. {text}" for k, text in enumerate(steps, start=1))]

@@ -9,8 +9,8 @@ one parser, grader.core.course; issue 25)::
     "test_*__values" = "visible"      # a test's name ...
     "activations/test_relu__*" = "visible"   # ... or "<assignment>/<name>"
 
-and each assignment's due date as ``due`` in its ``assignment.toml`` (ISO 8601; a date and
-time without a zone is UTC). Values are Gradescope's: ``visible`` (shown at once: the test,
+and each assignment's due date as ``due`` in its ``assignment.toml`` (read as the deadlines
+read it: grader.core.deadline_files.read_due, with its ``timezone``). Values are Gradescope's: ``visible`` (shown at once: the test,
 its cause line and points), ``after_due_date`` (details shown once the due date has passed;
 without a due date, not yet), ``after_published`` and ``hidden`` (never shown to the student
 by the grader's own outputs). Without ``[visibility]`` every test is visible, as before.
@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.core.deadline_files import read_due
 from grader.core.errors import CourseError
 from grader.core.results import SKIPPED, TestResult
 
@@ -73,20 +74,6 @@ def _value(value: object, where: str) -> str:
     return str(value)
 
 
-def parse_due(value: object, where: str) -> dt.datetime:
-    """An ISO 8601 date or date and time (UTC when it names no zone)."""
-    try:
-        if isinstance(value, dt.datetime):
-            moment = value
-        elif isinstance(value, dt.date):
-            moment = dt.datetime.combine(value, dt.time(23, 59, 59))
-        else:
-            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise CourseError(f"{where}: due {value!r} is not an ISO 8601 date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _toml(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -111,9 +98,9 @@ def read_visibility(root: Path, assignments: Sequence[str] = ()) -> Visibility:
     due: dict[str, dt.datetime] = {}
     for assignment in assignments:
         meta = root / "assignments" / assignment / "assignment.toml"
-        value = _toml(meta).get("due") if meta.is_file() else None
+        value = read_due(_toml(meta), meta) if meta.is_file() else None
         if value is not None:
-            due[assignment] = parse_due(value, str(meta))
+            due[assignment] = value
     return Visibility(_value(table.get("default", VISIBLE), f"{path}: [visibility] default"),
                       rules, due)
 

@@ -16,6 +16,7 @@ The notebook is read and extracted in a child process under the run's read limit
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -99,11 +100,14 @@ class Laps:
 
 
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
-              phases: dict[str, float] | None = None) -> SubmissionResult:
+              phases: dict[str, float] | None = None,
+              select: Callable[[str], bool] | None = None) -> SubmissionResult:
     """Grade one job; the result is complete whatever the student's code does.
 
     ``phases`` (the benchmark's) gets the seconds spent extracting, starting, loading and
-    stopping the worker, and running the suite, added to what it holds."""
+    stopping the worker, and running the suite, added to what it holds. ``select``: only the
+    tests whose name it accepts run (``grade validate``'s generated mutants: the tests of the
+    mutated function); the result holds only those."""
     started = time.monotonic()
     laps = Laps(phases)
     base = SubmissionResult(
@@ -120,7 +124,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
                             device=settings.device, seed=base.seed)
     budgets = suite_budgets(job.assignment, base.suite_hash, settings.limits.test_timeout_s,
                             settings.device)
-    suite = SuiteRun(session, base.seed, settings.device, budgets)
+    suite = SuiteRun(session, base.seed, settings.device, budgets, select=select)
     try:
         notes = list(module.notes) + load_notes(session)
         laps.lap("worker")

@@ -21,7 +21,7 @@ import contextlib
 import io
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ class SuiteRun:
     device: str
     budgets: BudgetSource | None
     results: list[TestResult] = field(default_factory=list)
+    #: Runs only the tests whose name it accepts (None: all), as ``pytest -k`` would.
+    select: Callable[[str], bool] | None = None
     collection_errors: list[str] = field(default_factory=list)
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -133,7 +135,8 @@ class HostPlugin(GradingPlugin):
                 if not errors:
                     with contextlib.redirect_stdout(io.StringIO()), \
                             contextlib.redirect_stderr(io.StringIO()):
-                        _run_items(items)
+                        _run_items([item for item in items if run.select is None
+                                    or run.select(item.name)])
                 run.results = list(self.results)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 run.error = exc
