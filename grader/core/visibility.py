@@ -10,8 +10,8 @@ one parser, grader.core.course; issue 25)::
     "activations/test_relu__*" = "visible"   # ... or "<assignment>/<name>"
 
 and each assignment's due date as ``due`` in its ``assignment.toml`` (read as the deadlines
-read it: grader.core.deadline_files.read_due, with its ``timezone``). Values are Gradescope's: ``visible`` (shown at once: the test,
-its cause line and points), ``after_due_date`` (details shown once the due date has passed;
+read it: grader.core.deadline_files.read_due, with its ``timezone``). Values are
+Gradescope's: ``visible`` (shown at once: the test, its cause line and points), ``after_due_date`` (details shown once the due date has passed;
 without a due date, not yet), ``after_published`` and ``hidden`` (never shown to the student
 by the grader's own outputs). Without ``[visibility]`` every test is visible, as before.
 
