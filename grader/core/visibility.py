@@ -11,9 +11,10 @@ one parser, grader.core.course; issue 25)::
 
 and each assignment's due date as ``due`` in its ``assignment.toml`` (read as the deadlines
 read it: grader.core.deadline_files.read_due, with its ``timezone``). Values are
-Gradescope's: ``visible`` (shown at once: the test, its cause line and points), ``after_due_date`` (details shown once the due date has passed;
-without a due date, not yet), ``after_published`` and ``hidden`` (never shown to the student
-by the grader's own outputs). Without ``[visibility]`` every test is visible, as before.
+Gradescope's: ``visible`` (shown at once: the test, its cause line and points),
+``after_due_date`` (details shown once the due date has passed; without a due date, not
+yet), ``after_published`` and ``hidden`` (never shown to the student by the grader's own
+outputs). Without ``[visibility]`` every test is visible, as before.
 
 Plain data only; the feedback engine (grader.core.feedback) and the writers apply it.
 """
