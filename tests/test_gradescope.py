@@ -60,6 +60,8 @@ def test_zip_holds_what_grading_needs_and_nothing_else(autograder_zip: Path) -> 
         "course/solutions/hidden/pytest.ini", "course/solutions/hidden/budgets.json",
         "course/solutions/hidden/test_activations.py",
         "course/solutions/hidden/test_backprop.py", "course/solutions/course_secret",
+        # the course's [visibility] per test (docs/feedback.md), when the course has the file
+        *(["course/course.toml"] if (ROOT / "course.toml").is_file() else []),
     }
     assert names == expected
     # Not shipped: references, stubs, public tests, other suites, tests/, demo/, bench/.
