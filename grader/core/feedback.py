@@ -302,7 +302,15 @@ def test_feedback(test: TestResult, item: Explained | None) -> tuple[str, str, s
 def test_plain(test: TestResult, item: Explained | None) -> str:
     """:func:`test_feedback` as plain text (a results.json test's ``output``)."""
     cause, quote, said, more = test_feedback(test, item)
-    return "\n".join(part for part in (cause, quote, f"Result: {said}", more) if part)
+    text = "\n".join(part for part in (cause, quote, f"Result: {said}", more) if part)
+    return bounded(text, test.message)
+
+
+def bounded(text: str, message: str) -> str:
+    """``text`` no longer than the test's own message allows (a message is capped where it
+    is made; the cause line and verdict never make a huge one much bigger)."""
+    limit = max(len(message), 2000) + 80
+    return text if len(text) <= limit else text[:limit - 4] + " ..."
 
 
 def _indent(text: str, by: str) -> str:

@@ -19,7 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.core.feedback import Explained, by_test, explain, student_notes, test_feedback
+from grader.core.feedback import (
+    Explained,
+    bounded,
+    by_test,
+    explain,
+    student_notes,
+    test_feedback,
+)
 from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult
 from grader.core.visibility import Visibility, split
 from grader.integrations.ci import grader_failed
@@ -76,7 +83,7 @@ def test_output(test: TestResult, item: Explained | None = None) -> str:
     cause, quote, said, more = test_feedback(test, item)
     parts = [f"**{md_text(cause)}**" if cause else "", fenced(quote) if quote else "",
              f"Result: {md_text(said)}", fenced(more) if more else ""]
-    return "\n\n".join(part for part in parts if part)
+    return bounded("\n\n".join(part for part in parts if part), test.message)
 
 
 def notebook_output(result: SubmissionResult, show_points: bool) -> str:
