@@ -34,7 +34,7 @@ from grader.core.visibility import read_visibility
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
 from grader.run.cache import ResultCache
-from grader.run.discover import Discovery, discover_view
+from grader.run.discover import Discovery, course_files, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
 from grader.run.identities import map_to_roster
 from grader.run.layouts import ArchiveLimits, SourceView, open_source
@@ -106,6 +106,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
                           lms_columns=roster_file.columns if roster_file else (),
                           visibility=read_visibility(course.root,
                                                      [a.id for a in course.assignments]))
+    result = paths.run or result  # a submission whose report failed is now a grader error
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))
@@ -135,6 +136,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
     zip's when it was one: the staging folder is gone once this returns); and the submission
     times the source records (a Gradescope export's ``created_at``), for the late policy."""
     chosen = course.select(request.only)
+    if not request.out_dir.exists():  # private: scores and feedback of every student
+        request.out_dir.mkdir(mode=0o700, parents=True)
     cache = ResultCache(request.out_dir)
     resume = Resume(cache, force=request.force, students=request.students)
     reader = settings.limits.reader()
@@ -147,7 +150,7 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             echo(line)
         if roster_file is not None and request.roster is not None and not request.quiet:
             echo(_roster_line(request.roster, roster_file))
-        found = discover_view(view, course.assignments, reader)
+        found = discover_view(view, course.assignments, reader, course_files(course.root))
         discovery = map_to_roster(found, roster_file.entries if roster_file else ())
         if not request.quiet:
             _echo_assignments(discovery, course, request, echo)

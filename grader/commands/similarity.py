@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from grader.core.course import Course
 from grader.core.errors import ConfigError, GraderError
 from grader.core.paths import write_atomic
-from grader.run.discover import discover
+from grader.run.discover import course_files, discover
 
 if TYPE_CHECKING:
     from grader.similarity.analyse import AssignmentSimilarity
@@ -61,8 +61,10 @@ def similarity(request: SimilarityRequest, course: Course,
     if request.common_percent is not None and not 0 < request.common_percent <= 100:
         raise ConfigError(f"--common: must be a percentage above 0 and at most 100, got "
                           f"{request.common_percent}")
-    found = discover(request.submissions_dir, course.assignments)
-    jobs = [AssignmentJob(a, tuple((s.student, s.path, _label(s.path, request.submissions_dir))
+    found = discover(request.submissions_dir, course.assignments,
+                     course=course_files(course.root))
+    jobs = [AssignmentJob(a, tuple((s.student, s.source or s.path,
+                                    _label(s.path, request.submissions_dir))
                                    for s in found.submissions if s.assignment == a.id),
                           request.top, request.common_percent)
             for a in chosen]

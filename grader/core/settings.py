@@ -150,10 +150,15 @@ def cluster_from(scheduler: str | None, tls_files: Mapping[str, str | None],
         return None
     match = _ADDRESS.fullmatch(scheduler.strip())
     if match is None or not 0 < int(match.group(3)) < 65536:
-        raise ConfigError(f"{source}: expected tcp://HOST:PORT or tls://HOST:PORT, "
+        raise ConfigError(f"{source}: expected tls://HOST:PORT, "
                           f"got {scheduler!r}")
     scheme = match.group(1) or "tcp"
     address = f"{scheme}://{match.group(2)}:{int(match.group(3))}"
+    if scheme != "tls":  # whoever reaches a Dask scheduler runs code on its workers
+        raise ConfigError(f"{source}: {address} is not authenticated: a Dask scheduler runs "
+                          "whatever any client sends, on the workers holding the hidden suites, "
+                          "so use tls://HOST:PORT with the course's certificates (--tls-ca-file, "
+                          "--tls-cert, --tls-key), even on the loopback interface")
     files: dict[str, Path] = {}
     for name, (flag, variable) in TLS_FILES.items():
         raw, where = tls_files.get(name), flag

@@ -10,6 +10,7 @@ autoescaped.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
@@ -181,6 +182,7 @@ def assignment_order(results: Iterable[SubmissionResult]) -> list[str]:
 def _assignment_view(assignment: str, results: list[SubmissionResult],
                      title: str, pictures: bool = True) -> dict[str, Any]:
     handed_in = [r.score for r in results if not r.missing]
+    finite = [s for s in handed_in if math.isfinite(s)]  # a mean of inf and -inf is no number
     statuses = [submission_status(r) for r in results]
     return {
         "id": assignment,
@@ -192,8 +194,8 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "unreadable": statuses.count(UNREADABLE),
         "errors": statuses.count(GRADER_ERROR),
         "max_score": points(max((r.max_score for r in results), default=0.0)),
-        "mean": points(statistics.fmean(handed_in)) if handed_in else "-",
-        "median": points(statistics.median(handed_in)) if handed_in else "-",
+        "mean": points(statistics.fmean(finite)) if finite else "-",
+        "median": points(statistics.median(finite)) if finite else "-",
         "tests": pass_rates(results),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
                                title or assignment) if pictures and handed_in else None,

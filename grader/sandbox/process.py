@@ -39,7 +39,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL",
                     "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-WORKER_FILES = ("remote.py", "protocol.py")
+WORKER_FILES = ("remote.py", "protocol.py", "isolate.py")
 SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
 
 #: (worker argv, worker environment, capabilities it keeps) -> the command line that starts it
@@ -62,6 +62,12 @@ def worker_environment(home: str) -> dict[str, str]:
 def setpriv_prefix(uid: int) -> list[str]:
     """Drop to ``uid`` (and its own gid, no groups, no capabilities) before the worker runs."""
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", *SETPRIV_FLAGS, "--"]
+
+
+def own_ipc_prefix() -> list[str]:
+    """Run the program in an IPC namespace of its own (root, Linux with util-linux unshare):
+    its System V objects and POSIX message queues vanish with it."""
+    return ["unshare", "--ipc", "--"] if shutil.which("unshare") else []
 
 
 def keep_only(capabilities: tuple[str, ...]) -> list[str]:
@@ -167,6 +173,7 @@ class ProcessWorker:
         inside = inside or {"dir": code_dir, "home": self.home}
         config = {"limits": worker_rlimits(self.limits, device, self.uid, self.cgroup),
                   "read_fd": child_read, "write_fd": child_write,
+                  "own_uid": self.uid is not None or self.namespaced,
                   **self.extra_config}
         argv = [sys.executable, "-I", "-B", f"{inside['dir']}/{self.program}",
                 json.dumps(config)]
@@ -174,8 +181,9 @@ class ProcessWorker:
         if wrap is not None:
             command: Sequence[str] = wrap(argv, env, self.privileged)
             env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
-        elif self.uid is not None:
-            prefix = keep_only(self.privileged) if self.privileged else setpriv_prefix(self.uid)
+        elif self.uid is not None:  # root: the worker gets System V and POSIX IPC of its own
+            prefix = keep_only(self.privileged) if self.privileged else \
+                [*own_ipc_prefix(), *setpriv_prefix(self.uid)]
             command = [*prefix, *argv]
         else:
             command = argv
@@ -231,6 +239,7 @@ class ProcessWorker:
             self.cgroup.remove()
         if self.uid is not None and not self.namespaced:
             slots.remove_uid_files(self.uid)
+            slots.remove_uid_ipc(self.uid)
         shutil.rmtree(self.home, ignore_errors=True)
 
     def output(self) -> str:

@@ -58,7 +58,8 @@ REQUEST_TIMEOUT_S = 10.0
 ZYGOTE_MEMORY_MB = 1024
 #: what the zygote keeps to build each worker's world and drop it to the worker's uid
 NAMESPACE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
-UID_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
+UID_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")  # (an IPC
+# namespace per worker needs CAP_SYS_ADMIN)
 Reply = TypeVar("Reply")  # the type of control message a request expects back
 
 

@@ -25,6 +25,7 @@ from grader.core.course import Assignment
 from grader.core.errors import CourseError
 from grader.core.results import NOTHING_HANDED_IN, SubmissionResult, TestResult
 from grader.core.settings import Limits, Settings
+from grader.core.text import display_path
 from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
 from grader.sandbox.base import Sandbox
@@ -56,6 +57,14 @@ class Job:
     assignment: Assignment
     path: Path | None
     matched_by: str = ""
+    #: the grader's copy of the bytes read at discovery (grader.run.discover.Snapshots)
+    source: Path | None = None
+
+    @property
+    def read_from(self) -> Path | None:
+        """Where the file's bytes are read: the discovery's copy, never the student's path
+        again when there is one."""
+        return self.source or self.path
 
 
 def submission_seed(settings: Settings, job: Job) -> int:
@@ -67,8 +76,8 @@ def submission_seed(settings: Settings, job: Job) -> int:
 def load_student_module(job: Job, limits: Limits | None = None
                         ) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
-    assert job.path is not None
-    return load_file(job.path, job.assignment.functions, (limits or Limits()).reader())
+    assert job.read_from is not None
+    return load_file(job.read_from, job.assignment.functions, (limits or Limits()).reader())
 
 
 def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
@@ -112,7 +121,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     laps = Laps(phases)
     base = SubmissionResult(
         student=job.student, assignment=job.assignment.id,
-        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
         seed=submission_seed(settings, job), grader_version=grader.__version__,
         suite_hash=suite_hash(job.assignment), sandbox=sandbox.level, device=settings.device,
         matched_by=job.matched_by)

@@ -40,7 +40,8 @@ def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any
     as None, and is graded as the unreadable file it is."""
     assert job.path is not None
     try:
-        data: bytes | None = read_regular(job.path, settings.limits.reader().max_bytes)
+        assert job.read_from is not None
+        data: bytes | None = read_regular(job.read_from, settings.limits.reader().max_bytes)
     except ExtractionError:
         data = None
     return {
@@ -107,9 +108,14 @@ def _worker_sandbox(settings: Settings, where: str) -> Any:
             raise Refused(f"Dask worker {where} has the GPU resource but torch sees no CUDA "
                           "device there")
     try:
-        return kept_sandbox(settings.sandbox, settings.warm)
+        sandbox = kept_sandbox(settings.sandbox, settings.warm)
     except ConfigError as exc:
         raise Refused(f"Dask worker {where}: {exc}") from None
+    if sandbox.level != "bwrap":
+        raise Refused(f"Dask worker {where} grades only at the bwrap level (student code with "
+                      f"no network, so it cannot reach the scheduler), not {sandbox.level}: "
+                      "install bubblewrap on the worker")
+    return sandbox
 
 
 def _file_name(name: str) -> str:
