@@ -33,7 +33,6 @@ def copy_course(target: Path, assignment_id: str = "activations") -> Path:
         shutil.copy(DEFAULT_ROOT / "solutions" / "hidden" / name, hidden / name)
     shutil.copy(DEFAULT_ROOT / "solutions" / f"{assignment_id}.ipynb", target / "solutions")
     shutil.copy(DEFAULT_ROOT / "solutions" / "course_secret", target / "solutions")
-    shutil.copytree(DEFAULT_ROOT / "templates", target / "templates")
     return target
 
 

@@ -62,7 +62,9 @@ def test_ci_points_equal_the_gradebook_and_a_failing_student_exits_0(tmp_path: P
     submissions = tmp_path / "submissions"
     (submissions / "alice-repo").mkdir(parents=True)
     shutil.copy(checkout / "activations" / "activations.ipynb", submissions / "alice-repo")
-    ci_env = github_env(tmp_path / "gh", GITHUB_REPOSITORY="org/alice-repo")
+    # the student's checkout is no course: the course is named (the grading runner: --course)
+    ci_env = github_env(tmp_path / "gh", GITHUB_REPOSITORY="org/alice-repo",
+                        GRADER_COURSE=str(ROOT))
     common = ["--sandbox", "process"]
     # two gradings at once: the gradebook and `grade ci PATH`
     gradebook = subprocess.Popen([*GRADE, str(submissions), "--out", str(tmp_path / "book"),
@@ -184,6 +186,7 @@ def test_grade_notebook_is_ci_mode_and_fail_under_exits_1(tmp_path: Path,
     calls = fake_grading(monkeypatch, graded)
     checkout = buggy_checkout(tmp_path / "frank")
     monkeypatch.chdir(checkout)
+    monkeypatch.setenv("GRADER_COURSE", str(ROOT))  # a student's checkout is no course
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     runner = CliRunner()

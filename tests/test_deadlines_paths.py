@@ -47,7 +47,6 @@ def course_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("activations.ipynb", "course_secret", "hidden/test_activations.py",
                  "hidden/pytest.ini", "hidden/budgets.json"):
         shutil.copy(DEFAULT_ROOT / "solutions" / name, root / "solutions" / name)
-    shutil.copytree(DEFAULT_ROOT / "templates", root / "templates")
     (root / "course.toml").write_text(POLICY)
     return root
 

@@ -22,7 +22,7 @@ from grader.extract.stub import stub_text
 
 GRADE = [sys.executable, "-m", "grader.cli"]
 #: What grader treats as the course (README's course layout) and what demo/make_demo.py needs.
-COURSE_PARTS = ("assignments", "solutions", "templates", "tests/mutants", "tests/equivalents",
+COURSE_PARTS = ("course.toml", "assignments", "solutions", "tests/mutants", "tests/equivalents",
                 "demo/make_demo.py")
 
 HALVE = '''def halve(x):

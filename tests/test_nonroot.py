@@ -211,7 +211,7 @@ def test_grade_ci_as_an_unprivileged_user_at_the_bwrap_level() -> None:
     try:
         base.chmod(0o755)
         course, home = base / "course", base / "home"
-        for part in ("assignments", "solutions", "templates"):
+        for part in ("assignments", "solutions"):
             shutil.copytree(ROOT / part, course / part,
                             ignore=shutil.ignore_patterns("__pycache__", ".*"))
         home.mkdir()

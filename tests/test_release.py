@@ -17,6 +17,7 @@ import pytest
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError
+from grader.core.paths import TEMPLATES_DIR
 from grader.extract.stub import strip_markers
 from grader.release.bundle import ReleaseRequest, find_leaks, release
 from grader.release.shipped import closure
@@ -111,7 +112,7 @@ def test_bundle_ships_the_graders_own_modules_unchanged(bundle: Path) -> None:
         assert kept_back not in shipped
     for name in shipped:
         assert (vendor / name).read_bytes() == (ROOT / name).read_bytes(), name
-    templates = ROOT / "templates" / "bundle" / "selfcheck"
+    templates = TEMPLATES_DIR / "bundle" / "selfcheck"
     for name in SELFCHECK_FILES:
         assert (bundle / name).read_bytes() == (templates / Path(name).name).read_bytes()
 

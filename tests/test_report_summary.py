@@ -69,3 +69,15 @@ def test_every_score_links_to_an_existing_feedback_page(tmp_path: Path) -> None:
     assert 'id="filter"' in html and "Sam One" in html and ">missing<" in html
     assert len(parser.images) == 1 and parser.images[0].startswith("data:image/png;base64,")
     assert "=HYPERLINK(&#34;x&#34;)" in html  # autoescaped text
+
+
+def test_a_class_of_one_gets_no_histogram_but_a_class_of_two_does(tmp_path: Path) -> None:
+    """A histogram of one score says nothing: a one-student run (grade ci, gradescope-run)
+    draws none, and so does not pay for matplotlib; two students get the class picture."""
+    whole = _class().results
+    for size, pictures in ((1, 0), (2, 1)):
+        out = tmp_path / str(size)
+        write_reports(RunResult(results=whole[1:1 + size]), out)
+        parser = _Links()
+        parser.feed((out / "summary.html").read_text())
+        assert len(parser.images) == pictures, (size, parser.images)

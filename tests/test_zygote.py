@@ -119,9 +119,11 @@ def test_a_sandbox_failure_is_retried_on_a_fresh_slot_then_a_grader_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     subs = tmp_path / "subs" / "ada"
     subs.mkdir(parents=True)
+    # the reference plus a newline: a byte copy of a course file is refused at discovery
     (subs / "activations.ipynb").write_bytes((ROOT / "solutions" / "activations.ipynb")
-                                             .read_bytes())
-    monkeypatch.setattr(grading, "make_sandbox", lambda level, warm: FailingSandbox())
+                                             .read_bytes() + b"\n")
+    monkeypatch.setattr(grading, "make_sandbox",
+                        lambda level, warm, preload=None: FailingSandbox())
     FailingSandbox.starts.clear()
     close_sandboxes()
     cache = ResultCache(tmp_path / "out")

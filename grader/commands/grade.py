@@ -24,7 +24,7 @@ from grader.core.course import Course
 from grader.core.deadline_files import read_times, write_times
 from grader.core.errors import GraderError
 from grader.core.grade_record import Deadlines, apply_deadlines, load_deadlines
-from grader.core.paths import write_atomic
+from grader.core.paths import TEMPLATES_DIR, mark_output, write_atomic
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
 from grader.core.roster import Roster, read_roster_file
@@ -33,6 +33,8 @@ from grader.core.text import visible
 from grader.core.visibility import read_visibility
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
+from grader.review import answers
+from grader.review.merge import merge_manual
 from grader.run.cache import ResultCache
 from grader.run.discover import Discovery, course_files, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
@@ -60,6 +62,7 @@ class RunRequest:
     layout: str | None = None  # None: detected
     all_assignments: bool = False
     gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
+    db: str | None = None  # the review database (grade review); default OUT/review.db if there
     times: Path | None = None  # --times: student,assignment,submitted_at
     extensions: Path | None = None  # --extensions (default: the course's extensions.csv)
     overrides: Path | None = None  # --overrides (default: the course's overrides.csv)
@@ -92,6 +95,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     deadlines = load_deadlines(course, request.times, request.extensions, request.overrides)
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
+    mark_output(request.out_dir)  # before discovery: `--out SUBMISSIONS_DIR/out` is no student
     result, source_times = _grade_source(request, course, settings, roster_file, observer,
                                          echo)
     deadlines = with_times(deadlines, request.out_dir, course, source_times)
@@ -99,7 +103,8 @@ def run(request: RunRequest, course: Course, settings: Settings,
                                                      warn=lambda line: echo(f"grade: {line}")))
     if deadlines.times:
         write_atomic(request.out_dir / TIMES_FILE, write_times(deadlines.times))
-    paths = write_reports(result, request.out_dir, course.root / "templates",
+    result = merge_manual(result, request.out_dir, request.db)
+    paths = write_reports(result, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
                           gradebook_format=request.gradebook_format,
@@ -163,6 +168,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             kept = len(cache.entries())
             raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
                               f"{cache.root}, rerun the same command to resume") from None
+        answers.write(answers.collect(result.results, chosen, reader.max_bytes),
+                      request.out_dir)
         return _labelled(result, view), source_times(discovery)
 
 

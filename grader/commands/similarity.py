@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from grader.core.course import Course
 from grader.core.errors import ConfigError, GraderError
-from grader.core.paths import write_atomic
+from grader.core.paths import TEMPLATES_DIR, write_atomic
 from grader.run.discover import course_files, discover
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def similarity(request: SimilarityRequest, course: Course,
                     for u in found.unrecognized]
     csv_path = _write(request.out_dir / "similarity.csv", similarity_csv(results))
     html_path = _write(request.out_dir / "similarity.html",
-                       similarity_html(results, course.root / "templates", unrecognized))
+                       similarity_html(results, TEMPLATES_DIR, unrecognized))
     for r in results:
         top = f"top pair {r.pairs[0].score}%" if r.pairs else "no pair"
         echo(f"{r.assignment}: {r.students} students, {len(r.pairs)} pairs, {top}")

@@ -94,10 +94,12 @@ def _parse_limit(name: str, raw: object, source: str, kind: type) -> int | float
     return value
 
 
-def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = None) -> Limits:
-    """Build Limits from flag values (None = not given), then ``GRADER_*`` variables."""
+def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = None,
+                defaults: Mapping[str, int | float] | None = None) -> Limits:
+    """Build Limits from flag values (None = not given), then ``GRADER_*`` variables, then
+    ``defaults`` (course.toml's), then the built-in values."""
     env = os.environ if env is None else env
-    values: dict[str, int | float] = {}
+    values: dict[str, int | float] = dict(defaults or {})
     for spec in fields(Limits):
         kind = float if "float" in str(spec.type) else int
         if flags.get(spec.name) is not None:
@@ -209,6 +211,9 @@ class Settings:
     seed: int | None = None
     warm: bool = True
     cluster: ClusterSettings | None = None
+    #: the modules a warm zygote imports before it forks workers (None: numpy, torch and
+    #: matplotlib.pyplot); grading decides it from the course (grader.run.preload)
+    preload: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_LEVELS:

@@ -99,6 +99,12 @@ def notebook_assignment(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str |
         return None
 
 
+def notebook_json(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """The notebook's whole JSON (markdown cells and outputs too: grader.extract.written),
+    read with the same bounds as its code."""
+    return _notebook_json(path, _read_text(path, max_bytes))
+
+
 def _metadata_assignment(raw: dict[str, Any]) -> str | None:
     metadata = raw.get("metadata")
     grader = metadata.get("grader") if isinstance(metadata, dict) else None

@@ -46,6 +46,7 @@ from grader.core.deadline_files import parse_time
 from grader.core.errors import ConfigError
 from grader.core.feedback import by_test, explain, test_plain
 from grader.core.grade_record import apply_deadlines, load_deadlines
+from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import (
@@ -151,7 +152,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     run = replace(run, results=apply_deadlines(run.results, deadlines,
                                                warn=lambda line: echo(f"grade: {line}")))
     visibility = read_visibility(course.root, [a.id for a in course.assignments])
-    paths = write_reports(run, request.out_dir, course.root / "templates",
+    paths = write_reports(run, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), visibility=visibility)
     run = paths.run or run  # a submission whose report failed is now a grader error

@@ -1,6 +1,6 @@
 """The grading runner's records: what ``grade collect`` reads.
 
-Each grading the runner (templates/github/grading.yml) does is kept as an artifact of its own
+Each grading the runner (grader/templates/github/grading.yml) does is kept as an artifact of its own
 workflow run, named ``score-<student>-<sha>``, holding the ``report/`` folder of ``grade ci``:
 
     record.json                              who and what was graded, when, and how it ended

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from grader.core.feedback import Explained, by_test, explain, student_notes, test_plain
-from grader.core.results import PASSED, SKIPPED, SubmissionResult, TestResult
+from grader.core.results import PASSED, SKIPPED, ManualGrade, SubmissionResult, TestResult
 from grader.core.text import block, md_code, md_fence, md_text
 from grader.core.visibility import VISIBLE, Shown, Visibility, split
 from grader.report.late import late_line, record_lines
@@ -63,6 +63,26 @@ def _skipped_entry(test: TestResult, message: str) -> dict[str, Any]:
         "extra_data": {"id": test.name, "status": test.status, "seed": test.seed,
                        "duration_s": test.duration_s, "worth": round(test.max_score, 6)},
     }
+
+
+def _manual_entry(grade: ManualGrade) -> dict[str, Any]:
+    """A written question: pending ones have no score and no status (shown as pending)."""
+    lines = [f"{'+' if p > 0 else ''}{points(p)}: {label}" for label, p in grade.items]
+    if grade.comment:
+        lines.append(f"Comment: {grade.comment}")
+    entry: dict[str, Any] = {
+        "name": f"Written question {grade.question}",
+        "max_score": round(grade.max_score, 6),
+        "output": ("Pending: not graded yet" if grade.pending else
+                   "\n".join(lines) or ("No answer handed in" if not grade.answered else "")),
+        "output_format": "text",
+        "visibility": "visible",
+        "extra_data": {"id": f"written:{grade.question}",
+                       "status": "pending" if grade.pending else "graded"},
+    }
+    if not grade.pending:
+        entry["score"] = round(grade.score or 0.0, 6)
+    return entry
 
 
 def _overview(result: SubmissionResult,
@@ -120,7 +140,8 @@ def results_json(result: SubmissionResult,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [_test_entry(test, explained.get(test.name),
-                              rule.of(result.assignment, test.name)) for test in result.tests],
+                              rule.of(result.assignment, test.name)) for test in result.tests]
+        + [_manual_entry(m) for m in result.manual],
         "extra_data": {
             "student": result.student,
             "assignment": result.assignment,

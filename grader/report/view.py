@@ -20,6 +20,7 @@ from grader.core.results import (
     NOTHING_HANDED_IN,
     PASSED,
     SKIPPED,
+    ManualGrade,
     RunResult,
     SubmissionResult,
     TestResult,
@@ -145,6 +146,7 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "skipped_count": sum(1 for t in tests if t["skipped"]),
         **grouped,
         "curves": [c for c in curves if c["function"] not in shown],
+        "written": [_written_view(m) for m in result.manual],
         "output": output,
         "output_cut": output_cut,
         "grader_version": result.grader_version,
@@ -152,6 +154,21 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "seed": result.seed,
         "sandbox": result.sandbox,
         "device": result.device,
+    }
+
+
+def _written_view(grade: ManualGrade) -> dict[str, Any]:
+    """A written question in the feedback: its score or "pending", rubric items, comment."""
+    return {
+        "question": grade.question,
+        "prompt": visible(grade.prompt),
+        "max_score": points(grade.max_score),
+        "score": "pending" if grade.score is None else points(grade.score),
+        "pending": grade.pending,
+        "answered": grade.answered,
+        "rubric": [{"label": visible(label), "points": ("+" if p > 0 else "") + points(p)}
+                  for label, p in grade.items],
+        "comment": visible(grade.comment),
     }
 
 
@@ -198,7 +215,7 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "median": points(statistics.median(finite)) if finite else "-",
         "tests": pass_rates(results),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
-                               title or assignment) if pictures and handed_in else None,
+                               title or assignment) if pictures and len(handed_in) > 1 else None,
     }
 
 

@@ -5,7 +5,7 @@
     out_dir/<student>/<assignment>/results.json     (Gradescope)
     out_dir/<student>/<assignment>/feedback.md, feedback.html
 
-Markdown and HTML come from Jinja2 templates (``templates/`` at the course root); only the
+Markdown and HTML come from Jinja2 templates (``grader/templates/``, in the package); only the
 ``.html.j2`` ones are autoescaped, the Markdown ones escape student text with the filters of
 grader.core.text. Student ids and assignment ids pass through ``safe_component`` before they
 become folders (never the name of a report file).
@@ -20,9 +20,8 @@ from pathlib import Path
 
 import jinja2
 
-from grader.core.course import DEFAULT_ROOT
 from grader.core.errors import CourseError
-from grader.core.paths import inside, write_atomic
+from grader.core.paths import OUTPUT_MARKER, TEMPLATES_DIR, inside, mark_output, write_atomic
 from grader.core.results import RunResult, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import md_cell, md_code, md_fence, md_text, valid, visible
@@ -71,7 +70,7 @@ class ReportPaths:
         per_submission = tuple(path for s in self.submissions
                                for path in (s.results_json, s.feedback_md, s.feedback_html))
         return (self.grades_csv, self.gradebook_csv, self.summary_md, self.summary_html,
-                *per_submission)
+                self.out_dir / OUTPUT_MARKER, *per_submission)
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -122,6 +121,10 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
     )
 
 
+#: the other text fields of a result, each made valid in a row that reports a failure
+_PLAIN_TEXT = ("matched_by", "sandbox", "device", "suite_hash", "grader_version")
+
+
 def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
                      templates: Mapping[str, jinja2.Template],
                      calls: Mapping[str, Sequence[str]], visibility: Visibility | None = None
@@ -139,7 +142,8 @@ def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
         failed = replace(result, tests=(), notes=(), output="", grader_error=True,
                          path=visible(valid(result.path)) if result.path is not None else None,
                          other_attempts=(), student=valid(result.student),
-                         assignment=valid(result.assignment),
+                         assignment=valid(result.assignment), grade=None, manual=(),
+                         **{name: valid(getattr(result, name)) for name in _PLAIN_TEXT},
                          error=f"The grader failed writing the report of this submission "
                                f"({why}); please tell the course staff.")
         return _write_submission(failed, out_dir, title, templates, calls, visibility), failed
@@ -170,8 +174,8 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     """
     titles = titles or {}
     calls = calls or {}
-    templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    templates = _load_templates(make_environment(templates_dir or TEMPLATES_DIR))
+    mark_output(out_dir)
     written = [_write_contained(result, out_dir, titles.get(result.assignment, ""), templates,
                                 calls.get(result.assignment, {}), visibility)
                for result in sorted(run.results, key=lambda r: (r.student, r.assignment))]

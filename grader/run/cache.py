@@ -56,6 +56,7 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
         values["notes"] = tuple(str(n) for n in data.get("notes", ()))
         values["other_attempts"] = tuple(Attempt(**_known(Attempt, a))
                                          for a in data.get("other_attempts", ()))
+        values["manual"] = ()  # written answers' grades are merged after the cache (review)
         return SubmissionResult(**values)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed cache entry: {exc}") from None

@@ -18,7 +18,9 @@ Every student folder is listed in ``students``, even one with nothing recognised
 student scores 0 rather than disappearing from ``grades.csv``. A student id is the folder's
 name as valid text (grader.core.text.display_name: a name that is not UTF-8, as a zip made on
 Windows can hold, gets U+FFFD and a hash of its bytes); a Submission's ``path`` keeps the real
-bytes, to open the file.
+bytes, to open the file. A folder holding a grader's output (its marker, grades.csv or
+summary.html: ``grade DIR --out DIR/out``) is no student and is reported as Unrecognized
+(grader.run.layouts.readers.read_layout).
 
 SOURCE may be in any layout of :mod:`grader.run.layouts` (Canvas, Moodle, Gradescope export,
 git checkouts): :func:`discover_view` takes the per-student view a layout reader made of it, and

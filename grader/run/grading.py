@@ -33,6 +33,7 @@ from grader.run.cache import ResultCache, cache_key
 from grader.run.confirm import confirm_timeouts, waited
 from grader.run.discover import Discovery, Unrecognized, course_files, discover
 from grader.run.layouts import PER_STUDENT
+from grader.run.preload import with_preload
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
@@ -88,7 +89,7 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     if settings.jobs == 1 or len(jobs) <= 1:
         graded = []
         for job in jobs:  # a retry may replace the sandbox: always take the current one
-            sandbox = kept_sandbox(settings.sandbox, settings.warm)
+            sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
             graded.append(_report(job, _grade_safely(job, own(job), sandbox), progress))
         return graded
     context = multiprocessing.get_context("forkserver")
@@ -132,7 +133,7 @@ class LocalPool:
     """``settings.jobs`` processes on this machine, each with its own sandbox slot."""
 
     def __init__(self, settings: Settings) -> None:
-        self.sandbox = kept_sandbox(settings.sandbox, settings.warm)
+        self.sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
         self.level = self.sandbox.level
         self.description = self.sandbox.description
 
@@ -153,12 +154,12 @@ def executor_for(settings: Settings, course: Course) -> Executor:
 _SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
 
 
-def kept_sandbox(level: str, warm: bool) -> Sandbox:
-    """One sandbox per process and level, kept for the process's life (a warm zygote, and a
-    slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own."""
+def kept_sandbox(level: str, warm: bool, preload: tuple[str, ...] | None = None) -> Sandbox:
+    """One sandbox per process and level (its zygote imports ``preload``), kept for the
+    process's life or until :func:`close_sandboxes`. Pool processes each get their own."""
     sandbox = _SANDBOXES.get((level, warm))
     if sandbox is None:
-        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm)
+        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm, preload=preload)
         # pool processes end through multiprocessing, not atexit alone
         atexit.register(sandbox.close)
         multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
@@ -178,11 +179,12 @@ def _fresh_slot(settings: Settings) -> Sandbox:
     uid, another cgroup), and start the sandbox again there."""
     close_sandboxes()
     slots.lease_fresh_slot()
-    return kept_sandbox(settings.sandbox, settings.warm)
+    return kept_sandbox(settings.sandbox, settings.warm, settings.preload)
 
 
 def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
-    return _grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm))
+    return _grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm,
+                                                     settings.preload))
 
 
 def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
@@ -287,6 +289,7 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{source}")
+    settings = with_preload(settings, jobs)  # what this run's workers import, no more
     if executor is None:
         executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)

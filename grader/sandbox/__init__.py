@@ -30,16 +30,18 @@ def _bwrap_problem() -> str | None:
     return bwrap.available()
 
 
-def make_sandbox(level: str, slot: int | None = None, warm: bool = False) -> Sandbox:
+def make_sandbox(level: str, slot: int | None = None, warm: bool = False,
+                 preload: tuple[str, ...] | None = None) -> Sandbox:
     """The sandbox for ``level``; "auto" picks the strongest level that works here.
 
     ``slot`` None leases this process's own slot (see :mod:`grader.sandbox.slots`). ``warm``
-    forks workers from a zygote started at that level (:mod:`grader.sandbox.zygote`).
+    forks workers from a zygote started at that level (:mod:`grader.sandbox.zygote`), which
+    imports ``preload`` first (None: its default list).
     """
     if warm and level != "inprocess":
         from grader.sandbox.zygote import ZygoteSandbox
 
-        return ZygoteSandbox(make_sandbox(level, slot))
+        return ZygoteSandbox(make_sandbox(level, slot), preload)
     from grader.sandbox import process
     from grader.sandbox.bwrap import BwrapSandbox
     from grader.sandbox.inprocess import InProcessSandbox

@@ -13,7 +13,7 @@ in world-writable folders is removed. What it cannot promise (use the bwrap leve
 can read any file its uid can read (world-readable hidden tests or solutions included) and reach
 the network; as an ordinary user it shares the grader's uid, so it can also signal the grader and
 write where the grader can, and without a cgroup a grandchild that starts its own session
-escapes the process-group kill. README lists this under "Threat model".
+escapes the process-group kill. docs/threat-model.md lists this.
 """
 
 from __future__ import annotations

@@ -108,10 +108,11 @@ def warm_problem(level: str, uid: int | None) -> str | None:
 class Zygote:
     """A zygote process (a cold, privileged worker running zygote.py) and its control socket."""
 
-    def __init__(self, base: Any, limits: Limits, device: str) -> None:
+    def __init__(self, base: Any, limits: Limits, device: str,
+                 preload: tuple[str, ...] = PRELOAD) -> None:
         self.device = device
         self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {"control_fd": child.fileno(), "preload": list(PRELOAD),
+        config = {"control_fd": child.fileno(), "preload": list(preload),
                   "isolation": isolation_of(base)}
         try:
             self.worker: ProcessWorker = base.start(
@@ -239,8 +240,9 @@ class ForkedWorker:
 class ZygoteSandbox:
     """A cold level's isolation with warm starts: ``make_sandbox(level, warm=True)``."""
 
-    def __init__(self, base: Any) -> None:
+    def __init__(self, base: Any, preload: tuple[str, ...] | None = None) -> None:
         self.base = base
+        self.preload = PRELOAD if preload is None else preload
         self.level = base.level
         self.uid: int | None = base.uid
         self.cold_reason = warm_problem(base.level, self.uid)
@@ -275,7 +277,7 @@ class ZygoteSandbox:
             return zygote
         self.close()
         self.zygotes_started += 1
-        zygote = Zygote(self.base, limits, device)
+        zygote = Zygote(self.base, limits, device, self.preload)
         if zygote.problem is not None:
             self.cold_reason = zygote.problem
             zygote.close()

@@ -41,6 +41,7 @@ from pathlib import Path
 import pytest
 
 from grader.core.course import load_course
+from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import TIMED_OUT, RunResult, SubmissionResult
 from grader.core.settings import Limits, Settings
 from grader.report import write_reports
@@ -242,7 +243,7 @@ def class_run(level: str, runs: dict[str, Run], factory: pytest.TempPathFactory)
     os.environ["HOME"] = str(home)
     try:
         result = grade_folder(subs, course, settings, only=("activations",))
-        write_reports(result, out, ROOT / "templates",
+        write_reports(result, out, TEMPLATES_DIR,
                       titles={a.id: a.title for a in course.assignments})
     finally:
         os.chdir(old_cwd)

@@ -99,3 +99,11 @@ try:
 except NotImplementedError:
     print("A function above is not written yet (it raises NotImplementedError): "
           "come back to this cell when it is.")
+
+# %%
+# answer: loss_curve
+plt.plot(losses)
+plt.xlabel("epoch")
+plt.ylabel("training loss (MSE)")
+plt.show()
+# The loss falls quickly in the first epochs, then flattens: SGD has converged.

@@ -108,7 +108,7 @@ def _worker_sandbox(settings: Settings, where: str) -> Any:
             raise Refused(f"Dask worker {where} has the GPU resource but torch sees no CUDA "
                           "device there")
     try:
-        sandbox = kept_sandbox(settings.sandbox, settings.warm)
+        sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
     except ConfigError as exc:
         raise Refused(f"Dask worker {where}: {exc}") from None
     if sandbox.level != "bwrap":

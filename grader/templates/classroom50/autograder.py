@@ -73,7 +73,7 @@ def sandbox_level() -> str:
     else:
         why = "bubblewrap is not installed"
     print(f"::warning::nn-grader: the bubblewrap sandbox does not work here ({why}); student "
-          "code runs at the process level (README, Threat model)", flush=True)
+          "code runs at the process level (docs/threat-model.md)", flush=True)
     return "process"
 
 
