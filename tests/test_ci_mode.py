@@ -125,7 +125,7 @@ def test_classroom_result_and_grader_failure() -> None:
     doc = classroom_result(RunResult(results=(result_with(ok, bad),)), 5.0, False)
     assert doc["status"] == "fail" and doc["max_score"] == 5.0
     assert [(t["status"], t["score"]) for t in doc["tests"]] == [("pass", 2.0), ("fail", 0.0)]
-    assert doc["tests"][1]["message"] == "got 1, expected 2"
+    assert doc["tests"][1]["message"] == "got 1, expected 2\nResult: failed"  # engine words
     assert not grader_failed(result_with(ok, bad))
     assert not grader_failed(result_with(error="Your notebook is not valid JSON"))
     assert grader_failed(result_with(ok, broken))

@@ -109,7 +109,8 @@ def test_bob_and_dave_read_one_cause_per_function(demo_reports: Path) -> None:
     assert "### `backward` (-40 of 40 points)" in bob and bob.count("opposite sign") == 1
     assert "train uses backward, and your backward is wrong: fix backward first" in bob
     dave = (demo_reports / "dave" / "activations" / "feedback.md").read_text()
-    assert "softmax is in cell 12, which has a syntax error at line 1" in dave
+    assert ("softmax was never defined: code cell 6 (the one defining softmax), line 1 has a "
+            "syntax error") in dave
     assert "NameError" not in dave
 
 

@@ -179,7 +179,9 @@ def test_self_check_in_a_notebook_kernel_reports_pass_and_fail(tmp_path: Path) -
     assert "warning" not in outputs[1]  # the kernel runs what the saved notebook holds
     assert "relu_grad: 1/1 public checks passed" in outputs[2]
     assert "relu: 0/2 public checks passed" in outputs[4] and "RESULT False" in outputs[4]
-    assert "FAILED relu on a few values" in outputs[4]
+    # the grader's cause line (the hint the grader gives for relu), then what failed
+    assert "FAILED relu: relu(x) = max(0, x) element-wise: np.maximum(0, x)." in outputs[4]
+    assert "- relu on a few values: failed: relu(x): got" in outputs[4]
     assert "expected [0.0, 0.0, 0.0, 0.5, 2.0]" in outputs[4]  # the check's message
     drifted = ("warning: relu in the saved notebook differs from the one in your kernel: "
                "save the notebook before you push")
@@ -197,8 +199,9 @@ def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
         fill_stub(bundle / a.id / f"{a.id}.ipynb", a.reference, bundle / a.id / f"{a.id}.ipynb")
     done = bundle_python(bundle, "selfcheck")
     assert done.returncode == 0, done.stderr
-    assert "relu: 2/2 public checks passed" in done.stdout
-    assert "SimpleNN: 3/3 public checks passed" in done.stdout
+    assert "activations (activations.ipynb): 11/11 public checks passed" in done.stdout
+    assert "ok     relu: 2 tests passed" in done.stdout
+    assert "ok     SimpleNN: 3 tests passed" in done.stdout
     assert "FAILED" not in done.stdout
     done = bundle_python(bundle, "pytest", "-q", cwd=bundle / "activations")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -31,7 +31,7 @@ TEMPLATES = TEMPLATES_DIR / "github"
 WORKFLOWS = ("student.yml", "grading.yml")
 STUDENT_STEPS = ["checkout", "python", "install", "public-checks", "dispatch"]
 GRADING_STEPS = ["request", "head", "course", "submission", "python", "install", "sandbox",
-                 "grade", "record", "artifact", "publish"]
+                 "grade", "record", "artifact", "pages", "deliver", "publish"]
 SHA = "0123456789abcdef0123456789abcdef01234567"
 OTHER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 PINNED = re.compile(r"^\s*(?:-\s*)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
@@ -273,7 +273,7 @@ def test_student_and_grading_repository_steps_run(tmp_path: Path) -> None:
     env = gh_files(tmp_path / "gh-student", GITHUB_REPOSITORY="org/alice-repo", GITHUB_SHA=SHA)
     done = run_step(student["public-checks"], student_repo, env)
     assert done.returncode == 0, done.stderr
-    assert "relu: 2/2 public checks passed" in done.stdout
+    assert "activations (activations.ipynb): 11/11 public checks passed" in done.stdout
     assert "## Public checks (advisory)" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
 
     # the grading runner: `course` (grader + hidden suites) and `submission` side by side

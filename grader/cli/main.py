@@ -1,7 +1,8 @@
 """The ``grade`` command: parses flags and calls typed library functions, nothing more.
 
-Over 400 lines on purpose: one Click declaration per verb (12 of them) and nothing else; each
-verb's work is a typed function in grader/commands/ or grader/integrations/.
+Over 400 lines on purpose: one Click declaration per verb (13 here; ``review``, ``deliver`` and
+``feedback`` are declared in grader/cli/review.py and grader/cli/feedback.py) and nothing else;
+each verb's work is a typed function in grader/commands/ or grader/integrations/.
 
     grade SUBMISSIONS_DIR [--out DIR]     same as ``grade run``: the course contract's form
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
@@ -17,10 +18,13 @@ verb's work is a typed function in grader/commands/ or grader/integrations/.
     grade classroom50 grade [PATH]        what those run: result.json for one submission
     grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
     grade similarity SUBMISSIONS_DIR      which students share code beyond the stub
+    grade review OUT                      TAs grade written answers in a browser
+    grade deliver REPORT                  post a student's feedback on the graded commit
+    grade feedback OUT --format F         pack the feedback pages for the LMS
 
-Only this module turns exceptions (grader.core.errors, one tree) into exit codes: 0 when grading
-ran (whatever the scores), 1 when the grader could not run, 2 for bad flags, settings or course
-files, 130 when interrupted.
+Only the CLI (grader.cli.options.guard) turns exceptions (grader.core.errors, one tree) into
+exit codes: 0 when grading ran (whatever the scores), 1 when the grader could not run, 2 for
+bad flags, settings or course files, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -472,13 +476,16 @@ def _device(flag: str | None, course: Course) -> str:
     return flag or course.config.device or "cpu"
 
 
-def _add_review() -> None:
+def _add_verbs() -> None:
+    """Verbs declared in their own modules (this one is long enough)."""
+    from grader.cli.feedback import deliver_command, feedback_command
     from grader.cli.review import review_command
 
-    main.add_command(review_command)
+    for command in (deliver_command, feedback_command, review_command):
+        main.add_command(command)
 
 
-_add_review()
+_add_verbs()
 
 if __name__ == "__main__":
     main()

@@ -30,6 +30,7 @@ from grader.core.results import RunResult
 from grader.core.roster import Roster, read_roster_file
 from grader.core.settings import Settings
 from grader.core.text import visible
+from grader.core.visibility import read_visibility
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
 from grader.review import answers
@@ -101,7 +102,9 @@ def run(request: RunRequest, course: Course, settings: Settings,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
                           gradebook_format=request.gradebook_format,
-                          lms_columns=roster_file.columns if roster_file else ())
+                          lms_columns=roster_file.columns if roster_file else (),
+                          visibility=read_visibility(course.root,
+                                                     [a.id for a in course.assignments]))
     result = paths.run or result  # a submission whose report failed is now a grader error
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")

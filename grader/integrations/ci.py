@@ -43,6 +43,7 @@ from pathlib import Path
 from grader.core.course import Course
 from grader.core.deadline_files import parse_time
 from grader.core.errors import ConfigError
+from grader.core.feedback import by_test, explain, test_plain
 from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, grader_failed
@@ -54,6 +55,7 @@ from grader.core.text import (
     md_code,
     md_text,
 )
+from grader.core.visibility import Visibility, read_visibility, split
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.late import record_lines
@@ -112,15 +114,16 @@ def ci(request: CiRequest, course: Course, settings: Settings,
                                           for r in run.results})
     run = replace(run, results=apply_deadlines(run.results, deadlines,
                                                warn=lambda line: echo(f"grade: {line}")))
+    visibility = read_visibility(course.root, [a.id for a in course.assignments])
     paths = write_reports(run, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
-                          calls=reference_calls(course))
+                          calls=reference_calls(course), visibility=visibility)
     run = paths.run or run  # a submission whose report failed is now a grader error
     score = round(sum(r.score for r in run.results), 6)
     max_score = round(sum(r.max_score for r in run.results), 6)
     failed = [r for r in run.results if grader_failed(r)]
     feedback = {(s.student, s.assignment): s.feedback_md for s in paths.submissions}
-    summary = summary_markdown(run, score, max_score, feedback, course)
+    summary = summary_markdown(run, score, max_score, feedback, course, visibility)
     summary_md = request.out_dir / "ci-summary.md"
     summary_md.write_text(summary, encoding="utf-8")
     classroom = classroom_result(run, max_score, bool(failed))
@@ -133,7 +136,8 @@ def ci(request: CiRequest, course: Course, settings: Settings,
                         grader_failed=bool(failed), exit_code=1 if below else outcome_code,
                         summary_md=summary_md, classroom_json=classroom_json)
     _github_outputs(outcome, classroom, request.out_dir, summary, env)
-    _echo_summary(outcome, echo, paused=env.get("GITHUB_ACTIONS") == "true")
+    _echo_summary(outcome, echo, paused=env.get("GITHUB_ACTIONS") == "true",
+                  visibility=visibility)
     if failed:
         echo(f"grade: error: the grader failed on {', '.join(r.assignment for r in failed)}; "
              "see the report")
@@ -177,20 +181,34 @@ def commit_time(checkout: Path, revision: str = "HEAD") -> dt.datetime | None:
 
 
 def summary_markdown(run: RunResult, score: float, max_score: float,
-                     feedback: Mapping[tuple[str, str], Path], course: Course) -> str:
+                     feedback: Mapping[tuple[str, str], Path], course: Course,
+                     visibility: Visibility | None = None) -> str:
     """The step summary: the points, one row per assignment, then each feedback report
-    (as many as fit in MAX_STEP_SUMMARY bytes)."""
+    (as many as fit in MAX_STEP_SUMMARY bytes). With tests held back (``visibility``), the
+    points are those of the tests shown now, and the rows say what is still hidden."""
     titles = {a.id: a.title for a in course.assignments}
-    lines = [f"# Autograder: Points {points(score)}/{points(max_score)}", "",
-             "| assignment | points | tests passed | notebook |", "|---|---|---|---|"]
     results = sorted(run.results, key=lambda r: r.assignment)
+    shown = {r.assignment: split(r.tests, r.assignment, visibility) for r in results}
+    if any(s.held for s in shown.values()):
+        so_far = sum(s.score for s in shown.values())
+        worth = sum(s.worth if s.held else r.max_score
+                    for r, s in ((r, shown[r.assignment]) for r in results))
+        head = f"# Autograder: {points(so_far)}/{points(worth)} points so far"
+    else:
+        head = f"# Autograder: Points {points(score)}/{points(max_score)}"
+    lines = [head, "", "| assignment | points | tests passed | notebook |", "|---|---|---|---|"]
     for r in results:
-        passed = sum(t.status == PASSED for t in r.tests)
-        counted = sum(t.status != SKIPPED for t in r.tests)
+        seen = shown[r.assignment]
+        passed = sum(t.status == PASSED for t in seen.tests)
+        counted = sum(t.status != SKIPPED for t in seen.tests)
         file = md_code(r.path, table=True) if r.path else "not found"
+        got = (f"{points(seen.score)} / {points(seen.worth)} so far" if seen.held
+               else f"{points(r.score)} / {points(r.max_score)}")
         lines.append(f"| {titles.get(r.assignment, r.assignment)} (`{r.assignment}`) | "
-                     f"{points(r.score)} / {points(r.max_score)} | {passed} / {counted} | "
-                     f"{file} |")
+                     f"{got} | {passed} / {counted} | {file} |")
+    for r in results:
+        if shown[r.assignment].held:
+            lines.append(f"\n{md_text(r.assignment)}: {md_text(shown[r.assignment].held_line())}")
     deadline = [f"- `{r.assignment}`: {md_text(line)}" for r in results
                 for line in record_lines(r.grade, not r.missing)]
     if deadline:
@@ -223,6 +241,7 @@ def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str
                           "max_score": r.max_score, "line_no": 0, "test_code": "",
                           "message": _clipped(r.error or "No notebook for this assignment "
                                                          "was found.")})
+        explained = by_test(explain(r.tests, r.notes))
         for t in r.tests:
             if t.status == SKIPPED:  # neither passed nor failed: not a test of this run
                 continue
@@ -231,7 +250,9 @@ def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str
                 "status": "pass" if t.status == PASSED else
                           "error" if t.status == ERROR else "fail",
                 "score": t.score, "max_score": t.max_score, "line_no": 0, "test_code": "",
-                "message": _clipped(t.message), "execution_time": f"{t.duration_s:.3f}s"})
+                "message": _clipped("" if t.status == PASSED
+                                    else test_plain(t, explained.get(t.name))),
+                "execution_time": f"{t.duration_s:.3f}s"})
     all_passed = bool(tests) and all(t["status"] == "pass" for t in tests)
     status = "error" if failed else "pass" if all_passed else "fail"
     return {"version": 1, "status": status, "max_score": max_score, "tests": tests}
@@ -259,9 +280,12 @@ def _github_outputs(outcome: CiOutcome, classroom: Mapping[str, object], out_dir
             handle.write("".join(heredoc(name, value) for name, value in values.items()))
 
 
-def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool = False) -> None:
+def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool = False,
+                  visibility: Visibility | None = None) -> None:
     """The log: student-controlled text escaped and, when ``paused`` (GitHub Actions), between
-    ``::stop-commands::TOKEN`` and ``::TOKEN::``; the Points line after it, the grader's own."""
+    ``::stop-commands::TOKEN`` and ``::TOKEN::``; the Points line after it, the grader's own.
+    Per assignment, the feedback engine's cause line of each failing function, for the tests
+    the student sees now (``visibility``)."""
     echo(f"Sandbox: {outcome.run.sandbox}")
     token = command_token()
     if paused:
@@ -277,9 +301,14 @@ def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool 
             echo(f"  {ci_text(line)}")
         if r.error:
             echo(f"  error: {ci_text(r.error)}")
-        for t in r.tests:
-            if t.status not in (PASSED, SKIPPED):
-                echo(f"  {t.status}: {ci_text(t.description or t.name)}")
+        shown = split(r.tests, r.assignment, visibility)
+        explanation = explain(shown.tests, r.notes)
+        for item in explanation.wrong:
+            echo(f"  FAILED {ci_text(item.function)}: {ci_text(item.cause)}")
+        if explanation.not_attempted_line:
+            echo(f"  {ci_text(explanation.not_attempted_line)}")
+        if shown.held:
+            echo(f"  {ci_text(shown.held_line())}")
     for path, reason in outcome.run.unrecognized:
         echo(f"not graded: {ci_text(path)}: {ci_text(reason)}")
     if paused:

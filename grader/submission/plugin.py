@@ -240,8 +240,8 @@ def load_notes(session: WorkerSession, machine: str = "the grading machine") -> 
 
 def _load_note(error: str, machine: str) -> str:
     if error.startswith("ModuleNotFoundError"):
-        return (f"An import failed on {machine} ({error}). This costs nothing "
-                "unless a graded function uses that package.")
+        return (f"An import failed on {machine} ({error}). That costs nothing as long as "
+                "your graded functions do not need it.")
     return f"This statement failed when your definitions were loaded: {error}"
 
 

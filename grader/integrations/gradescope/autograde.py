@@ -33,6 +33,7 @@ from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.paths import write_atomic
 from grader.core.results import grader_failed
 from grader.core.settings import Settings, read_secret
+from grader.core.visibility import read_visibility
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig, read_config
 from grader.integrations.gradescope.metadata import (
     practice,
@@ -162,7 +163,8 @@ def grade_upload(layout: GradescopeRoot, config: AutograderConfig, env: Mapping[
     upload = Upload(student=student, run=run,
                     not_graded=tuple(skipped) + tuple(run.unrecognized))
     titles = {a.id: a.title for a in course.assignments}
-    document = results_document(upload, titles, config)
+    visibility = read_visibility(course.root, config.assignments)
+    document = results_document(upload, titles, config, visibility)
     if line:
         document["output"] = f"{md_text(line[:1].upper() + line[1:])}.\n\n{document['output']}"
         document["extra_data"]["practice"] = line
