@@ -95,6 +95,7 @@ def own_suite_module():
         sys.modules["test_activations"] = saved
 
 
+@pytest.mark.slow  # validates a copy of the course, twice
 def test_validate_measures_a_new_suite_once(tmp_path: Path, own_suite_module) -> None:
     course = load_course(copy_course(tmp_path))
     assignment = course.get("activations")

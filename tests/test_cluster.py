@@ -22,14 +22,13 @@ from distributed.security import Security
 
 from grader.commands.grade import RunRequest, run
 from grader.core.course import DEFAULT_ROOT, load_course
-from grader.core.errors import ClusterError, ConfigError, CourseError
+from grader.core.errors import ClusterError, ConfigError, CourseError, Refused
 from grader.core.results import RunResult, SubmissionResult, TestResult
 from grader.core.settings import ClusterSettings, Settings, cluster_from, local_jobs
 from grader.run.cache import ResultCache, result_to_dict
 from grader.run.cluster.client import RETRIES, ClusterExecutor, _submitter
 from grader.run.cluster.course import (
     CoursePlugin,
-    Refused,
     files_digest,
     grader_build,
     installed,
@@ -38,6 +37,8 @@ from grader.run.cluster.course import (
 )
 from grader.run.cluster.task import grade_task, make_task
 from grader.submission.grade import Job
+
+pytestmark = pytest.mark.slow  # a Dask cluster
 
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
 GRADE = [sys.executable, "-m", "grader.cli"]

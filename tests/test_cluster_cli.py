@@ -30,6 +30,8 @@ from distributed.security import Security
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.run.cache import ResultCache
 
+pytestmark = pytest.mark.slow  # a Dask cluster
+
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
 GRADE = [sys.executable, "-m", "grader.cli"]
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"

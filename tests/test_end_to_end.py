@@ -20,6 +20,8 @@ import pytest
 from grader.core.course import DEFAULT_ROOT
 from grader.extract.stub import strip_markers
 
+pytestmark = pytest.mark.slow  # classes graded through the CLI
+
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 STUB = DEFAULT_ROOT / "assignments" / "activations" / "activations.ipynb"
 GRADE = [sys.executable, "-m", "grader.cli"]

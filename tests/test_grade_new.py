@@ -114,6 +114,7 @@ def fill_in_halve(course: Path) -> None:
     (course / "tests" / "mutants" / "scaling" / "floor_division.py").write_text(MUTANT)
 
 
+@pytest.mark.slow  # validates a course and grades the demo class through the CLI
 def test_a_filled_in_assignment_validates_and_grades_the_demo_class(course: Path,
                                                                       tmp_path: Path) -> None:
     assert grade(course, "new", "scaling").returncode == 0

@@ -15,13 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.resources import needs
 
 from grader.core.course import DEFAULT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")]
+              needs(None if Path(CHROMIUM).exists() else "not found (Debian package chromium; "
+                    ".ci/run installs it)", "Chromium")]
 GRADE = [sys.executable, "-m", "grader.cli"]
 QUESTION = "/q/forward/why_activation"
 

@@ -14,10 +14,11 @@ import pytest
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.results import SubmissionResult
 from grader.core.settings import Limits, Settings, limits_from
-from grader.run import budget, grading
+from grader.run import budget, local
 from grader.run.budget import grade_group, student_groups
 from grader.run.cache import ResultCache
-from grader.run.grading import Resume, close_sandboxes, grade_folder, grade_jobs
+from grader.run.grading import Resume, grade_folder
+from grader.run.local import close_sandboxes, grade_jobs
 from grader.submission.grade import Job
 from grader.submission.stops import Remembered, Stop, code_digest
 
@@ -105,13 +106,13 @@ def _grade(tmp_path: Path, sources: list[str], monkeypatch: pytest.MonkeyPatch,
     settings = Settings(course_root=COURSE.root, sandbox="process", jobs=1,
                         limits=replace(Limits(test_timeout_s=1.0), **limits))
     given: list[float] = []
-    real = grading._grade_safely
+    real = local.grade_safely
 
     def recorded(job: Job, own: Settings, *args: object) -> SubmissionResult:
         given.append(own.limits.submission_timeout_s)
         return real(job, own, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(grading, "_grade_safely", recorded)
+    monkeypatch.setattr(local, "grade_safely", recorded)
     try:
         return grade_jobs(jobs, settings), given
     finally:

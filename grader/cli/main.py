@@ -1,5 +1,9 @@
 """The ``grade`` command: parses flags and calls typed library functions, nothing more.
 
+Over 400 lines on purpose: one Click declaration per verb (13 here; ``review``, ``deliver`` and
+``feedback`` are declared in grader/cli/review.py and grader/cli/feedback.py) and nothing else;
+each verb's work is a typed function in grader/commands/ or grader/integrations/.
+
     grade SUBMISSIONS_DIR [--out DIR]     same as ``grade run``: the course contract's form
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
     grade init DIR [--from PATH]          a new course folder: course.toml, secret, example
@@ -14,9 +18,13 @@
     grade classroom50 grade [PATH]        what those run: result.json for one submission
     grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
     grade similarity SUBMISSIONS_DIR      which students share code beyond the stub
+    grade review OUT                      TAs grade written answers in a browser
+    grade deliver REPORT                  post a student's feedback on the graded commit
+    grade feedback OUT --format F         pack the feedback pages for the LMS
 
-Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
-1 when the grader could not run, 2 for bad flags, settings or course files.
+Only the CLI (grader.cli.options.guard) turns exceptions (grader.core.errors, one tree) into
+exit codes: 0 when grading ran (whatever the scores), 1 when the grader could not run, 2 for
+bad flags, settings or course files, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from grader.cli.options import (
     course_option,
     deadline_options,
     device_option,
+    guard,
     jobs_option,
     lms_options,
     out_option,
@@ -47,7 +56,6 @@ from grader.cli.options import (
     sandbox_option,
 )
 from grader.core.course import Course, load_course
-from grader.core.errors import GraderError
 from grader.core.settings import (
     LIMIT_HELP,
     NONE_DEFAULT,
@@ -60,7 +68,6 @@ from grader.core.settings import (
     read_secret,
     resolve_device,
 )
-from grader.core.text import visible
 
 COMMANDS_ALIAS = "run"
 
@@ -169,11 +176,11 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     """
     from grader.commands.grade import RunRequest, run
 
-    root = _guard(lambda: resolve_course_root(course_root))
-    course = _guard(lambda: load_course(root))
-    cluster = _guard(lambda: cluster_from(scheduler, {
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    cluster = guard(lambda: cluster_from(scheduler, {
         "tls_ca_file": tls_ca_file, "tls_cert": tls_cert, "tls_key": tls_key}))
-    settings = _guard(lambda: Settings(
+    settings = guard(lambda: Settings(
         course_root=root, limits=_limits(limit_flags, course), sandbox=sandbox,
         device=_device(device, course) if cluster else resolve_device(_device(device, course)),
         jobs=local_jobs(jobs if jobs is not None or cluster else course.config.jobs, cluster),
@@ -184,7 +191,7 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
                          layout=layout, all_assignments=all_assignments,
                          gradebook_format=gradebook_format, times=times,
                          extensions=extensions, overrides=overrides, db=db_url)
-    _guard(lambda: run(request, course, settings, echo=click.echo))
+    guard(lambda: run(request, course, settings, echo=click.echo))
 
 
 @main.command("validate")
@@ -203,9 +210,9 @@ def validate_command(sandbox: str, mutants_dir: Path | None, no_generated: bool,
     hand-written mutants caught, generated mutants scored (course.toml [validate])."""
     from grader.commands.validate import validate
 
-    root = _guard(lambda: resolve_course_root(course_root))
-    course = _guard(lambda: load_course(root))
-    ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    ok = guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
                                  only=only, echo=click.echo, generate=not no_generated))
     sys.exit(0 if ok else 1)
 
@@ -217,8 +224,8 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
     """Regenerate assignments/<id>/<id>.ipynb from solutions/<id>.ipynb."""
     from grader.commands.stubs import write_stubs
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
-    stale = _guard(lambda: write_stubs(course, check=check, echo=click.echo))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
+    stale = guard(lambda: write_stubs(course, check=check, echo=click.echo))
     sys.exit(1 if check and stale else 0)
 
 
@@ -234,7 +241,7 @@ def init_command(target: Path, source: Path | None, title: str | None) -> None:
     from grader.commands.init import InitRequest, init_course
 
     request = InitRequest(target=target, source=source, title=title)
-    _guard(lambda: init_course(request, echo=click.echo))
+    guard(lambda: init_course(request, echo=click.echo))
 
 
 @main.command("new")
@@ -248,9 +255,9 @@ def new_command(assignment_id: str, title: str | None, functions: str | None,
     """Scaffold assignment ID: with --functions, files naming them; else the example double."""
     from grader.commands.new import NewAssignment, new_assignment, parse_functions
 
-    names = _guard(lambda: parse_functions(functions)) if functions is not None else ()
+    names = guard(lambda: parse_functions(functions)) if functions is not None else ()
     request = NewAssignment(id=assignment_id, title=title or assignment_id, functions=names)
-    _guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
+    guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
 
 
 @main.command("release")
@@ -265,10 +272,10 @@ def release_command(out_dir: Path, only: tuple[str, ...], force: bool, with_work
     """Build the student bundle: stubs, public tests, self-check, README; nothing secret."""
     from grader.release.bundle import ReleaseRequest, release
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = ReleaseRequest(out_dir=out_dir, only=only, force=force,
                              with_workflow=with_workflow)
-    _guard(lambda: release(request, course, echo=click.echo))
+    guard(lambda: release(request, course, echo=click.echo))
 
 
 @main.command("ci")
@@ -292,15 +299,15 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
     """
     from grader.integrations.ci import CiRequest, ci
 
-    root = _guard(lambda: resolve_course_root(course_root))
-    course = _guard(lambda: load_course(root))
-    settings = _guard(lambda: Settings(
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    settings = guard(lambda: Settings(
         course_root=root, limits=_limits(limit_flags, course), sandbox=sandbox,
         device=resolve_device(_device(device, course)), jobs=1,
         secret=read_secret(course.secret_file)))
     request = CiRequest(path=path, out_dir=out_dir, student=student, only=only,
                         fail_under=fail_under)
-    outcome = _guard(lambda: ci(request, course, settings, echo=click.echo))
+    outcome = guard(lambda: ci(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
 
 
@@ -331,15 +338,15 @@ def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: st
     """Build OUT.zip, the Gradescope autograder: setup.sh, run_autograder, the course."""
     from grader.commands.gradescope import CPU_INDEX, GradescopeRequest, build
 
-    root = _guard(lambda: resolve_course_root(course_root))
-    course = _guard(lambda: load_course(root))
-    request = _guard(lambda: GradescopeRequest(
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    request = guard(lambda: GradescopeRequest(
         out_zip=out_zip, only=only,
         test_visibility=test_visibility or course.config.test_visibility or "after_due_date",
         stdout_visibility=stdout_visibility, torch=torch_requirement,
         torch_index=CPU_INDEX if torch_index is None else torch_index, sandbox=sandbox,
         limits=_limits(limit_flags, course)))
-    _guard(lambda: build(request, course, read_secret(course.secret_file), echo=click.echo))
+    guard(lambda: build(request, course, read_secret(course.secret_file), echo=click.echo))
 
 
 @main.command("gradescope-run")
@@ -354,7 +361,7 @@ def gradescope_run_command(root: Path | None) -> None:
     from grader.integrations.gradescope.autograde import with_root
 
     request = GradescopeRunRequest(root=with_root(root, os.environ))
-    outcome = _guard(lambda: run(request, echo=click.echo))
+    outcome = guard(lambda: run(request, echo=click.echo))
     sys.exit(outcome.exit_code)
 
 
@@ -378,11 +385,11 @@ def similarity_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ..
     """
     from grader.commands.similarity import SimilarityRequest, similarity
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = SimilarityRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                                 top=top, jobs=jobs or os.cpu_count() or 1,
                                 common_percent=common_percent)
-    _guard(lambda: similarity(request, course, echo=click.echo))
+    guard(lambda: similarity(request, course, echo=click.echo))
 
 
 @main.group("classroom50")
@@ -403,9 +410,9 @@ def classroom50_build_command(classroom_dir: Path, only: tuple[str, ...], slug: 
     """Write CLASSROOM_DIR/autograders/<slug>/: autograder.py and what it runs."""
     from grader.commands.classroom50 import BuildRequest, build
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = BuildRequest(classroom_dir=classroom_dir, only=only, slug=slug, force=force)
-    _guard(lambda: build(request, course, echo=click.echo))
+    guard(lambda: build(request, course, echo=click.echo))
 
 
 @classroom50_group.command("grade")
@@ -424,13 +431,13 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
     """
     from grader.commands.classroom50 import AutogradeRequest, autograde
 
-    root = _guard(lambda: resolve_course_root(course_root))
-    course = _guard(lambda: load_course(root))
-    settings = _guard(lambda: Settings(
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    settings = guard(lambda: Settings(
         course_root=root, limits=_limits(limit_flags, course), sandbox=sandbox, device="cpu",
         jobs=1, secret=read_secret(course.secret_file)))
     request = AutogradeRequest(checkout=path, only=only, out_dir=out_dir)
-    outcome = _guard(lambda: autograde(request, course, settings, echo=click.echo))
+    outcome = guard(lambda: autograde(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
 
 
@@ -454,10 +461,10 @@ def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
     (the latest grading; with deadlines, the one the course's late policy says counts)."""
     from grader.commands.collect import CollectRequest, collect
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = CollectRequest(records=records, out=out, roster=roster, extensions=extensions,
                              overrides=overrides, review=review, db=db_url)
-    _guard(lambda: collect(request, course, echo=click.echo))
+    guard(lambda: collect(request, course, echo=click.echo))
 
 
 def _limits(flags: dict[str, Any], course: Course) -> Limits:
@@ -470,22 +477,16 @@ def _device(flag: str | None, course: Course) -> str:
     return flag or course.config.device or "cpu"
 
 
-def _guard(action: Callable[[], Any]) -> Any:
-    """Run ``action``; a GraderError becomes a one-line message and its exit code."""
-    try:
-        return action()
-    except GraderError as exc:  # messages may carry student file and folder names
-        click.echo(f"grade: error: {visible(exc)}", err=True)
-        sys.exit(exc.exit_code)
-
-
-def _add_review() -> None:
+def _add_verbs() -> None:
+    """Verbs declared in their own modules (this one is long enough)."""
+    from grader.cli.feedback import deliver_command, feedback_command
     from grader.cli.review import review_command
 
-    main.add_command(review_command)
+    for command in (deliver_command, feedback_command, review_command):
+        main.add_command(command)
 
 
-_add_review()
+_add_verbs()
 
 if __name__ == "__main__":
     main()

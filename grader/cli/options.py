@@ -6,6 +6,7 @@ the same flag has the same name, type, default and help everywhere.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +14,8 @@ from typing import Any, TypeVar
 import click
 
 from grader.core import course as course_files
+from grader.core.errors import NNGraderError
+from grader.core.text import visible
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 ONLY_HELP = "only this assignment (repeat)"
@@ -103,3 +106,13 @@ def lms_options(function: Command) -> Command:
                               "gradebook-blackboard.txt)"))):
         function = option(function)
     return function
+
+
+def guard(action: Callable[[], Any]) -> Any:
+    """Run ``action``; an NNGraderError becomes a one-line message and its exit code (the one
+    place the exception tree turns into exit codes)."""
+    try:
+        return action()
+    except NNGraderError as exc:  # messages may carry student file and folder names
+        click.echo(f"grade: error: {visible(exc)}", err=True)
+        sys.exit(exc.exit_code)

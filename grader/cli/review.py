@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from grader.cli.options import guard
+
 
 @click.command("review")
 @click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path))
@@ -26,8 +28,7 @@ def review_command(out_dir: Path, host: str, port: int, db_url: str | None,
     needs the token. Grades are kept in the review database; grade SOURCE --out OUT
     merges them into grades.csv, the gradebook, results.json and the feedback.
     """
-    from grader.cli.main import _guard
     from grader.commands.review import ReviewRequest, serve
 
     request = ReviewRequest(out_dir, host, port, db_url, show_names)
-    _guard(lambda: serve(request, echo=lambda line: click.echo(line)))
+    guard(lambda: serve(request, echo=lambda line: click.echo(line)))

@@ -45,6 +45,7 @@ from grader.core.errors import ConfigError, CourseError
 from grader.core.paths import TEMPLATES_DIR
 from grader.core.settings import Settings
 from grader.core.text import heredoc
+from grader.core.visibility import read_visibility
 from grader.integrations import classroom50 as c50
 from grader.integrations.ci import CiRequest, ci
 from grader.suite import budgets
@@ -204,7 +205,9 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
         echo("grade: the grader failed: no result.json; Classroom 50 reports an error")
         return AutogradeOutcome(exit_code=1, document=None, result_json=None)
     graded = c50.utc_stamp(dt.datetime.now(dt.UTC))
-    document = c50.result_document(outcome.run.results, identity, submitted, graded)
+    document = c50.result_document(outcome.run.results, identity, submitted, graded,
+                                   read_visibility(course.root,
+                                                   [a.id for a in course.assignments]))
     result_json = checkout / "result.json"
     result_json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     state, summary = c50.status_and_summary(document)

@@ -34,11 +34,11 @@ from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.deadlines import GradeRecord, Handed, grade_one, grade_student
-from grader.core.errors import ConfigError
+from grader.core.errors import BadRecord, ConfigError
 from grader.core.grade_record import Deadlines, load_deadlines
 from grader.core.paths import write_atomic
 from grader.core.roster import RosterEntry, read_roster
-from grader.integrations.collect import BadRecord, Record, candidates, load_record
+from grader.integrations.collect import Record, candidates, load_record
 from grader.report.gradebook import csv_document
 from grader.report.late import record_lines
 from grader.report.view import points

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.deadline_files import read_times, write_times
-from grader.core.errors import GraderError
+from grader.core.errors import Interrupted
 from grader.core.grade_record import Deadlines, apply_deadlines, load_deadlines
 from grader.core.paths import TEMPLATES_DIR, mark_output, write_atomic
 from grader.core.progress import Observer, ProgressBar
@@ -30,6 +30,7 @@ from grader.core.results import RunResult
 from grader.core.roster import Roster, read_roster_file
 from grader.core.settings import Settings
 from grader.core.text import visible
+from grader.core.visibility import read_visibility
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
 from grader.review import answers
@@ -41,12 +42,6 @@ from grader.run.identities import map_to_roster
 from grader.run.layouts import ArchiveLimits, SourceView, open_source
 from grader.submission.grade import suite_hash
 from grader.suite import budgets
-
-
-class Interrupted(GraderError):
-    """The run was interrupted; finished submissions are kept for the next run."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -107,7 +102,9 @@ def run(request: RunRequest, course: Course, settings: Settings,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
                           gradebook_format=request.gradebook_format,
-                          lms_columns=roster_file.columns if roster_file else ())
+                          lms_columns=roster_file.columns if roster_file else (),
+                          visibility=read_visibility(course.root,
+                                                     [a.id for a in course.assignments]))
     result = paths.run or result  # a submission whose report failed is now a grader error
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")

@@ -17,9 +17,10 @@
     [late]                          # deadlines and late policy (grader.core.deadline_files)
     [validate]                      # mutation_score (grader.commands.generated)
     [practice]                      # cooldown_minutes (grader.core.cooldown)
+    [visibility]                    # per-test visibility (grader.core.visibility)
 
-[late], [validate] and [practice] are kept as written (``CourseConfig.late`` holds [late]) for
-the code that reads them.
+[late], [validate], [practice] and [visibility] are kept as written (``CourseConfig.late``
+holds [late]) for the code that reads them.
 
 Every key is optional (id: the folder's name; title: the id). Every known key is checked (type and
 value); an unknown key or table is an error naming the file and the key, so a typo never
@@ -48,8 +49,9 @@ VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 STUDENT_TORCH = ("cpu", "gpu")
 #: Tables read by their own code, kept as written here: [late] (deadlines,
 #: grader.core.deadline_files), [validate] (grade validate's mutation score,
-#: grader.commands.generated), [practice] (the practice cooldown, grader.core.cooldown).
-PASSTHROUGH_TABLES = ("late", "validate", "practice")
+#: grader.commands.generated), [practice] (the practice cooldown, grader.core.cooldown),
+#: [visibility] (which tests students see before the due date, grader.core.visibility).
+PASSTHROUGH_TABLES = ("late", "validate", "practice", "visibility")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 

@@ -178,3 +178,8 @@ class RunResult:
     layout: str = ""
     students: tuple[StudentInfo, ...] = ()
     assignments: tuple[str, ...] = ()
+
+
+def grader_failed(result: SubmissionResult) -> bool:
+    """The grader (not the student's code) failed: on the submission or on one of its tests."""
+    return result.grader_error or any(t.status == ERROR for t in result.tests)

@@ -14,8 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from grader.core.errors import ConfigError
-from grader.core.files import MIB
-from grader.extract.isolate import ReadLimits
+from grader.core.files import MIB, ReadLimits
 
 SANDBOX_LEVELS = ("auto", "bwrap", "process", "inprocess")
 #: A test's budget when neither a flag, a marker nor a measurement gives one (grader.suite.budgets).

@@ -18,7 +18,7 @@ import grader
 
 #: What the self-check imports from the grader (grader/templates/bundle/selfcheck/*.py).
 ROOTS = ("grader.submission.student", "grader.submission.plugin", "grader.worker.remote",
-         "grader.core.settings", "grader.suite")
+         "grader.core.settings", "grader.core.feedback", "grader.core.text", "grader.suite")
 PACKAGE = Path(grader.__file__).resolve().parent
 VENDOR = Path("selfcheck") / "vendor"
 

@@ -16,13 +16,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from grader.core.errors import GraderError
+from grader.core.errors import StaleWrite
 from grader.extract.written import Question
 from grader.review.db import events, grades, rubric_items
-
-
-class StaleWrite(GraderError):
-    """Someone else saved this grade or rubric item since it was loaded."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from grader.core.paths import inside, write_atomic
 from grader.core.results import Attempt, Curve, SubmissionResult, TestResult
 from grader.core.settings import Settings
 from grader.core.text import display_path
-from grader.submission.grade import Job, submission_seed, suite_hash
+from grader.submission.grade import Job, job_suite_hash, submission_seed
 from grader.suite import MAX_CURVES, make_curve
 from grader.suite.budgets import fingerprint
 
@@ -102,7 +102,7 @@ def cache_key(job: Job, settings: Settings, sandbox_level: str) -> str | None:
     digest = hashlib.sha256()
     assert job.read_from is not None
     digest.update(digest_regular(job.read_from, settings.limits.reader().max_bytes))
-    suite = suite_hash(job.assignment)
+    suite = job_suite_hash(job)
     context = {
         "format": FORMAT,
         "file": job.path.name,

@@ -52,7 +52,7 @@ from grader.core.errors import ConfigError
 from grader.core.results import StudentInfo
 from grader.core.text import display_name, valid
 from grader.extract.isolate import ReadLimits, extract_file
-from grader.run.layouts import PER_STUDENT, SourceView, StudentSource, read_layout
+from grader.run.layouts import PER_STUDENT, HandedIn, SourceView, StudentSource, read_layout
 from grader.run.readonce import MAX_ENTRIES as MAX_ENTRIES
 from grader.run.readonce import Reader, Snapshots
 from grader.run.readonce import course_files as course_files
@@ -185,6 +185,20 @@ def _source_files(source: StudentSource, reader: Reader,
                            late=source.late if late is None else late,
                            submitted_at=source.submitted_at)
         yield item
+
+
+def discover_files(student: str, base: Path, files: Sequence[Path],
+                   assignments: Sequence[Assignment], limits: ReadLimits | None = None
+                   ) -> Discovery:
+    """One student's ``files`` (relative to ``base``, links already left out) matched as the
+    files of a student folder are, read where they are (at most MAX_ENTRIES of them)."""
+    ordered = sorted(files, key=lambda p: p.as_posix())
+    stray = ((base, f"more than {MAX_ENTRIES} files; the rest were not looked at"),) \
+        if len(ordered) > MAX_ENTRIES else ()
+    handed = tuple(HandedIn(base / relative, (base / relative).name)
+                   for relative in ordered[:MAX_ENTRIES])
+    view = SourceView(PER_STUDENT, base, (StudentSource(student, files=handed),), stray)
+    return discover_view(view, assignments, limits)
 
 
 def _ignored(name: str) -> bool:

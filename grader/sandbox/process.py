@@ -27,7 +27,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
@@ -39,7 +39,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL",
                     "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-WORKER_FILES = ("remote.py", "protocol.py", "isolate.py")
+WORKER_FILES = ("remote.py", "isolate.py")  # and the protocol package
 SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
 
 #: (worker argv, worker environment, capabilities it keeps) -> the command line that starts it
@@ -168,6 +168,8 @@ class ProcessWorker:
                 copy.mkdir()
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
+                shutil.copytree(WORKER_DIR / "protocol", copy / "protocol",
+                                ignore=shutil.ignore_patterns("__pycache__"))
                 os.chmod(copy, 0o755)
                 code_dir = str(copy)
         inside = inside or {"dir": code_dir, "home": self.home}
@@ -288,6 +290,23 @@ def limit_mechanisms(factory: cg.CgroupFactory | None, uid: int | None) -> str:
     return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}"
 
 
+class ColdSandbox(Protocol):
+    """A level that starts each worker as a fresh process (ProcessSandbox, BwrapSandbox): what
+    a warm zygote (grader.sandbox.zygote) is started on, with the zygote's program options."""
+
+    level: str
+    description: str
+    uid: int | None
+
+    def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
+              extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
+              cgroup_slack_mb: int = 0, privileged: tuple[str, ...] = ()) -> ProcessWorker:
+        """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class ProcessSandbox:
     """Workers as plain subprocesses (the fallback where bubblewrap is unavailable)."""
 
@@ -302,9 +321,13 @@ class ProcessSandbox:
                             f"{limit_mechanisms(self.cgroups, self.uid)}; "
                             "no filesystem or network isolation)")
 
-    def start(self, limits: Limits, device: str = "cpu", **worker: Any) -> ProcessWorker:
-        """A cold worker; ``worker`` passes ProcessWorker's program options (the zygote)."""
-        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, **worker)
+    def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
+              extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
+              cgroup_slack_mb: int = 0, privileged: tuple[str, ...] = ()) -> ProcessWorker:
+        """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
+        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups,
+                             program=program, extra_config=extra_config, extra_fds=extra_fds,
+                             cgroup_slack_mb=cgroup_slack_mb, privileged=privileged)
 
     def close(self) -> None:
         """Nothing is kept between workers: each one is started cold."""

@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
 from grader.sandbox import slots
-from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, describe_exit
-from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
+from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, Worker, describe_exit
+from grader.sandbox.process import ColdSandbox, ProcessWorker, keep_only, worker_rlimits
 from grader.worker import protocol
 from grader.worker.protocol import (
     ZygoteError,
@@ -69,7 +69,7 @@ def isolation_of(base: Sandbox) -> dict[str, Any]:
     return {"mode": mode, "uid": base.uid}
 
 
-def capabilities_of(base: Any) -> tuple[str, ...]:
+def capabilities_of(base: Sandbox) -> tuple[str, ...]:
     return NAMESPACE_CAPS if base.level == "bwrap" else UID_CAPS
 
 
@@ -108,7 +108,7 @@ def warm_problem(level: str, uid: int | None) -> str | None:
 class Zygote:
     """A zygote process (a cold, privileged worker running zygote.py) and its control socket."""
 
-    def __init__(self, base: Any, limits: Limits, device: str,
+    def __init__(self, base: ColdSandbox, limits: Limits, device: str,
                  preload: tuple[str, ...] = PRELOAD) -> None:
         self.device = device
         self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -240,7 +240,7 @@ class ForkedWorker:
 class ZygoteSandbox:
     """A cold level's isolation with warm starts: ``make_sandbox(level, warm=True)``."""
 
-    def __init__(self, base: Any, preload: tuple[str, ...] | None = None) -> None:
+    def __init__(self, base: ColdSandbox, preload: tuple[str, ...] | None = None) -> None:
         self.base = base
         self.preload = PRELOAD if preload is None else preload
         self.level = base.level
@@ -259,7 +259,7 @@ class ZygoteSandbox:
         return (f"{self.base.description}; warm workers forked from a zygote they cannot "
                 f"reach, each in {world}")
 
-    def start(self, limits: Limits, device: str = "cpu") -> Any:
+    def start(self, limits: Limits, device: str = "cpu") -> Worker:
         zygote = self._zygote(limits, device) if self.cold_reason is None else None
         if zygote is None:
             return self.base.start(limits, device)

@@ -1,7 +1,7 @@
 """A forked worker's own world, set up by the zygote's child before any student code runs.
 
 Standard library only (ctypes for the Linux calls Python 3.10 lacks): the zygote imports it
-inside the sandbox, beside remote.py and protocol.py.
+inside the sandbox, beside remote.py and the protocol package.
 
 Two ways to keep a forked worker away from the zygote, the grader and the next worker:
 

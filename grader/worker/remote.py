@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 if __package__:
     from . import isolate, protocol
-else:  # run as a script (python -I puts no script folder on sys.path): protocol.py is beside it
+else:  # run as a script (python -I puts no script folder on sys.path): protocol/ is beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import isolate  # type: ignore[no-redef]
     import protocol  # type: ignore[no-redef]

@@ -19,7 +19,7 @@ Either way the worker then restores the environment the zygote started with, clo
 descriptor but its channel and output, sets its own rlimits, tells the zygote it is ready, and
 only then reads the student's source (grader.worker.remote.serve).
 
-Control requests (typed messages of protocol.py, one per datagram; the grader is the only
+Control requests (typed messages of protocol/control.py, one per datagram; the grader is the only
 peer) and replies; a request that is malformed or cannot be done gets a ZygoteError:
     ZygotePing                                        -> ZygotePong
     ZygoteSpawn(limits, home, tmp_bytes)

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import pytest
 from distributed import LocalCluster
 from distributed.security import Security
+from helpers.resources import needs_bwrap
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError
@@ -89,7 +90,7 @@ def _said(run: RunResult) -> str:
                  if line.startswith(("REACHED", "UNREACHABLE"))), result.output[-300:])
 
 
-@pytest.mark.skipif(BWRAP_PROBLEM is not None, reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}")
+@needs_bwrap
 def test_student_code_on_a_cluster_cannot_reach_the_scheduler(tmp_path: Path) -> None:
     security, files = certificates(tmp_path)
     settings = Settings(course_root=DEFAULT_ROOT, secret="cluster", sandbox="bwrap", jobs=1)

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers.resources import needs_bwrap
 
 from grader.core.course import load_course
 from grader.core.results import RunResult
@@ -29,8 +30,7 @@ BWRAP_PROBLEM = bwrap_problem()
 LIMITS = Limits(memory_mb=2048, processes=64, test_timeout_s=30, submission_timeout_s=300,
                 load_timeout_s=30,
                 output_bytes=64 * 1024, file_size_mb=16)
-LEVELS = [pytest.param("bwrap", marks=pytest.mark.skipif(
-    BWRAP_PROBLEM is not None, reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}")), "process"]
+LEVELS = [pytest.param("bwrap", marks=needs_bwrap), "process"]
 
 
 def with_replaced(base: str, override: str) -> str:

@@ -10,13 +10,13 @@ workers: the prober must find nothing and score what it scores alone (100). The 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from helpers.resources import needs_bwrap, needs_root
 
 from grader.core.course import load_course
 from grader.core.results import RunResult, SubmissionResult
@@ -32,10 +32,9 @@ RUN_ID = uuid.uuid4().hex[:12]
 BWRAP_PROBLEM = bwrap_problem()
 LIMITS = Limits(memory_mb=512, processes=64, test_timeout_s=2, submission_timeout_s=40,
                 load_timeout_s=8, output_bytes=64 * 1024, file_size_mb=16)
-NEEDS_BWRAP = pytest.mark.skipif(BWRAP_PROBLEM is not None,
-                                 reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}")
+NEEDS_BWRAP = needs_bwrap
 # as an ordinary user the process level shares the grader's uid: README promises nothing there
-NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="the process level needs root")
+NEEDS_ROOT = needs_root
 CASES = [pytest.param(level, warm, id=f"{level}-{'warm' if warm else 'cold'}",
                       marks=[NEEDS_BWRAP if level == "bwrap" else NEEDS_ROOT])
          for level in ("bwrap", "process") for warm in (True, False)]

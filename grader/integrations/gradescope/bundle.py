@@ -6,6 +6,7 @@
                                      grade here (torch is installed apart, from --torch-index)
     package/pyproject.toml           the grader's package: its source as it is imported here
     package/grader/...
+    course/course.toml               the course's [visibility], when it has one
     course/assignments/<id>/assignment.toml   every assignment's metadata (a file is matched
                                      against all of them, as `grade` matches it)
     course/solutions/hidden/         the chosen assignments' hidden suites with the course files
@@ -145,6 +146,8 @@ def course_entries(course: Course, chosen: Sequence[Assignment], secret: str
         entries[f"course/assignments/{assignment.id}/assignment.toml"] = _read(meta)
     for relative, path in {**suite_entries(chosen), **budgets.shipped(chosen)}.items():
         entries[f"course/{relative}"] = _read(path)
+    if (course.root / "course.toml").is_file():  # [visibility] per course and per test
+        entries["course/course.toml"] = _read(course.root / "course.toml")
     entries["course/solutions/course_secret"] = Entry((secret + "\n").encode("utf-8"), 0o600)
     if (course.root / COURSE_FILE).is_file():  # the late policy ([late])
         entries[f"course/{COURSE_FILE}"] = _read(course.root / COURSE_FILE)

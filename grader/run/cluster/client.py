@@ -24,14 +24,14 @@ from distributed import Client, Future, as_completed
 from distributed.security import Security
 
 from grader.core.course import Course
-from grader.core.errors import ClusterError, ConfigError, CourseError
+from grader.core.errors import ClusterError, ConfigError, CourseError, Refused
 from grader.core.results import SubmissionResult
 from grader.core.settings import ClusterSettings, Settings
 from grader.core.text import display_path
 from grader.run.cache import result_from_dict
-from grader.run.cluster.course import CoursePlugin, Refused, grader_build, pack_course
+from grader.run.cluster.course import CoursePlugin, grader_build, pack_course
 from grader.run.cluster.task import grade_task, make_task
-from grader.run.grading import grader_error
+from grader.run.local import grader_error
 from grader.submission.grade import Job
 
 Progress = Callable[[Job, SubmissionResult], None]

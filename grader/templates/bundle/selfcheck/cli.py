@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from grader.core.text import md_fence
 from selfcheck.kernel import CheckResult
 from selfcheck.public import (
     ASSIGNMENTS,
@@ -16,7 +17,6 @@ from selfcheck.public import (
     check_file,
     find_notebook,
     functions_of,
-    test_owner,
 )
 
 
@@ -29,11 +29,10 @@ def markdown_report(outcomes: list[Outcome]) -> str:
         where = f"`{outcome.notebook.name}`" if outcome.notebook else "no notebook found"
         lines.append(f"### {outcome.assignment}: {passed}/{len(outcome.tests)} passed ({where})")
         lines.append("")
-        for t in outcome.tests:
-            status = "passed" if t.status == "passed" else "FAILED"
-            message = " ".join(t.message.split()).replace("|", "\\|")
-            lines.append(f"- {status}: {t.description}" + (f": {message}" if message else ""))
-        lines.append("")
+        text = CheckResult(outcome.assignment, outcome.tests, notes=outcome.notes,
+                           functions=functions_of(outcome.assignment)).details()
+        fence = md_fence(text)
+        lines += [fence, text, fence, ""]
     return "\n".join(lines)
 
 
@@ -59,16 +58,15 @@ def targets(names: list[str], parser: argparse.ArgumentParser) -> list[tuple[str
 
 
 def show(outcome: Outcome) -> None:
-    where = outcome.notebook.name if outcome.notebook else ""
+    """The grader's own words (grader.core.feedback): one cause line per function, the
+    functions not attempted yet on one line, the notes on loading the notebook."""
+    where = f" ({outcome.notebook.name})" if outcome.notebook else ""
+    passed = sum(t.status == "passed" for t in outcome.tests)
+    print(f"{outcome.assignment}{where}: {passed}/{len(outcome.tests)} public checks passed")
     if outcome.error:
-        print(f"{outcome.assignment}: {outcome.error}")
-    functions = functions_of(outcome.assignment)
-    for function in [*functions, None]:
-        mine = [t for t in outcome.tests if test_owner(t.name, functions) == function]
-        if mine:
-            print(CheckResult(function or "other checks", mine).summary())
-    for note in outcome.notes:
-        print(f"  note ({where}): {note}")
+        print(f"  {outcome.error}")
+    print(CheckResult(outcome.assignment, outcome.tests, notes=outcome.notes,
+                      functions=functions_of(outcome.assignment)).details())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", metavar="ASSIGNMENT_OR_NOTEBOOK",
                         help="assignment folders or notebook files (default: every folder)")
     parser.add_argument("--strict", action="store_true",
-                        help="exit 1 when a public check fails (default: always 0)")
+                        help="kept for old workflows: a failed check always exits 1 now")
     parser.add_argument("--json", type=Path, default=None, metavar="FILE",
                         help="also write every result to FILE as JSON")
     options = parser.parse_args(argv)
@@ -99,4 +97,4 @@ def main(argv: list[str] | None = None) -> int:
     if options.json is not None:
         options.json.write_text(json.dumps([o.as_json() for o in outcomes], indent=1),
                                 encoding="utf-8")
-    return 1 if options.strict and failed else 0
+    return 1 if failed else 0

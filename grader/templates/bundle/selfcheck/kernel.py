@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.errors import GraderError
+from grader.core.feedback import explain, plain_text
 from grader.core.results import PASSED, TestResult
+from grader.core.text import block
 from grader.submission.proxy import StudentProxy
 from grader.submission.session import StudentError
 from grader.submission.student import load_student_module
@@ -84,11 +86,15 @@ def probe(names, discover):
 
 @dataclass
 class CheckResult:
-    """What ``check`` found; true when every selected public check passed."""
+    """What ``check`` found; true when every selected public check passed. Its words are the
+    grader's (grader.core.feedback): the same cause line as the graded feedback."""
 
     label: str
     outcomes: list[TestResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)
+    error: str = ""
 
     @property
     def passed(self) -> int:
@@ -99,20 +105,24 @@ class CheckResult:
         return len(self.outcomes)
 
     def __bool__(self) -> bool:
-        return self.total > 0 and self.passed == self.total
+        return not self.error and self.total > 0 and self.passed == self.total
+
+    def details(self) -> str:
+        """Per function: its cause line and failed checks; unattempted ones on one line."""
+        explanation = explain(self.outcomes, self.notes, functions=self.functions)
+        text = plain_text(explanation, self.notes, clean=block, points=False)
+        return "\n".join("  " + line if line else line for line in text.splitlines())
 
     def summary(self) -> str:
-        if not self.outcomes:
+        if self.error:
+            lines = [f"{self.label}: the self-check could not run: {self.error}"]
+        elif not self.outcomes:
             lines = [f"{self.label}: no public checks found"]
         else:
-            lines = [f"{self.label}: {self.passed}/{self.total} public checks passed"
-                     + ("" if self else " (see below)")]
-        for o in self.outcomes:
-            if o.status != PASSED:
-                message = o.message.replace("\n", "\n      ")
-                lines.append(f"  FAILED {o.description}\n      {message}")
+            lines = [f"{self.label}: {self.passed}/{self.total} public checks passed"]
+            lines.append(self.details())
         lines.extend(f"warning: {w}" for w in self.warnings)
-        return "\n".join(lines)
+        return "\n".join(line for line in lines if line)
 
     def __repr__(self) -> str:
         return self.summary()
@@ -183,11 +193,26 @@ def drift(assignment: str, kernel: StudentProxy, namespace: dict[str, Any]) -> l
 def check(name: str | None = None, *, assignment: str | None = None,
           namespace: dict[str, Any] | None = None) -> CheckResult:
     """Run the public checks of function ``name`` (all of them without a name) on the caller's
-    global names, print a short pass/fail summary with each failure's hint, and warn when the
-    saved notebook would load differently."""
+    global names, print a short pass/fail summary with each failure's cause line (the
+    grader's words), and warn when the saved notebook would load differently. Never raises
+    (but for Ctrl-C): whatever goes wrong is printed, so Restart & Run All goes on; the
+    result is false then."""
     if namespace is None:
         frame = inspect.currentframe()
         namespace = frame.f_back.f_globals if frame and frame.f_back else {}
+    try:
+        result = _check(name, assignment, namespace)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a Run All never stops at the self-check
+        result = CheckResult(name or assignment or "check()", error=f"{exc}".strip()
+                             or type(exc).__name__)
+    print(result.summary())
+    return result
+
+
+def _check(name: str | None, assignment: str | None, namespace: dict[str, Any]
+           ) -> CheckResult:
     assignment = assignment or _assignment_for(name, namespace)
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"unknown assignment {assignment!r} (known: {', '.join(ASSIGNMENTS)})")
@@ -205,6 +230,4 @@ def check(name: str | None = None, *, assignment: str | None = None,
             warnings = [f"could not compare your kernel with the saved notebook: {exc}"]
     finally:
         session.close()
-    result = CheckResult(only or assignment, outcomes, warnings)
-    print(result.summary())
-    return result
+    return CheckResult(only or assignment, outcomes, warnings, functions=functions)

@@ -18,7 +18,7 @@ from grader.sandbox.inprocess import InProcessSandbox
 from grader.submission.grade import Job, grade_job
 from grader.submission.grade import run_public as grade_public
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STUDENTS = ("alice", "bob", "carol")
 
 

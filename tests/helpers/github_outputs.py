@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -24,3 +25,13 @@ def github_outputs(path: Path) -> dict[str, str]:
             name, value_text = line.split("=", 1)
             found[name] = value_text
     return found
+
+
+def github_env(folder: Path, **extra: str) -> dict[str, str]:
+    """The variables GitHub sets in a job (files in ``folder``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update(CI="true", GITHUB_ACTIONS="true",
+               GITHUB_STEP_SUMMARY=str(folder / "summary.md"),
+               GITHUB_OUTPUT=str(folder / "output.txt"), **extra)
+    return env

@@ -23,7 +23,7 @@ from grader.core.course import Course
 from grader.extract.stub import strip_markers
 from grader.run.discover import discover
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
