@@ -58,6 +58,7 @@ from grader.cli.options import (
 from grader.core.course import Course, load_course
 from grader.core.settings import (
     LIMIT_HELP,
+    NONE_DEFAULT,
     Limits,
     Settings,
     cluster_from,
@@ -89,7 +90,7 @@ class DefaultToRun(click.Group):
 def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """One ``--<limit>`` flag per Limits field (default: GRADER_<NAME> or the built-in)."""
     for spec in reversed(fields(Limits)):
-        default = "measured per test" if spec.default is None else spec.default
+        default = NONE_DEFAULT[spec.name] if spec.default is None else spec.default
         help_text = f"{LIMIT_HELP[spec.name]} [default {default}]"
         function = click.option(flag_name(spec.name), spec.name, default=None,
                                 help=help_text, metavar="N")(function)

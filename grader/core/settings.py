@@ -27,7 +27,8 @@ class Limits:
     """Resource limits for the process that runs one submission's code.
 
     ``test_timeout_s`` None: each test's budget comes from the reference's own time on it
-    (grader.suite.budgets); a value overrides every budget."""
+    (grader.suite.budgets); a value overrides every budget. ``student_timeout_s``: the total
+    for all the files one student hands in for one assignment (None: the submission's)."""
 
     memory_mb: int = 2048
     processes: int = 64
@@ -40,6 +41,12 @@ class Limits:
     open_files: int = 256
     source_mb: int = 32
     read_timeout_s: float = 30.0
+    student_timeout_s: float | None = None
+
+    def student_budget_s(self) -> float:
+        """Wall-clock seconds for all the files of one student and assignment together."""
+        return (self.student_timeout_s if self.student_timeout_s is not None
+                else self.submission_timeout_s)
 
     def worker_rlimits(self) -> dict[str, int]:
         """The rlimits the worker sets on itself (see grader.worker.remote.apply_limits)."""
@@ -72,7 +79,12 @@ LIMIT_HELP = {
     "open_files": "open files per worker",
     "source_mb": "largest notebook or .py file the grader reads, MiB",
     "read_timeout_s": "wall-clock seconds to read and extract one notebook",
+    "student_timeout_s": "wall-clock seconds for all the files one student hands in for one "
+                         "assignment together (each next file gets what is left)",
 }
+#: The default shown for a limit whose default is None.
+NONE_DEFAULT = {"test_timeout_s": "measured per test",
+                "student_timeout_s": "the submission timeout"}
 
 
 def flag_name(field_name: str) -> str:

@@ -24,6 +24,7 @@ from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid
+from grader.run.budget import not_run
 from grader.run.cache import ResultCache, cache_key
 from grader.run.confirm import confirm_timeouts, waited
 from grader.run.discover import Discovery, Submission, Unrecognized, course_files, discover
@@ -180,7 +181,8 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     reused = len(results) - missing - sum(1 for r in results.values() if r.grader_error)
 
     def keep(job: Job, result: SubmissionResult) -> None:
-        if resume is not None and job in keys and not result.grader_error:
+        if resume is not None and job in keys and not result.grader_error \
+                and not not_run(result):
             # what cannot be stored is not cached (ResultCache.put); a full disk, or any
             # other failure, costs the resume of this submission, never the run
             with contextlib.suppress(Exception):

@@ -19,10 +19,12 @@ from grader.core.errors import CourseError, SandboxFailure
 from grader.core.results import SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
+from grader.run.budget import grade_group, student_groups
 from grader.sandbox import make_sandbox, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
 from grader.submission.session import clip
+from grader.submission.stops import Remembered
 
 #: Told of each finished job in the calling process: ``progress(job, result)``.
 Progress = Callable[[Job, SubmissionResult], None]
@@ -42,26 +44,40 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     def own(job: Job) -> Settings:
         return settings_for(job) if settings_for is not None else settings
 
-    if settings.jobs == 1 or len(jobs) <= 1:
-        graded = []
-        for job in jobs:  # a retry may replace the sandbox: always take the current one
-            sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
-            graded.append(_report(job, grade_safely(job, own(job), sandbox), progress))
-        return graded
+    groups = student_groups(jobs)  # the files of one student and assignment share a budget
+    results: list[SubmissionResult | None] = [None] * len(jobs)
+
+    def done(group: list[int], graded: list[SubmissionResult]) -> None:
+        for index, result in zip(group, graded, strict=True):
+            results[index] = _report(jobs[index], result, progress)
+
+    if settings.jobs == 1 or len(groups) <= 1:
+        for group in groups:
+            done(group, grade_group_in_process([jobs[i] for i in group],
+                                               [own(jobs[i]) for i in group]))
+        return [result for result in results if result is not None]
     context = multiprocessing.get_context("forkserver")
     pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
     try:
-        futures = {pool.submit(grade_in_process, job, own(job)): index
-                   for index, job in enumerate(jobs)}
-        results: list[SubmissionResult | None] = [None] * len(jobs)
+        futures = {pool.submit(grade_group_in_process, [jobs[i] for i in group],
+                               [own(jobs[i]) for i in group]): group for group in groups}
         for future in concurrent.futures.as_completed(futures):
-            index = futures[future]
-            results[index] = _report(jobs[index], future.result(), progress)
+            done(futures[future], future.result())
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return [result for result in results if result is not None]
+
+
+def grade_group_in_process(jobs: list[Job], settings: list[Settings]) -> list[SubmissionResult]:
+    """One student's files for one assignment, in order, within one budget (grader.run.budget);
+    a retry may replace the sandbox: each file takes the current one."""
+    def one(job: Job, own: Settings, remembered: Remembered) -> SubmissionResult:
+        sandbox = kept_sandbox(own.sandbox, own.warm, own.preload)
+        return grade_safely(job, own, sandbox, remembered)
+
+    return grade_group(jobs, settings, one)
 
 
 class Executor(Protocol):
@@ -135,7 +151,8 @@ def grade_in_process(job: Job, settings: Settings) -> SubmissionResult:
                         kept_sandbox(settings.sandbox, settings.warm, settings.preload))
 
 
-def grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
+def grade_safely(job: Job, settings: Settings, sandbox: Sandbox,
+                 remembered: Remembered | None = None) -> SubmissionResult:
     """Grade ``job``; a failure of the sandbox is retried on a fresh slot, and what still
     fails is a grader error, never a score."""
     failure: Exception | None = None
@@ -143,7 +160,7 @@ def grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionRe
         if attempt:
             sandbox = _fresh_slot(settings)
         try:
-            return grade_job(job, settings, sandbox)
+            return grade_job(job, settings, sandbox, remembered=remembered)
         except CourseError:
             raise
         except SandboxFailure as exc:

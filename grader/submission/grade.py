@@ -38,6 +38,7 @@ from grader.submission.plugin import (
     run_tests,
 )
 from grader.submission.session import WorkerSession, cap_output, clip
+from grader.submission.stops import Remembered, code_digest
 from grader.submission.student import load_student_module as load_file
 from grader.suite.budgets import suite_budgets
 from grader.suite.files import suite_hash
@@ -134,13 +135,15 @@ def missing_result(job: Job, settings: Settings, level: str) -> SubmissionResult
 
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
               phases: dict[str, float] | None = None,
-              select: Callable[[str], bool] | None = None) -> SubmissionResult:
+              select: Callable[[str], bool] | None = None,
+              remembered: Remembered | None = None) -> SubmissionResult:
     """Grade one job; the result is complete whatever the student's code does.
 
     ``phases`` (the benchmark's) gets the seconds spent extracting, starting, loading and
     stopping the worker, and running the suite, added to what it holds. ``select``: only the
     tests whose name it accepts run (``grade validate``'s generated mutants: the tests of the
-    mutated function); the result holds only those."""
+    mutated function); the result holds only those. ``remembered``: what hung in the
+    student's earlier files for this assignment; this file's hangs are added to it."""
     started = time.monotonic()
     laps = Laps(phases)
     base = _base_result(job, settings, sandbox.level)
@@ -150,6 +153,9 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
                             device=settings.device, seed=base.seed)
+    code = code_digest(module.statements)
+    if remembered is not None:
+        session.stops.update(remembered.for_file(code))
     budgets = suite_budgets(job.assignment, base.suite_hash, settings.limits.test_timeout_s,
                             settings.device)
     suite = SuiteRun(session, base.seed, settings.device, budgets, select=select)
@@ -161,6 +167,8 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     finally:
         session.close()
         laps.lap("worker")
+        if remembered is not None:
+            remembered.remember(session.stops, code, job.path.name)
     if session.grader_failure is not None:  # not the student's doing: no score from this run
         raise session.grader_failure
     if suite.collection_errors:

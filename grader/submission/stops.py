@@ -37,7 +37,7 @@ import ast
 import functools
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grader.core.errors import WorkerError
@@ -149,3 +149,38 @@ def student_names(source: str) -> tuple[str, ...]:
     return tuple(sorted({node.attr for node in ast.walk(tree)
                          if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                          and node.value.id == "student"}))
+
+
+# --------------------------------------------------------------------------- across files
+
+
+def code_digest(statements: Iterable[str]) -> str:
+    """What decides whether two files run the same code: a digest of the statements graded."""
+    text = "\n\n".join(statements)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class Remembered:
+    """What hung or crashed in a student's earlier files for one assignment (issue 22).
+
+    Stops are carried to the student's next file only when that file runs the very same code
+    (:func:`code_digest` of its graded statements: the same file handed in again, or as a
+    notebook and as a ``.py``). Any change, a fixed function or a changed helper that a
+    function calls, is graded afresh: a stop names only what the grader called, never what hung
+    inside it, so it cannot tell a fixed resubmission from the same hang."""
+
+    stops: dict[str, dict[str, Stop]] = field(default_factory=dict)
+
+    def for_file(self, code: str) -> dict[str, Stop]:
+        """The stops that hold for a file whose :func:`code_digest` is ``code``."""
+        return dict(self.stops.get(code, {}))
+
+    def remember(self, stops: dict[str, Stop], code: str, file: str) -> None:
+        """Keep a file's stops, told in which file they happened."""
+        kept = self.stops.setdefault(code, {})
+        for key, stop in stops.items():
+            if key not in kept:
+                where = (stop.test if " in your file " in stop.test
+                         else f"{stop.test} in your file {file}")
+                kept[key] = replace(stop, test=where)
