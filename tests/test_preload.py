@@ -9,7 +9,7 @@ from pathlib import Path
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.settings import Settings
-from grader.run import grading
+from grader.run import local
 from grader.run.discover import discover
 from grader.run.grading import close_sandboxes, grade_folder, kept_sandbox, plan_jobs
 from grader.run.preload import preload_for
@@ -50,7 +50,7 @@ def test_a_run_starts_its_zygote_with_the_course_preload(tmp_path: Path) -> None
         assert result.score == result.max_score and not result.grader_error
     finally:
         close_sandboxes()
-    assert not grading._SANDBOXES
+    assert not local._SANDBOXES
 
 
 def test_a_worker_imports_what_was_not_preloaded_with_the_same_score(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from grader.commands.classroom50 import BuildRequest, build
 from grader.core.course import DEFAULT_ROOT, load_course
 
 ROOT = DEFAULT_ROOT
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 EXPLANATION = "returned a bfloat16 tensor, which the checks cannot use; return float32 or float64"
 BF16_CELL = ("import torch\n\n"
              "def relu(x):\n    return torch.as_tensor(np.maximum(0, x)).to(torch.bfloat16)\n\n"
@@ -87,7 +87,8 @@ def test_grade_ci_reports_a_score_not_a_grader_failure(base: Path, bf16_notebook
     checkout = base / "bf16-repo"
     checkout.mkdir()
     shutil.copy(bf16_notebook, checkout / "activations.ipynb")
-    env = github_env(base / "gh", GITHUB_REPOSITORY="org/bf16-repo")
+    # a student's checkout is no course: the runner names the course (as grading.yml does)
+    env = github_env(base / "gh", GITHUB_REPOSITORY="org/bf16-repo", GRADER_COURSE=str(ROOT))
     done = subprocess.run([*GRADE, "ci", ".", "--out", str(base / "ci-report"), "--assignment",
                            "activations"], cwd=checkout, env=env, capture_output=True,
                           text=True, timeout=600, check=False)

@@ -89,6 +89,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     deadlines = load_deadlines(course, request.times, request.extensions, request.overrides)
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
+    course.select(request.only)  # an unknown --assignment is refused before anything is written
     mark_output(request.out_dir)  # before discovery: `--out SUBMISSIONS_DIR/out` is no student
     result, source_times = _grade_source(request, course, settings, roster_file, observer,
                                          echo)
@@ -135,8 +136,6 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
     zip's when it was one: the staging folder is gone once this returns); and the submission
     times the source records (a Gradescope export's ``created_at``), for the late policy."""
     chosen = course.select(request.only)
-    if not request.out_dir.exists():  # private: scores and feedback of every student
-        request.out_dir.mkdir(mode=0o700, parents=True)
     cache = ResultCache(request.out_dir)
     resume = Resume(cache, force=request.force, students=request.students)
     reader = settings.limits.reader()

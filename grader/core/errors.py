@@ -12,6 +12,7 @@ decided a result. Library code raises these; only ``grader.cli`` turns them into
     │   ├── HostGone                the pytest session hosting a suite ended early
     │   ├── ClusterError            the Dask cluster cannot grade (--scheduler)
     │   │   └── Refused             one Dask worker cannot grade a task as asked (retried)
+    │   ├── DeliveryError           feedback could not be posted to GitHub (``grade deliver``)
     │   └── Interrupted             the run was interrupted; finished work is kept (exit 130)
     ├── SetupError                  what the grader was given to work with is wrong
     │   ├── ConfigError             a bad setting, flag or course file; names its source (exit 2)
@@ -86,6 +87,11 @@ class ClusterError(GraderError):
 class Refused(ClusterError):
     """This Dask worker cannot grade the task as the client asked (its course or grader differs,
     no GPU, no such sandbox level). Dask retries the task; the client stops if it persists."""
+
+
+class DeliveryError(GraderError):
+    """The feedback could not be posted (``grade deliver``), after the retries a rate limit
+    allows; the message names the request and GitHub's answer."""
 
 
 class Interrupted(GraderError):

@@ -34,8 +34,11 @@ _OUTPUT_FILES = (OUTPUT_MARKER, "grades.csv", "summary.html")
 
 
 def mark_output(folder: Path) -> None:
-    """Create ``folder`` (an output folder) with its marker, before anything is graded."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Create ``folder`` (an output folder) with its marker, before anything is graded. A new
+    output folder is private (0700): it holds every student's scores and feedback."""
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
     marker = folder / OUTPUT_MARKER
     if not marker.is_file():
         marker.write_text("nn-grader output folder: never graded as a student\n",

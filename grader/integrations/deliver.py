@@ -31,7 +31,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from grader.core.errors import ConfigError, GraderError
+from grader.core.errors import ConfigError, DeliveryError
 
 API = "https://api.github.com"
 CHECK_NAME = "nn-grader feedback"
@@ -41,10 +41,6 @@ ATTEMPTS = 6
 MAX_WAIT_S = 300.0
 MODES = ("check-run", "comment")
 _CUT = "\n\n(The feedback is cut here; the whole report is in the workflow's artifact.)\n"
-
-
-class DeliveryError(GraderError):
-    """The feedback could not be posted (after the retries a rate limit allows)."""
 
 
 @dataclass(frozen=True)

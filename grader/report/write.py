@@ -176,13 +176,19 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     calls = calls or {}
     templates = _load_templates(make_environment(templates_dir or TEMPLATES_DIR))
     mark_output(out_dir)
-    written = [_write_contained(result, out_dir, titles.get(result.assignment, ""), templates,
-                                calls.get(result.assignment, {}), visibility)
-               for result in sorted(run.results, key=lambda r: (r.student, r.assignment))]
-    submissions = tuple(paths for paths, _ in written)
+    ordered = sorted(range(len(run.results)),
+                     key=lambda i: (run.results[i].student, run.results[i].assignment))
+    reported = list(run.results)
+    paths_of = {}
+    for i in ordered:  # files written in (student, assignment) order
+        result = run.results[i]
+        paths_of[i], reported[i] = _write_contained(
+            result, out_dir, titles.get(result.assignment, ""), templates,
+            calls.get(result.assignment, {}), visibility)
+    submissions = tuple(paths_of[i] for i in ordered)
     # the run's own texts are valid by construction (grader.run.grading makes the unrecognized
     # files' names valid at the edge); made so here too, as no one submission's row can hold them
-    run = replace(run, results=tuple(result for _, result in written),
+    run = replace(run, results=tuple(reported),  # the run's own order (gradebook columns)
                   unrecognized=tuple((valid(path), valid(reason))
                                      for path, reason in run.unrecognized),
                   sandbox=valid(run.sandbox))
