@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import accessibility
 import nbformat
 import pytest
 from similarity_corpus import TRANSFORMS, Member, corpus, write_class
@@ -326,3 +327,13 @@ def test_bench_runs_tiny(tmp_path: Path) -> None:
     assert "class: 4 students x 4 assignments compared in" in done.stdout
     assert "similarities equal on 20/20 pairs" in done.stdout
     assert (tmp_path / "out" / "similarity.html").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not accessibility.available(), reason="needs Chromium (Debian package) "
+                    "and the dev extra's axe-playwright-python")
+def test_html_passes_wcag_22_aa_and_shows_keyboard_focus(planted: tuple[Path, Path]) -> None:
+    found = accessibility.audit(planted[1] / "similarity.html")
+    print(found.line())  # the axe results, for the record
+    assert accessibility.serious(found) == [], found.line()
+    assert found.tab_stops and all(s["outline"] for s in found.tab_stops), found.tab_stops

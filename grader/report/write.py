@@ -142,7 +142,7 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                           calls.get(result.assignment, {}))
         for result in sorted(run.results, key=lambda r: (r.student, r.assignment))
     )
-    summary = summary_view(run, titles, roster or ())
+    summary = summary_view(run, titles, roster or (), calls=calls)
     assignments = assignment_order(run.results)
     rows = gradebook_rows(run.results, assignments, roster or (), run.students)
     lms = None
