@@ -337,3 +337,19 @@ def test_html_passes_wcag_22_aa_and_shows_keyboard_focus(planted: tuple[Path, Pa
     print(found.line())  # the axe results, for the record
     assert accessibility.serious(found) == [], found.line()
     assert found.tab_stops and all(s["outline"] for s in found.tab_stops), found.tab_stops
+
+
+def test_a_pair_score_is_explained_by_lines_and_functions() -> None:
+    from grader.similarity.analyse import Pair, ShownPair, Side, marked_lines
+    from grader.similarity.report import explain
+
+    code = ("import numpy as np\n\ndef relu(x):\n    return np.maximum(0, x)\n\n"
+            "def softmax(z):\n    e = np.exp(z - z.max())\n    return e / e.sum()\n")
+    start = code.index("def softmax")
+    a = Side("ann", "ann/a.ipynb", marked_lines(code, [(start, len(code) - 1)]))
+    b = Side("ben", "ben/a.ipynb", marked_lines(code, [(code.index("    return np.max"),
+                                                        code.index(")\n\ndef soft"))]))
+    pair = Pair("ann", "ben", 42.0, 42.0, 10.0, 3, 1, a.file, b.file)
+    assert explain(ShownPair(1, pair, a, b)) == (
+        "42.0%: shared code covers 3 of ann's 6 lines (in softmax) and 1 of ben's 6 lines "
+        "(in relu); the score is the larger of the two shares.")

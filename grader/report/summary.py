@@ -200,6 +200,11 @@ def struggles(results: Iterable[SubmissionResult], calls: Mapping[str, Sequence[
                 cause = (f"knock-on: it uses {', '.join(uses)}, which "
                          f"{'is' if len(uses) == 1 else 'are'} wrong too: fix "
                          f"{', '.join(uses)} first")
+            elif kind == "not-attempted":
+                cause = "not attempted (still raises NotImplementedError)"
+            elif kind == "syntax":
+                cell = broken.get(group.function)
+                cause = f"never defined: cell {cell.cell if cell else '?'} has a syntax error"
             elif kind == "wrong":
                 first = _SENTENCE.match(cause.strip())
                 cause = first.group(1) if first else cause
