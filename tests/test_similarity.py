@@ -353,3 +353,40 @@ def test_a_pair_score_is_explained_by_lines_and_functions() -> None:
     assert explain(ShownPair(1, pair, a, b)) == (
         "42.0%: shared code covers 3 of ann's 6 lines (in softmax) and 1 of ben's 6 lines "
         "(in relu); the score is the larger of the two shares.")
+
+
+@pytest.mark.parametrize("assignment_id", [a.id for a in COURSE.assignments])
+def test_a_renamed_copy_ranks_first_by_a_clear_margin(
+        planted: tuple[Path, Path], members: dict[str, list[Member]], assignment_id: str
+) -> None:
+    """Each implementation and its copy with every variable renamed score far above every
+    pair of independently written solutions (the scores are printed for the record)."""
+    rows = [r for r in read_csv(planted[1] / "similarity.csv")
+            if r["assignment"] == assignment_id]
+    copies, independent = classify(rows, members[assignment_id])
+    renamed = [c for c in copies if {c[1], c[2]} & {f"{o}~renamed" for o in (c[1], c[2])}
+               and "~" not in min(c[1], c[2], key=len)]
+    assert renamed and independent
+    weakest, best = min(renamed), max(independent)
+    print(f"{assignment_id}: renamed copies {weakest[0]}-{max(renamed)[0]}%, best independent "
+          f"pair {best[0]}% ({best[1]} / {best[2]}), {len(independent)} independent pairs")
+    assert weakest[0] >= best[0] + 20, (weakest, best)
+
+
+def test_matched_regions_share_a_number_on_both_sides() -> None:
+    """Two functions copied in the other order: each region of one side is numbered as the
+    region of the other side that it matches, not by position."""
+    from grader.similarity.analyse import marked_lines
+    from grader.similarity.fingerprint import fingerprint, match_numbers, shared_regions
+
+    first = ("def relu(x):\n    out = x.copy()\n    out[out < 0] = 0.0\n    return out * 1.0\n")
+    second = ("def softmax(z):\n    shifted = z - z.max(axis=-1, keepdims=True)\n"
+              "    e = np.exp(shifted)\n    return e / e.sum(axis=-1, keepdims=True)\n")
+    a = fingerprint(first + "\n\n" + "x = 1\n" * 3 + "\n" + second, frozenset())
+    b = fingerprint(second + "\n\n" + "y = [2, 3]\n" * 3 + "\n" + first, frozenset())
+    regions_a, regions_b = shared_regions(a, b)
+    numbers_a, numbers_b = match_numbers(a, b, regions_a, regions_b)
+    assert len(regions_a) == len(regions_b) == 2 and numbers_a == [1, 2]
+    assert numbers_b == [2, 1]  # b's first region (softmax) is a's second
+    lines = marked_lines(b.raw_code, regions_b, numbers_b)
+    assert {n for line in lines[:4] for _, n in line} - {0} == {2}
