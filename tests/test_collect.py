@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from grader.commands.collect import CollectRequest, collect
-from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.course import DEFAULT_ROOT, Course, load_course
 from grader.integrations.collect import MAX_FILE_BYTES
 
 COURSE = load_course(DEFAULT_ROOT)
@@ -127,3 +127,60 @@ def test_roster_rows_zeros_and_safe_cells(tmp_path: Path) -> None:
                                ("dave", "Dave D", "d@x", "", "64", "64"),
                                ("zed", "", "", "", "10", "10")]
     assert any("zed: graded but not in the roster" in s for s in said)
+
+
+
+def deadline_course(tmp_path: Path, counts: str) -> Course:
+    """A copy of this course's assignment metadata with due dates, a [late] policy (10% per
+    started day, not accepted after 2 days) and an overrides.csv."""
+    root = tmp_path / "course"
+    for index, assignment in enumerate(("activations", "forward")):
+        meta = DEFAULT_ROOT / "assignments" / assignment / "assignment.toml"
+        (root / "assignments" / assignment).mkdir(parents=True)
+        due = f'due = "2026-10-{5 + 7 * index:02d}T23:59:00+02:00"\n'
+        (root / "assignments" / assignment / "assignment.toml").write_text(
+            due + meta.read_text())
+    (root / "course.toml").write_text("[late]\npenalty_per_day = 10\nmax_days = 2\n"
+                                      f'counts = "{counts}"\n')
+    (root / "overrides.csv").write_text("student,assignment,points,reason,who\n"
+                                        "bob,forward,99,regrade request,Dr. Smith\n")
+    return load_course(root)
+
+
+def test_collect_picks_the_submission_the_policy_says_counts(tmp_path: Path) -> None:
+    t = "2026-10-{}:00:00Z".format  # activations is due 10-05 21:59Z, forward 10-12 21:59Z
+    files = [record_files("alice", A, t("05T20"), t("05T20"), {"activations": 60}),  # on time
+             # 22 h late, 62 - 10% = 55.8
+             record_files("alice", B, t("06T20"), t("06T20"), {"activations": 62}, run_id=2),
+             # the latest push, 2 days 12 h late: past the cutoff, never counts
+             record_files("alice", C, t("08T10"), t("08T10"), {"activations": 100}, run_id=3),
+             record_files("bob", A, t("12T10"), t("12T10"), {"forward": 40}, run_id=4)]
+    for counts, alice, note in (
+            ("last", "55.8", "activations: handed in 22 h after the due date: -10%"),
+            ("best", "60", "")):
+        course = deadline_course(tmp_path / counts, counts)
+        for index, record in enumerate(files):
+            as_folder(tmp_path / counts / "records" / str(index), record)
+        out = tmp_path / counts / "gradebook.csv"
+        collect(CollectRequest(records=(tmp_path / counts / "records",), out=out), course,
+                echo=lambda line: None)
+        rows = {r["student"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+        assert (rows["alice"]["activations"], rows["alice"]["notes"]) == (alice, note), counts
+        assert rows["bob"]["forward"] == "99" and rows["bob"]["total"] == "99"
+        assert rows["bob"]["notes"] == ("forward: handed in on time (due 2026-10-12 23:59 "
+                                        "+02:00); score set to 99 by Dr. Smith: regrade request")
+
+
+def test_collect_uses_the_autograde_of_a_record_graded_with_a_penalty(tmp_path: Path) -> None:
+    course = deadline_course(tmp_path, "last")
+    files = record_files("alice", A, "2026-10-05T20:00:00Z", "2026-10-05T20:00:00Z",
+                         {"activations": 45})
+    document = json.loads(files["alice/activations/results.json"])
+    document["extra_data"] = {"raw_score": 50}  # grade ci took 10% off; collect decides again
+    files["alice/activations/results.json"] = json.dumps(document).encode()
+    as_folder(tmp_path / "records" / "1", files)
+    out = tmp_path / "gradebook.csv"
+    collect(CollectRequest(records=(tmp_path / "records",), out=out), course,
+            echo=lambda line: None)
+    [alice] = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert alice["activations"] == "50"  # on time by the runner's clock

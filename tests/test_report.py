@@ -82,7 +82,9 @@ def _rows(out: Path) -> list[dict[str, str]]:
 def test_grades_csv_header_rows_and_order(run: RunResult, tmp_path: Path) -> None:
     write_reports(run, tmp_path)
     header = (tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "student,assignment,score,max_score,status,file,other_attempts,error"
+    assert header == ("student,assignment,score,max_score,status,file,other_attempts,error,"
+                      "raw_score,late_penalty,final_score,submitted_at,due,grace_days_used,"
+                      "late,override")
     rows = _rows(tmp_path)
     assert [(r["student"], r["assignment"]) for r in rows] == [
         ("alice", "activations"), ("alice", "backprop"), ("bob", "activations"),

@@ -34,6 +34,7 @@ import grader
 from grader.cli.options import (
     assignment_option,
     course_option,
+    deadline_options,
     device_option,
     jobs_option,
     lms_options,
@@ -129,6 +130,7 @@ def _interrupt(signum: int, frame: object) -> None:
               help="this client's certificate for a tls:// scheduler [default: $GRADER_TLS_CERT]")
 @click.option("--tls-key", default=None, metavar="FILE",
               help="this client's private key for a tls:// scheduler [default: $GRADER_TLS_KEY]")
+@deadline_options()
 @course_option
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
@@ -137,7 +139,8 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
                 layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
                 scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
-                course_root: Path | None, **limit_flags: Any) -> None:
+                course_root: Path | None, times: Path | None, extensions: Path | None,
+                overrides: Path | None, **limit_flags: Any) -> None:
     """Grade SOURCE and write reports to --out.
 
     SOURCE is a folder or a zip: one folder per student (SOURCE/<student>/<notebook>.ipynb),
@@ -158,7 +161,8 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet, force=force, students=students, roster=roster,
                          layout=layout, all_assignments=all_assignments,
-                         gradebook_format=gradebook_format)
+                         gradebook_format=gradebook_format, times=times,
+                         extensions=extensions, overrides=overrides)
     _guard(lambda: run(request, course, settings, echo=click.echo))
 
 
@@ -397,14 +401,18 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
               default=Path("gradebook.csv"), show_default=True, help="the gradebook CSV")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV with a student column (or Classroom 50's roster.csv / students.csv)")
+@deadline_options(times=False)
 @course_option
 def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
-                    course_root: Path | None) -> None:
-    """Every student's latest score from the grading runner's records, as a gradebook CSV."""
+                    course_root: Path | None, extensions: Path | None,
+                    overrides: Path | None) -> None:
+    """Every student's score of record from the grading runner's records, as a gradebook CSV
+    (the latest grading; with deadlines, the one the course's late policy says counts)."""
     from grader.commands.collect import CollectRequest, collect
 
     course = _guard(lambda: load_course(resolve_course_root(course_root)))
-    request = CollectRequest(records=records, out=out, roster=roster)
+    request = CollectRequest(records=records, out=out, roster=roster, extensions=extensions,
+                             overrides=overrides)
     _guard(lambda: collect(request, course, echo=click.echo))
 
 

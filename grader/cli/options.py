@@ -61,6 +61,27 @@ def jobs_option(help_text: str) -> Callable[[Command], Command]:
     return click.option("--jobs", "-j", type=int, default=None, help=help_text)
 
 
+def deadline_options(times: bool = True) -> Callable[[Command], Command]:
+    """--times (unless ``times`` is False), --extensions and --overrides
+    (grader.core.deadline_files): the late policy's inputs, as parameters of those names."""
+    file = click.Path(dir_okay=False, path_type=Path)
+    flags = [("extensions", "CSV student,assignment,due,reason (due: a date-time or +N days) "
+                            "[default: the course's extensions.csv]"),
+             ("overrides", "CSV student,assignment,points,reason,who[,test] "
+                           "[default: the course's overrides.csv]")]
+    if times:
+        flags.insert(0, ("times", "CSV student,assignment,submitted_at: when each was handed "
+                                  "in (times from earlier runs on the same --out are kept)"))
+
+    def decorate(function: Command) -> Command:
+        for name, help_text in reversed(flags):
+            function = click.option(f"--{name}", name, type=file, default=None,
+                                    metavar="FILE", help=help_text)(function)
+        return function
+
+    return decorate
+
+
 def lms_options(function: Command) -> Command:
     """--layout, --all and --gradebook-format: SOURCE as an LMS gives it, and back."""
     from grader.report.lms_gradebook import FORMATS

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import grader
 from grader.core.course import DEFAULT_ROOT, Assignment, Course
+from grader.core.deadline_files import COURSE_FILE
 from grader.core.errors import ConfigError, CourseError
 from grader.core.settings import Settings
 from grader.core.text import heredoc
@@ -134,6 +135,8 @@ def _write_course(target: Path, course: Course, assignments: Sequence[Assignment
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / relative)
     shutil.copyfile(course.secret_file, target / "solutions" / "course_secret")
+    if (course.root / COURSE_FILE).is_file():  # the late policy; never the extensions or
+        shutil.copyfile(course.root / COURSE_FILE, target / COURSE_FILE)  # overrides: public
     (target / "templates").mkdir()
     for template in sorted((course.root / "templates").glob("*.j2")):
         shutil.copyfile(template, target / "templates" / template.name)
@@ -174,15 +177,17 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
     with contextlib.ExitStack() as stack:
         out_dir = request.out_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(
             prefix="nn-grader-", dir=env.get("RUNNER_TEMP") or None)))
+        submitted = c50.submitted_at(checkout, identity)  # the commit's: kept on regrade
         outcome = ci(CiRequest(path=checkout, out_dir=out_dir, student=identity.owner.lower(),
-                               only=request.only), course, settings, env=ci_env, echo=echo)
+                               only=request.only,
+                               submitted_at=dt.datetime.fromisoformat(submitted)),
+                     course, settings, env=ci_env, echo=echo)
         body = outcome.summary_md.read_text(encoding="utf-8")
     if outcome.grader_failed:
         echo("grade: the grader failed: no result.json; Classroom 50 reports an error")
         return AutogradeOutcome(exit_code=1, document=None, result_json=None)
     graded = c50.utc_stamp(dt.datetime.now(dt.UTC))
-    document = c50.result_document(outcome.run.results, identity,
-                                   c50.submitted_at(checkout, identity), graded)
+    document = c50.result_document(outcome.run.results, identity, submitted, graded)
     result_json = checkout / "result.json"
     result_json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     state, summary = c50.status_and_summary(document)

@@ -15,12 +15,16 @@ those students (with ``Settings.seed`` when given: a replay of one student's rec
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.core.course import Course
+from grader.core.deadline_files import read_times, write_times
 from grader.core.errors import GraderError
+from grader.core.grade_record import Deadlines, apply_deadlines, load_deadlines
+from grader.core.paths import write_atomic
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
 from grader.core.roster import Roster, read_roster_file
@@ -55,6 +59,24 @@ class RunRequest:
     layout: str | None = None  # None: detected
     all_assignments: bool = False
     gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
+    times: Path | None = None  # --times: student,assignment,submitted_at
+    extensions: Path | None = None  # --extensions (default: the course's extensions.csv)
+    overrides: Path | None = None  # --overrides (default: the course's overrides.csv)
+
+
+#: The submission times a run used, kept in --out so a regrade keeps the original time.
+TIMES_FILE = "submission-times.csv"
+
+
+def with_times(deadlines: Deadlines, out_dir: Path, course: Course,
+               source: dict[tuple[str, str], dt.datetime]) -> Deadlines:
+    """Each submission's time: the one an earlier run on the same --out recorded (a regrade
+    keeps it), replaced by the one the source records (a Gradescope export), replaced by a
+    --times row (``deadlines.times``)."""
+    recorded = out_dir / TIMES_FILE
+    earlier = read_times(recorded, [a.id for a in course.assignments]) \
+        if recorded.is_file() else {}
+    return replace(deadlines, times={**earlier, **source, **deadlines.times})
 
 
 def run(request: RunRequest, course: Course, settings: Settings,
@@ -66,9 +88,16 @@ def run(request: RunRequest, course: Course, settings: Settings,
     """
     roster_file = read_roster_file(request.roster) if request.roster else None
     roster = roster_file.entries if roster_file else None
+    deadlines = load_deadlines(course, request.times, request.extensions, request.overrides)
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
-    result = _grade_source(request, course, settings, roster_file, observer, echo)
+    result, source_times = _grade_source(request, course, settings, roster_file, observer,
+                                         echo)
+    deadlines = with_times(deadlines, request.out_dir, course, source_times)
+    result = replace(result, results=apply_deadlines(result.results, deadlines,
+                                                     warn=lambda line: echo(f"grade: {line}")))
+    if deadlines.times:
+        write_atomic(request.out_dir / TIMES_FILE, write_times(deadlines.times))
     paths = write_reports(result, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
@@ -97,9 +126,11 @@ def run(request: RunRequest, course: Course, settings: Settings,
 
 def _grade_source(request: RunRequest, course: Course, settings: Settings,
                   roster_file: Roster | None, observer: Observer,
-                  echo: Callable[[str], None]) -> RunResult:
+                  echo: Callable[[str], None]
+                  ) -> tuple[RunResult, dict[tuple[str, str], dt.datetime]]:
     """Open SOURCE, say what it is, match it to the roster, grade it (its paths shown as the
-    zip's when it was one: the staging folder is gone once this returns)."""
+    zip's when it was one: the staging folder is gone once this returns); and the submission
+    times the source records (a Gradescope export's ``created_at``), for the late policy."""
     chosen = course.select(request.only)
     cache = ResultCache(request.out_dir)
     resume = Resume(cache, force=request.force, students=request.students)
@@ -126,7 +157,23 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             kept = len(cache.entries())
             raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
                               f"{cache.root}, rerun the same command to resume") from None
-        return _labelled(result, view)
+        return _labelled(result, view), source_times(discovery)
+
+
+def source_times(discovery: Discovery) -> dict[tuple[str, str], dt.datetime]:
+    """(student in lower case, assignment) -> the latest submission time the source records
+    for it; times without a UTC offset or unreadable are left out (never guessed)."""
+    times: dict[tuple[str, str], dt.datetime] = {}
+    for submission in discovery.submissions:
+        try:
+            moment = dt.datetime.fromisoformat(submission.submitted_at or "")
+        except ValueError:
+            continue
+        if moment.tzinfo is None:
+            continue
+        key = (submission.student.lower(), submission.assignment)
+        times[key] = max(moment, times.get(key, moment))
+    return times
 
 
 def _roster_line(path: Path, roster: Roster) -> str:

@@ -12,12 +12,14 @@ An assignment is one folder plus its reference solution; adding one needs no gra
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.core.deadline_files import read_due
 from grader.core.errors import ConfigError, CourseError
 
 #: The repository this package was installed from; the default course root.
@@ -34,6 +36,7 @@ class Assignment:
     root: Path
     uses_torch: bool = False
     max_score: float = 100.0
+    due: dt.datetime | None = None  # assignment.toml's ``due`` (grader.core.deadlines)
 
     @property
     def folder(self) -> Path:
@@ -105,6 +108,7 @@ def load_assignment(folder: Path, root: Path) -> Assignment:
             functions=tuple(str(name) for name in meta["functions"]),
             root=root,
             uses_torch=bool(meta.get("uses_torch", False)),
+            due=read_due(meta, meta_path),
         )
     except (KeyError, TypeError) as exc:
         raise CourseError(f"{meta_path}: missing or malformed key {exc}") from exc

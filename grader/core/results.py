@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.core.deadlines import GradeRecord
+
 # Test statuses. Only PASSED earns points.
 PASSED = "passed"
 FAILED = "failed"
@@ -75,6 +77,8 @@ class SubmissionResult:
     on a retry, or a bug): its score is no score; reports say status ``error``, ``grade ci``
     exits 1, and the result is never cached, so a rerun grades it again.
 
+    ``grade``: set after grading, never cached (a policy or override change needs no regrade).
+
     ``waits``: the deadlines the grader waited out for this submission (test and load
     timeouts); a hanging function costs one, then is not called again."""
 
@@ -96,10 +100,20 @@ class SubmissionResult:
     other_attempts: tuple[Attempt, ...] = field(default_factory=tuple)
     grader_error: bool = False
     waits: int = 0
+    #: the grade of record (grader.core.grade_record): late penalty, grace days, overrides;
+    #: None when the course has no deadlines, times or overrides for it
+    grade: GradeRecord | None = None
+
+    @property
+    def raw_score(self) -> float:
+        """The autograde: the sum of the tests' points."""
+        return round(sum(test.score for test in self.tests), 6)
 
     @property
     def score(self) -> float:
-        return round(sum(test.score for test in self.tests), 6)
+        """The score of record: the final score once the late policy and overrides are
+        applied (``grade``), else the autograde."""
+        return self.grade.final_score if self.grade is not None else self.raw_score
 
     @property
     def missing(self) -> bool:

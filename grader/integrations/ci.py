@@ -32,20 +32,25 @@ summary escapes names as Markdown and is at most :data:`MAX_STEP_SUMMARY` bytes;
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import stat
+import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.core.course import Course
+from grader.core.deadline_files import parse_time
 from grader.core.errors import ConfigError
+from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
 from grader.report import write_reports
 from grader.report.calls import reference_calls
+from grader.report.late import record_lines
 from grader.report.view import points
 from grader.run.staging import grade_student
 
@@ -64,6 +69,8 @@ class CiRequest:
     student: str | None = None
     only: tuple[str, ...] = ()
     fail_under: float | None = None
+    #: when it was handed in (Classroom 50: the committer date); None: :func:`push_time`
+    submitted_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,13 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     files = submission_files(path, skip=request.out_dir.resolve())
     run = grade_student(base, files, student, course, settings, request.only,
                         prefix="grade-ci-")
+    when = request.submitted_at or push_time(env, base)
+    deadlines = load_deadlines(course)
+    if when is not None:
+        deadlines = deadlines.with_times({(student.lower(), r.assignment): when
+                                          for r in run.results})
+    run = replace(run, results=apply_deadlines(run.results, deadlines,
+                                               warn=lambda line: echo(f"grade: {line}")))
     paths = write_reports(run, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course))
@@ -156,6 +170,40 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     return outcome
 
 
+def push_time(env: Mapping[str, str], checkout: Path) -> dt.datetime | None:
+    """When the graded commit was handed in, from the runner, never from a file's time:
+    $GRADER_SUBMITTED_AT (ISO 8601, set by the grading workflow), else the push event's
+    ``repository.pushed_at`` (GitHub's clock), else the commit's committer date; None when
+    none is known. A rerun of the same workflow run sees the same event, so the same time."""
+    given = env.get("GRADER_SUBMITTED_AT", "").strip()
+    if given:
+        return parse_time(given, "$GRADER_SUBMITTED_AT")
+    event = env.get("GITHUB_EVENT_PATH", "")
+    if event:
+        try:
+            data = json.loads(Path(event).read_text(encoding="utf-8"))
+            pushed = data["repository"]["pushed_at"]
+            if isinstance(pushed, int) and not isinstance(pushed, bool):
+                return dt.datetime.fromtimestamp(pushed, dt.UTC)
+        except (OSError, ValueError, KeyError, TypeError, OverflowError):
+            pass
+    return commit_time(checkout)
+
+
+def commit_time(checkout: Path, revision: str = "HEAD") -> dt.datetime | None:
+    """The committer date of ``revision`` in ``checkout`` (None outside a git checkout)."""
+    try:
+        done = subprocess.run(["git", "-c", "safe.directory=*", "-C", str(checkout), "show",
+                               "-s", "--format=%ct", revision], capture_output=True, text=True,
+                              timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    stamp = done.stdout.strip()
+    if done.returncode != 0 or not stamp.isdigit():
+        return None
+    return dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+
+
 def grader_failed(result: SubmissionResult) -> bool:
     """The grader (not the student's code) failed: on the submission or on one of its tests."""
     return result.grader_error or any(t.status == ERROR for t in result.tests)
@@ -176,6 +224,10 @@ def summary_markdown(run: RunResult, score: float, max_score: float,
         lines.append(f"| {titles.get(r.assignment, r.assignment)} (`{r.assignment}`) | "
                      f"{points(r.score)} / {points(r.max_score)} | {passed} / {counted} | "
                      f"{file} |")
+    deadline = [f"- `{r.assignment}`: {md_text(line)}" for r in results
+                for line in record_lines(r.grade, not r.missing)]
+    if deadline:
+        lines += ["", *deadline]
     for path, reason in run.unrecognized[:50]:
         lines.append(f"\nNot graded: {md_code(path)} ({md_text(reason)})")
     if len(run.unrecognized) > 50:
@@ -254,6 +306,8 @@ def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool 
         where = ci_text(r.path) if r.path else "no notebook found"
         echo(f"{r.assignment}: {points(r.score)}/{points(r.max_score)} "
              f"({passed} of {counted} tests passed) {where}")
+        for line in record_lines(r.grade, not r.missing):
+            echo(f"  {ci_text(line)}")
         if r.error:
             echo(f"  error: {ci_text(r.error)}")
         for t in r.tests:

@@ -32,6 +32,7 @@ from typing import Any
 
 from grader.core.errors import ConfigError
 from grader.core.results import PASSED, SubmissionResult
+from grader.report.late import record_lines
 from grader.report.view import points
 
 SCHEMA = "classroom50/result/v1"
@@ -39,6 +40,7 @@ SCALES = (1, 10, 100)
 MESSAGE_CHARS = 2000
 NAME_CHARS = 200
 ASSIGNMENT_TYPES = ("individual", "group", "team")
+DEADLINE = "deadline"  # the status of an assignment's deadline entry
 _TAG_TIME = re.compile(r"^submit/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z")
 
 
@@ -137,20 +139,38 @@ def _tests(result: SubmissionResult, scale: int) -> list[dict[str, Any]]:
     return entries
 
 
+def _deadline(result: SubmissionResult) -> list[dict[str, Any]]:
+    """The deadline entry of one assignment (none without a grade of record): worth 0, its
+    ``points`` the change from the autograde to the score of record (the late penalty, an
+    override), its message the late and override lines the feedback shows."""
+    lines = record_lines(result.grade, not result.missing)
+    if result.grade is None or not lines:
+        return []
+    change = round(result.grade.final_score - result.grade.raw_score, 6)
+    return [{"test-name": f"{result.assignment}: deadline"[:NAME_CHARS],
+             "passed": change >= 0 and not result.grade.not_accepted, "score": 0,
+             "max-score": 0, "points": change, "max-points": 0.0, "status": DEADLINE,
+             "message": "\n".join(lines)[:MESSAGE_CHARS]}]
+
+
 def result_document(results: Sequence[SubmissionResult], identity: Identity,
                     submitted: str, graded: str) -> dict[str, Any]:
-    """The result.json document for these (one student's) results."""
+    """The result.json document for these (one student's) results. With a late penalty or
+    an override, ``score`` is the score of record: the tests' scores plus the deadline
+    entries' change (so no longer their sum)."""
     ordered = sorted(results, key=lambda r: r.assignment)
     values = [v for r in ordered for t in r.tests for v in (t.score, t.max_score)]
     values += [r.max_score for r in ordered if not r.tests]
     scale = scale_for(values)
-    tests = [entry for r in ordered for entry in _tests(r, scale)]
+    tests = [entry for r in ordered for entry in (*_tests(r, scale), *_deadline(r))]
+    change = sum(t["points"] for t in tests if t["status"] == DEADLINE)
     document: dict[str, Any] = {
         "schema": SCHEMA, "classroom": identity.classroom, "assignment": identity.assignment,
         "assignment_type": identity.assignment_type, "owner": identity.owner,
         "submission": identity.submission, "commit": identity.commit,
         "release": identity.release, "review": identity.review, "datetime": submitted,
-        "graded_at": graded, "score": sum(t["score"] for t in tests),
+        "graded_at": graded,
+        "score": max(0, sum(t["score"] for t in tests) + round(change * scale)),
         "max-score": sum(t["max-score"] for t in tests), "tests": tests}
     if identity.actor:
         document["submitted_by"] = {"username": identity.actor, "id": identity.actor_id}
@@ -167,11 +187,11 @@ def scale_of(document: Mapping[str, Any]) -> int:
 
 def status_and_summary(document: Mapping[str, Any]) -> tuple[str, str]:
     """Classroom 50's commit-status state and description for a result document."""
-    tests = document["tests"]
     scale = scale_of(document)
+    total = math.fsum(t["points"] for t in document["tests"])
+    tests = [t for t in document["tests"] if t.get("status") != DEADLINE]
     passed = sum(1 for t in tests if t["passed"])
     state = "success" if tests and passed == len(tests) else "failure"
-    total = math.fsum(t["points"] for t in tests)
     top = math.fsum(t["max-points"] for t in tests)
     unit = "" if scale == 1 else f"; scores x{scale}"
     return state, (f"nn-grader: Points {points(total)}/{points(top)} "

@@ -48,6 +48,13 @@ class Score:
     assignment: str
     score: float
     max_score: float
+    #: the autograde before any late penalty (results.json's ``extra_data.raw_score``, else
+    #: its ``score``): what ``grade collect`` applies the course's late policy to
+    raw_score: float | None = None
+
+    @property
+    def raw(self) -> float:
+        return self.score if self.raw_score is None else self.raw_score
 
 
 @dataclass(frozen=True)
@@ -173,8 +180,13 @@ def _score(source: str, read: Reader, name: str) -> Score:
     if any(isinstance(t, dict) and isinstance(t.get("extra_data"), dict)
            and t["extra_data"].get("status") == GRADER_ERROR for t in tests):
         raise BadRecord(f"{source}: {name}: the grader failed on this submission")
+    extra = data.get("extra_data")
+    raw = extra.get("raw_score") if isinstance(extra, dict) else None
+    if raw is not None and not (isinstance(raw, (int, float)) and not isinstance(raw, bool)
+                                and math.isfinite(raw) and 0 <= raw <= top):  # type: ignore[operator]
+        raise BadRecord(f"{source}: {name}: bad extra_data.raw_score")
     return Score(assignment=PurePosixPath(name).parts[1], score=float(score),
-                 max_score=float(top))
+                 max_score=float(top), raw_score=None if raw is None else float(raw))
 
 
 def _json(source: str, read: Reader, name: str) -> dict[str, Any]:

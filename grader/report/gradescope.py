@@ -11,10 +11,12 @@ Gradescope's total and ours agree.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from grader.core.results import PASSED, SKIPPED, SubmissionResult, TestResult
 from grader.core.text import block, md_code, md_text
+from grader.report.late import late_line, record_lines
 from grader.report.view import file_name, points, submission_status
 
 GS_PASSED = "passed"
@@ -65,6 +67,8 @@ def _overview(result: SubmissionResult) -> str:
         return md_text(result.error or "No notebook was handed in for this assignment.")
     lines = [f"Graded file: {md_code(file_name(result.path))} ({points(result.score)} / "
              f"{points(result.max_score)} points)."]
+    lines.extend(md_text(line[:1].upper() + line[1:]) + "."
+                 for line in record_lines(result.grade))
     if result.other_attempts:
         others = ", ".join(f"{md_code(file_name(a.path))} ({points(a.score)})"
                            for a in result.other_attempts)
@@ -103,5 +107,17 @@ def results_json(result: SubmissionResult) -> dict[str, Any]:
             "error": result.error,
             "other_attempts": [{"file": a.path, "score": a.score}
                                for a in result.other_attempts],
+            **grade_data(result),
         },
     }
+
+
+def grade_data(result: SubmissionResult) -> dict[str, Any]:
+    """The grade of record for ``extra_data`` (nothing when there is none): ``raw_score``,
+    ``late_penalty``, ``final_score`` (= ``score``), the late line and the whole record."""
+    if result.grade is None:
+        return {}
+    return {"raw_score": result.grade.raw_score, "late_penalty": result.grade.late_penalty,
+            "final_score": result.grade.final_score,
+            "late": late_line(result.grade, not result.missing),
+            "grade_of_record": asdict(result.grade)}

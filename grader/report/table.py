@@ -7,9 +7,10 @@ terminal, no newline forges a row).
 
 from __future__ import annotations
 
-from grader.core.results import RunResult
+from grader.core.results import RunResult, SubmissionResult
 from grader.core.text import visible
 from grader.report.gradebook import csv_document
+from grader.report.late import late_line, record_lines
 from grader.report.view import (
     assignment_order,
     attempts_text,
@@ -21,14 +22,28 @@ from grader.report.view import (
 MAX_UNRECOGNIZED_LINES = 50
 
 CSV_COLUMNS = ("student", "assignment", "score", "max_score", "status", "file",
-               "other_attempts", "error")
+               "other_attempts", "error", "raw_score", "late_penalty", "final_score",
+               "submitted_at", "due", "grace_days_used", "late", "override")
+
+
+def _record_cells(r: SubmissionResult) -> tuple[str, ...]:
+    """The grade of record's columns: ``score`` is ``final_score``; ``late`` is the line the
+    feedback shows, ``override`` the override lines (reason and who)."""
+    record = r.grade
+    if record is None:
+        return (points(r.raw_score), "0", points(r.score), "", "", "", "", "")
+    lines = record_lines(record, handed_in=not r.missing)
+    late = late_line(record, handed_in=not r.missing)
+    return (points(record.raw_score), points(record.late_penalty), points(record.final_score),
+            record.submitted_at, record.due, str(record.grace_used), late,
+            "; ".join(line for line in lines if line != late))
 
 
 def grades_csv(run: RunResult) -> str:
     """grades.csv: one row per (student, assignment), sorted by student then assignment."""
     return csv_document(CSV_COLUMNS, (
         (r.student, r.assignment, points(r.score), points(r.max_score), submission_status(r),
-         r.path or "", attempts_text(r), r.error or "")
+         r.path or "", attempts_text(r), r.error or "", *_record_cells(r))
         for r in sorted(run.results, key=lambda r: (r.student, r.assignment))))
 
 

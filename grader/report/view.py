@@ -26,6 +26,7 @@ from grader.core.results import (
 from grader.core.roster import RosterEntry
 from grader.core.text import block, visible
 from grader.report.feedback import curve_views, group_views, skipped_reason, student_note
+from grader.report.late import record_lines
 from grader.report.plots import loss_curve
 from grader.report.summary import THRESHOLD, grid, histogram, struggles, test_rates
 
@@ -126,6 +127,8 @@ def feedback_view(result: SubmissionResult, title: str = "",
         and result.error != NOTHING_HANDED_IN else "",
         "score": points(result.score),
         "max_score": points(result.max_score),
+        "score_note": score_note(result),
+        "deadline": record_lines(result.grade, not result.missing),
         "file": file_name(result.path),
         "other_attempts": attempts,
         "error": visible(result.error or ""),
@@ -144,6 +147,19 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "sandbox": result.sandbox,
         "device": result.device,
     }
+
+
+def score_note(result: SubmissionResult) -> str:
+    """``autograde 80, late penalty -8`` when the score of record is not the autograde."""
+    record = result.grade
+    if record is None or record.final_score == record.raw_score:
+        return ""
+    parts = [f"autograde {points(record.raw_score)}"]
+    if record.late_penalty:
+        parts.append(f"late penalty -{points(record.late_penalty)}")
+    if record.override is not None:
+        parts.append(f"set to {points(record.override.points)} by an override")
+    return ", ".join(parts)
 
 
 def pass_rates(results: Iterable[SubmissionResult]) -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ FORMAT = 2
 
 def result_to_dict(result: SubmissionResult) -> dict[str, Any]:
     """A JSON-ready dict of ``result`` (tuples become lists)."""
-    return asdict(result)
+    return asdict(replace(result, grade=None))
 
 
 def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
@@ -49,7 +49,8 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
         raise ValueError("cache entry is not an object")
     try:
         known = {f.name for f in fields(SubmissionResult)}
-        values = {k: v for k, v in data.items() if k in known}
+        # the grade of record is applied after grading and never cached
+        values = {k: v for k, v in data.items() if k in known and k != "grade"}
         values["tests"] = tuple(_test(t) for t in data["tests"])
         values["notes"] = tuple(str(n) for n in data.get("notes", ()))
         values["other_attempts"] = tuple(Attempt(**_known(Attempt, a))

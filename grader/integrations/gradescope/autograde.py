@@ -16,24 +16,40 @@ metadata, else their Gradescope user id, else ``student``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import grader
+from grader.core.cooldown import read_cooldown
 from grader.core.course import Course, load_course
 from grader.core.errors import ConfigError, CourseError
+from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.paths import write_atomic
 from grader.core.settings import Settings, read_secret
 from grader.integrations.ci import grader_failed, student_id, submission_files
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig, read_config
-from grader.integrations.gradescope.results import Upload, failure_document, results_document
+from grader.integrations.gradescope.metadata import (
+    practice,
+    read_metadata,
+    refused_document,
+    student_due,
+    with_metadata,
+)
+from grader.integrations.gradescope.results import (
+    Upload,
+    failure_document,
+    md_text,
+    results_document,
+)
 from grader.integrations.gradescope.unpack import unpack_upload
+from grader.report.late import cooldown_line
 from grader.report.view import points
 from grader.run.discover import Submission, match_file
 from grader.run.staging import grade_student
@@ -121,10 +137,21 @@ def not_graded(folder: Path, kept: Sequence[Path], staged: Sequence[Path], stude
 
 
 def grade_upload(layout: GradescopeRoot, config: AutograderConfig, env: Mapping[str, str]
-                 ) -> tuple[dict[str, Any], Upload]:
-    """Unpack, grade and build the results document for the upload in ``layout``."""
+                 ) -> tuple[dict[str, Any], Upload | None]:
+    """Unpack, grade and build the results document for the upload in ``layout``; with a
+    practice cooldown (course.toml's ``[practice]``) that refuses this upload, the previous
+    submission's results again, saying when the next grading is allowed (no Upload)."""
     course, settings = course_settings(layout, config)
     student = submitter(layout.metadata, env)
+    metadata = read_metadata(layout.metadata)
+    deadlines = with_metadata(load_deadlines(course), metadata, student, config.assignments)
+    now = metadata.created_at or dt.datetime.now(dt.UTC)
+    due = student_due(deadlines, student, config.assignments)
+    cooldown = read_cooldown(course.root)
+    gate = practice(metadata, cooldown, due, now)
+    line = cooldown_line(gate, cooldown, due, now) if gate and cooldown else ""
+    if gate is not None and not gate.allowed and metadata.last_results is not None:
+        return refused_document(metadata.last_results, line), None
     with tempfile.TemporaryDirectory(prefix="gradescope-upload-") as tmp:
         unpacked = unpack_upload(layout.submission, Path(tmp) / "upload")
         files = submission_files(unpacked.folder)
@@ -132,10 +159,15 @@ def grade_upload(layout: GradescopeRoot, config: AutograderConfig, env: Mapping[
                                                   student, course, config.assignments)]
         run = grade_student(unpacked.folder, files, student, course, settings,
                             config.assignments, prefix="gradescope-")
+    run = replace(run, results=apply_deadlines(run.results, deadlines, warn=print))
     upload = Upload(student=student, run=run,
                     not_graded=tuple(skipped) + tuple(run.unrecognized))
     titles = {a.id: a.title for a in course.assignments}
-    return results_document(upload, titles, config), upload
+    document = results_document(upload, titles, config)
+    if line:
+        document["output"] = f"{md_text(line[:1].upper() + line[1:])}.\n\n{document['output']}"
+        document["extra_data"]["practice"] = line
+    return document, upload
 
 
 @dataclass(frozen=True)
@@ -165,7 +197,10 @@ def autograde(root: Path, env: Mapping[str, str] | None = None,
         config = read_config(layout.config)
         visibility = config.stdout_visibility
         document, upload = grade_upload(layout, config, env)
-        _echo_upload(upload, echo)
+        if upload is None:
+            echo("Not graded (practice cooldown): the previous submission's results stand")
+        else:
+            _echo_upload(upload, echo)
     except Exception as exc:  # noqa: BLE001 - whatever fails, Gradescope gets a results.json
         echo(traceback.format_exc().rstrip())
         echo(f"grade: error: the grader failed: {type(exc).__name__}: {exc}")

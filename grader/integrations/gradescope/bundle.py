@@ -35,6 +35,7 @@ import jinja2
 
 import grader
 from grader.core.course import Assignment, Course
+from grader.core.deadline_files import COURSE_FILE
 from grader.core.errors import ConfigError, CourseError
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig
 from grader.suite import budgets
@@ -143,6 +144,8 @@ def course_entries(course: Course, chosen: Sequence[Assignment], secret: str
     for relative, path in {**suite_entries(chosen), **budgets.shipped(chosen)}.items():
         entries[f"course/{relative}"] = _read(path)
     entries["course/solutions/course_secret"] = Entry((secret + "\n").encode("utf-8"), 0o600)
+    if (course.root / COURSE_FILE).is_file():  # the late policy ([late])
+        entries[f"course/{COURSE_FILE}"] = _read(course.root / COURSE_FILE)
     return entries
 
 

@@ -23,6 +23,7 @@ from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult
 from grader.integrations.ci import grader_failed
 from grader.integrations.gradescope.config import AutograderConfig
 from grader.report.gradescope import GS_FAILED, GS_PASSED, results_json
+from grader.report.late import record_lines
 from grader.report.view import OUTPUT_LIMIT, file_name, points, truncate
 from grader.report.write import md_fence
 
@@ -85,6 +86,8 @@ def notebook_output(result: SubmissionResult, show_points: bool) -> str:
     score = f" ({points(result.score)} / {points(result.max_score)} points)" if show_points \
         else ""
     lines = [f"Graded file: {md_code(file_name(result.path))}{score}."]
+    lines.extend(f"{md_text(line[:1].upper() + line[1:])}."
+                 for line in record_lines(result.grade))
     if result.other_attempts:
         others = ", ".join(
             md_code(file_name(a.path)) + (f" ({points(a.score)})" if show_points else "")
