@@ -199,3 +199,16 @@ def test_summary_sorts_and_filters_from_the_keyboard(demo_reports: Path) -> None
         attention = tab.eval_on_selector_all("#grid tbody tr:not([hidden]) th",
                                              "es => es.map(e => e.textContent.split(' ')[0])")
         assert sorted(attention) == ["bob", "carol", "zed"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not accessibility.available(), reason="needs Chromium and axe-playwright")
+def test_printed_feedback_shows_every_folded_part(demo_reports: Path) -> None:
+    folded = ("() => Array.from(document.querySelectorAll('details > :not(summary)'))"
+              ".map(e => e.checkVisibility())")
+    with accessibility.opened(demo_reports / "bob" / "backprop" / "feedback.html") as tab:
+        on_screen = tab.evaluate(folded)
+        tab.emulate_media(media="print")
+        printed = tab.evaluate(folded)
+    assert False in on_screen  # some parts are folded on screen
+    assert printed and all(printed)
