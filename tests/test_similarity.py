@@ -133,7 +133,12 @@ def test_html_lists_top_pairs_one_click_from_side_by_side_code(
         assert len(links) == 20  # --top's default
         assert all(h[1:] in collector.ids for h in links)
         assert f"Histogram of pair scores for {assignment.title}" in page
-    assert page.count("<mark>") > 100  # shared regions highlighted in the code
+    assert page.count("<mark class=") > 100  # shared regions highlighted in the code
+    # each match numbered where it starts, the same numbers on both sides of a pair
+    pair = page.split('id="pair-backprop-1"')[1].split('<div class="pair"')[0]
+    sides = pair.split('<div class="side">')[1:]
+    numbers = [set(re.findall(r'<span class="mn">\[(\d+)\]</span>', side)) for side in sides]
+    assert len(sides) == 2 and numbers[0] and numbers[0] == numbers[1]
     assert collector.scripts == 0 and 'src="' not in page  # nothing runs, nothing to fetch
 
 
