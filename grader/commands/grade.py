@@ -103,6 +103,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
                           calls=reference_calls(course), roster=roster,
                           gradebook_format=request.gradebook_format,
                           lms_columns=roster_file.columns if roster_file else ())
+    result = paths.run or result  # a submission whose report failed is now a grader error
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
         echo(score_table(result))

@@ -16,13 +16,27 @@ through one of these functions (HTML gets Jinja2's autoescaping on top of :func:
     ci_text(text)     visible, with no workflow command (``::``) or ``Points N`` left in it
     heredoc(name, v)  a ``$GITHUB_OUTPUT`` entry with a random delimiter
 
+Before any of these, text that crosses from a student is made valid once, at the edge where it
+enters the grader (the worker's messages, names read from disk):
+
+    valid(text)           valid Unicode (a lone surrogate, which no UTF-8 writer accepts,
+                          becomes U+FFFD), optionally bounded
+    display_name(name)    a file or folder name as read from disk (``os.fsdecode``: bytes that
+                          are not UTF-8 are surrogate escapes) as valid text that still tells
+                          such names apart: U+FFFD for each bad byte and a short hash of the
+                          real bytes (``m_bad\ufffdname~1a2b3c4d``)
+    display_path(path)    the same for every component of a path
+
 Nothing here knows about results; the functions take and return plain strings.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import secrets
+from pathlib import PurePath
 
 #: C0 and C1 controls, DEL, line/paragraph separators, bidi controls, zero-width and BOM.
 _OTHER = "\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
@@ -39,6 +53,45 @@ _BACKTICKS = re.compile(r"`+")
 
 _WORKFLOW_COMMAND = re.compile(r"::")
 _POINTS = re.compile(r"(?i)(points)(\s+)(?=[\d.+-])")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid(text: object, limit: int | None = None) -> str:
+    """``text`` as a string every UTF-8 writer accepts: each lone surrogate becomes U+FFFD;
+    with ``limit``, at most about ``limit`` characters (saying how many were cut)."""
+    value = text if isinstance(text, str) else str(text)
+    if not value.isascii():
+        value = _SURROGATE.sub("\ufffd", value)
+    if limit is not None and len(value) > limit:
+        value = f"{value[:limit]} [... {len(value) - limit} more characters]"
+    return value
+
+
+def display_name(name: str) -> str:
+    """A name read from disk as valid text; unchanged when it already is. A name whose bytes
+    are not UTF-8 gets U+FFFD for each bad byte and ``~`` plus a short hash of its real bytes,
+    so that two such names never show (or grade) as one."""
+    if name.isascii() or not _SURROGATE.search(name):
+        return name
+    try:
+        raw = os.fsencode(name)  # the real bytes of a name read from disk
+    except UnicodeEncodeError:  # a surrogate no file name holds (text from JSON)
+        raw = name.encode("utf-8", "surrogatepass")
+    tag = "~" + hashlib.sha256(raw).hexdigest()[:8]
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and len(suffix) <= 8 and not _SURROGATE.search(suffix):
+        return f"{_SURROGATE.sub(chr(0xFFFD), stem)}{tag}.{suffix}"  # keeps ``.ipynb``
+    return _SURROGATE.sub(chr(0xFFFD), name) + tag
+
+
+def display_path(path: str | PurePath) -> str:
+    """``path`` as valid text: :func:`display_name` of each component."""
+    text = os.fspath(path)
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return "/".join(display_name(part) for part in text.split("/"))
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -47,7 +47,14 @@ from grader.core.errors import ConfigError
 from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.settings import Settings
-from grader.core.text import ci_text, command_token, heredoc, md_code, md_text
+from grader.core.text import (
+    ci_text,
+    command_token,
+    display_name,
+    heredoc,
+    md_code,
+    md_text,
+)
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.late import record_lines
@@ -95,7 +102,7 @@ def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
     if not name:
         folder = path.resolve() if path.is_dir() else path.resolve().parent
         name = folder.name or "student"
-    name = name.replace(os.sep, "_").strip(". ")
+    name = display_name(name).replace(os.sep, "_").strip(". ")  # valid text, whatever bytes
     if not name:
         raise ConfigError("--student: empty student id")
     return name
@@ -144,6 +151,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     paths = write_reports(run, request.out_dir, course.root / "templates",
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course))
+    run = paths.run or run  # a submission whose report failed is now a grader error
     score = round(sum(r.score for r in run.results), 6)
     max_score = round(sum(r.max_score for r in run.results), 6)
     failed = [r for r in run.results if grader_failed(r)]

@@ -54,14 +54,18 @@ def _png(figure) -> str:  # type: ignore[no-untyped-def]
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+#: The x axis of a histogram runs from 0 to a max score in this range, else to 1.
+_SANE_TOP = (1e-9, 1e12)
+
+
 def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Picture:
     """How many students scored in each tenth of ``max_score``."""
-    top = max_score if max_score > 0 else 1.0
+    top = max_score if _SANE_TOP[0] <= max_score <= _SANE_TOP[1] else 1.0  # nan: not sane
     bins = [top * i / 10 for i in range(11)]
     figure = _figure()
     axes = figure.add_subplot()
-    axes.hist([min(max(s, 0.0), top) for s in scores], bins=bins, color="#0969da",
-              edgecolor="white")
+    axes.hist([min(max(s, 0.0), top) for s in scores if not math.isnan(s)], bins=bins,
+              color="#0969da", edgecolor="white")
     axes.set_xlim(0, top)
     axes.set_xlabel("score")
     axes.set_ylabel("students")
@@ -173,11 +177,31 @@ def _y_range(finite: list[float], reference: list[float], log: bool,
         low_power, high_power = math.log10(low), max(math.log10(high), math.log10(low) + 0.004)
         margin = 0.05 * (high_power - low_power)
         return max(10 ** (low_power - margin), _TINY), 10 ** min(high_power + margin, 308.0)
-    if not high > low:
+    if not high - low > _SMALLEST * max(abs(low), abs(high), 1.0):
         half = abs(low) / 2 or 0.5
         return low - half, high + half
     margin = (high / 2 - low / 2) / 10  # halves: no overflow near 1e308
     return low - margin, high + margin
+
+
+#: Values are drawn within +-_LARGEST, and as 0 when closer to 0 than _SMALLEST (a subnormal):
+#: every sum, margin, logarithm and step below stays finite and nonzero, whatever floats a
+#: curve holds.
+_LARGEST, _SMALLEST = 1e300, 1e-300
+
+
+def _drawable(values: Sequence[float | None]) -> tuple[float | None, ...]:
+    """Each value as a finite float within +-_LARGEST, None where it is not one (nan, inf,
+    not a number)."""
+    def one(value: object) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        return 0.0 if abs(number) < _SMALLEST else min(max(number, -_LARGEST), _LARGEST)
+
+    return tuple(one(v) for v in values)
 
 
 def _x_ticks(last: float) -> list[float]:
@@ -192,12 +216,16 @@ def loss_curve(curve: Curve, title: str) -> Picture:
     one pair of axes, per epoch, as SVG, with a note where the student's ends lower; a log
     scale where every value is positive (losses span decades); a value that was not finite
     is a gap; a student's curve that explodes is cut off the chart."""
+    curve = Curve(curve.name, _drawable(curve.student), _drawable(curve.reference),
+                  curve.step if isinstance(curve.step, int) and 1 <= curve.step <= 10**6 else 1)
     finite = [v for v in (*curve.student, *curve.reference) if v is not None]
     reference = [v for v in curve.reference if v is not None]
     off_chart = bool(reference) and bool(finite) and max(finite) > _OFF_CHART * max(
         reference) > 0
     log = bool(finite) and min(finite) > 0
     bottom, top = _y_range(finite, reference, log, off_chart)
+    if not top > bottom:  # cannot happen for drawable values; a picture all the same
+        bottom, top = (bottom / 10, bottom * 10) if log else (bottom - 1.0, bottom + 1.0)
     last = 1.0 + (max(len(curve.student), len(curve.reference), 1) - 1) * curve.step
     x_low, x_high = (1.0 - 0.05 * (last - 1), last + 0.05 * (last - 1)) if last > 1 else (
         0.5, 1.5)

@@ -10,6 +10,7 @@ autoescaped.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
@@ -179,6 +180,7 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
     """``students``: how many the grid lists (a roster student with no folder at all is
     missing here too)."""
     handed_in = [r.score for r in results if not r.missing]
+    finite = [s for s in handed_in if math.isfinite(s)]  # a mean of inf and -inf is no number
     statuses = [submission_status(r) for r in results]
     absent = max(0, students - len(results))
     return {
@@ -191,8 +193,8 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "unreadable": statuses.count(UNREADABLE),
         "errors": statuses.count(GRADER_ERROR),
         "max_score": points(max((r.max_score for r in results), default=0.0)),
-        "mean": points(statistics.fmean(handed_in)) if handed_in else "-",
-        "median": points(statistics.median(handed_in)) if handed_in else "-",
+        "mean": points(statistics.fmean(finite)) if finite else "-",
+        "median": points(statistics.median(finite)) if finite else "-",
         "tests": pass_rates(results),
         "struggles": struggles(results, calls or {}, lambda r: submission_status(r) == GRADED),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),

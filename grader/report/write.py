@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -25,7 +25,7 @@ from grader.core.errors import CourseError
 from grader.core.paths import inside, write_atomic
 from grader.core.results import RunResult, SubmissionResult
 from grader.core.roster import RosterEntry
-from grader.core.text import md_cell, md_code, md_fence, md_text
+from grader.core.text import md_cell, md_code, md_fence, md_text, valid, visible
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
 from grader.report.lms_gradebook import lms_gradebook
@@ -62,6 +62,8 @@ class ReportPaths:
     #: the gradebook in an LMS's format (--gradebook-format), and what to know before importing
     lms_gradebook: Path | None = None
     lms_notes: tuple[str, ...] = ()
+    #: the run as reported: a submission whose report could not be written is a grader error
+    run: RunResult | None = None
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -116,6 +118,29 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
     )
 
 
+def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
+                     templates: Mapping[str, jinja2.Template],
+                     calls: Mapping[str, Sequence[str]]
+                     ) -> tuple[SubmissionPaths, SubmissionResult]:
+    """One submission's files, and the result as reported: whatever fails while writing them
+    (a value no writer takes, a full disk) makes this submission a grader error, reported
+    with the reason in its own row, and every other submission's report is still written."""
+    try:
+        grades_csv(RunResult(results=(result,)))  # its grades.csv row renders too
+        return _write_submission(result, out_dir, title, templates, calls), result
+    except CourseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - contained: the row says why
+        why = visible(valid(f"{type(exc).__name__}: {exc}", 300))
+        failed = replace(result, tests=(), notes=(), output="", grader_error=True,
+                         path=visible(valid(result.path)) if result.path is not None else None,
+                         other_attempts=(), student=valid(result.student),
+                         assignment=valid(result.assignment),
+                         error=f"The grader failed writing the report of this submission "
+                               f"({why}); please tell the course staff.")
+        return _write_submission(failed, out_dir, title, templates, calls), failed
+
+
 def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
                   titles: Mapping[str, str] | None = None,
                   calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
@@ -123,6 +148,9 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                   gradebook_format: str = "plain",
                   lms_columns: Sequence[str] = ()) -> ReportPaths:
     """Write grades.csv, the summary and every submission's results.json and feedback.
+
+    A submission whose files cannot be written is reported as a grader error (status
+    ``error``, the reason in its row); ``ReportPaths.run`` is the run as reported.
 
     ``titles`` maps assignment ids to their titles (``Course.assignments``); ids are shown
     where a title is not given. ``calls``: per assignment, which graded functions each one
@@ -137,11 +165,16 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     calls = calls or {}
     templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    submissions = tuple(
-        _write_submission(result, out_dir, titles.get(result.assignment, ""), templates,
-                          calls.get(result.assignment, {}))
-        for result in sorted(run.results, key=lambda r: (r.student, r.assignment))
-    )
+    written = [_write_contained(result, out_dir, titles.get(result.assignment, ""), templates,
+                                calls.get(result.assignment, {}))
+               for result in sorted(run.results, key=lambda r: (r.student, r.assignment))]
+    submissions = tuple(paths for paths, _ in written)
+    # the run's own texts are valid by construction (grader.run.grading makes the unrecognized
+    # files' names valid at the edge); made so here too, as no one submission's row can hold them
+    run = replace(run, results=tuple(result for _, result in written),
+                  unrecognized=tuple((valid(path), valid(reason))
+                                     for path, reason in run.unrecognized),
+                  sandbox=valid(run.sandbox))
     summary = summary_view(run, titles, roster or (), calls=calls)
     assignments = assignment_order(run.results)
     rows = gradebook_rows(run.results, assignments, roster or (), run.students)
@@ -165,4 +198,5 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
         submissions=submissions,
         lms_gradebook=write_atomic(out_dir / lms.file_name, lms.text) if lms else None,
         lms_notes=lms.notes if lms else (),
+        run=run,
     )

@@ -27,6 +27,7 @@ from grader.core.files import MIB, digest_regular
 from grader.core.paths import inside, write_atomic
 from grader.core.results import Attempt, Curve, SubmissionResult, TestResult
 from grader.core.settings import Settings
+from grader.core.text import display_path
 from grader.submission.grade import Job, submission_seed, suite_hash
 from grader.suite import MAX_CURVES, make_curve
 from grader.suite.budgets import fingerprint
@@ -58,6 +59,19 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
         return SubmissionResult(**values)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed cache entry: {exc}") from None
+
+
+def entry_text(result: SubmissionResult) -> str | None:
+    """The cache entry of ``result`` as text, or None when it would not read back as the
+    same result (checked by reading it back: what cannot be written is not cached)."""
+    try:
+        text = json.dumps(result_to_dict(result), ensure_ascii=False) + "\n"
+        text.encode("utf-8")
+        again = json.dumps(result_to_dict(result_from_dict(json.loads(text))),
+                           ensure_ascii=False) + "\n"
+    except (TypeError, ValueError, OverflowError, RecursionError):  # UnicodeError: a ValueError
+        return None
+    return text if again == text else None
 
 
 def _test(data: Any) -> TestResult:
@@ -124,11 +138,16 @@ class ResultCache:
             return None
         if (result.student, result.assignment) != (job.student, job.assignment.id):
             return None
-        return replace(result, path=str(job.path))
+        return replace(result, path=display_path(job.path) if job.path else None)
 
-    def put(self, job: Job, key: str, result: SubmissionResult) -> Path:
-        """Store ``result`` atomically (a reader never sees half an entry)."""
-        text = json.dumps(result_to_dict(result), ensure_ascii=False) + "\n"
+    def put(self, job: Job, key: str, result: SubmissionResult) -> Path | None:
+        """Store ``result`` atomically (a reader never sees half an entry); None, and nothing
+        stored, when the entry would not read back as exactly this result (text no UTF-8
+        writer accepts, a value JSON cannot hold): a rerun grades it again rather than
+        reading a poisoned entry."""
+        text = entry_text(result)
+        if text is None:
+            return None
         return write_atomic(self._path(job, key), text)
 
     def entries(self) -> list[Path]:

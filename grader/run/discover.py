@@ -15,7 +15,10 @@ a reason: nothing is silently dropped. A file's assignment is decided by, in ord
 A corrupt (or oversized) file whose name matches is still a Submission, so the grader reports
 its extraction error in that student's feedback; one with no usable name is Unrecognized.
 Every student folder is listed in ``students``, even one with nothing recognised, so that
-student scores 0 rather than disappearing from ``grades.csv``.
+student scores 0 rather than disappearing from ``grades.csv``. A student id is the folder's
+name as valid text (grader.core.text.display_name: a name that is not UTF-8, as a zip made on
+Windows can hold, gets U+FFFD and a hash of its bytes); a Submission's ``path`` keeps the real
+bytes, to open the file.
 
 SOURCE may be in any layout of :mod:`grader.run.layouts` (Canvas, Moodle, Gradescope export,
 git checkouts): :func:`discover_view` takes the per-student view a layout reader made of it, and
@@ -46,6 +49,7 @@ from grader.core.course import Assignment
 from grader.core.errors import ConfigError
 from grader.core.files import kind_problem
 from grader.core.results import StudentInfo
+from grader.core.text import display_name, valid
 from grader.extract.isolate import ReadLimits, extract_file
 from grader.run.layouts import PER_STUDENT, SourceView, StudentSource, read_layout
 
@@ -130,6 +134,9 @@ def discover_view(view: SourceView, assignments: Sequence[Assignment],
     students: list[str] = []
     identities: list[StudentInfo] = []
     for source in view.students:
+        # the edge: an id or name read from disk or an LMS export becomes valid text here
+        source = replace(source, student=display_name(source.student),
+                         name=valid(source.name), email=valid(source.email))
         if source.student not in students:
             students.append(source.student)
             identities.append(StudentInfo(student=source.student, name=source.name,

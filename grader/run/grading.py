@@ -28,7 +28,9 @@ from grader.core.errors import ConfigError, CourseError, SandboxFailure
 from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
+from grader.core.text import display_path, valid, visible
 from grader.run.cache import ResultCache, cache_key
+from grader.run.confirm import confirm_timeouts, waited
 from grader.run.discover import Discovery, Unrecognized, discover
 from grader.run.layouts import PER_STUDENT
 from grader.sandbox import make_sandbox, slots
@@ -198,14 +200,19 @@ def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionR
         except Exception as exc:  # noqa: BLE001 - one submission must never stop the run
             failure = exc
             break
-    return grader_error(job, f"{type(failure).__name__}: {clip(failure, 300)}")
+    return grader_error(job, one_line(failure))
+
+
+def one_line(exc: BaseException | None) -> str:
+    """``exc`` as one short line of valid text (its message may hold anything)."""
+    return visible(valid(f"{type(exc).__name__}: {clip(exc, 300)}"))
 
 
 def grader_error(job: Job, why: str) -> SubmissionResult:
     """The result of a submission the grader failed on: no score, status ``error``."""
     return SubmissionResult(
         student=job.student, assignment=job.assignment.id,
-        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
         grader_error=True, matched_by=job.matched_by,
         error=f"The grader failed on this submission ({why}); please tell the course staff.")
 
@@ -289,27 +296,42 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     results: dict[int, SubmissionResult] = {}
     keys: dict[Job, str] = {}
     todo: list[int] = []
+    missing = 0
     for index, job in enumerate(jobs):
-        if job.path is None:  # nothing handed in: nothing to run
-            results[index] = _grade_safely(job, settings_for(job), executor)
+        try:
+            if job.path is None:  # nothing handed in: nothing to run
+                results[index] = _grade_safely(job, settings_for(job), executor)
+                missing += 1
+                continue
+            key = _key(job, settings_for(job), executor.level) if resume is not None else None
+            forced = resume is None or resume.force or job.student in chosen
+            cached = resume.cache.get(job, key) if key and resume and not forced else None
+        except CourseError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - contained: this submission's row says why
+            results[index] = grader_error(job, one_line(exc))
             continue
-        key = _key(job, settings_for(job), executor.level) if resume is not None else None
-        forced = resume is None or resume.force or job.student in chosen
-        cached = resume.cache.get(job, key) if key and resume and not forced else None
         if cached is not None:
             results[index] = cached
             continue
         if key:
             keys[job] = key
         todo.append(index)
-    reused = len(results) - sum(1 for job in jobs if job.path is None)
+    reused = len(results) - missing - sum(1 for r in results.values() if r.grader_error)
+
+    def keep(job: Job, result: SubmissionResult) -> None:
+        if resume is not None and job in keys and not result.grader_error:
+            # what cannot be stored is not cached (ResultCache.put); a full disk, or any
+            # other failure, costs the resume of this submission, never the run
+            with contextlib.suppress(Exception):
+                resume.cache.put(job, keys[job], result)
 
     def finished(job: Job, result: SubmissionResult) -> None:
-        if resume is not None and job in keys and not result.grader_error:
-            with contextlib.suppress(OSError):  # a full disk costs the resume, not the run
-                resume.cache.put(job, keys[job], result)
+        if not waited(result):  # a timeout is cached only once confirmed (below)
+            keep(job, result)
         if observer is not None:
-            observer.advance(result)
+            with contextlib.suppress(Exception):
+                observer.advance(result)
 
     if observer is not None:
         observer.start(len(todo), reused)
@@ -318,11 +340,14 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     finally:
         if observer is not None:
             observer.finish()
+    graded = confirm_timeouts([jobs[i] for i in todo], graded, settings, executor,
+                              settings_for, keep)
     results.update(zip(todo, graded, strict=True))
     combined = best_attempts(results[i] for i in range(len(jobs)))
     return RunResult(
         results=tuple(wrong_format(combined, discovery.unrecognized)),
-        unrecognized=tuple((str(u.path), u.reason) for u in discovery.unrecognized),
+        unrecognized=tuple((display_path(u.path), valid(u.reason, 1000))
+                           for u in discovery.unrecognized),
         sandbox=executor.description,
         duration_s=round(time.monotonic() - started, 3),
         graded=len(todo),

@@ -5,8 +5,16 @@ allocate together (tmpfs files in its private /tmp included), ``pids`` caps its 
 threads, and killing every member ends the whole tree whatever it did (``setsid``, double fork,
 a detached daemon). Both layouts are handled:
 
-    v2  one unified tree: memory.max, memory.swap.max, memory.oom.group, pids.max, cgroup.kill
-    v1  one tree per controller (memory, pids): memory.limit_in_bytes (+ memsw), pids.max
+    v2  one unified tree: memory.max, memory.swap.max, memory.oom.group, pids.max, cgroup.kill,
+        cpu.weight (and cpu.stat's usage_usec: the worker's CPU time)
+    v1  one tree per controller (memory, pids, cpu, cpuacct): memory.limit_in_bytes (+ memsw),
+        pids.max, cpu.shares (and cpuacct.usage)
+
+CPU: each worker cgroup gets the same CPU share (the cpu controller), so a submission that
+starts 60 spinning processes, each in its own session, competes as one worker, not as 60 tasks
+beside its neighbour's one; its cgroup's CPU time is readable (``Cgroup.cpu_seconds``). Where
+the cpu controller is not delegated, there is no share (each process competes on its own, as
+before) and the description says so: ``cgroup v1 (memory, pids)`` lists no ``cpu``.
 
 Nothing here is required: where no cgroup tree is writable (an ordinary user without a delegated
 subtree, macOS, a locked-down container), :func:`factory` returns None and the sandbox falls back
@@ -31,6 +39,9 @@ LEAF = "grader-main"  # v2 only: where the grader moves itself to enable control
 #: How long removing a worker cgroup waits for its killed members to be reaped.
 REMOVE_WAIT_S = 10.0
 _counter = itertools.count(1)
+#: Every worker's CPU share: the kernel's default weight, written all the same (v2 cpu.weight,
+#: v1 cpu.shares), so that each worker cgroup counts as one, beside one another and the grader.
+CPU_WEIGHT, CPU_SHARES = 100, 1024
 
 
 @dataclass
@@ -41,6 +52,27 @@ class Cgroup:
     dirs: list[Path]
     memory: bool
     pids: bool
+    #: the file of the cgroup's CPU time (v2 cpu.stat, v1 cpuacct.usage); None: not counted
+    cpu_usage: Path | None = None
+    #: the cgroup has its own CPU share (cpu.weight / cpu.shares), equal to every other
+    #: worker's: 60 spinning processes in one worker get one worker's share, not 60 tasks'
+    cpu_share: bool = False
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time every member ever used together (user and system); None where not counted."""
+        if self.cpu_usage is None:
+            return None
+        try:
+            text = self.cpu_usage.read_text()
+        except OSError:
+            return None
+        if self.version == 1:  # cpuacct.usage: nanoseconds
+            return int(text.strip()) / 1e9 if text.strip().isdigit() else None
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec" and value.strip().isdigit():
+                return int(value) / 1e6
+        return None
 
     @property
     def procs_files(self) -> list[str]:
@@ -75,8 +107,10 @@ class Cgroup:
         if not self.memory:
             return False
         events = "memory.events" if self.version == 2 else "memory.oom_control"
+        # v1: the memory tree's folder (the cpu and pids trees hold others)
+        folder = next((d for d in self.dirs if (d / events).exists()), self.dirs[0])
         try:
-            text = (self.dirs[0] / events).read_text()
+            text = (folder / events).read_text()
         except OSError:
             return False
         for line in text.splitlines():
@@ -85,7 +119,7 @@ class Cgroup:
                 return True
         if self.version == 1:  # kernels before 4.13 have no oom_kill counter
             try:
-                return int((self.dirs[0] / "memory.failcnt").read_text()) > 0 and \
+                return int((folder / "memory.failcnt").read_text()) > 0 and \
                     "under_oom 1" in text
             except (OSError, ValueError):
                 return False
@@ -144,11 +178,21 @@ class CgroupFactory:
                     _write(folder / "memory.oom.group", "1", optional=True)
                 if pids:
                     _write(folder / "pids.max", str(processes))
-                return Cgroup(2, dirs, memory=memory, pids=pids)
+                cpu = "cpu" in self.enabled
+                if cpu:
+                    _write(folder / "cpu.weight", str(CPU_WEIGHT), optional=True)
+                return Cgroup(2, dirs, memory=memory, pids=pids,
+                              cpu_usage=folder / "cpu.stat" if cpu else None, cpu_share=cpu)
+            usage: Path | None = None
             for controller, base in sorted(self.bases.items()):
                 folder = base / name
-                folder.mkdir(mode=0o755)
-                dirs.append(folder)
+                if folder not in dirs:  # one mount may hold several controllers (cpu,cpuacct)
+                    folder.mkdir(mode=0o755)
+                    dirs.append(folder)
+                if controller == "cpu":
+                    _write(folder / "cpu.shares", str(CPU_SHARES), optional=True)
+                if controller == "cpuacct":
+                    usage = folder / "cpuacct.usage"
                 if controller == "memory" and memory_bytes:
                     _write(folder / "memory.limit_in_bytes", str(memory_bytes))
                     _write(folder / "memory.memsw.limit_in_bytes", str(memory_bytes),
@@ -156,7 +200,8 @@ class CgroupFactory:
                 if controller == "pids" and processes:
                     _write(folder / "pids.max", str(processes))
             return Cgroup(1, dirs, memory="memory" in self.bases and bool(memory_bytes),
-                          pids="pids" in self.bases and bool(processes))
+                          pids="pids" in self.bases and bool(processes), cpu_usage=usage,
+                          cpu_share="cpu" in self.bases)
         except OSError:
             for folder in dirs:
                 try:
@@ -251,7 +296,7 @@ def _writable(base: Path) -> bool:
 
 
 def _enable_v2(base: Path, own_path: str) -> tuple[str, ...]:
-    """Enable memory and pids (those of them delegated to ``base``) for ``base``'s children,
+    """Enable cpu, memory and pids (those delegated to ``base``) for ``base``'s children,
     moving the grader into a leaf if needed; returns the controllers enabled.
 
     cgroup v2 forbids controllers below a (non-root) cgroup that holds processes, so the
@@ -265,7 +310,7 @@ def _enable_v2(base: Path, own_path: str) -> tuple[str, ...]:
         enabled = set((base / "cgroup.subtree_control").read_text().split())
     except OSError:
         return ()
-    wanted = tuple(c for c in ("memory", "pids") if c in available)
+    wanted = tuple(c for c in ("cpu", "memory", "pids") if c in available)
     request = " ".join("+" + c for c in wanted)
     if not wanted or set(wanted) <= enabled:
         return wanted
@@ -327,7 +372,7 @@ def _factory_for(pid: int) -> CgroupFactory | None:
                 return CgroupFactory(2, {"": base}, enabled)
     bases: dict[str, Path] = {}
     for root, point, kind, options in mounts:
-        for controller in ("memory", "pids"):
+        for controller in ("cpu", "cpuacct", "memory", "pids"):
             if kind == "cgroup" and controller in options and controller in own \
                     and controller not in bases:
                 base = _folder(root, point, own[controller])

@@ -25,6 +25,7 @@ from grader.core.course import Assignment
 from grader.core.errors import CourseError
 from grader.core.results import NOTHING_HANDED_IN, SubmissionResult, TestResult
 from grader.core.settings import Limits, Settings
+from grader.core.text import display_path
 from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
 from grader.sandbox.base import Sandbox
@@ -112,7 +113,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     laps = Laps(phases)
     base = SubmissionResult(
         student=job.student, assignment=job.assignment.id,
-        path=str(job.path) if job.path else None, max_score=job.assignment.max_score,
+        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
         seed=submission_seed(settings, job), grader_version=grader.__version__,
         suite_hash=suite_hash(job.assignment), sandbox=sandbox.level, device=settings.device,
         matched_by=job.matched_by)

@@ -41,12 +41,14 @@ from grader.core.results import (
 from grader.submission.proxy import StaleObject, StudentProxy
 from grader.submission.session import NotAttempted, StudentError, WorkerSession
 from grader.submission.stops import BudgetSpent, NotCalledAgain, Stop
+from grader.submission.values import explanation
 from grader.suite import MAX_CURVES, Feedback, make_curve
 
 
 def derive_seed(*parts: object) -> int:
     """A 32-bit seed from the parts' text (secret, student, assignment, test)."""
-    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    text = "/".join(str(p) for p in parts)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:4], "big")
 
 
@@ -156,6 +158,9 @@ class SuitePlugin:
         marker = item.get_closest_marker("points")
         points = float(marker.args[0]) if marker else 0.0
         status, message = classify(call.excinfo, report)
+        unusual = getattr(self.session_for(item), "unusual", [])
+        if status == ERROR and unusual:  # the suite could not use what the student returned
+            status, message = FAILED, explanation(unusual)
         doc = (getattr(item, "function", None).__doc__ or "").strip()  # type: ignore[union-attr]
         error = call.excinfo.value if call.excinfo is not None else None
         stop: Stop | None = getattr(error, "stop", None)

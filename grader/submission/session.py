@@ -54,6 +54,7 @@ from grader.submission.stops import (
     seconds,
     timed_out,
 )
+from grader.submission.values import unusual
 from grader.worker import protocol
 
 #: Grader-side caps on worker texts (characters).
@@ -133,6 +134,8 @@ class WorkerSession:
         self.test_name = ""
         self.test_budget_s = limits.test_timeout_s or DEFAULT_TEST_BUDGET_S
         self.test_used_s = 0.0  # time this test has spent waiting on the worker
+        #: values of this test's replies the suite may not use (grader.submission.values)
+        self.unusual: list[str] = []
         self.worker_s: defaultdict[str, float] = defaultdict(float)  # the same, per test
         self.waits = 0  # deadlines waited out: test and load timeouts
         self.stops: dict[str, Stop] = {}
@@ -144,6 +147,7 @@ class WorkerSession:
         self.test_budget_s = (budget_s if budget_s is not None
                               else self.limits.test_timeout_s or DEFAULT_TEST_BUDGET_S)
         self.test_used_s = 0.0
+        self.unusual = []
 
     def ensure_ready(self) -> protocol.Ready:
         if self.grader_failure is not None:
@@ -263,6 +267,7 @@ class WorkerSession:
         if not isinstance(reply, protocol.Result):
             self._discard()
             raise ProtocolError(f"worker answered with {type(reply).__name__}")
+        self.unusual.extend(u for u in unusual(reply.value) if u not in self.unusual)
         return reply
 
     def _refuse_stopped(self, subject: Subject) -> None:

@@ -381,6 +381,11 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+#: A surrogate on its own (json.loads turns a ``\\udc80`` escape into one): no UTF-8 writer
+#: accepts it, so every decoded string has it replaced by U+FFFD.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class _Decoder:
     """Rebuilds a value from a JSON tree and blobs; handles resolve through ``from_handle``."""
 
@@ -393,7 +398,9 @@ class _Decoder:
     def decode(self, tree: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             raise WireError("value too deeply nested")
-        if tree is None or type(tree) in (bool, int, float, str):
+        if type(tree) is str:  # the edge: a lone surrogate from the other side ends here
+            return tree if tree.isascii() else _LONE_SURROGATE.sub("\ufffd", tree)
+        if tree is None or type(tree) in (bool, int, float):
             return tree
         if type(tree) is list:
             return [self.decode(v, depth + 1) for v in tree]

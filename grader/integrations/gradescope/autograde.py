@@ -181,6 +181,17 @@ class AutogradeOutcome:
         return 1 if self.grader_failed else 0
 
 
+def results_text(document: Mapping[str, Any]) -> str:
+    """results.json's text: UTF-8 where every string is valid, else ASCII with escapes (a
+    lone surrogate no UTF-8 writer takes must not cost the student their results.json)."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(document, indent=2) + "\n"
+    return text
+
+
 def autograde(root: Path, env: Mapping[str, str] | None = None,
               echo: Callable[[str], None] = print) -> AutogradeOutcome:
     """Grade the submission under ``root`` and write results.json, even when grading fails.
@@ -207,8 +218,7 @@ def autograde(root: Path, env: Mapping[str, str] | None = None,
         document = failure_document(f"{type(exc).__name__}: {exc}", grader.__version__,
                                     visibility)
     failed = bool(document["extra_data"].get("grader_failed"))
-    path = write_atomic(layout.results, json.dumps(document, indent=2, ensure_ascii=False)
-                        + "\n")
+    path = write_atomic(layout.results, results_text(document))
     echo(f"Score {points(float(document['score']))}; results in {path}")
     return AutogradeOutcome(results_json=path, document=document, grader_failed=failed)
 

@@ -27,6 +27,7 @@ from grader.core.course import Course
 from grader.core.errors import ClusterError, CourseError
 from grader.core.results import SubmissionResult
 from grader.core.settings import ClusterSettings, Settings
+from grader.core.text import display_path
 from grader.run.cache import result_from_dict
 from grader.run.cluster.course import CoursePlugin, Refused, grader_build, pack_course
 from grader.run.cluster.task import grade_task, make_task
@@ -105,7 +106,7 @@ class ClusterExecutor:
         self._workers[str(envelope.get("worker"))] += 1
         self._levels[result.sandbox] += 1
         self._sandboxes.add(str(envelope.get("sandbox")))
-        return replace(result, path=str(job.path))
+        return replace(result, path=display_path(job.path) if job.path else None)
 
 
 @contextlib.contextmanager
