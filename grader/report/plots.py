@@ -265,8 +265,8 @@ def loss_curve(curve: Curve, title: str) -> Picture:
     if off_chart:
         parts.append(_text(_LEFT + 12, _TOP + 20, "yours goes off the chart", "start", 13,
                            f'fill="{_BLUE}"'))
-    legend_x, legend_y = _RIGHT - 150, _TOP + 8
-    parts.append(f'<rect x="{legend_x}" y="{legend_y}" width="142" height="48" rx="3" '
+    legend_x, legend_y = _RIGHT - 180, _TOP + 8
+    parts.append(f'<rect x="{legend_x}" y="{legend_y}" width="172" height="48" rx="3" '
                  f'fill="white" fill-opacity="0.9" stroke="#d0d7de" stroke-width="1"/>')
     for row, (label, style) in enumerate((("yours (solid)", _STUDENT_STYLE),
                                           ("reference (dashed)", _REFERENCE_STYLE))):
