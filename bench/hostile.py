@@ -42,7 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import psutil  # noqa: E402
 from common import TreeSampler, work_folder  # noqa: E402
-from hostile_corpus import HONEST, write_class  # noqa: E402
+from helpers.hostile_corpus import HONEST, write_class  # noqa: E402
 
 from grader.core.text import csv_cell  # noqa: E402
 from grader.extract.parse import MAX_CHUNKS  # noqa: E402

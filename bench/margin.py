@@ -62,7 +62,8 @@ class LoadRun:
         while not self.stopped.is_set():
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "grader.cli", str(self.submissions), "--out",
-                 str(self.out), "--force", "--jobs", "2", "--quiet"],
+                 str(self.out), "--force", "--jobs", "2", "--quiet", "--course",
+                 str(DEFAULT_ROOT)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.runs += 1
             self.process.wait()

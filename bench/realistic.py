@@ -27,6 +27,7 @@ from pathlib import Path
 from baselines import Entry
 
 from grader.core.course import Assignment, Course
+from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import RunResult
 from grader.core.settings import Settings
 from grader.report import write_reports
@@ -152,7 +153,7 @@ def _timed_reports(run: RunResult, out: Path, course: Course) -> tuple[float, fl
     write._write_submission = timed
     try:
         started = time.perf_counter()
-        write_reports(run, out, course.root / "templates",
+        write_reports(run, out, TEMPLATES_DIR,
                       titles={a.id: a.title for a in course.assignments})
         return time.perf_counter() - started, pages
     finally:

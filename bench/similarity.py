@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from common import work_folder  # noqa: E402
 from copydetect import compare_files  # noqa: E402
-from similarity_corpus import _definitions, corpus  # noqa: E402
+from helpers.similarity_corpus import _definitions, corpus  # noqa: E402
 
 from grader.core.course import Assignment, load_course  # noqa: E402
 from grader.similarity.code import boilerplate_texts, submission_code  # noqa: E402

@@ -12,16 +12,23 @@ Six students, each handing in every assignment the course has:
             loop that never ends, stub definitions left beside her own, metadata stripped,
             files renamed "<Id> (1).ipynb"
     frank   correct solutions as .py files, plus a PDF the grader must list as unrecognised
+
+Every assignment has a written question (graded in `grade review`): alice answers it as the
+reference does (her loss-curve cell has its plot as output), bob half-right, carol not at all,
+erin in her reversed notebook without metadata (found by its marker line).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import filecmp
 import shutil
+import struct
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 import nbformat
@@ -42,6 +49,8 @@ def correct(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.source = strip_markers(cell.source)
             cell.execution_count = count
             cell.outputs = []
+        else:
+            cell.source = strip_markers(cell.source)  # a written answer's model text
     nb.metadata.pop("grader", None)
     return nb
 
@@ -102,6 +111,55 @@ def messy(solved: nbformat.NotebookNode, stub: nbformat.NotebookNode) -> nbforma
     return nb
 
 
+#: bob's written answers: partly right (a TA gives part of the points)
+BOB_ANSWERS = {
+    "dead_relu": "It outputs 0 all the time. The sigmoid has the same problem at 0.",
+    "why_activation": "Because otherwise the layers collapse into one linear layer.",
+    "vanishing": "The sigmoid's derivative is at most 0.25.",
+    "loss_curve": "plt.plot(losses)\nplt.show()\n# it goes down",
+}
+
+
+def loss_png(width: int = 96, height: int = 64) -> bytes:
+    """A small deterministic PNG of a falling loss curve (alice's plot output), made without
+    matplotlib so that the demo's bytes never depend on its version."""
+    rows = []
+    curve = [int(4 + (height - 10) * (1 - (1 - x / width) ** 4)) for x in range(width)]
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            on = abs(y - curve[x]) <= 1 or x == 2 or y == height - 3
+            row += bytes((40, 90, 160) if on else (255, 255, 255))
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+
+
+def answered(nb: nbformat.NotebookNode, texts: dict[str, str] | None = None,
+             plot: bool = False) -> nbformat.NotebookNode:
+    """``nb`` with written answers replaced by ``texts`` (by question id), the code answer's
+    cell given alice's plot as its output when ``plot``."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        qid = cell.metadata.get("grader", {}).get("answer")
+        if not qid:
+            continue
+        marker = cell.source.split("\n", 1)[0]
+        if texts and qid in texts:
+            cell.source = f"{marker}\n{texts[qid]}"
+        if plot and cell.cell_type == "code":
+            data = base64.b64encode(loss_png()).decode("ascii")
+            cell.outputs = [nbformat.v4.new_output(
+                "display_data", data={"image/png": data, "text/plain": "<Figure>"})]
+    return nb
+
+
 def as_python(nb: nbformat.NotebookNode) -> str:
     cells = [c.source for c in nb.cells if c.cell_type == "code"]
     return "\n\n# %%\n".join(cells) + "\n"
@@ -114,8 +172,8 @@ def build(course: Course, out: Path) -> None:
         solved = correct(reference)
         name = assignment.id
         notebooks = {
-            f"alice/{name}.ipynb": solved,
-            f"bob/{name}_final.ipynb": with_bug(solved, assignment),
+            f"alice/{name}.ipynb": answered(solved, plot=True),
+            f"bob/{name}_final.ipynb": answered(with_bug(solved, assignment), BOB_ANSWERS),
             f"carol/{name}.ipynb": stub,
             f"dave/{name}.ipynb": with_syntax_error(solved),
             f"erin/{name.capitalize()} (1).ipynb": messy(solved, stub),

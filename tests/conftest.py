@@ -1,15 +1,19 @@
-"""Shared fixtures: sandbox levels available on this machine."""
+"""Shared fixtures (sandbox levels), and the ``needs`` marks: a test that needs what this
+machine lacks is skipped here and fails on CI (tests/helpers/resources.py)."""
 
 from __future__ import annotations
 
 import pytest
+from helpers.resources import needs_bwrap, require
 
 from grader.sandbox import make_sandbox
-from grader.sandbox.bwrap import available as bwrap_problem
 
-BWRAP_PROBLEM = bwrap_problem()
-LEVELS = ["process", pytest.param("bwrap", marks=pytest.mark.skipif(
-    BWRAP_PROBLEM is not None, reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}"))]
+LEVELS = ["process", pytest.param("bwrap", marks=needs_bwrap)]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        require(*mark.args)
 
 
 @pytest.fixture(params=LEVELS)

@@ -7,7 +7,7 @@ equivalents and mutants: tests/test_suite_corpus.py.
 from __future__ import annotations
 
 import pytest
-from suite_harness import (
+from helpers.suite_harness import (
     ROOT,
     run_public,
 )

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notebook_corpus import ROOT, cases
-from test_release import bundle_python, make_bundle
+from helpers.bundle import bundle_python, make_bundle
+from helpers.notebook_corpus import ROOT, cases
 
 from grader.core.course import load_course
 from grader.core.results import PASSED
@@ -31,6 +31,8 @@ from grader.core.settings import Settings
 from grader.sandbox import make_sandbox
 from grader.submission.grade import PublicRun, run_public
 from grader.submission.student import load_student_module
+
+pytestmark = pytest.mark.slow  # the bundle's self-check in notebook kernels
 
 COURSE = load_course(ROOT)
 

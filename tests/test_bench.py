@@ -6,7 +6,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from grader.core.course import DEFAULT_ROOT
+
+pytestmark = pytest.mark.slow  # benchmarks
 
 
 def test_bench_runs_and_its_baselines_score_as_the_grader_does(tmp_path) -> None:

@@ -14,7 +14,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from grader.core.course import DEFAULT_ROOT
+
+pytestmark = pytest.mark.slow  # a benchmark of the test budgets
 
 
 def test_no_correct_code_times_out_on_a_loaded_machine() -> None:

@@ -33,7 +33,6 @@ def copy_course(target: Path, assignment_id: str = "activations") -> Path:
         shutil.copy(DEFAULT_ROOT / "solutions" / "hidden" / name, hidden / name)
     shutil.copy(DEFAULT_ROOT / "solutions" / f"{assignment_id}.ipynb", target / "solutions")
     shutil.copy(DEFAULT_ROOT / "solutions" / "course_secret", target / "solutions")
-    shutil.copytree(DEFAULT_ROOT / "templates", target / "templates")
     return target
 
 
@@ -96,6 +95,7 @@ def own_suite_module():
         sys.modules["test_activations"] = saved
 
 
+@pytest.mark.slow  # validates a copy of the course, twice
 def test_validate_measures_a_new_suite_once(tmp_path: Path, own_suite_module) -> None:
     course = load_course(copy_course(tmp_path))
     assignment = course.get("activations")

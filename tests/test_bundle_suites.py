@@ -27,7 +27,7 @@ SHIPPED = {"solutions/hidden/pytest.ini", "solutions/hidden/test_forward.py",
 def course(tmp_path: Path) -> Course:
     """The course with forward's suite importing a helper module that imports a package."""
     root = tmp_path / "course"
-    for part in ("assignments", "solutions", "templates"):
+    for part in ("assignments", "solutions"):
         shutil.copytree(DEFAULT_ROOT / part, root / part)
     hidden = root / "solutions" / "hidden"
     for name, text in HELPERS.items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -13,33 +12,27 @@ import sys
 from pathlib import Path
 
 import pytest
-from github_outputs import github_outputs
+from helpers.github_outputs import github_env, github_outputs
 
 from grader.core.course import DEFAULT_ROOT, load_course
-from grader.core.results import ERROR, FAILED, PASSED, RunResult, SubmissionResult, TestResult
-from grader.core.settings import Settings
-from grader.integrations.ci import (
-    CiRequest,
-    ci,
-    classroom_result,
+from grader.core.results import (
+    ERROR,
+    FAILED,
+    PASSED,
+    RunResult,
+    SubmissionResult,
+    TestResult,
     grader_failed,
-    student_id,
-    submission_files,
 )
+from grader.core.settings import Settings
+from grader.integrations.ci import CiRequest, ci, classroom_result
+from grader.run.student import student_id, submission_files
+
+pytestmark = pytest.mark.slow  # a student graded through the CLI in real sandboxes
 
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli"]
 BUG = ("return np.maximum(0, x)", "return x")  # relu keeps negative values
-
-
-def github_env(folder: Path, **extra: str) -> dict[str, str]:
-    """The variables GitHub sets in a job (files in ``folder``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    env.update(CI="true", GITHUB_ACTIONS="true",
-               GITHUB_STEP_SUMMARY=str(folder / "summary.md"),
-               GITHUB_OUTPUT=str(folder / "output.txt"), **extra)
-    return env
 
 
 def buggy_checkout(folder: Path) -> Path:
@@ -62,7 +55,9 @@ def test_ci_points_equal_the_gradebook_and_a_failing_student_exits_0(tmp_path: P
     submissions = tmp_path / "submissions"
     (submissions / "alice-repo").mkdir(parents=True)
     shutil.copy(checkout / "activations" / "activations.ipynb", submissions / "alice-repo")
-    ci_env = github_env(tmp_path / "gh", GITHUB_REPOSITORY="org/alice-repo")
+    # the student's checkout is no course: the course is named (the grading runner: --course)
+    ci_env = github_env(tmp_path / "gh", GITHUB_REPOSITORY="org/alice-repo",
+                        GRADER_COURSE=str(ROOT))
     common = ["--sandbox", "process"]
     # two gradings at once: the gradebook and `grade ci PATH`
     gradebook = subprocess.Popen([*GRADE, str(submissions), "--out", str(tmp_path / "book"),
@@ -130,7 +125,7 @@ def test_classroom_result_and_grader_failure() -> None:
     doc = classroom_result(RunResult(results=(result_with(ok, bad),)), 5.0, False)
     assert doc["status"] == "fail" and doc["max_score"] == 5.0
     assert [(t["status"], t["score"]) for t in doc["tests"]] == [("pass", 2.0), ("fail", 0.0)]
-    assert doc["tests"][1]["message"] == "got 1, expected 2"
+    assert doc["tests"][1]["message"] == "got 1, expected 2\nResult: failed"  # engine words
     assert not grader_failed(result_with(ok, bad))
     assert not grader_failed(result_with(error="Your notebook is not valid JSON"))
     assert grader_failed(result_with(ok, broken))
@@ -142,16 +137,16 @@ def test_classroom_result_and_grader_failure() -> None:
 
 def fake_grading(monkeypatch: pytest.MonkeyPatch, *results: SubmissionResult) -> list[tuple]:
     """Replace the grading run (tested above) by fixed results; record its arguments."""
-    import grader.run.staging as staging_module
+    import grader.run.student as student_module
 
     calls: list[tuple] = []
 
-    def grade_folder(folder, course, settings, only=()):
-        calls.append((sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                             if p.is_file()), tuple(only)))
+    def grade_discovery(discovery, course, settings, only=(), **options):
+        calls.append((sorted(f"{s.student}/{s.path.name}" for s in discovery.submissions),
+                      tuple(only)))
         return RunResult(results=results, sandbox="test")
 
-    monkeypatch.setattr(staging_module, "grade_folder", grade_folder)
+    monkeypatch.setattr(student_module, "grade_discovery", grade_discovery)
     return calls
 
 
@@ -184,6 +179,7 @@ def test_grade_notebook_is_ci_mode_and_fail_under_exits_1(tmp_path: Path,
     calls = fake_grading(monkeypatch, graded)
     checkout = buggy_checkout(tmp_path / "frank")
     monkeypatch.chdir(checkout)
+    monkeypatch.setenv("GRADER_COURSE", str(ROOT))  # a student's checkout is no course
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     runner = CliRunner()
@@ -196,4 +192,4 @@ def test_grade_notebook_is_ci_mode_and_fail_under_exits_1(tmp_path: Path,
                                   "--sandbox", "process"])
     assert folder.exit_code == 0, folder.output
     assert "Points 3/100" in folder.output
-    assert calls[-1] == (["frank/activations/activations.ipynb"], ("activations",))
+    assert calls[-1] == (["frank/activations.ipynb"], ("activations",))

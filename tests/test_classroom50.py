@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from github_outputs import github_outputs
-from test_release import fill_stub
+from helpers.bundle import fill_stub
+from helpers.classroom50 import git_checkout, runner_env
+from helpers.github_outputs import github_outputs
 
 from grader.commands.classroom50 import BuildRequest, build
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError
 from grader.core.results import FAILED, PASSED, SubmissionResult, TestResult
 from grader.integrations.classroom50 import Identity, result_document, scale_for, status_and_summary
+
+pytestmark = pytest.mark.slow  # students graded through the CLI in real sandboxes
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
@@ -144,28 +146,6 @@ def test_build_writes_one_autograder_per_assignment(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- a local run
 
 
-def _checkout(folder: Path, notebook: Path) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "activations.ipynb").write_bytes(notebook.read_bytes())
-    (folder / "result.json").write_text('{"score": 100, "planted": true}')  # the student's
-    git = ["git", "-c", "user.name=s", "-c", "user.email=s@example.org"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "work"]):
-        subprocess.run([*git, *args], cwd=folder, check=True, capture_output=True)
-    return folder
-
-
-def _runner_env(tmp_path: Path, owner: str) -> dict[str, str]:
-    output = tmp_path / f"output-{owner}.txt"
-    output.write_text("")
-    return {**os.environ, "CLASSROOM": "nn-fall", "ASSIGNMENT": "activations",
-            "SUBMISSION_TAG": "submit/2026-10-01T10-00-00Z-abc1234", "USERNAME": owner,
-            "OWNER": owner, "ASSIGNMENT_TYPE": "individual",
-            "COMMIT_URL": f"https://github.com/org/nn-fall-activations-{owner}/commit/x",
-            "RELEASE_URL": "https://github.com/org/r/releases/tag/submit%2Fx",
-            "GITHUB_OUTPUT": str(output), "GITHUB_ACTOR": owner, "GITHUB_ACTOR_ID": "77",
-            "RUNNER_TEMP": str(tmp_path)}
-
-
 def test_autograder_gives_the_points_grade_gives(tmp_path: Path) -> None:
     activations = COURSE.get("activations")
     notebooks = {"alice": fill_stub(activations.stub, activations.reference,
@@ -191,8 +171,8 @@ def test_autograder_gives_the_points_grade_gives(tmp_path: Path) -> None:
     assert expected["alice"] == 100 and 0 < expected["bob"] < 100
 
     for owner, notebook in notebooks.items():
-        checkout = _checkout(tmp_path / f"nn-fall-activations-{owner}", notebook)
-        env = _runner_env(tmp_path, owner)
+        checkout = git_checkout(tmp_path / f"nn-fall-activations-{owner}", notebook)
+        env = runner_env(tmp_path, owner)
         run = subprocess.run([sys.executable, str(folder / "autograder.py")], cwd=checkout,
                              env=env, capture_output=True, text=True, timeout=600)
         assert run.returncode == 0, run.stdout + run.stderr
@@ -221,9 +201,9 @@ def test_autograder_reports_a_grader_failure_as_an_error(tmp_path: Path) -> None
     suite = folder / "course" / "solutions" / "hidden" / "test_activations.py"
     suite.write_text(suite.read_text() + "\n\n@pytest.mark.points(1)\ndef test_zz_broken(student)"
                      ":\n    raise RuntimeError('a bug in the grader')\n")
-    checkout = _checkout(tmp_path / "repo", fill_stub(activations.stub, activations.reference,
+    checkout = git_checkout(tmp_path / "repo", fill_stub(activations.stub, activations.reference,
                                                        tmp_path / "a.ipynb"))
-    env = _runner_env(tmp_path, "alice")
+    env = runner_env(tmp_path, "alice")
     run = subprocess.run([sys.executable, str(folder / "autograder.py")], cwd=checkout, env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 1, run.stdout + run.stderr

@@ -22,14 +22,13 @@ from distributed.security import Security
 
 from grader.commands.grade import RunRequest, run
 from grader.core.course import DEFAULT_ROOT, load_course
-from grader.core.errors import ClusterError, ConfigError, CourseError
+from grader.core.errors import ClusterError, ConfigError, CourseError, Refused
 from grader.core.results import RunResult, SubmissionResult, TestResult
 from grader.core.settings import ClusterSettings, Settings, cluster_from, local_jobs
 from grader.run.cache import ResultCache, result_to_dict
 from grader.run.cluster.client import RETRIES, ClusterExecutor, _submitter
 from grader.run.cluster.course import (
     CoursePlugin,
-    Refused,
     files_digest,
     grader_build,
     installed,
@@ -39,6 +38,8 @@ from grader.run.cluster.course import (
 from grader.run.cluster.task import grade_task, make_task
 from grader.submission.grade import Job
 
+pytestmark = pytest.mark.slow  # a Dask cluster
+
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
 GRADE = [sys.executable, "-m", "grader.cli"]
 NO_TLS = {"tls_ca_file": None, "tls_cert": None, "tls_key": None}
@@ -46,15 +47,34 @@ NO_TLS = {"tls_ca_file": None, "tls_cert": None, "tls_key": None}
 
 # --------------------------------------------------------------------------- settings
 
-def test_scheduler_address_from_flag_or_environment() -> None:
-    assert cluster_from("10.0.0.5:8786", NO_TLS, env={}) == ClusterSettings("tcp://10.0.0.5:8786")
-    from_env = cluster_from(None, NO_TLS, env={"DASK_SCHEDULER_ADDRESS": "tcp://head:8786"})
-    assert from_env == ClusterSettings("tcp://head:8786")
+def pem_files(folder: Path) -> dict[str, str]:
+    files = {}
+    for name in NO_TLS:
+        files[name] = str(folder / f"{name}.pem")
+        Path(files[name]).write_text("pem")
+    return files
+
+
+def test_scheduler_address_from_flag_or_environment(tmp_path: Path) -> None:
+    files = pem_files(tmp_path)
+    paths = {name: Path(path) for name, path in files.items()}
+    from_env = cluster_from(None, files, env={"DASK_SCHEDULER_ADDRESS": "tls://head:8786"})
+    assert from_env == ClusterSettings("tls://head:8786", **paths)
     # the flag wins; an empty flag grades locally even with the variable set
-    assert cluster_from("tcp://a:1", NO_TLS, env={"DASK_SCHEDULER_ADDRESS": "tcp://b:2"}) \
-        == ClusterSettings("tcp://a:1")
-    assert cluster_from("", NO_TLS, env={"DASK_SCHEDULER_ADDRESS": "tcp://b:2"}) is None
+    assert cluster_from("tls://a:1", files, env={"DASK_SCHEDULER_ADDRESS": "tls://b:2"}) \
+        == ClusterSettings("tls://a:1", **paths)
+    assert cluster_from("", NO_TLS, env={"DASK_SCHEDULER_ADDRESS": "tls://b:2"}) is None
     assert cluster_from(None, NO_TLS, env={}) is None
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "127.0.0.1:8786", "tcp://head:1"])
+def test_an_unauthenticated_scheduler_is_refused_even_on_loopback(address: str) -> None:
+    with pytest.raises(ConfigError, match=r"^--scheduler: tcp://.* is not authenticated: .*"
+                                          r"use tls://HOST:PORT .* even on the loopback"):
+        cluster_from(address, NO_TLS, env={})
+    with pytest.raises(ConfigError, match="not authenticated"):
+        ClusterExecutor(ClusterSettings("tcp://127.0.0.1:8786"), load_course(DEFAULT_ROOT),
+                        Settings(course_root=DEFAULT_ROOT))
 
 
 @pytest.mark.parametrize(("flag", "env", "source"), [
@@ -64,15 +84,12 @@ def test_scheduler_address_from_flag_or_environment() -> None:
     (None, {"DASK_SCHEDULER_ADDRESS": "head:port"}, "DASK_SCHEDULER_ADDRESS (environment)"),
 ])
 def test_a_bad_address_names_its_source(flag, env, source) -> None:
-    with pytest.raises(ConfigError, match=rf"^{re.escape(source)}: expected tcp://HOST:PORT"):
+    with pytest.raises(ConfigError, match=rf"^{re.escape(source)}: expected tls://HOST:PORT"):
         cluster_from(flag, NO_TLS, env=env)
 
 
-def test_tls_needs_its_three_files_and_only_with_tls(tmp_path: Path) -> None:
-    files = {}
-    for name in NO_TLS:
-        files[name] = str(tmp_path / f"{name}.pem")
-        Path(files[name]).write_text("pem")
+def test_tls_needs_its_three_files(tmp_path: Path) -> None:
+    files = pem_files(tmp_path)
     with pytest.raises(ConfigError, match="needs --tls-ca-file, --tls-cert, --tls-key"):
         cluster_from("tls://head:8786", NO_TLS, env={})
     tls = cluster_from("tls://head:8786", files, env={})
@@ -81,8 +98,6 @@ def test_tls_needs_its_three_files_and_only_with_tls(tmp_path: Path) -> None:
         "GRADER_TLS_CA_FILE": files["tls_ca_file"], "GRADER_TLS_CERT": files["tls_cert"],
         "GRADER_TLS_KEY": files["tls_key"]})
     assert from_env == tls
-    with pytest.raises(ConfigError, match="^--tls-cert: given, but the scheduler tcp://"):
-        cluster_from("tcp://head:8786", {**NO_TLS, "tls_cert": files["tls_cert"]}, env={})
     with pytest.raises(ConfigError, match="^--tls-key: .*missing.pem: cannot read it"):
         cluster_from("tls://head:8786", {**files, "tls_key": str(tmp_path / "missing.pem")},
                      env={})
@@ -90,8 +105,12 @@ def test_tls_needs_its_three_files_and_only_with_tls(tmp_path: Path) -> None:
         cluster_from(None, {**NO_TLS, "tls_ca_file": files["tls_ca_file"]}, env={})
 
 
+TLS_CLUSTER = ClusterSettings("tls://head:8786", Path("ca.pem"), Path("cert.pem"),
+                              Path("key.pem"))
+
+
 def test_jobs_and_auto_device_are_local_settings() -> None:
-    cluster = ClusterSettings("tcp://head:8786")
+    cluster = TLS_CLUSTER
     assert local_jobs(None, cluster) == 1 and local_jobs(3, None) == 3
     with pytest.raises(ConfigError, match="^--jobs: not used with --scheduler"):
         local_jobs(2, cluster)
@@ -100,8 +119,11 @@ def test_jobs_and_auto_device_are_local_settings() -> None:
 
 
 def test_cli_reports_a_bad_scheduler_as_a_usage_error(tmp_path: Path) -> None:
+    files = pem_files(tmp_path)
     run_ = subprocess.run([*GRADE, str(DEMO), "--out", str(tmp_path), "--scheduler",
-                           "tcp://127.0.0.1:1", "--jobs", "2"],
+                           "tls://127.0.0.1:1", "--tls-ca-file", files["tls_ca_file"],
+                           "--tls-cert", files["tls_cert"], "--tls-key", files["tls_key"],
+                           "--jobs", "2"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert run_.returncode == 2
     assert run_.stderr.strip() == ("grade: error: --jobs: not used with --scheduler (each Dask "
@@ -193,10 +215,11 @@ def comparable(out: Path) -> dict[str, object]:
 def test_demo_class_on_a_two_worker_local_cluster_grades_as_a_local_run(tmp_path: Path) -> None:
     settings = Settings(course_root=DEFAULT_ROOT, secret="cluster-test", jobs=2)
     local = grade_into(tmp_path / "local", settings)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    security, files = course_certificates(tmp_path)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, security=security,
                       dashboard_address=None) as cluster:
-        on_cluster = replace(settings, jobs=1,
-                             cluster=ClusterSettings(cluster.scheduler_address))
+        on_cluster = replace(settings, jobs=1, cluster=ClusterSettings(
+            cluster.scheduler_address, files["ca"], files["cert"], files["key"]))
         remote = grade_into(tmp_path / "cluster", on_cluster)
         again = grade_into(tmp_path / "cluster", on_cluster)
     assert "grades.csv" in comparable(tmp_path / "cluster")
@@ -210,13 +233,18 @@ def test_demo_class_on_a_two_worker_local_cluster_grades_as_a_local_run(tmp_path
     assert (again.graded, again.reused) == (0, graded)  # resumes from the cluster's cache
 
 
-def test_grading_over_tls_with_the_course_certificates(tmp_path: Path) -> None:
+def course_certificates(folder: Path) -> tuple[Security, dict[str, Path]]:
     security = Security.temporary()  # a CA and certificate, made with cryptography
     files = {}
     for name, pem in (("ca", security.tls_ca_file), ("cert", security.tls_client_cert),
                       ("key", security.tls_client_key)):
-        files[name] = tmp_path / f"{name}.pem"
+        files[name] = folder / f"{name}.pem"
         files[name].write_text(pem)
+    return security, files
+
+
+def test_grading_over_tls_with_the_course_certificates(tmp_path: Path) -> None:
+    security, files = course_certificates(tmp_path)
     submissions = tmp_path / "class"
     (submissions / "alice").mkdir(parents=True)
     (submissions / "alice" / "activations.ipynb").write_bytes(
@@ -306,8 +334,7 @@ class Finished:
 def test_what_comes_back_is_checked_and_a_cluster_failure_is_never_a_students_zero() -> None:
     course = load_course(DEFAULT_ROOT)
     job = Job("alice", course.get("activations"), DEMO / "alice" / "activations.ipynb")
-    executor = ClusterExecutor(ClusterSettings("tcp://head:8786"), course,
-                               Settings(course_root=DEFAULT_ROOT))
+    executor = ClusterExecutor(TLS_CLUSTER, course, Settings(course_root=DEFAULT_ROOT))
     good = SubmissionResult("alice", "activations", "/worker/tmp/activations.ipynb",
                             tests=(TestResult("t", "T", "passed", 100.0, 100.0),),
                             sandbox="bwrap")

@@ -1,4 +1,5 @@
-"""`grade --scheduler` against the real `dask scheduler` and `dask worker` commands on 127.0.0.1.
+"""`grade --scheduler` against the real `dask scheduler` and `dask worker` commands on 127.0.0.1,
+over TLS with certificates made for the test (a scheduler is always authenticated).
 
 A worker killed with SIGKILL while it grades loses no result and duplicates none (the
 scheduler runs its task again on the other worker); a client interrupted mid-run keeps what
@@ -24,9 +25,12 @@ from pathlib import Path
 import psutil
 import pytest
 from distributed import Client
+from distributed.security import Security
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.run.cache import ResultCache
+
+pytestmark = pytest.mark.slow  # a Dask cluster
 
 DEMO = DEFAULT_ROOT / "demo" / "submissions"
 GRADE = [sys.executable, "-m", "grader.cli"]
@@ -89,8 +93,25 @@ def wait_for(condition, what: str, timeout: float = START_S) -> None:  # noqa: A
         time.sleep(0.1)
 
 
+def certificates(folder: Path) -> dict[str, str]:
+    """A CA and a certificate signed by it (one for every role), as PEM files."""
+    made = Security.temporary()
+    files = {}
+    for flag, pem in (("--tls-ca-file", made.tls_ca_file), ("--tls-cert", made.tls_client_cert),
+                      ("--tls-key", made.tls_client_key)):
+        files[flag] = str(folder / f"{flag.strip('-')}.pem")
+        Path(files[flag]).write_text(pem)
+    return files
+
+
+def tls_flags(folder: Path) -> list[str]:
+    files = json.loads((folder / "tls.json").read_text())
+    return [item for pair in files.items() for item in pair]
+
+
 def start_worker(processes: Processes, scheduler_file: Path, name: str):  # noqa: ANN201
     return processes.start(name, DASK, "worker", "--scheduler-file", str(scheduler_file),
+                           *tls_flags(processes.folder),
                            "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny",
                            "--no-dashboard", "--name", name)
 
@@ -101,8 +122,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pro
     folder = tmp_path_factory.mktemp("dask")
     processes = Processes(folder)
     scheduler_file = folder / "scheduler.json"
+    (folder / "tls.json").write_text(json.dumps(certificates(folder)))
     try:
-        scheduler = processes.start("scheduler", DASK, "scheduler", "--host", "127.0.0.1",
+        scheduler = processes.start("scheduler", DASK, "scheduler", *tls_flags(folder),
+                                    "--host", "127.0.0.1",
                                     "--port", "0", "--no-dashboard",
                                     "--scheduler-file", str(scheduler_file))
 
@@ -112,7 +135,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pro
 
         wait_for(ready, "the scheduler")
         address = json.loads(scheduler_file.read_text())["address"]
-        assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+", address), address
+        assert re.fullmatch(r"tls://127\.0\.0\.1:\d+", address), address
         start_worker(processes, scheduler_file, "steady")
         yield address, processes
     finally:
@@ -121,15 +144,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pro
 
 @pytest.fixture()
 def client(cluster: tuple[str, Processes]) -> Iterator[Client]:
-    address, _ = cluster
-    with Client(address, timeout=START_S, set_as_default=False) as watcher:
+    address, processes = cluster
+    files = json.loads((processes.folder / "tls.json").read_text())
+    security = Security(tls_ca_file=files["--tls-ca-file"], tls_client_cert=files["--tls-cert"],
+                        tls_client_key=files["--tls-key"], require_encryption=True)
+    with Client(address, timeout=START_S, set_as_default=False, security=security) as watcher:
         watcher.wait_for_workers(1, timeout=START_S)
         yield watcher
 
 
 def grade(processes: Processes, name: str, address: str, out: Path) -> subprocess.Popen[bytes]:
     return processes.start(name, *GRADE, str(DEMO), "--out", str(out), "--quiet",
-                           "--scheduler", address)
+                           "--scheduler", address, *tls_flags(processes.folder))
 
 
 def finish(processes: Processes, name: str, process: subprocess.Popen[bytes]) -> str:

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from gradescope_schema import schema_problems
+from helpers.gradescope_schema import schema_problems
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 import nbformat
-import pytest
+from helpers.resources import needs
 
 from grader.core.course import DEFAULT_ROOT
 from grader.sandbox import cgroups
 
 ALICE = DEFAULT_ROOT / "demo" / "submissions" / "alice" / "activations.ipynb"
-GRADE = [sys.executable, "-m", "grader.cli.main"]
+GRADE = [sys.executable, "-m", "grader.cli"]
 FACTORY = cgroups.factory()
 NO_CPU_SHARE = FACTORY is None or "cpu" not in FACTORY.controllers
 #: relu, on its first call, forks a child that forks 59 more, all spinning, each in its own
@@ -42,8 +42,8 @@ SPIN = ("def relu(x):\n"
         "    return np.maximum(0, x)\n")
 
 
-@pytest.mark.skipif(NO_CPU_SHARE, reason="no cgroup cpu controller here (the stated fallback: "
-                                          "no CPU share, each process competes on its own)")
+# without it, the stated fallback: no CPU share, each process competes on its own
+@needs("no cgroup cpu controller here" if NO_CPU_SHARE else None, "cgroups (cpu controller)")
 def test_a_worker_cgroup_has_a_cpu_share_and_counts_its_cpu_time() -> None:
     assert FACTORY is not None
     cgroup = FACTORY.create(512 * 1024 * 1024, 64)
@@ -60,7 +60,7 @@ def test_a_worker_cgroup_has_a_cpu_share_and_counts_its_cpu_time() -> None:
         cgroup.remove()
 
 
-@pytest.mark.skipif(NO_CPU_SHARE, reason="no cgroup cpu controller here")
+@needs("no cgroup cpu controller here" if NO_CPU_SHARE else None, "cgroups (cpu controller)")
 def test_sixty_spinning_processes_cost_honest_neighbours_nothing(tmp_path: Path) -> None:
     submissions = tmp_path / "submissions"
     for name in ("honest1", "honest2", "honest3"):

@@ -217,7 +217,7 @@ def test_push_time_comes_from_the_runner_never_from_files(tmp_path: Path) -> Non
 
 
 def test_a_gradescope_export_gives_each_submission_its_created_at(tmp_path: Path) -> None:
-    from lms_layouts import gradescope_export
+    from helpers.lms_layouts import gradescope_export
 
     from grader.commands.grade import source_times
     from grader.core.course import DEFAULT_ROOT

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gradescope_schema import schema_problems
+from helpers.gradescope_schema import schema_problems
 
 import grader
 from grader.core.course import DEFAULT_ROOT, load_course
@@ -26,6 +26,8 @@ from grader.core.settings import read_secret
 from grader.integrations.gradescope.autograde import autograde as gradescope_run
 from grader.integrations.gradescope.bundle import course_entries
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig
+
+pytestmark = pytest.mark.slow  # students graded through the CLI, Gradescope and Classroom 50 paths
 
 GRADE = [sys.executable, "-m", "grader.cli"]
 DUE = "2026-10-05T23:59:00+02:00"
@@ -47,7 +49,6 @@ def course_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("activations.ipynb", "course_secret", "hidden/test_activations.py",
                  "hidden/pytest.ini", "hidden/budgets.json"):
         shutil.copy(DEFAULT_ROOT / "solutions" / name, root / "solutions" / name)
-    shutil.copytree(DEFAULT_ROOT / "templates", root / "templates")
     (root / "course.toml").write_text(POLICY)
     return root
 

@@ -10,7 +10,8 @@ from urllib.parse import unquote
 
 import accessibility
 import pytest
-from browser import WIDTH, check_page, chromium
+from helpers.browser import WIDTH, check_page, chromium
+from helpers.resources import needs
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.results import RunResult
@@ -19,6 +20,8 @@ from grader.core.settings import Settings
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.run.grading import grade_folder
+
+pytestmark = pytest.mark.slow  # the demo class graded, its reports in Chromium
 
 DEMO = DEFAULT_ROOT / "demo"
 
@@ -107,7 +110,8 @@ def test_bob_and_dave_read_one_cause_per_function(demo_reports: Path) -> None:
     assert "### `backward` (-40 of 40 points)" in bob and bob.count("opposite sign") == 1
     assert "train uses backward, and your backward is wrong: fix backward first" in bob
     dave = (demo_reports / "dave" / "activations" / "feedback.md").read_text()
-    assert "softmax is in cell 12, which has a syntax error at line 1" in dave
+    assert ("softmax was never defined: code cell 6 (the one defining softmax), line 1 has a "
+            "syntax error") in dave
     assert "NameError" not in dave
 
 
@@ -128,8 +132,8 @@ def test_bob_sees_his_loss_curve_beside_the_reference(demo_run: RunResult,
     assert "not a finite number" in (demo_reports / "bob" / "backprop" / "feedback.md").read_text()
 
 
-@pytest.mark.skipif(chromium() is None, reason="no Chromium on this machine (Debian package "
-                    "chromium; .ci/run installs it)")
+@needs(None if chromium() else "not found (Debian package chromium; .ci/run installs it)",
+       "Chromium")
 @pytest.mark.parametrize("page", ["summary.html", "bob/backprop/feedback.html",
                                   "bob/training/feedback.html", "carol/backprop/feedback.html"])
 def test_reports_render_in_a_real_browser(demo_reports: Path, page: str,

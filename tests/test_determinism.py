@@ -7,12 +7,15 @@ weights (an output ReLU passed or failed ``test_SimpleNN__forward`` by chance: 9
 
 from __future__ import annotations
 
-from suite_harness import ROOT, grade
+import pytest
+from helpers.suite_harness import ROOT, grade
 
 from grader.core.course import load_course
 from grader.core.settings import Limits
 from grader.submission.proxy import StudentProxy
 from grader.submission.session import WorkerSession
+
+pytestmark = pytest.mark.slow  # the same submissions graded again and again in real workers
 
 DRAW = [
     "import random",

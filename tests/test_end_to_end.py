@@ -20,6 +20,8 @@ import pytest
 from grader.core.course import DEFAULT_ROOT
 from grader.extract.stub import strip_markers
 
+pytestmark = pytest.mark.slow  # classes graded through the CLI
+
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 STUB = DEFAULT_ROOT / "assignments" / "activations" / "activations.ipynb"
 GRADE = [sys.executable, "-m", "grader.cli"]
@@ -75,6 +77,9 @@ def write_class(root: Path) -> Path:
     for relative, nb in students.items():
         (root / relative).parent.mkdir(parents=True)
         nbformat.write(nb, root / relative)
+    # (a byte copy of a course file is never graded: the reference with one more newline)
+    reference = root / "reference" / "activations.ipynb"
+    reference.write_bytes(reference.read_bytes() + b"\n")
     (root / "corrupt").mkdir()
     (root / "corrupt" / "activations.ipynb").write_text('{"cells": [', encoding="utf-8")
     return root

@@ -1,5 +1,8 @@
 """Reading notebooks and extracting the graded module (grader.extract.read / extract).
 
+Over 400 lines on purpose: one small test per rule of reading and extraction (the course
+contract's), kept together beside the pipeline they check.
+
 Most tests exec the extracted statements one by one in a fresh namespace, as the worker does
 (but without its NameError retries), and call the student's functions.
 """
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from notebook_files import Spec, write_notebook
+from helpers.notebook_files import Spec, write_notebook
 
 from grader.extract import Cell, StudentModule, extract_module, read_cells
 
@@ -135,13 +138,13 @@ def test_syntax_error_cell_loses_only_its_broken_chunk() -> None:
     assert "broken" not in namespace
     assert namespace["uses_value"]() == (1, 2)
     assert "decorated" in module.defined
-    assert module.notes[0].startswith("cell 2: syntax error at line 4 (expected ':'); lines 4-6")
+    assert module.notes[0].startswith("code cell 2, line 4: syntax error (expected ':'); lines 4-6")
 
 
 def test_whole_cell_syntax_error_note_says_its_code_was_skipped() -> None:
     module = extract("x = 1", "# comment\ndef f(:\n    pass", "def g():\n    return x")
-    assert ("cell 2: syntax error at line 2 (invalid syntax); its code was skipped "
-            "(it defines f)") in module.notes
+    assert ("code cell 2, line 2: syntax error (invalid syntax); its code was skipped "
+            "(it defines f)\n    def f(:\n          ^") in module.notes
     assert run(module)["g"]() == 1
 
 
@@ -182,7 +185,8 @@ def test_everything_in_one_cell_with_demo_loop() -> None:
     namespace = run(module)
     np.testing.assert_array_equal(namespace["relu_grad"](np.array([-1.0, 0.0, 2.0])), [0, 0, 1])
     assert any(
-        note.startswith("dropped top-level code: 7 statements (") and "loops" in note
+        note.startswith("Code outside your functions was not run when grading: 7 statements (")
+        and "loops" in note
         for note in module.notes
     )
 
@@ -194,7 +198,8 @@ def test_unused_expensive_assignments_are_dropped_with_a_note() -> None:
         "x = np.random.randn(10**8)\nlosses = train(relu, epochs=10**6)",
     )
     assert module.statements == ("import numpy as np", RELU.strip())
-    assert any("2 assignments" in n and "losses, x" in n for n in module.notes)
+    assert ("Variables that none of your functions use (losses, x) were not set when grading; "
+            "this costs nothing.") in module.notes
 
 
 def test_function_parameters_do_not_keep_same_named_globals() -> None:
@@ -374,7 +379,8 @@ def test_highest_execution_count_wins_over_cell_order() -> None:
         ("def f():\n    return 'early cell, ran last'", 7), ("def f():\n    return 'late cell'", 3)
     )
     assert run(module)["f"]() == "early cell, ran last"
-    assert "two definitions of f (cells 1, 2): kept the one from cell 1 (ran last)" in module.notes
+    assert ("two definitions of f (code cells 1, 2): kept the one from code cell 1 (ran last)"
+            in module.notes)
 
 
 def test_later_cell_wins_without_execution_counts() -> None:
@@ -431,7 +437,8 @@ def test_duplicates_are_resolved_with_a_short_note() -> None:
     module = extract(*stubs, RELU.replace("np.maximum(0, x)", "x * 2"), *stubs)
     assert run(module)["relu"](3) == 6
     (note,) = [n for n in module.notes if "stub" in n]
-    assert note.startswith("relu: the unfinished stub (raise NotImplementedError) in cell 1, 2,")
+    assert note.startswith(
+        "relu: the unfinished stub (raise NotImplementedError) in code cell 1, 2,")
     assert "and 72 more" in note and len(note) < 200
 
 
@@ -448,7 +455,7 @@ def test_a_syntax_error_note_names_what_the_skipped_code_defines() -> None:
     module = extract("import numpy as np\n\ndef softmax(z)\n    def inner(v):\n"
                      "        return v\n    return z\n\nclass Net:\n    pass",
                      "def relu(x):\n    return x")
-    assert module.notes[0].endswith("skipped (it defines softmax)"), module.notes
+    assert module.notes[0].split("\n")[0].endswith("skipped (it defines softmax)"), module.notes
     assert "inner" not in module.notes[0]
 
 
@@ -456,8 +463,9 @@ def test_syntax_errors_in_a_long_cell_keep_their_line_numbers() -> None:
     lines = [f"v{i} = {i}" for i in range(1500)]
     lines[1200] = "def broken(:"
     module = extract("\n".join(lines) + "\ndef relu(x):\n    return x")
-    assert module.notes[0] == ("cell 1: syntax error at line 1201 (invalid syntax); "
-                               "line 1201 was skipped (it defines broken)")
+    assert module.notes[0] == ("code cell 1, line 1201: syntax error (invalid syntax); "
+                               "line 1201 was skipped (it defines broken)\n"
+                               "    def broken(:\n               ^")
     assert "relu" in module.defined
 
 
@@ -477,6 +485,7 @@ def test_a_cell_of_thousands_of_broken_chunks_is_skipped_whole() -> None:
 
     broken = "\n".join(f"v{i} = [" for i in range(MAX_CHUNKS + 1))
     module = extract(broken, RELU, "import numpy as np")
-    assert module.notes[0].startswith("cell 1: syntax error") and len(module.notes) == 1
-    assert module.notes[0].endswith("its code was skipped")
+    assert module.notes[0].startswith("code cell 1, line 201: syntax error")
+    assert len(module.notes) == 1
+    assert module.notes[0].split("\n")[0].endswith("its code was skipped")
     assert run(module)["relu"](-1) == 0

@@ -183,7 +183,6 @@ def halve_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A course with one assignment, halve(x) = np.multiply(x, 0.5), made by grade new."""
     root = tmp_path_factory.mktemp("generated") / "course"
     (root / "assignments").mkdir(parents=True)
-    shutil.copytree(DEFAULT_ROOT / "templates", root / "templates")
     (root / "solutions" / "hidden").mkdir(parents=True)
     shutil.copy2(DEFAULT_ROOT / "solutions" / "hidden" / "pytest.ini",
                  root / "solutions" / "hidden" / "pytest.ini")

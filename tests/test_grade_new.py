@@ -22,7 +22,7 @@ from grader.extract.stub import stub_text
 
 GRADE = [sys.executable, "-m", "grader.cli"]
 #: What grader treats as the course (README's course layout) and what demo/make_demo.py needs.
-COURSE_PARTS = ("assignments", "solutions", "templates", "tests/mutants", "tests/equivalents",
+COURSE_PARTS = ("course.toml", "assignments", "solutions", "tests/mutants", "tests/equivalents",
                 "demo/make_demo.py")
 
 HALVE = '''def halve(x):
@@ -114,6 +114,7 @@ def fill_in_halve(course: Path) -> None:
     (course / "tests" / "mutants" / "scaling" / "floor_division.py").write_text(MUTANT)
 
 
+@pytest.mark.slow  # validates a course and grades the demo class through the CLI
 def test_a_filled_in_assignment_validates_and_grades_the_demo_class(course: Path,
                                                                       tmp_path: Path) -> None:
     assert grade(course, "new", "scaling").returncode == 0

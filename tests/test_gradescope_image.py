@@ -23,9 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gradescope_schema import schema_problems
+from helpers.gradescope_schema import schema_problems
 
 from grader.core.course import DEFAULT_ROOT
+
+pytestmark = pytest.mark.slow  # the Gradescope image built and run
 
 ROOT = DEFAULT_ROOT
 DEMO = ROOT / "demo" / "submissions"

@@ -11,12 +11,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.results import PASSED, TIMED_OUT, SubmissionResult
 from grader.core.settings import Limits, Settings
 from grader.run.grading import grade_folder
 from grader.submission.grade import suite_hash
 from grader.suite.budgets import suite_budgets
+
+pytestmark = pytest.mark.slow  # hanging submissions graded as a class
 
 COURSE = load_course(DEFAULT_ROOT)
 ACTIVATIONS = COURSE.get("activations")

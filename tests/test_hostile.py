@@ -25,15 +25,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from github_outputs import github_outputs
-from hostile_corpus import HONEST, NAMES, write_class
-from test_report_safety import CONTROL, FORMULA, outside_fences, without_own_markup
+import pytest
+from helpers.github_outputs import github_outputs
+from helpers.hostile_corpus import HONEST, NAMES, write_class
+from helpers.report_text import CONTROL, FORMULA, outside_fences, without_own_markup
 
 from grader.core.course import DEFAULT_ROOT
 from grader.core.paths import inside
 from grader.core.text import csv_cell, visible
 from grader.run.discover import MAX_ENTRIES
 from grader.submission.grade import MAX_MESSAGE, MAX_NOTES
+
+pytestmark = pytest.mark.slow  # a class of hostile notebooks
 
 GRADE = [sys.executable, "-m", "grader.cli"]
 MiB = 1024 * 1024

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lms_layouts import DEMO
+from helpers.lms_layouts import DEMO
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError

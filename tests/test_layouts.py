@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from lms_layouts import (
+from helpers.lms_layouts import (
     CLASS,
     LATE,
     canvas_download,

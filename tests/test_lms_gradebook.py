@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from lms_layouts import CLASS, canvas_gradebook_export, moodle_participants
+from helpers.lms_layouts import CLASS, canvas_gradebook_export, moodle_participants
 
 from grader.core.results import PASSED, RunResult, StudentInfo, SubmissionResult
 from grader.core.results import TestResult as Result

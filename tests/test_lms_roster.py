@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from lms_layouts import (
+from helpers.lms_layouts import (
     CLASS,
     canvas_download,
     canvas_gradebook_export,

@@ -30,24 +30,22 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_release import fill_stub
+from helpers.bundle import fill_stub
+from helpers.resources import ROOT_PROBLEM, needs, needs_bwrap, require
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.sandbox import slots
-from grader.sandbox.bwrap import available as bwrap_problem
 
 ROOT = DEFAULT_ROOT
 UIDS = range(60900, 60950)  # below the worker slots (GRADER_UID_BASE, 61000 and up)
 IS_ROOT = os.geteuid() == 0
 MISSING = [tool for tool in ("setpriv", "unshare", "bwrap") if shutil.which(tool) is None]
-BWRAP_PROBLEM = bwrap_problem()
 
 pytestmark = [
-    pytest.mark.skipif(not IS_ROOT, reason="needs root, to start the grader as a second, "
-                                           "unprivileged user (setpriv)"),
-    pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)}"),
-    pytest.mark.skipif(BWRAP_PROBLEM is not None,
-                       reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}"),
+    pytest.mark.slow,  # a second, unprivileged user
+    needs(ROOT_PROBLEM, "root, to start the grader as a second, unprivileged user (setpriv)"),
+    needs(f"{', '.join(MISSING)} not found" if MISSING else None, "setpriv, unshare and bwrap"),
+    needs_bwrap,
 ]
 
 ATTACK = '''# ruff: noqa
@@ -162,7 +160,8 @@ def lease_uid() -> tuple[int, int]:
         if not slots.uid_processes(uid):
             return uid, fd
         os.close(fd)
-    pytest.skip(f"no free uid in {UIDS.start}-{UIDS.stop - 1} for the unprivileged user")
+    require(f"none free in {UIDS.start}-{UIDS.stop - 1}", "a uid for the unprivileged user")
+    raise AssertionError("unreachable")
 
 
 def hidden_ancestor(path: Path) -> Path | None:
@@ -211,7 +210,7 @@ def test_grade_ci_as_an_unprivileged_user_at_the_bwrap_level() -> None:
     try:
         base.chmod(0o755)
         course, home = base / "course", base / "home"
-        for part in ("assignments", "solutions", "templates"):
+        for part in ("assignments", "solutions"):
             shutil.copytree(ROOT / part, course / part,
                             ignore=shutil.ignore_patterns("__pycache__", ".*"))
         home.mkdir()
@@ -258,8 +257,8 @@ def test_grade_ci_as_an_unprivileged_user_at_the_bwrap_level() -> None:
         probe = as_user(uid, ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/",
                               "/", "true"], base, env, timeout=60)
         if probe.returncode != 0:
-            pytest.skip("bubblewrap cannot make namespaces as an unprivileged user here: "
-                        + probe.stderr.strip()[:200])
+            require("bubblewrap cannot make namespaces as an unprivileged user here: "
+                    + probe.stderr.strip()[:200], "bubblewrap for an unprivileged user")
 
         runs = {}
         for key, out in outs.items():

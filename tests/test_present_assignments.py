@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lms_layouts import DEMO, canvas_download
+from helpers.lms_layouts import DEMO, canvas_download
 
 from grader.commands.grade import RunRequest, run
 from grader.core.course import DEFAULT_ROOT, load_course

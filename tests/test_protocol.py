@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from grader.worker import protocol as p
+from grader.worker.protocol import framing
 
 
 def roundtrip(value: object) -> object:
@@ -164,7 +165,7 @@ def test_oversized_deep_or_wide_headers_are_refused_before_parsing(
     def no_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("json.loads ran on a header the checks should have refused")
 
-    monkeypatch.setattr(p.json, "loads", no_parse)
+    monkeypatch.setattr(framing.json, "loads", no_parse)
     with pytest.raises(p.WireError, match=problem):
         p.decode_message(_raw_frame(header))
 

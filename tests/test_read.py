@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_files import write_notebook
+from helpers.notebook_files import write_notebook
 
 from grader.core.errors import ExtractionError
 from grader.extract import Cell, notebook_assignment, read_cells
@@ -24,7 +24,8 @@ def test_read_notebook_code_cells_with_counts_and_positions(tmp_path: Path) -> N
         nbformat.v4.new_code_cell("x = 1"),
     ]
     nbformat.write(notebook, str(path))
-    assert read_cells(path) == [Cell(2, "import numpy as np", 3), Cell(3, "x = 1", None)]
+    # numbered among code cells, as a student counts them (the markdown cell is not counted)
+    assert read_cells(path) == [Cell(1, "import numpy as np", 3), Cell(2, "x = 1", None)]
 
 
 def test_read_tolerates_stripped_metadata_and_list_sources(tmp_path: Path) -> None:

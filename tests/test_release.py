@@ -3,70 +3,28 @@ self-check reports pass and fail correctly inside a real notebook kernel."""
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import site
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
+from helpers.bundle import bundle_python, defined_names, fill_stub, make_bundle
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError
+from grader.core.paths import TEMPLATES_DIR
 from grader.extract.stub import strip_markers
 from grader.release.bundle import ReleaseRequest, find_leaks, release
 from grader.release.shipped import closure
 
+pytestmark = pytest.mark.slow  # the student bundle built and run in a notebook kernel
+
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
-GRADE = [sys.executable, "-m", "grader.cli"]
-
-
-def make_bundle(out: Path, *only: str, with_workflow: bool = False) -> Path:
-    """`grade release OUT` through the command line, as an instructor runs it."""
-    command = [*GRADE, "release", str(out), *(f"--assignment={a}" for a in only)]
-    if with_workflow:
-        command.append("--with-workflow")
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "no hidden test, solution or secret" in done.stdout
-    return out
-
-
-def fill_stub(stub: Path, reference: Path, target: Path, replace: dict[str, str] | None = None
-              ) -> Path:
-    """The stub with each cell that raises NotImplementedError swapped for the reference cell
-    defining the same names (what a student who solved everything hands in)."""
-    ref = nbformat.read(reference, as_version=4)
-    by_names = {}
-    for cell in ref.cells:
-        if cell.cell_type == "code":
-            names = defined_names(cell.source)
-            if names:
-                by_names[names] = cell.source
-    notebook = nbformat.read(stub, as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "NotImplementedError" in cell.source:
-            cell.source = by_names[defined_names(cell.source)]
-            for old, new in (replace or {}).items():
-                cell.source = cell.source.replace(old, new)
-    nbformat.write(notebook, target)
-    return target
-
-
-def defined_names(source: str) -> frozenset[str]:
-    clean = "\n".join(line for line in source.splitlines()
-                      if not line.lstrip().startswith(("%", "!")))
-    try:
-        tree = ast.parse(clean)
-    except SyntaxError:
-        return frozenset()
-    return frozenset(n.name for n in tree.body
-                     if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)))
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +68,7 @@ def test_bundle_ships_the_graders_own_modules_unchanged(bundle: Path) -> None:
         assert kept_back not in shipped
     for name in shipped:
         assert (vendor / name).read_bytes() == (ROOT / name).read_bytes(), name
-    templates = ROOT / "templates" / "bundle" / "selfcheck"
+    templates = TEMPLATES_DIR / "bundle" / "selfcheck"
     for name in SELFCHECK_FILES:
         assert (bundle / name).read_bytes() == (templates / Path(name).name).read_bytes()
 
@@ -221,7 +179,9 @@ def test_self_check_in_a_notebook_kernel_reports_pass_and_fail(tmp_path: Path) -
     assert "warning" not in outputs[1]  # the kernel runs what the saved notebook holds
     assert "relu_grad: 1/1 public checks passed" in outputs[2]
     assert "relu: 0/2 public checks passed" in outputs[4] and "RESULT False" in outputs[4]
-    assert "FAILED relu on a few values" in outputs[4]
+    # the grader's cause line (the hint the grader gives for relu), then what failed
+    assert "FAILED relu: relu(x) = max(0, x) element-wise: np.maximum(0, x)." in outputs[4]
+    assert "- relu on a few values: failed: relu(x): got" in outputs[4]
     assert "expected [0.0, 0.0, 0.0, 0.5, 2.0]" in outputs[4]  # the check's message
     drifted = ("warning: relu in the saved notebook differs from the one in your kernel: "
                "save the notebook before you push")
@@ -229,21 +189,6 @@ def test_self_check_in_a_notebook_kernel_reports_pass_and_fail(tmp_path: Path) -
     assert outputs[5].count("warning:") == 1  # only relu was changed in the kernel
     assert "activations: 9/11 public checks passed" in outputs[5]
     assert outputs[6].strip() == str(bundle / "selfcheck" / "vendor" / "grader" / "__init__.py")
-
-
-def bundle_python(bundle: Path, module: str, *args: str, cwd: Path | None = None,
-                  timeout: int = 300, run: bool = True) -> Any:
-    """``python -m MODULE ARGS`` as a student runs it, where the grader is not installed: no
-    site processing (so no editable install of nn-grader), the site-packages folders only.
-    The finished process, or (``run=False``) the command line."""
-    prelude = (f"import sys, runpy; sys.path[:0] = [{str(cwd or bundle)!r}]; "
-               f"sys.path += {site.getsitepackages()!r}; sys.argv = [{module!r}, *{args!r}]; "
-               f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
-    command = [sys.executable, "-S", "-c", prelude]
-    if not run:
-        return command
-    return subprocess.run(command, cwd=cwd or bundle, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
@@ -254,8 +199,9 @@ def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
         fill_stub(bundle / a.id / f"{a.id}.ipynb", a.reference, bundle / a.id / f"{a.id}.ipynb")
     done = bundle_python(bundle, "selfcheck")
     assert done.returncode == 0, done.stderr
-    assert "relu: 2/2 public checks passed" in done.stdout
-    assert "SimpleNN: 3/3 public checks passed" in done.stdout
+    assert "activations (activations.ipynb): 11/11 public checks passed" in done.stdout
+    assert "ok     relu: 2 tests passed" in done.stdout
+    assert "ok     SimpleNN: 3 tests passed" in done.stdout
     assert "FAILED" not in done.stdout
     done = bundle_python(bundle, "pytest", "-q", cwd=bundle / "activations")
     assert done.returncode == 0, done.stdout + done.stderr

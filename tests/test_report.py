@@ -159,7 +159,7 @@ def test_html_escapes_student_message(run: RunResult, tmp_path: Path) -> None:
     html = (tmp_path / "bob" / "activations" / "feedback.html").read_text(encoding="utf-8")
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
-    assert "<pre>input: 1" in html
+    assert "failed: input: 1</span>" in html  # the failure's first line, in its verdict
     markdown = (tmp_path / "bob" / "activations" / "feedback.md").read_text(encoding="utf-8")
     assert "<script>alert('x')</script>" in markdown  # Markdown is not HTML-escaped
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gradescope_schema import schema_problems
+from helpers.gradescope_schema import schema_problems
 
 from grader.core.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.results import TestResult as Result
@@ -86,31 +86,40 @@ def test_not_attempted_is_one_line(tmp_path: Path) -> None:
     stubs = _sub("carol", "backprop", *(
         _t(f"test_backward__case{i}", NOT_ATTEMPTED, 5,
            "Not attempted: this function still raises NotImplementedError.")
-        for i in range(8)))
+        for i in range(8)), *(
+        _t(f"test_{f}__values", NOT_ATTEMPTED, 5,
+           "Not attempted: this function still raises NotImplementedError.")
+        for f in ("forward", "train")))
     md = (_write(tmp_path, stubs) / "carol" / "backprop" / "feedback.md").read_text()
-    went_wrong = md[md.index("## What went wrong"):md.index("## All tests")]
-    assert went_wrong.count("Not attempted") == 0 and went_wrong.count("not attempted") == 1
-    assert "`backward` (-40 of 40 points)" in went_wrong
+    assert "## What went wrong" not in md
+    folded = md[md.index("## Not attempted yet"):md.index("## All tests")]
+    assert folded.count("Not attempted yet") == 2  # the heading and its one line
+    assert ("Not attempted yet: backward, forward, train (each still raises "
+            "NotImplementedError; 50 points).") in folded
 
 
 def test_a_syntax_error_cell_is_named_by_the_tests_of_what_it_defines(tmp_path: Path) -> None:
-    note = ("cell 12: syntax error at line 3 (expected ':'); its code was skipped "
-            "(it defines softmax)")
+    note = ("code cell 6, line 3: syntax error (expected ':'); its code was skipped "
+            "(it defines softmax)\n    def softmax(z)\n                  ^")
     dave = _sub("dave", "activations",
                 _t("test_softmax__values", FAILED, 15,
                    "Your code raised NameError: softmax is not defined in your notebook"),
                 _t("test_relu__values", PASSED, 85), notes=(note,))
     md = (_write(tmp_path, dave) / "dave" / "activations" / "feedback.md").read_text()
-    assert "softmax is in cell 12, which has a syntax error at line 3" in md
+    assert ("softmax was never defined: code cell 6 (the one defining softmax), line 3 has a "
+            "syntax error (expected ':'). Fix that line.") in md
+    assert "    def softmax(z)\n                  ^" in md
     assert "NameError" not in md
-    assert "Cell 12, line 3 has a syntax error" in md
+    assert "## Notes" not in md  # the note would say the same again
 
 
 def test_notes_are_in_a_students_words() -> None:
-    note = student_note("dropped top-level code: 7 statements (calls, plots) are not run when "
-                        "grading")
-    assert "dropped" not in note and "costs nothing" in note
-    assert student_note("something else") == "something else"
+    note = student_note("code cell 2, line 1: syntax error (invalid syntax); its code was "
+                        "skipped (it defines f)\n    def f(:\n          ^")
+    assert note.text == ("code cell 2 (the one defining f), line 1: syntax error (invalid "
+                         "syntax); that code could not be graded.")
+    assert note.quote == "    def f(:\n          ^"
+    assert student_note("something else").text == "something else"
 
 
 def test_dependencies_come_from_the_reference_call_graph() -> None:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers.report_text import CONTROL, FORMULA, outside_fences, without_own_markup
 
 from grader.core.errors import GraderError
 from grader.core.paths import inside, reserved, safe_component, write_atomic
@@ -37,8 +38,6 @@ HOSTILE = (
     "evil\nforged                100", "md ![t](https:evil.example) # <img src=x> ``` |",
     "bidi \u202egnp.exe", "nul\x00byte",
 )
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def test_visible_and_block_escape_every_control_character() -> None:
@@ -113,23 +112,6 @@ def test_a_folder_in_a_report_files_place_is_a_clear_error(tmp_path: Path) -> No
         write_atomic(tmp_path / "grades.csv", "x")
 
 
-def outside_fences(markdown: str) -> str:
-    """The Markdown without its fenced code blocks (where any text is shown literally); an
-    unclosed fence fails the test."""
-    kept, fence = [], ""
-    for line in markdown.split("\n"):
-        ticks = re.match(r"`{3,}", line)
-        if fence:
-            if ticks and ticks.group(0) == fence and line.strip() == fence:
-                fence = ""
-        elif ticks and line.strip("`") == "":
-            fence = ticks.group(0)
-        else:
-            kept.append(line)
-    assert not fence, "a code fence is never closed"
-    return "\n".join(kept)
-
-
 def _run() -> RunResult:
     tests = (TestResult("t1", "relu works", PASSED, 5, 5),
              TestResult("t2", "softmax works", FAILED, 0, 5,
@@ -139,19 +121,6 @@ def _run() -> RunResult:
         tests=tests, notes=(f"note about {name}",), output="\x1b]0;title\x07printed\r\n")
         for name in HOSTILE)
     return RunResult(results=results, unrecognized=(("/subs/x\n::add-mask::y", "why\x1b[2J"),))
-
-
-#: The grader's own markup in its HTML: pictures (data URIs: histograms PNG, loss curves SVG)
-#: and the summary's find-a-student script.
-OWN_IMAGE = re.compile(r'<img src="data:image/(?:png|svg\+xml);base64,[A-Za-z0-9+/=]+" '
-                       r'alt="[^"<>]*" width="\d+" height="\d+">')
-OWN_SCRIPT = '<script>\n(function () {\n  var box = document.getElementById("filter");'
-
-
-def without_own_markup(html: str) -> str:
-    """The HTML with the grader's own pictures and script taken out: what remains holds a tag
-    only if student text reached the page unescaped."""
-    return OWN_IMAGE.sub("", html).replace(OWN_SCRIPT, "", 1)
 
 
 def test_reports_of_hostile_names_are_written_and_safe(tmp_path: Path) -> None:

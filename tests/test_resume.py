@@ -27,6 +27,8 @@ from grader.extract.stub import strip_markers
 from grader.run.cache import CACHE_DIR, ResultCache, cache_key, result_from_dict, result_to_dict
 from grader.submission.grade import Job
 
+pytestmark = pytest.mark.slow  # interrupted class runs
+
 REFERENCE = DEFAULT_ROOT / "solutions" / "activations.ipynb"
 GRADE = [sys.executable, "-m", "grader.cli"]
 STUDENTS = 8

@@ -10,6 +10,8 @@ from grader.core.settings import Limits
 from grader.submission.proxy import StaleObject, StudentProxy
 from grader.submission.session import NotAttempted, StudentError, WorkerSession
 
+pytestmark = pytest.mark.slow  # real workers waited out
+
 MODULE = [
     "import numpy as np",
     "SCALE = {'double': double}",

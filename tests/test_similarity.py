@@ -15,13 +15,15 @@ from pathlib import Path
 import accessibility
 import nbformat
 import pytest
-from similarity_corpus import TRANSFORMS, Member, corpus, write_class
+from helpers.similarity_corpus import TRANSFORMS, Member, corpus, write_class
 
 from grader.commands.similarity import SimilarityRequest, similarity
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError
 from grader.release.bundle import find_leaks
 from grader.similarity import CSV_COLUMNS
+
+pytestmark = pytest.mark.slow  # class-sized similarity corpora
 
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)

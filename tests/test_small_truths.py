@@ -19,6 +19,9 @@ from grader.sandbox import slots
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: README and the documentation site's pages (docs/), where README's reference moved.
+DOCS = README + "".join(page.read_text(encoding="utf-8")
+                        for page in sorted((ROOT / "docs").rglob("*.md")))
 
 
 def test_python_version_is_the_same_promise_everywhere() -> None:
@@ -38,7 +41,7 @@ def test_version_is_written_once() -> None:
 
 def test_every_script_readme_names_exists() -> None:
     named = set(re.findall(r"`((?:bench|tests|grader|demo|templates|\.ci)/[\w./-]+\.(?:sh|py))`",
-                           README))
+                           DOCS))
     assert "bench/gpu_check.sh" in named
     assert [path for path in sorted(named) if not (ROOT / path).is_file()] == []
 

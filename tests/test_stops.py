@@ -5,21 +5,28 @@ from __future__ import annotations
 
 import pytest
 
-from grader.core.errors import WorkerCrashed, WorkerTimeout
-from grader.core.results import CRASHED, TIMED_OUT
-from grader.core.settings import Limits
-from grader.submission.proxy import StudentProxy
-from grader.submission.session import WorkerSession
-from grader.submission.stops import (
+from grader.core.errors import (
     BudgetSpent,
     CallCrashed,
     CallTimedOut,
     NotCalledAgain,
+    WorkerCrashed,
+    WorkerTimeout,
+)
+from grader.core.results import CRASHED, TIMED_OUT
+from grader.core.settings import Limits
+from grader.submission.handles import HANDLE_SLOT
+from grader.submission.proxy import StudentProxy
+from grader.submission.session import WorkerSession
+from grader.submission.stops import (
     function_subject,
     method_subject,
     probe_subject,
     student_names,
 )
+from grader.worker import protocol
+
+pytestmark = pytest.mark.slow  # real workers waited out (budgets of seconds)
 
 MODULE = [
     "import time",
@@ -159,13 +166,9 @@ def test_a_spent_submission_budget_starts_no_worker(isolated_sandbox) -> None:
 
 
 def test_keys_name_what_the_grader_called() -> None:
-    class Handle:
+    class Remote:  # a RemoteObject as the stops see it: its handle in the handle slot
         def __init__(self, type_name: str) -> None:
-            self.type_name = type_name
-
-    class Remote:
-        def __init__(self, type_name: str) -> None:
-            self._remote_handle = Handle(type_name)
+            setattr(self, HANDLE_SLOT, protocol.Handle(0, type_name))
 
     assert function_subject("sigmoid", [1.0]).needs == ("sigmoid",)
     given = function_subject("train_model", [Remote("SimpleNN"), {"x": [Remote("Adam")]}])

@@ -16,10 +16,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from suite_harness import ROOT, STUDENTS, breaks_of, corpus, describe, function_of, grade, lost
+from helpers.suite_harness import (
+    ROOT,
+    STUDENTS,
+    breaks_of,
+    corpus,
+    describe,
+    function_of,
+    grade,
+    lost,
+)
 
 from grader.core.course import load_course
 from grader.core.results import ERROR
+
+pytestmark = pytest.mark.slow  # every mutant and equivalent graded
 
 COURSE = load_course(ROOT)
 IDS = tuple(a.id for a in COURSE.assignments)

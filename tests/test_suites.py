@@ -14,7 +14,7 @@ mutants: tests/test_suite_corpus.py.
 from __future__ import annotations
 
 import pytest
-from suite_harness import ROOT, STUDENTS, describe, function_of, grade, run_public
+from helpers.suite_harness import ROOT, STUDENTS, describe, function_of, grade, run_public
 
 from grader.core.course import Assignment, load_course
 from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED

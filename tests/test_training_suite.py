@@ -9,7 +9,7 @@ equivalents and mutants: tests/test_suite_corpus.py.
 from __future__ import annotations
 
 import pytest
-from suite_harness import ROOT, grade, run_public
+from helpers.suite_harness import ROOT, grade, run_public
 
 from grader.core.course import Assignment, load_course
 from grader.core.results import SKIPPED

@@ -141,7 +141,7 @@ def test_hostile_files_are_one_line_errors_and_honest_code_beside_them_survives(
     found = extract_file(expression, FUNCTIONS, limits)
     assert found.error is None and found.module is not None
     assert set(FUNCTIONS) <= set(found.module.defined) and "TOTAL" not in found.module.defined
-    assert (f"cell 1: the statement at line {CODE.count(chr(10)) + 2} nests more than "
+    assert (f"line {CODE.count(chr(10)) + 2}: this statement nests more than "
             f"{MAX_AST_DEPTH} levels deep; it was skipped") in found.module.notes
 
 

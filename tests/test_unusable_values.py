@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_ci_mode import github_env
-from test_classroom50 import _checkout, _runner_env
+from helpers.classroom50 import git_checkout, runner_env
+from helpers.github_outputs import github_env
 
 from grader.commands.classroom50 import BuildRequest, build
 from grader.core.course import DEFAULT_ROOT, load_course
@@ -130,8 +130,8 @@ def test_classroom50_writes_the_students_result(base: Path, bf16_notebook: Path,
     course = load_course(ROOT)
     folder = build(BuildRequest(classroom_dir=base / "classroom", only=("activations",)),
                    course, echo=lambda _: None)[0]
-    checkout = _checkout(base / "nn-fall-activations-bf16", bf16_notebook)
-    env = _runner_env(base, "bf16")
+    checkout = git_checkout(base / "nn-fall-activations-bf16", bf16_notebook)
+    env = runner_env(base, "bf16")
     done = subprocess.run([sys.executable, str(folder / "autograder.py")], cwd=checkout,
                           env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -11,12 +11,20 @@ import pytest
 from grader.commands.validate import validate
 from grader.core.course import DEFAULT_ROOT, load_course
 
+pytestmark = pytest.mark.slow  # the course validated through the CLI
 
-@pytest.mark.slow
-def test_validate_passes_on_the_course_and_prints_kill_rates() -> None:
-    """The one test that grades the whole course's mutants through validate (hand-written and
-    generated; tests/test_suite_corpus.py grades the hand-written ones test by test)."""
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "validate"],
+
+def test_validate_passes_on_the_course_and_prints_kill_rates(tmp_path: Path) -> None:
+    """References 100, stubs 0 and the generated mutants through the command line, with one
+    hand-written mutant per assignment: that every hand-written mutant is caught is
+    tests/test_suite_corpus.py's fact (each one graded once in the suite)."""
+    mutants = tmp_path / "mutants"
+    for assignment in load_course(DEFAULT_ROOT).assignments:
+        first = sorted((DEFAULT_ROOT / "tests" / "mutants" / assignment.id).glob("*.py"))[0]
+        (mutants / assignment.id).mkdir(parents=True)
+        (mutants / assignment.id / first.name).write_bytes(first.read_bytes())
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "validate",
+                          "--mutants", str(mutants)],
                          capture_output=True, text=True, timeout=1800, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
@@ -25,6 +33,7 @@ def test_validate_passes_on_the_course_and_prints_kill_rates() -> None:
         assert lines[at].split()[1:3] == ["100", "0"] and lines[at].endswith("ok"), lines[at]
         generated = next(line for line in lines[at:] if "generated mutants:" in line)
         assert " surviving: score " in generated, generated
+        assert "1/1 (100%)" in lines[at], lines[at]
     assert "mutants killed:" in run.stdout
 
 

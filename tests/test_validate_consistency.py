@@ -22,7 +22,7 @@ from grader.commands.validate import validate
 from grader.core.course import DEFAULT_ROOT, load_course
 
 GRADE = [sys.executable, "-m", "grader.cli"]
-COURSE_PARTS = ("assignments", "solutions", "templates", "tests/mutants", "tests/equivalents")
+COURSE_PARTS = ("assignments", "solutions", "tests/mutants", "tests/equivalents")
 
 HALVE = '''def halve(x):
     """x / 2, element-wise."""

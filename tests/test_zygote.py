@@ -12,24 +12,23 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.resources import needs_bwrap
 
-import grader.run.grading as grading
+import grader.run.local as local
 from grader.core.course import load_course
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits, Settings
 from grader.run.cache import ResultCache
 from grader.run.grading import Resume, close_sandboxes, grade_folder
 from grader.sandbox import make_sandbox, slots
-from grader.sandbox.bwrap import available as bwrap_problem
 from grader.sandbox.process import children_of
 from grader.sandbox.zygote import warm_problem
 from grader.submission.proxy import StudentProxy
 from grader.submission.session import WorkerSession
 
+pytestmark = pytest.mark.slow  # warm zygotes started and broken
+
 ROOT = Path(__file__).resolve().parents[1]
-BWRAP_PROBLEM = bwrap_problem()
-needs_bwrap = pytest.mark.skipif(BWRAP_PROBLEM is not None,
-                                 reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}")
 LIMITS = Limits(memory_mb=512, processes=32, test_timeout_s=5, load_timeout_s=10)
 MODULE = ["import os", "def whoami():\n    return os.getpid(), os.getuid()"]
 
@@ -119,9 +118,11 @@ def test_a_sandbox_failure_is_retried_on_a_fresh_slot_then_a_grader_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     subs = tmp_path / "subs" / "ada"
     subs.mkdir(parents=True)
+    # the reference plus a newline: a byte copy of a course file is refused at discovery
     (subs / "activations.ipynb").write_bytes((ROOT / "solutions" / "activations.ipynb")
-                                             .read_bytes())
-    monkeypatch.setattr(grading, "make_sandbox", lambda level, warm: FailingSandbox())
+                                             .read_bytes() + b"\n")
+    monkeypatch.setattr(local, "make_sandbox",
+                        lambda level, warm, preload=None: FailingSandbox())
     FailingSandbox.starts.clear()
     close_sandboxes()
     cache = ResultCache(tmp_path / "out")

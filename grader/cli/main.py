@@ -1,7 +1,12 @@
 """The ``grade`` command: parses flags and calls typed library functions, nothing more.
 
+Over 400 lines on purpose: one Click declaration per verb (13 here; ``review``, ``deliver`` and
+``feedback`` are declared in grader/cli/review.py and grader/cli/feedback.py) and nothing else;
+each verb's work is a typed function in grader/commands/ or grader/integrations/.
+
     grade SUBMISSIONS_DIR [--out DIR]     same as ``grade run``: the course contract's form
     grade run SUBMISSIONS_DIR ...         grade a folder of student notebooks
+    grade init DIR [--from PATH]          a new course folder: course.toml, secret, example
     grade validate                        references score 100, stubs 0, every mutant is caught
     grade stubs [--check]                 regenerate student stubs from the reference notebooks
     grade new ID [--functions F,G]        scaffold an assignment: toml, reference, suites, stub
@@ -13,16 +18,23 @@
     grade classroom50 grade [PATH]        what those run: result.json for one submission
     grade collect RECORDS... --out CSV    the grading runner's latest scores as a gradebook
     grade similarity SUBMISSIONS_DIR      which students share code beyond the stub
+    grade review OUT                      TAs grade written answers in a browser
+    grade deliver REPORT                  post a student's feedback on the graded commit
+    grade feedback OUT --format F         pack the feedback pages for the LMS
 
-Only this module turns GraderError into exit codes: 0 when grading ran (whatever the scores),
-1 when the grader could not run, 2 for bad flags, settings or course files.
+Only the CLI (grader.cli.options.guard) turns exceptions (grader.core.errors, one tree) into
+exit codes: 0 when grading ran (whatever the scores), 1 when the grader could not run, 2 for
+bad flags, settings or course files, 130 when interrupted.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -36,14 +48,14 @@ from grader.cli.options import (
     course_option,
     deadline_options,
     device_option,
+    guard,
     jobs_option,
     lms_options,
     out_option,
     resolve_course_root,
     sandbox_option,
 )
-from grader.core.course import load_course
-from grader.core.errors import GraderError
+from grader.core.course import Course, load_course
 from grader.core.settings import (
     LIMIT_HELP,
     Limits,
@@ -55,7 +67,6 @@ from grader.core.settings import (
     read_secret,
     resolve_device,
 )
-from grader.core.text import visible
 
 COMMANDS_ALIAS = "run"
 
@@ -92,6 +103,17 @@ def main() -> None:
     # SIGTERM (kill, a cancelled CI job, a scheduler's stop) ends a run like Ctrl-C: graded
     # results are kept, worker pools and sandboxes are shut down, nothing is left running
     signal.signal(signal.SIGTERM, _interrupt)
+    _private_matplotlib_cache()
+
+
+def _private_matplotlib_cache() -> None:
+    """matplotlib (the summary's histograms) keeps its font cache in a temporary folder of
+    this run, not in ~/.cache: a verb writes only into the course and the output folder.
+    A MPLCONFIGDIR the user set is kept."""
+    if "MPLCONFIGDIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="nn-grader-matplotlib-")
+        os.environ["MPLCONFIGDIR"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -118,6 +140,9 @@ def _interrupt(signum: int, frame: object) -> None:
                    "email, lms_id, as they come; gradebook.csv and the summary get them; "
                    "roster students with no submission score 0")
 @lms_options
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="the review database of the written answers (grade review) to merge "
+                   "[default: OUT/review.db when it exists]")
 @click.option("--cold", is_flag=True,
               help="start a fresh Python for every worker instead of forking warm ones from "
                    "a zygote (slower; the same isolation)")
@@ -134,9 +159,10 @@ def _interrupt(signum: int, frame: object) -> None:
 @course_option
 @limit_options
 def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], jobs: int | None,
-                sandbox: str, device: str, seed: int | None, force: bool,
+                sandbox: str, device: str | None, seed: int | None, force: bool,
                 students: tuple[str, ...], quiet: bool, roster: Path | None,
-                layout: str | None, all_assignments: bool, gradebook_format: str, cold: bool,
+                layout: str | None, all_assignments: bool, gradebook_format: str,
+                db_url: str | None, cold: bool,
                 scheduler: str | None,
                 tls_ca_file: str | None, tls_cert: str | None, tls_key: str | None,
                 course_root: Path | None, times: Path | None, extensions: Path | None,
@@ -149,21 +175,22 @@ def run_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ...], job
     """
     from grader.commands.grade import RunRequest, run
 
-    root = resolve_course_root(course_root)
-    course = _guard(lambda: load_course(root))
-    cluster = _guard(lambda: cluster_from(scheduler, {
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    cluster = guard(lambda: cluster_from(scheduler, {
         "tls_ca_file": tls_ca_file, "tls_cert": tls_cert, "tls_key": tls_key}))
-    settings = _guard(lambda: Settings(
-        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox,
-        device=device if cluster else resolve_device(device),
-        jobs=local_jobs(jobs, cluster), secret=read_secret(course.secret_file), seed=seed,
+    settings = guard(lambda: Settings(
+        course_root=root, limits=_limits(limit_flags, course), sandbox=sandbox,
+        device=_device(device, course) if cluster else resolve_device(_device(device, course)),
+        jobs=local_jobs(jobs if jobs is not None or cluster else course.config.jobs, cluster),
+        secret=read_secret(course.secret_file), seed=seed,
         warm=not cold, cluster=cluster))
     request = RunRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                          quiet=quiet, force=force, students=students, roster=roster,
                          layout=layout, all_assignments=all_assignments,
                          gradebook_format=gradebook_format, times=times,
-                         extensions=extensions, overrides=overrides)
-    _guard(lambda: run(request, course, settings, echo=click.echo))
+                         extensions=extensions, overrides=overrides, db=db_url)
+    guard(lambda: run(request, course, settings, echo=click.echo))
 
 
 @main.command("validate")
@@ -182,9 +209,9 @@ def validate_command(sandbox: str, mutants_dir: Path | None, no_generated: bool,
     hand-written mutants caught, generated mutants scored (course.toml [validate])."""
     from grader.commands.validate import validate
 
-    root = resolve_course_root(course_root)
-    course = _guard(lambda: load_course(root))
-    ok = _guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    ok = guard(lambda: validate(course, mutants_dir or root / "tests" / "mutants", sandbox,
                                  only=only, echo=click.echo, generate=not no_generated))
     sys.exit(0 if ok else 1)
 
@@ -196,9 +223,24 @@ def stubs_command(check: bool, course_root: Path | None) -> None:
     """Regenerate assignments/<id>/<id>.ipynb from solutions/<id>.ipynb."""
     from grader.commands.stubs import write_stubs
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
-    stale = _guard(lambda: write_stubs(course, check=check, echo=click.echo))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
+    stale = guard(lambda: write_stubs(course, check=check, echo=click.echo))
     sys.exit(1 if check and stale else 0)
+
+
+@main.command("init")
+@click.argument("target", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--from", "source", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="start from the course at PATH (its assignments, suites, "
+                                 "course.toml; never its secret) instead of the example")
+@click.option("--title", default=None, help="the course's title [default: DIR's name]")
+def init_command(target: Path, source: Path | None, title: str | None) -> None:
+    """Create a course in DIR: course.toml, a fresh secret, .gitignore, an example assignment
+    that `grade validate` passes, and the push-grading workflows."""
+    from grader.commands.init import InitRequest, init_course
+
+    request = InitRequest(target=target, source=source, title=title)
+    guard(lambda: init_course(request, echo=click.echo))
 
 
 @main.command("new")
@@ -212,9 +254,9 @@ def new_command(assignment_id: str, title: str | None, functions: str | None,
     """Scaffold assignment ID: with --functions, files naming them; else the example double."""
     from grader.commands.new import NewAssignment, new_assignment, parse_functions
 
-    names = _guard(lambda: parse_functions(functions)) if functions is not None else ()
+    names = guard(lambda: parse_functions(functions)) if functions is not None else ()
     request = NewAssignment(id=assignment_id, title=title or assignment_id, functions=names)
-    _guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
+    guard(lambda: new_assignment(resolve_course_root(course_root), request, echo=click.echo))
 
 
 @main.command("release")
@@ -222,17 +264,17 @@ def new_command(assignment_id: str, title: str | None, functions: str | None,
 @assignment_option()
 @click.option("--force", is_flag=True, help="replace OUT_DIR if it holds an earlier bundle")
 @click.option("--with-workflow", is_flag=True,
-              help="add .github/workflows/public-checks.yml (templates/github/student.yml)")
+              help="add .github/workflows/public-checks.yml (grader/templates/github/student.yml)")
 @course_option
 def release_command(out_dir: Path, only: tuple[str, ...], force: bool, with_workflow: bool,
                     course_root: Path | None) -> None:
     """Build the student bundle: stubs, public tests, self-check, README; nothing secret."""
     from grader.release.bundle import ReleaseRequest, release
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = ReleaseRequest(out_dir=out_dir, only=only, force=force,
                              with_workflow=with_workflow)
-    _guard(lambda: release(request, course, echo=click.echo))
+    guard(lambda: release(request, course, echo=click.echo))
 
 
 @main.command("ci")
@@ -248,7 +290,7 @@ def release_command(out_dir: Path, only: tuple[str, ...], force: bool, with_work
 @course_option
 @limit_options
 def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, ...],
-               fail_under: float | None, sandbox: str, device: str, course_root: Path | None,
+               fail_under: float | None, sandbox: str, device: str | None, course_root: Path | None,
                **limit_flags: Any) -> None:
     """Grade one student's checkout (or notebook) for CI: summary, Points X/Y, outputs.
 
@@ -256,14 +298,15 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
     """
     from grader.integrations.ci import CiRequest, ci
 
-    root = resolve_course_root(course_root)
-    course = _guard(lambda: load_course(root))
-    settings = _guard(lambda: Settings(
-        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox,
-        device=resolve_device(device), jobs=1, secret=read_secret(course.secret_file)))
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    settings = guard(lambda: Settings(
+        course_root=root, limits=_limits(limit_flags, course), sandbox=sandbox,
+        device=resolve_device(_device(device, course)), jobs=1,
+        secret=read_secret(course.secret_file)))
     request = CiRequest(path=path, out_dir=out_dir, student=student, only=only,
                         fail_under=fail_under)
-    outcome = _guard(lambda: ci(request, course, settings, echo=click.echo))
+    outcome = guard(lambda: ci(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
 
 
@@ -273,8 +316,9 @@ VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidd
 @main.command("gradescope")
 @click.argument("out_zip", type=click.Path(dir_okay=False, path_type=Path))
 @assignment_option("grade this assignment (repeat) [default: every assignment]")
-@click.option("--test-visibility", type=VISIBILITY, default="after_due_date",
-              show_default=True, help="when students see the hidden tests' results")
+@click.option("--test-visibility", type=VISIBILITY, default=None,
+              help="when students see the hidden tests' results "
+                   "[default: course.toml's, else after_due_date]")
 @click.option("--stdout-visibility", type=VISIBILITY, default="hidden", show_default=True,
               help="when students see the autograder's log")
 @sandbox_option("isolation level for student code on Gradescope (auto: bwrap where the "
@@ -286,21 +330,22 @@ VISIBILITY = click.Choice(["visible", "after_due_date", "after_published", "hidd
                    "[default: https://download.pytorch.org/whl/cpu]")
 @course_option
 @limit_options
-def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: str,
+def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: str | None,
                        stdout_visibility: str, sandbox: str, torch_requirement: str | None,
                        torch_index: str | None, course_root: Path | None,
                        **limit_flags: Any) -> None:
     """Build OUT.zip, the Gradescope autograder: setup.sh, run_autograder, the course."""
     from grader.commands.gradescope import CPU_INDEX, GradescopeRequest, build
 
-    root = resolve_course_root(course_root)
-    course = _guard(lambda: load_course(root))
-    request = _guard(lambda: GradescopeRequest(
-        out_zip=out_zip, only=only, test_visibility=test_visibility,
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    request = guard(lambda: GradescopeRequest(
+        out_zip=out_zip, only=only,
+        test_visibility=test_visibility or course.config.test_visibility or "after_due_date",
         stdout_visibility=stdout_visibility, torch=torch_requirement,
         torch_index=CPU_INDEX if torch_index is None else torch_index, sandbox=sandbox,
-        limits=limits_from(limit_flags)))
-    _guard(lambda: build(request, course, read_secret(course.secret_file), echo=click.echo))
+        limits=_limits(limit_flags, course)))
+    guard(lambda: build(request, course, read_secret(course.secret_file), echo=click.echo))
 
 
 @main.command("gradescope-run")
@@ -315,7 +360,7 @@ def gradescope_run_command(root: Path | None) -> None:
     from grader.integrations.gradescope.autograde import with_root
 
     request = GradescopeRunRequest(root=with_root(root, os.environ))
-    outcome = _guard(lambda: run(request, echo=click.echo))
+    outcome = guard(lambda: run(request, echo=click.echo))
     sys.exit(outcome.exit_code)
 
 
@@ -339,11 +384,11 @@ def similarity_command(submissions_dir: Path, out_dir: Path, only: tuple[str, ..
     """
     from grader.commands.similarity import SimilarityRequest, similarity
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = SimilarityRequest(submissions_dir=submissions_dir, out_dir=out_dir, only=only,
                                 top=top, jobs=jobs or os.cpu_count() or 1,
                                 common_percent=common_percent)
-    _guard(lambda: similarity(request, course, echo=click.echo))
+    guard(lambda: similarity(request, course, echo=click.echo))
 
 
 @main.group("classroom50")
@@ -364,9 +409,9 @@ def classroom50_build_command(classroom_dir: Path, only: tuple[str, ...], slug: 
     """Write CLASSROOM_DIR/autograders/<slug>/: autograder.py and what it runs."""
     from grader.commands.classroom50 import BuildRequest, build
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = BuildRequest(classroom_dir=classroom_dir, only=only, slug=slug, force=force)
-    _guard(lambda: build(request, course, echo=click.echo))
+    guard(lambda: build(request, course, echo=click.echo))
 
 
 @classroom50_group.command("grade")
@@ -385,13 +430,13 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
     """
     from grader.commands.classroom50 import AutogradeRequest, autograde
 
-    root = resolve_course_root(course_root)
-    course = _guard(lambda: load_course(root))
-    settings = _guard(lambda: Settings(
-        course_root=root, limits=limits_from(limit_flags), sandbox=sandbox, device="cpu",
+    root = guard(lambda: resolve_course_root(course_root))
+    course = guard(lambda: load_course(root))
+    settings = guard(lambda: Settings(
+        course_root=root, limits=_limits(limit_flags, course), sandbox=sandbox, device="cpu",
         jobs=1, secret=read_secret(course.secret_file)))
     request = AutogradeRequest(checkout=path, only=only, out_dir=out_dir)
-    outcome = _guard(lambda: autograde(request, course, settings, echo=click.echo))
+    outcome = guard(lambda: autograde(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
 
 
@@ -401,29 +446,46 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
               default=Path("gradebook.csv"), show_default=True, help="the gradebook CSV")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="CSV with a student column (or Classroom 50's roster.csv / students.csv)")
+@click.option("--review", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="add the written answers' points graded with grade review in this folder")
+@click.option("--db", "db_url", default=None, metavar="URL",
+              help="the review database [default: REVIEW/review.db]")
 @deadline_options(times=False)
 @course_option
 def collect_command(records: tuple[Path, ...], out: Path, roster: Path | None,
+                    review: Path | None, db_url: str | None,
                     course_root: Path | None, extensions: Path | None,
                     overrides: Path | None) -> None:
     """Every student's score of record from the grading runner's records, as a gradebook CSV
     (the latest grading; with deadlines, the one the course's late policy says counts)."""
     from grader.commands.collect import CollectRequest, collect
 
-    course = _guard(lambda: load_course(resolve_course_root(course_root)))
+    course = guard(lambda: load_course(resolve_course_root(course_root)))
     request = CollectRequest(records=records, out=out, roster=roster, extensions=extensions,
-                             overrides=overrides)
-    _guard(lambda: collect(request, course, echo=click.echo))
+                             overrides=overrides, review=review, db=db_url)
+    guard(lambda: collect(request, course, echo=click.echo))
 
 
-def _guard(action: Callable[[], Any]) -> Any:
-    """Run ``action``; a GraderError becomes a one-line message and its exit code."""
-    try:
-        return action()
-    except GraderError as exc:  # messages may carry student file and folder names
-        click.echo(f"grade: error: {visible(exc)}", err=True)
-        sys.exit(exc.exit_code)
+def _limits(flags: dict[str, Any], course: Course) -> Limits:
+    """The --<limit> flags, then GRADER_* variables, then course.toml's [defaults]."""
+    return limits_from(flags, defaults=course.config.limit_defaults())
 
+
+def _device(flag: str | None, course: Course) -> str:
+    """--device, else course.toml's [defaults] device, else cpu."""
+    return flag or course.config.device or "cpu"
+
+
+def _add_verbs() -> None:
+    """Verbs declared in their own modules (this one is long enough)."""
+    from grader.cli.feedback import deliver_command, feedback_command
+    from grader.cli.review import review_command
+
+    for command in (deliver_command, feedback_command, review_command):
+        main.add_command(command)
+
+
+_add_verbs()
 
 if __name__ == "__main__":
     main()

@@ -6,14 +6,16 @@ the same flag has the same name, type, default and help everywhere.
 
 from __future__ import annotations
 
-import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from grader.core.course import DEFAULT_ROOT
+from grader.core import course as course_files
+from grader.core.errors import NNGraderError
+from grader.core.text import visible
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 ONLY_HELP = "only this assignment (repeat)"
@@ -22,13 +24,15 @@ ONLY_HELP = "only this assignment (repeat)"
 def course_option(function: Command) -> Command:
     return click.option("--course", "course_root", type=click.Path(file_okay=False,
                         path_type=Path), default=None,
-                        help="course root (assignments/, solutions/); default: this checkout "
-                             "or GRADER_COURSE")(function)
+                        help="course root (course.toml, assignments/, solutions/) "
+                             "[default: $GRADER_COURSE, else the nearest course.toml from "
+                             "the working directory upward]")(function)
 
 
 def resolve_course_root(value: Path | None) -> Path:
-    """--course, else $GRADER_COURSE, else this checkout."""
-    return value or Path(os.environ.get("GRADER_COURSE", DEFAULT_ROOT))
+    """--course, else $GRADER_COURSE, else the nearest course.toml upward (ConfigError: none;
+    the CLI calls this inside _guard)."""
+    return course_files.resolve_course_root(value)
 
 
 def assignment_option(help_text: str = ONLY_HELP,
@@ -52,9 +56,9 @@ def sandbox_option(help_text: str = "isolation level for student code"
 
 
 def device_option(function: Command) -> Command:
-    return click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu",
-                        show_default=True,
-                        help="torch device for the training suites")(function)
+    return click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+                        help="torch device for the training suites "
+                             "[default: course.toml's, else cpu]")(function)
 
 
 def jobs_option(help_text: str) -> Callable[[Command], Command]:
@@ -102,3 +106,13 @@ def lms_options(function: Command) -> Command:
                               "gradebook-blackboard.txt)"))):
         function = option(function)
     return function
+
+
+def guard(action: Callable[[], Any]) -> Any:
+    """Run ``action``; an NNGraderError becomes a one-line message and its exit code (the one
+    place the exception tree turns into exit codes)."""
+    try:
+        return action()
+    except NNGraderError as exc:  # messages may carry student file and folder names
+        click.echo(f"grade: error: {visible(exc)}", err=True)
+        sys.exit(exc.exit_code)

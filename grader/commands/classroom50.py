@@ -4,16 +4,17 @@ autograder.
 ``build CLASSROOM_DIR`` writes, for each assignment (or one ``--slug`` for several), the folder
 Classroom 50 bundles and runs, ``CLASSROOM_DIR/autograders/<slug>/``:
 
-    autograder.py      the entrypoint (templates/classroom50/autograder.py, copied as it is)
+    autograder.py      the entrypoint (grader/templates/classroom50/autograder.py, copied as it is)
     nn-grader.json     which assignments it grades, the grader version, the torch pin
     runtime.json       the ``runtime`` block to register the assignment with (Python, apt)
-    nn-grader/         this grader's source (pyproject.toml, README.md, grader/), pip-installed
+    nn-grader/         this grader's package (grader/, with its templates) and a pyproject.toml
+                       made from its installed metadata, pip-installed
     course/            the course material grading needs: assignments/<id>/, the hidden suites
                        with the course files they import (suite_entries, as Gradescope's zip),
-                       solutions/course_secret and the report templates
+                       solutions/course_secret
 
 Classroom 50 publishes that folder on GitHub Pages and runs it in the student's repository:
-every student can read all of it (README, "Autograding on push").
+every student can read all of it (docs/push-grading.md).
 
 ``grade [PATH]`` (what autograder.py runs, in the student's checkout) grades PATH exactly as
 ``grade ci`` does, with the student id = the repository owner's name in lower case, and writes
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.metadata
 import json
 import os
 import re
@@ -37,17 +39,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
-from grader.core.course import DEFAULT_ROOT, Assignment, Course
+from grader.core.course import Assignment, Course
 from grader.core.deadline_files import COURSE_FILE
 from grader.core.errors import ConfigError, CourseError
+from grader.core.paths import TEMPLATES_DIR
 from grader.core.settings import Settings
 from grader.core.text import heredoc
+from grader.core.visibility import read_visibility
 from grader.integrations import classroom50 as c50
 from grader.integrations.ci import CiRequest, ci
 from grader.suite import budgets
 from grader.suite.files import suite_entries
 
-ENTRYPOINT = Path("templates") / "classroom50" / "autograder.py"
+ENTRYPOINT = TEMPLATES_DIR / "classroom50" / "autograder.py"
+DISTRIBUTION = "nn-grader"
+#: The package data of the grader (as pyproject.toml declares it): py.typed and the templates.
+PACKAGE_DATA = ("py.typed", "templates/**/*", "review/templates/*.html", "review/static/*",
+                "review/migrations/*.py", "review/migrations/*.mako",
+                "review/migrations/versions/*.py")
 CONFIG_NAME = "nn-grader.json"
 TORCH_PIN = "2.13.0"
 #: Classroom 50's slug rule (autograde-runner.yaml) and its cap on a fetched bundle.
@@ -88,7 +97,7 @@ def build(request: BuildRequest, course: Course,
              f"{_size(folder) // 1024} KiB)")
     echo("These folders hold the hidden suites and the course secret. Classroom 50 publishes "
          "them on GitHub Pages and runs them in the student's repository: every student can "
-         "read them (README, \"Autograding on push\").")
+         "read them (docs/push-grading.md).")
     return tuple(written)
 
 
@@ -105,26 +114,38 @@ def _make_room(folder: Path, force: bool) -> None:
 
 
 def _write_autograder(folder: Path, course: Course, assignments: Sequence[Assignment]) -> None:
-    source = DEFAULT_ROOT
-    for needed in (source / "pyproject.toml", course.root / ENTRYPOINT, course.secret_file):
+    for needed in (ENTRYPOINT, course.secret_file):
         if not needed.is_file():
-            raise CourseError(f"{needed}: not found (`grade classroom50 build` runs from a "
-                              "checkout of the grader and the course)")
-    shutil.copyfile(course.root / ENTRYPOINT, folder / "autograder.py")
+            raise CourseError(f"{needed}: not found")
+    shutil.copyfile(ENTRYPOINT, folder / "autograder.py")
     config = {"assignments": [a.id for a in assignments], "grader_version": grader.__version__,
               "torch": TORCH_PIN}
     (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     (folder / "runtime.json").write_text(json.dumps(RUNTIME, indent=2) + "\n", encoding="utf-8")
     package = folder / "nn-grader"
     package.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copyfile(source / name, package / name)
-    shutil.copytree(source / "grader", package / "grader", ignore=_SKIP)
+    (package / "pyproject.toml").write_text(package_pyproject(), encoding="utf-8")
+    shutil.copytree(Path(grader.__file__).resolve().parent, package / "grader", ignore=_SKIP)
     _write_course(folder / "course", course, assignments)
     size = _size(folder)
     if size > MAX_BUNDLE_BYTES:
         raise CourseError(f"{folder}: {size // 1024} KiB, over Classroom 50's "
                           f"{MAX_BUNDLE_BYTES // (1024 * 1024)} MiB bundle limit")
+
+
+def package_pyproject() -> str:
+    """A pyproject.toml that installs the grader package copied beside it: this grader's
+    version and runtime dependencies (from its installed metadata, a wheel's or a checkout's)."""
+    requires = importlib.metadata.requires(DISTRIBUTION) or []
+    runtime = [r for r in requires if "extra ==" not in r]
+    dependencies = "".join(f"    {json.dumps(r)},\n" for r in runtime)
+    return (f"[build-system]\nrequires = [\"setuptools>=68\"]\n"
+            f"build-backend = \"setuptools.build_meta\"\n\n"
+            f"[project]\nname = \"{DISTRIBUTION}\"\nversion = \"{grader.__version__}\"\n"
+            f"requires-python = \">=3.11\"\ndependencies = [\n{dependencies}]\n\n"
+            f"[project.scripts]\ngrade = \"grader.cli:main\"\n\n"
+            f"[tool.setuptools.packages.find]\ninclude = [\"grader*\"]\n\n"
+            f"[tool.setuptools.package-data]\ngrader = {json.dumps(list(PACKAGE_DATA))}\n")
 
 
 def _write_course(target: Path, course: Course, assignments: Sequence[Assignment]) -> None:
@@ -137,9 +158,6 @@ def _write_course(target: Path, course: Course, assignments: Sequence[Assignment
     shutil.copyfile(course.secret_file, target / "solutions" / "course_secret")
     if (course.root / COURSE_FILE).is_file():  # the late policy; never the extensions or
         shutil.copyfile(course.root / COURSE_FILE, target / COURSE_FILE)  # overrides: public
-    (target / "templates").mkdir()
-    for template in sorted((course.root / "templates").glob("*.j2")):
-        shutil.copyfile(template, target / "templates" / template.name)
 
 
 def _size(folder: Path) -> int:
@@ -187,7 +205,9 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
         echo("grade: the grader failed: no result.json; Classroom 50 reports an error")
         return AutogradeOutcome(exit_code=1, document=None, result_json=None)
     graded = c50.utc_stamp(dt.datetime.now(dt.UTC))
-    document = c50.result_document(outcome.run.results, identity, submitted, graded)
+    document = c50.result_document(outcome.run.results, identity, submitted, graded,
+                                   read_visibility(course.root,
+                                                   [a.id for a in course.assignments]))
     result_json = checkout / "result.json"
     result_json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     state, summary = c50.status_and_summary(document)

@@ -1,9 +1,9 @@
 """``grade collect RECORDS... --out gradebook.csv``: the grading runner's scores of record.
 
-RECORDS are the runner's artifacts as downloaded by ``templates/github/fetch-records.sh`` (zips),
-or folders holding a ``record.json`` (:mod:`grader.integrations.collect`). For every (student,
-assignment)
-the latest record that graded it counts: the one whose commit the runner found at the head of
+RECORDS are the runner's artifacts as downloaded by
+``grader/templates/github/fetch-records.sh`` (zips), or folders holding a ``record.json``
+(:mod:`grader.integrations.collect`). For every (student, assignment) the latest record that
+graded it counts: the one whose commit the runner found at the head of
 the student's default branch last (``requested_at``), so a late regrade of an older commit
 never replaces a newer one. A record whose grading failed never counts (the grader's failure is
 not the student's 0); when it is the newest, the output says so.
@@ -11,7 +11,9 @@ not the student's 0); when it is the newest, the output says so.
 The gradebook: one row per student (roster order first, then the others), the roster's
 ``name``, ``email``, ``lms_id`` when ``--roster`` is given, a column per assignment id (course
 order), ``total``, and ``graded_at`` (the newest grading counted). Roster students without a
-record get 0. Students are matched case-insensitively (GitHub names are).
+record get 0. Students are matched case-insensitively (GitHub names are). ``--review OUT``
+adds the written questions' points graded in ``grade review OUT`` (and a ``pending`` column
+naming the questions not graded yet: they count as nothing, not as 0).
 
 With deadlines (a ``due`` in assignment.toml, a ``[late]`` table in course.toml, extensions or
 overrides), the policy decides (:func:`of_record`): each record's submission time is its
@@ -26,20 +28,21 @@ applied, and a ``notes`` column says why a score is not the autograde.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.deadlines import GradeRecord, Handed, grade_one, grade_student
-from grader.core.errors import ConfigError
+from grader.core.errors import BadRecord, ConfigError
 from grader.core.grade_record import Deadlines, load_deadlines
 from grader.core.paths import write_atomic
 from grader.core.roster import RosterEntry, read_roster
-from grader.integrations.collect import BadRecord, Record, candidates, load_record
+from grader.integrations.collect import Record, candidates, load_record
 from grader.report.gradebook import csv_document
 from grader.report.late import record_lines
 from grader.report.view import points
+from grader.review.merge import manual_points
 
 ROSTER_COLUMNS = ("name", "email", "lms_id")
 
@@ -51,6 +54,8 @@ class CollectRequest:
     roster: Path | None = None
     extensions: Path | None = None  # default: the course's extensions.csv
     overrides: Path | None = None  # default: the course's overrides.csv
+    review: Path | None = None  # a graded folder whose written answers' points are added
+    db: str | None = None  # its review database when not OUT/review.db
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,14 @@ def collect(request: CollectRequest, course: Course,
     order = [a.id for a in course.assignments]
     seen = {assignment for per in latest.values() for assignment in per}
     assignments = order + sorted(seen - set(order))
-    rows = _rows(latest, roster, assignments, echo, grades)
+    manual = manual_points(request.review, request.db) if request.review else {}
+    rows = _rows(latest, roster, assignments, echo, grades, manual)
     with_notes = any(row[-1] for row in rows)
     if not with_notes:
         rows = [row[:-1] for row in rows]
     header = ["student", *(ROSTER_COLUMNS if request.roster else ()), *assignments, "total",
-              "graded_at", *(("notes",) if with_notes else ())]
+              "graded_at", *(("pending",) if manual else ()),
+              *(("notes",) if with_notes else ())]
     request.out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(request.out, csv_document(header, rows))
     echo(f"Collected {len(records)} records ({skipped} skipped) into {request.out}: "
@@ -178,10 +185,13 @@ def _pick(found: Sequence[Record], key: str, assignment: str, deadlines: Deadlin
 
 def _rows(latest: dict[str, dict[str, Record]], roster: Sequence[RosterEntry],
           assignments: Sequence[str], echo: Callable[[str], None],
-          grades: dict[tuple[str, str], GradeRecord] | None = None) -> list[list[str]]:
+          grades: dict[tuple[str, str], GradeRecord] | None = None,
+          manual: Mapping[tuple[str, str], tuple[float, tuple[str, ...]]] | None = None
+          ) -> list[list[str]]:
     """One row per student; its last cell holds the notes (the caller drops that cell when no
-    row has any)."""
+    row has any). ``manual``: written answers' points and pending questions (grade review)."""
     grades = grades or {}
+    manual = manual or {}
     people = {entry.student.lower(): entry for entry in roster}
     keys = [e.student.lower() for e in roster]
     others = sorted(set(latest) - set(keys))
@@ -199,17 +209,19 @@ def _rows(latest: dict[str, dict[str, Record]], roster: Sequence[RosterEntry],
             record = per.get(assignment)
             grade = grades.get((key, assignment))
             if grade is not None:
-                values.append(grade.final_score)
+                values.append(grade.final_score + manual.get((key, assignment), (0.0, ()))[0])
                 if grade.final_score != grade.raw_score or grade.override is not None:
                     notes.append(f"{assignment}: {'; '.join(record_lines(grade))}")
                 continue
             values.append(next((s.score for s in record.scores if s.assignment == assignment),
                                0.0) if record else 0.0)
+            values[-1] += manual.get((key, assignment), (0.0, ()))[0]
         graded = max((r.graded_at for r in per.values()), default="")
         extra = [entry.name, entry.email, entry.lms_id] if entry else ["", "", ""]
+        pending = [f"{a}:{q}" for a in assignments for q in manual.get((key, a), (0.0, ()))[1]]
         rows.append([name, *(extra if roster else []),
                      *(points(v) for v in values), points(sum(values)), graded,
-                     " | ".join(notes)])
+                     *([" ".join(pending)] if manual else []), " | ".join(notes)])
     return rows
 
 

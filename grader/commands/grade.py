@@ -22,29 +22,26 @@ from pathlib import Path
 
 from grader.core.course import Course
 from grader.core.deadline_files import read_times, write_times
-from grader.core.errors import GraderError
+from grader.core.errors import Interrupted
 from grader.core.grade_record import Deadlines, apply_deadlines, load_deadlines
-from grader.core.paths import write_atomic
+from grader.core.paths import TEMPLATES_DIR, mark_output, write_atomic
 from grader.core.progress import Observer, ProgressBar
 from grader.core.results import RunResult
 from grader.core.roster import Roster, read_roster_file
 from grader.core.settings import Settings
 from grader.core.text import visible
+from grader.core.visibility import read_visibility
 from grader.report import score_table, write_reports
 from grader.report.calls import reference_calls
+from grader.review import answers
+from grader.review.merge import merge_manual
 from grader.run.cache import ResultCache
-from grader.run.discover import Discovery, discover_view
+from grader.run.discover import Discovery, course_files, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
 from grader.run.identities import map_to_roster
 from grader.run.layouts import ArchiveLimits, SourceView, open_source
 from grader.submission.grade import suite_hash
 from grader.suite import budgets
-
-
-class Interrupted(GraderError):
-    """The run was interrupted; finished submissions are kept for the next run."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,7 @@ class RunRequest:
     layout: str | None = None  # None: detected
     all_assignments: bool = False
     gradebook_format: str = "plain"  # or canvas, moodle, blackboard (grader.report.lms_gradebook)
+    db: str | None = None  # the review database (grade review); default OUT/review.db if there
     times: Path | None = None  # --times: student,assignment,submitted_at
     extensions: Path | None = None  # --extensions (default: the course's extensions.csv)
     overrides: Path | None = None  # --overrides (default: the course's overrides.csv)
@@ -91,6 +89,7 @@ def run(request: RunRequest, course: Course, settings: Settings,
     deadlines = load_deadlines(course, request.times, request.extensions, request.overrides)
     if observer is None:
         observer = ProgressBar(enabled=False if request.quiet else None)
+    mark_output(request.out_dir)  # before discovery: `--out SUBMISSIONS_DIR/out` is no student
     result, source_times = _grade_source(request, course, settings, roster_file, observer,
                                          echo)
     deadlines = with_times(deadlines, request.out_dir, course, source_times)
@@ -98,11 +97,14 @@ def run(request: RunRequest, course: Course, settings: Settings,
                                                      warn=lambda line: echo(f"grade: {line}")))
     if deadlines.times:
         write_atomic(request.out_dir / TIMES_FILE, write_times(deadlines.times))
-    paths = write_reports(result, request.out_dir, course.root / "templates",
+    result = merge_manual(result, request.out_dir, request.db)
+    paths = write_reports(result, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
                           calls=reference_calls(course), roster=roster,
                           gradebook_format=request.gradebook_format,
-                          lms_columns=roster_file.columns if roster_file else ())
+                          lms_columns=roster_file.columns if roster_file else (),
+                          visibility=read_visibility(course.root,
+                                                     [a.id for a in course.assignments]))
     result = paths.run or result  # a submission whose report failed is now a grader error
     if not request.quiet:
         echo(f"Sandbox: {result.sandbox}")
@@ -133,6 +135,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
     zip's when it was one: the staging folder is gone once this returns); and the submission
     times the source records (a Gradescope export's ``created_at``), for the late policy."""
     chosen = course.select(request.only)
+    if not request.out_dir.exists():  # private: scores and feedback of every student
+        request.out_dir.mkdir(mode=0o700, parents=True)
     cache = ResultCache(request.out_dir)
     resume = Resume(cache, force=request.force, students=request.students)
     reader = settings.limits.reader()
@@ -145,7 +149,7 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             echo(line)
         if roster_file is not None and request.roster is not None and not request.quiet:
             echo(_roster_line(request.roster, roster_file))
-        found = discover_view(view, course.assignments, reader)
+        found = discover_view(view, course.assignments, reader, course_files(course.root))
         discovery = map_to_roster(found, roster_file.entries if roster_file else ())
         if not request.quiet:
             _echo_assignments(discovery, course, request, echo)
@@ -158,6 +162,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             kept = len(cache.entries())
             raise Interrupted(f"interrupted; {kept} graded submissions are kept in "
                               f"{cache.root}, rerun the same command to resume") from None
+        answers.write(answers.collect(result.results, chosen, reader.max_bytes),
+                      request.out_dir)
         return _labelled(result, view), source_times(discovery)
 
 

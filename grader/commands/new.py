@@ -5,7 +5,8 @@ function, ``double(x)``); with ``--functions f,g`` every file names the instruct
 and has a ``TODO(grade new)`` where only the author can write something (the reference's bodies
 and docstrings, the tests' expected values), which ``grade validate`` lists until it is done.
 
-Writes, from the course's ``templates/new/`` (``templates/new/functions/`` with --functions)::
+Writes, from ``grader/templates/new/`` (shipped in the package; ``new/functions/`` with
+--functions)::
 
     assignments/<id>/assignment.toml          title, order, functions, the demo's bug for bob
     solutions/<id>.ipynb                      reference notebook, one solution region
@@ -32,10 +33,11 @@ import nbformat
 
 from grader.core.course import load_course, read_meta
 from grader.core.errors import ConfigError, CourseError
+from grader.core.paths import TEMPLATES_DIR
 from grader.extract.stub import stub_text
 
-#: Under the course root, like the report and bundle templates.
-TEMPLATES = Path("templates") / "new"
+#: Shipped in the grader's package, like the report and bundle templates.
+TEMPLATES = TEMPLATES_DIR / "new"
 #: A Python identifier in lower case: it names files, a module (test_<id>) and a CSV cell.
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 #: A contract name: an identifier without "__" (hidden tests are test_<function>__<aspect>).
@@ -120,7 +122,7 @@ def example_files(kind: str, entries: dict[str, list[str]]) -> dict[str, str]:
 
 def scaffold(root: Path, new: NewAssignment) -> dict[Path, str]:
     """Every file of the new assignment with its text (the stub last: it needs the reference)."""
-    templates = root / TEMPLATES
+    templates = TEMPLATES
     if not (templates / "examples.toml").is_file():
         raise CourseError(f"{templates}: the templates of `grade new` are missing")
     if new.functions:

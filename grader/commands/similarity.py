@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from grader.core.course import Course
 from grader.core.errors import ConfigError, GraderError
-from grader.core.paths import write_atomic
-from grader.run.discover import discover
+from grader.core.paths import TEMPLATES_DIR, write_atomic
+from grader.run.discover import course_files, discover
 
 if TYPE_CHECKING:
     from grader.similarity.analyse import AssignmentSimilarity
@@ -61,8 +61,10 @@ def similarity(request: SimilarityRequest, course: Course,
     if request.common_percent is not None and not 0 < request.common_percent <= 100:
         raise ConfigError(f"--common: must be a percentage above 0 and at most 100, got "
                           f"{request.common_percent}")
-    found = discover(request.submissions_dir, course.assignments)
-    jobs = [AssignmentJob(a, tuple((s.student, s.path, _label(s.path, request.submissions_dir))
+    found = discover(request.submissions_dir, course.assignments,
+                     course=course_files(course.root))
+    jobs = [AssignmentJob(a, tuple((s.student, s.source or s.path,
+                                    _label(s.path, request.submissions_dir))
                                    for s in found.submissions if s.assignment == a.id),
                           request.top, request.common_percent)
             for a in chosen]
@@ -71,7 +73,7 @@ def similarity(request: SimilarityRequest, course: Course,
                     for u in found.unrecognized]
     csv_path = _write(request.out_dir / "similarity.csv", similarity_csv(results))
     html_path = _write(request.out_dir / "similarity.html",
-                       similarity_html(results, course.root / "templates", unrecognized))
+                       similarity_html(results, TEMPLATES_DIR, unrecognized))
     for r in results:
         top = f"top pair {r.pairs[0].score}%" if r.pairs else "no pair"
         echo(f"{r.assignment}: {r.students} students, {len(r.pairs)} pairs, {top}")

@@ -1,7 +1,11 @@
 """The course on disk: which assignments exist and where each one's material lives.
 
-An assignment is one folder plus its reference solution; adding one needs no grader code:
+A course is a folder marked by ``course.toml`` at its root (grader.core.course_config reads
+it); ``grade`` finds it from the working directory upward, as git and pytest find their
+roots, unless ``--course DIR`` or ``GRADER_COURSE`` names it. An assignment is one folder plus
+its reference solution; adding one needs no grader code:
 
+    course.toml                            id, title, grader versions, defaults, [late]
     assignments/<id>/assignment.toml       title and the contract's function names
     assignments/<id>/<id>.ipynb            student stub, generated from the reference
     assignments/<id>/public/test_*.py      public tests (shipped to students)
@@ -13,16 +17,22 @@ An assignment is one folder plus its reference solution; adding one needs no gra
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.core.course_config import COURSE_FILE, CourseConfig, read_course_config
 from grader.core.deadline_files import read_due
 from grader.core.errors import ConfigError, CourseError
 
-#: The repository this package was installed from; the default course root.
+#: The variable that names the course root when --course is not given.
+COURSE_VARIABLE = "GRADER_COURSE"
+#: The source checkout this module was imported from: this repository's own course, for its
+#: tests and benches only. No verb reads it (an installed grader's is site-packages/): they
+#: find the course with resolve_course_root.
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -65,6 +75,7 @@ class Course:
 
     root: Path
     assignments: tuple[Assignment, ...]
+    config: CourseConfig = field(default_factory=CourseConfig)
 
     def select(self, only: Sequence[str] = ()) -> tuple[Assignment, ...]:
         """The assignments ``--assignment`` names, in course order (all when none is named);
@@ -114,11 +125,41 @@ def load_assignment(folder: Path, root: Path) -> Assignment:
         raise CourseError(f"{meta_path}: missing or malformed key {exc}") from exc
 
 
+def find_course_root(start: Path) -> Path | None:
+    """The nearest folder from ``start`` upward that holds ``course.toml`` (None: none does)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / COURSE_FILE).is_file():
+            return folder
+    return None
+
+
+def resolve_course_root(given: Path | None, env: Mapping[str, str] | None = None,
+                        cwd: Path | None = None) -> Path:
+    """--course, else $GRADER_COURSE, else the nearest course.toml from the working directory
+    upward; none of them: a one-line ConfigError saying how to name or make one."""
+    env = os.environ if env is None else env
+    if given is not None:
+        return given
+    if env.get(COURSE_VARIABLE):
+        return Path(env[COURSE_VARIABLE])
+    here = cwd or Path.cwd()
+    found = find_course_root(here)
+    if found is None:
+        raise ConfigError(f"{here}: no {COURSE_FILE} here or in any parent folder (run `grade` "
+                          f"inside a course, pass --course DIR, set {COURSE_VARIABLE}, or "
+                          "create one with `grade init DIR`)")
+    return found
+
+
 def load_course(root: Path = DEFAULT_ROOT) -> Course:
-    """Every ``assignments/*/assignment.toml`` under ``root``, sorted by the file's ``order``."""
+    """Every ``assignments/*/assignment.toml`` under ``root``, sorted by the file's ``order``,
+    with the course's ``course.toml`` (defaults when the folder has none)."""
     folder = root / "assignments"
     if not folder.is_dir():
         raise ConfigError(f"{root}: not a course root (no assignments/ folder)")
+    config = read_course_config(root / COURSE_FILE) if (root / COURSE_FILE).is_file() \
+        else CourseConfig(id=root.resolve().name, title=root.resolve().name)
     found = []
     for meta in sorted(folder.glob("*/assignment.toml")):
         order = read_meta(meta).get("order", 99)
@@ -126,4 +167,4 @@ def load_course(root: Path = DEFAULT_ROOT) -> Course:
             raise CourseError(f"{meta}: order must be a whole number, not {order!r}")
         found.append((order, load_assignment(meta.parent, root)))
     found.sort(key=lambda pair: (pair[0], pair[1].id))
-    return Course(root=root, assignments=tuple(a for _, a in found))
+    return Course(root=root, assignments=tuple(a for _, a in found), config=config)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.core.errors import ExtractionError
@@ -22,6 +23,15 @@ from grader.core.errors import ExtractionError
 MIB = 1024 * 1024
 #: Largest notebook or .py file read, unless a setting says otherwise (Limits.source_mb).
 DEFAULT_MAX_BYTES = 32 * MIB
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much one untrusted file may cost the grader to read and extract."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    timeout_s: float = 30.0
+    memory_bytes: int = 1024 * MIB
 
 _KINDS = (
     (stat.S_ISLNK, "a symbolic link (links are never followed)"),

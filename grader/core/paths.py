@@ -21,7 +21,30 @@ import re
 import tempfile
 from pathlib import Path
 
+import grader
 from grader.core.errors import GraderError
+
+#: The templates the grader ships inside its package (reports, bundle, Gradescope, Classroom 50,
+#: GitHub workflows, `grade new`, `grade init`): an installed wheel carries them.
+TEMPLATES_DIR = Path(grader.__file__).resolve().parent / "templates"
+#: Written into every output folder (``grade --out``): a folder holding it, or a grader's
+#: grades.csv and summary.html, is never graded as a student (``grade DIR --out DIR/out``).
+OUTPUT_MARKER = ".nn-grader-output"
+_OUTPUT_FILES = (OUTPUT_MARKER, "grades.csv", "summary.html")
+
+
+def mark_output(folder: Path) -> None:
+    """Create ``folder`` (an output folder) with its marker, before anything is graded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / OUTPUT_MARKER
+    if not marker.is_file():
+        marker.write_text("nn-grader output folder: never graded as a student\n",
+                          encoding="utf-8")
+
+
+def holds_output(folder: Path) -> str | None:
+    """The file that shows ``folder`` holds a grader's output (None: nothing does)."""
+    return next((name for name in _OUTPUT_FILES if (folder / name).is_file()), None)
 
 # Path separators of every platform, NUL and other control characters (C1, bidi and zero-width
 # ones too: a folder name must not reorder or hide what a listing shows), Windows-reserved marks.

@@ -62,6 +62,24 @@ class TestResult:
 
 
 @dataclass(frozen=True)
+class ManualGrade:
+    """A written question graded by a TA (grade review): ``score`` None while it is pending
+    (never 0 until graded); ``items``: the rubric items applied, as (label, points)."""
+
+    question: str
+    max_score: float
+    score: float | None
+    prompt: str = ""
+    items: tuple[tuple[str, float], ...] = ()
+    comment: str = ""
+    answered: bool = True
+
+    @property
+    def pending(self) -> bool:
+        return self.score is None
+
+
+@dataclass(frozen=True)
 class Attempt:
     """Another notebook a student handed in for the same assignment."""
 
@@ -109,11 +127,21 @@ class SubmissionResult:
         """The autograde: the sum of the tests' points."""
         return round(sum(test.score for test in self.tests), 6)
 
+    #: written questions (grader.review.merge); max_score then includes their points
+    manual: tuple[ManualGrade, ...] = ()
+
     @property
     def score(self) -> float:
         """The score of record: the final score once the late policy and overrides are
-        applied (``grade``), else the autograde."""
-        return self.grade.final_score if self.grade is not None else self.raw_score
+        applied (``grade``), else the autograde; plus the written questions graded so far
+        (the late policy applies to the autograde only)."""
+        code = self.grade.final_score if self.grade is not None else self.raw_score
+        return round(code + sum(m.score for m in self.manual if m.score is not None), 6)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """The written questions not graded yet."""
+        return tuple(m.question for m in self.manual if m.pending)
 
     @property
     def missing(self) -> bool:
@@ -150,3 +178,8 @@ class RunResult:
     layout: str = ""
     students: tuple[StudentInfo, ...] = ()
     assignments: tuple[str, ...] = ()
+
+
+def grader_failed(result: SubmissionResult) -> bool:
+    """The grader (not the student's code) failed: on the submission or on one of its tests."""
+    return result.grader_error or any(t.status == ERROR for t in result.tests)

@@ -14,8 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from grader.core.errors import ConfigError
-from grader.core.files import MIB
-from grader.extract.isolate import ReadLimits
+from grader.core.files import MIB, ReadLimits
 
 SANDBOX_LEVELS = ("auto", "bwrap", "process", "inprocess")
 #: A test's budget when neither a flag, a marker nor a measurement gives one (grader.suite.budgets).
@@ -94,10 +93,12 @@ def _parse_limit(name: str, raw: object, source: str, kind: type) -> int | float
     return value
 
 
-def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = None) -> Limits:
-    """Build Limits from flag values (None = not given), then ``GRADER_*`` variables."""
+def limits_from(flags: Mapping[str, object], env: Mapping[str, str] | None = None,
+                defaults: Mapping[str, int | float] | None = None) -> Limits:
+    """Build Limits from flag values (None = not given), then ``GRADER_*`` variables, then
+    ``defaults`` (course.toml's), then the built-in values."""
     env = os.environ if env is None else env
-    values: dict[str, int | float] = {}
+    values: dict[str, int | float] = dict(defaults or {})
     for spec in fields(Limits):
         kind = float if "float" in str(spec.type) else int
         if flags.get(spec.name) is not None:
@@ -150,10 +151,15 @@ def cluster_from(scheduler: str | None, tls_files: Mapping[str, str | None],
         return None
     match = _ADDRESS.fullmatch(scheduler.strip())
     if match is None or not 0 < int(match.group(3)) < 65536:
-        raise ConfigError(f"{source}: expected tcp://HOST:PORT or tls://HOST:PORT, "
+        raise ConfigError(f"{source}: expected tls://HOST:PORT, "
                           f"got {scheduler!r}")
     scheme = match.group(1) or "tcp"
     address = f"{scheme}://{match.group(2)}:{int(match.group(3))}"
+    if scheme != "tls":  # whoever reaches a Dask scheduler runs code on its workers
+        raise ConfigError(f"{source}: {address} is not authenticated: a Dask scheduler runs "
+                          "whatever any client sends, on the workers holding the hidden suites, "
+                          "so use tls://HOST:PORT with the course's certificates (--tls-ca-file, "
+                          "--tls-cert, --tls-key), even on the loopback interface")
     files: dict[str, Path] = {}
     for name, (flag, variable) in TLS_FILES.items():
         raw, where = tls_files.get(name), flag
@@ -204,6 +210,9 @@ class Settings:
     seed: int | None = None
     warm: bool = True
     cluster: ClusterSettings | None = None
+    #: the modules a warm zygote imports before it forks workers (None: numpy, torch and
+    #: matplotlib.pyplot); grading decides it from the course (grader.run.preload)
+    preload: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_LEVELS:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.errors import ExtractionError
-from grader.core.files import DEFAULT_MAX_BYTES, MIB
+from grader.core.files import MIB, ReadLimits
 from grader.extract.pipeline import StudentModule, extract_module
 from grader.extract.read import read_source
 
@@ -41,15 +41,8 @@ from grader.extract.read import read_source
 _FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
 #: Largest answer a child may send (statements of a maximal file, JSON-escaped).
 _MAX_REPLY = 64 * MIB
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """How much one untrusted file may cost the grader to read and extract."""
-
-    max_bytes: int = DEFAULT_MAX_BYTES
-    timeout_s: float = 30.0
-    memory_bytes: int = 1024 * MIB
+#: Unless a setting says otherwise (Limits.reader()).
+_DEFAULT_LIMITS = ReadLimits()
 
 
 @dataclass(frozen=True)
@@ -63,7 +56,7 @@ class Extraction:
     error: str | None
 
 
-def extract_file(path: Path, required: Sequence[str] = (), limits: ReadLimits = ReadLimits(),
+def extract_file(path: Path, required: Sequence[str] = (), limits: ReadLimits = _DEFAULT_LIMITS,
                  *, extract: bool = True, unless_assignment_in: Sequence[str] = ()
                  ) -> Extraction:
     """Read ``path`` and extract its module (keeping ``required`` names), in a child process.

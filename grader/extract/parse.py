@@ -100,41 +100,53 @@ def _parse(source: str) -> ast.Module:
 # -- b. parsing --------------------------------------------------------------------------------
 
 
-def parse_cell(index: int, source: str, max_statements: int = MAX_STATEMENTS
+def place(index: int, line: int | None = None, file_line: int | None = None) -> str:
+    """Where a student finds a line: ``code cell 7, line 1`` of a notebook (code cells counted
+    as grader.extract.read numbers them), ``line 40`` of a ``.py`` file (``file_line``: the
+    file's line of the cell's first line), ``code cell 7`` without a line."""
+    if file_line is not None:
+        return f"line {file_line + (line or 1) - 1}"
+    return f"code cell {index}" + (f", line {line}" if line else "")
+
+
+def parse_cell(index: int, source: str, max_statements: int = MAX_STATEMENTS,
+               file_line: int | None = None
                ) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
-    """Top-level statements of a cell with their source; broken chunks are skipped, noted.
+    """Top-level statements of a cell with their source; broken chunks are skipped, noted
+    (``file_line``: the cell is a section of a ``.py`` file starting at that line).
 
     More than ``max_statements`` statements raise ExtractionError."""
     lines = source.splitlines()
     try:
-        return _kept(index, _parse(source).body, lines, max_statements)
+        return _kept(index, _parse(source).body, lines, max_statements, file_line)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     starts = _chunk_starts(lines) + [len(lines)]
     if len(starts) > MAX_CHUNKS:  # thousands of broken chunks: not a typo to recover from
-        return [], [_syntax_note(index, lines, 0, len(lines), True)]
+        return [], [_syntax_note(index, lines, 0, len(lines), True, file_line)]
     nodes: list[ast.stmt] = []
     notes: list[str] = []
     i = 0
     while i < len(starts) - 1:
         parsed, used = _parse_from(lines, starts, i)
         if parsed is None:
-            notes.append(_syntax_note(index, lines, starts[i], starts[i + 1], len(starts) == 2))
+            notes.append(_syntax_note(index, lines, starts[i], starts[i + 1], len(starts) == 2,
+                                      file_line))
             used = 1
         else:
             nodes.extend(parsed)
         i += used
-    statements, depth_notes = _kept(index, nodes, lines, max_statements)
+    statements, depth_notes = _kept(index, nodes, lines, max_statements, file_line)
     return statements, notes + depth_notes
 
 
-def _kept(index: int, nodes: list[ast.stmt], lines: list[str], max_statements: int
-          ) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
+def _kept(index: int, nodes: list[ast.stmt], lines: list[str], max_statements: int,
+          file_line: int | None = None) -> tuple[list[tuple[ast.stmt, str]], list[str]]:
     """Statements with their text, without those nested too deeply (noted)."""
     if len(nodes) > max_statements:
         raise ExtractionError(f"more than {MAX_STATEMENTS} top-level statements")
     deep = [too_deep(node) for node in nodes]
-    notes = [f"cell {index}: the statement at line {node.lineno} nests more than "
+    notes = [f"{place(index, node.lineno, file_line)}: this statement nests more than "
              f"{MAX_AST_DEPTH} levels deep; it was skipped"
              for node, skip in zip(nodes, deep, strict=True) if skip]
     shallow = [node for node, skip in zip(nodes, deep, strict=True) if not skip]
@@ -194,20 +206,47 @@ _DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.MULTIL
 MAX_NAMED = 8
 
 
-def _syntax_note(index: int, lines: list[str], begin: int, end: int, whole: bool) -> str:
+#: Characters of the offending line quoted in a syntax-error note.
+QUOTE_CHARS = 120
+
+
+def quoted(line: str, column: int | None) -> str:
+    """The offending line indented by four spaces and, under it, a caret at ``column``
+    (1-based; none when unknown or past the quoted part), as Python prints a SyntaxError."""
+    text = line.expandtabs(4).rstrip()
+    cut = text[:QUOTE_CHARS] + (" ..." if len(text) > QUOTE_CHARS else "")
+    lead = len(text) - len(text.lstrip())
+    quote = f"    {cut.lstrip()}"
+    if column is None or not 0 < column <= QUOTE_CHARS + 1:
+        return quote
+    caret = max(0, len(line[:column - 1].expandtabs(4)) - lead)
+    return f"{quote}\n    {' ' * caret}^"
+
+
+def _syntax_note(index: int, lines: list[str], begin: int, end: int, whole: bool,
+                 file_line: int | None = None) -> str:
+    """``code cell 6, line 1: syntax error (expected ':'); its code was skipped (it defines
+    softmax)``, then the line quoted with a caret under the error (grader.report.messages
+    reads it back)."""
+    line: int | None = None
+    column: int | None = None
     try:
         _parse_lines(lines, begin, end)
-        where, why = f" at line {begin + 1}", "invalid syntax"
+        line, why = begin + 1, "invalid syntax"
     except SyntaxError as exc:
-        where = f" at line {exc.lineno}" if exc.lineno else ""
-        why = exc.msg
+        line, column, why = exc.lineno, exc.offset, exc.msg
     except (ValueError, RecursionError, MemoryError) as exc:
-        where, why = "", str(exc) or type(exc).__name__
-    span = f"line {end} was" if end == begin + 1 else f"lines {begin + 1}-{end} were"
+        why = str(exc) or type(exc).__name__
+    first, last = (begin + 1, end) if file_line is None else (file_line + begin,
+                                                             file_line + end - 1)
+    span = f"line {last} was" if end == begin + 1 else f"lines {first}-{last} were"
     skipped = "its code was skipped" if whole else f"{span} skipped"
     names = list(dict.fromkeys(_DEFINES.findall("\n".join(lines[begin:end]))))[:MAX_NAMED]
     defines = f" (it defines {', '.join(names)})" if names else ""
-    return f"cell {index}: syntax error{where} ({why}); {skipped}{defines}"
+    note = f"{place(index, line, file_line)}: syntax error ({why}); {skipped}{defines}"
+    if line is not None and 0 < line <= len(lines) and lines[line - 1].strip():
+        note += "\n" + quoted(lines[line - 1], column)
+    return note
 
 
 def _first_line(node: ast.stmt) -> int:

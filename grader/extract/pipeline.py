@@ -1,5 +1,8 @@
 """From cells to a module the worker can import: the extraction pipeline.
 
+Over 400 lines on purpose: the steps stand in the order they run, each a small pure function,
+so the whole contract reads top to bottom in one file (read.py and parse.py hold the rest).
+
 Like nbgrader's preprocessors, extraction is a chain of small pure functions over plain data,
 each one step of the contract ("a notebook is graded from its code, whatever happened to its
 cells"); :func:`extract_module` only composes them:
@@ -35,11 +38,15 @@ from dataclasses import dataclass
 
 from grader.core.errors import ExtractionError
 from grader.extract.names import bound_names, describe_reads
-from grader.extract.parse import MAX_STATEMENTS, cell_magic, parse_cell, strip_magics
+from grader.extract.parse import MAX_STATEMENTS, cell_magic, parse_cell, place, strip_magics
 from grader.extract.read import Cell
 
 #: Steps of dependency analysis one submission may take (an honest notebook takes thousands).
 MAX_ORDER_STEPS = 1_000_000
+#: The one wording of the note on code outside functions, in every output (the feedback,
+#: Gradescope, the self-check): grader.core.feedback passes notes through unchanged.
+DROPPED_CODE = "Code outside your functions was not run when grading"
+UNUSED_VARIABLES = "Variables that none of your functions use"
 #: Notes per submission, and cells named in one duplicate note.
 MAX_NOTES = 40
 _MAX_CELLS_NAMED = 8
@@ -92,8 +99,10 @@ def extract_module(cells: list[Cell], required: Sequence[str]) -> StudentModule:
         source = strip_magics(cell.source)
         magic = cell_magic(cell.source)
         if magic is not None and not source:
-            notes.append(f"cell {cell.index}: %%{magic} cell is not Python; it was skipped")
-        parsed, cell_notes = parse_cell(cell.index, source, MAX_STATEMENTS - len(statements))
+            notes.append(f"{place(cell.index, None, cell.file_line)}: %%{magic} cell is not "
+                         "Python; it was skipped")
+        parsed, cell_notes = parse_cell(cell.index, source, MAX_STATEMENTS - len(statements),
+                                        cell.file_line)
         notes.extend(cell_notes)
         for node, text in parsed:
             statements.append(describe(cell, len(statements), node, text))
@@ -143,6 +152,8 @@ def describe(cell: Cell, position: int, node: ast.stmt, text: str) -> Statement:
 
 def classify(node: ast.stmt) -> str:
     """``import``, ``def``, ``assign``, ``demo`` or ``skip`` (see :class:`Statement`)."""
+    if is_selfcheck_import(node):
+        return "skip"
     if isinstance(node, (ast.Import, ast.ImportFrom)) or _is_import_try(node):
         return "import"
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -154,6 +165,20 @@ def classify(node: ast.stmt) -> str:
     if isinstance(node, (ast.Pass, ast.Global, ast.Nonlocal)) or _is_constant_expr(node):
         return "skip"
     return "demo"
+
+
+#: The student bundle's self-check (templates/bundle/selfcheck): a notebook imports it to check
+#: itself; the grading machine has no such package, and grading never needs it.
+SELFCHECK = "selfcheck"
+
+
+def is_selfcheck_import(node: ast.stmt) -> bool:
+    """``from selfcheck import check`` or ``import selfcheck``: ignored when grading."""
+    if isinstance(node, ast.ImportFrom):
+        return not node.level and (node.module or "").split(".")[0] == SELFCHECK
+    if isinstance(node, ast.Import):
+        return all(alias.name.split(".")[0] == SELFCHECK for alias in node.names)
+    return False
 
 
 def _is_import_try(node: ast.stmt) -> bool:
@@ -255,13 +280,13 @@ def _pick_winner(name: str, group: list[Statement]) -> tuple[Statement, str]:
     if stubs and len(real) == 1:
         cells = _cell_list(stubs)
         return winner, (
-            f"{name}: the unfinished stub (raise NotImplementedError) in cell {cells} was "
-            f"ignored; your definition in cell {winner.cell.index} is used"
+            f"{name}: the unfinished stub (raise NotImplementedError) in code cell {cells} "
+            f"was ignored; your definition in code cell {winner.cell.index} is used"
         )
     counted = "two definitions" if len(group) == 2 else f"{len(group)} definitions"
     cells = _cell_list(group)
     how = "ran last" if all(s.cell.execution_count is not None for s in real) else "comes last"
-    return winner, f"{counted} of {name} (cells {cells}): kept the one from cell " + (
+    return winner, f"{counted} of {name} (code cells {cells}): kept the one from code cell " + (
         f"{winner.cell.index} ({how})"
     )
 
@@ -361,14 +386,14 @@ def _dropped_notes(dropped: list[Statement]) -> list[str]:
     if demo:
         labels = ", ".join(dict.fromkeys(sorted(_demo_label(s.node) for s in demo)))
         count = f"{len(demo)} statement" + ("s" if len(demo) > 1 else "")
-        verb = "are" if len(demo) > 1 else "is"
-        notes.append(f"dropped top-level code: {count} ({labels}) {verb} not run when grading")
+        notes.append(f"{DROPPED_CODE}: {count} ({labels}). Only your functions are graded, "
+                     "so this costs nothing.")
     unused = [s for s in dropped if s.kind == "assign" and s.binds | s.updates]
     if unused:
         names = sorted({n for s in unused for n in s.binds | s.updates})
         shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
-        count = f"{len(unused)} assignment" + ("s" if len(unused) > 1 else "")
-        notes.append(f"not run when grading: {count} that no function uses ({shown})")
+        notes.append(f"{UNUSED_VARIABLES} ({shown}) were not set when grading; this costs "
+                     "nothing.")
     return notes
 
 

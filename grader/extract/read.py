@@ -45,8 +45,10 @@ _PERCENT_MARKER = re.compile(r"^#\s?%%(.*)$")
 class Cell:
     """One code cell.
 
-    ``index`` is the cell's 1-based position in the saved notebook, counting markdown cells
-    too, so feedback can say "cell 4" the way a student counts. ``execution_count`` is None
+    ``index`` is the cell's number among the notebook's code cells (1-based, in saved order,
+    markdown and raw cells not counted), so feedback says "code cell 4" and a student finds it
+    by counting code cells (in a ``.py`` file: the section's position; its references use
+    ``file_line``). ``execution_count`` is None
     when the cell never ran or the count was stripped. ``file_line``: for a ``.py`` file, the
     file's line number of the cell's first line (a student reads "line L" of the file there).
     """
@@ -95,6 +97,12 @@ def notebook_assignment(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str |
         return _metadata_assignment(_notebook_json(path, _read_text(path, max_bytes)))
     except ExtractionError:
         return None
+
+
+def notebook_json(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """The notebook's whole JSON (markdown cells and outputs too: grader.extract.written),
+    read with the same bounds as its code."""
+    return _notebook_json(path, _read_text(path, max_bytes))
 
 
 def _metadata_assignment(raw: dict[str, Any]) -> str | None:
@@ -167,10 +175,11 @@ def _upgraded_cells(raw: dict[str, Any]) -> list[Any] | None:
 
 
 def _code_cells(cells: list[Any]) -> list[Cell]:
-    found = []
-    for position, cell in enumerate(cells, start=1):
+    found: list[Cell] = []
+    for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
+        position = len(found) + 1
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(str(part) for part in source)

@@ -13,6 +13,8 @@ becomes, in the stub, at the marker's indentation::
         # YOUR CODE HERE
         raise NotImplementedError
 
+A written question's answer cell (``"grader": {"answer": ...}`` metadata, markdown or code:
+grader.extract.written) keeps its marker line; its SOLUTION region becomes ``YOUR ANSWER HERE``.
 A cell whose whole source is one ``### BEGIN HIDDEN`` ... ``### END HIDDEN`` region is for the
 instructor only and is removed. The stub is normalised so that generating it twice gives the
 same bytes (a test compares it with the committed stub): outputs and execution counts are
@@ -32,6 +34,7 @@ import nbformat
 from grader.core.errors import CourseError
 
 _MARKER = re.compile(r"^(\s*)### (BEGIN|END) (SOLUTION|HIDDEN)\s*$")
+_CODE_PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError")
 _DEFAULT_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 #: Cell metadata that only records a past run (Jupyter, JupyterLab, papermill).
 _RUN_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled", "papermill")
@@ -48,12 +51,18 @@ def make_stub(
         source = _source_text(cell.get("source", ""))
         if _is_hidden(source, where):
             continue
-        if cell.cell_type == "code":
+        if _is_answer(cell):
+            cell.source = replace_solutions(source, where, _answer_placeholder(cell))
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
+        elif cell.cell_type == "code":
             cell.source = replace_solutions(source, where)
             cell.outputs = []
             cell.execution_count = None
         for key in _RUN_METADATA:
             cell.metadata.pop(key, None)
+        _hide_rubric(cell)
         cell.id = f"cell-{len(cells) + 1}"
         cells.append(cell)
     stub.cells = cells
@@ -62,8 +71,10 @@ def make_stub(
     return stub
 
 
-def replace_solutions(source: str, where: str = "reference") -> str:
-    """Each SOLUTION region replaced by ``# YOUR CODE HERE`` and ``raise NotImplementedError``."""
+def replace_solutions(source: str, where: str = "reference",
+                      placeholder: tuple[str, ...] | None = None) -> str:
+    """Each SOLUTION region replaced by ``# YOUR CODE HERE`` and ``raise NotImplementedError``
+    (or by the lines of ``placeholder``: a written answer's)."""
     out: list[str] = []
     indent: str | None = None
     for line in source.split("\n"):
@@ -76,7 +87,7 @@ def replace_solutions(source: str, where: str = "reference") -> str:
             if indent is not None:
                 raise CourseError(f"{where}: BEGIN SOLUTION inside another SOLUTION region")
             indent = marker.group(1)
-            out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError"]
+            out += [indent + line for line in (placeholder or _CODE_PLACEHOLDER)]
         elif indent is None:
             raise CourseError(f"{where}: END SOLUTION without BEGIN SOLUTION")
         else:
@@ -99,6 +110,24 @@ def stub_text(reference_path: Path, assignment_id: str) -> str:
         raise CourseError(f"{reference_path}: cannot read the reference notebook: {exc}") from exc
     stub = make_stub(reference, assignment_id, origin=str(reference_path))
     return nbformat.writes(stub) + "\n"
+
+
+def _hide_rubric(cell: nbformat.NotebookNode) -> None:
+    """A written question keeps its id and points in the stub; its rubric is the TAs'."""
+    grader = cell.get("metadata", {}).get("grader")
+    question = grader.get("question") if isinstance(grader, dict) else None
+    if isinstance(question, dict):
+        grader["question"] = {k: v for k, v in question.items() if k in ("id", "points")}
+
+
+def _is_answer(cell: nbformat.NotebookNode) -> bool:
+    """A written question's answer cell (grader.extract.written): ``grader.answer`` metadata."""
+    grader = cell.get("metadata", {}).get("grader")
+    return isinstance(grader, dict) and isinstance(grader.get("answer"), str)
+
+
+def _answer_placeholder(cell: nbformat.NotebookNode) -> tuple[str, ...]:
+    return ("# YOUR ANSWER HERE",) if cell.cell_type == "code" else ("YOUR ANSWER HERE",)
 
 
 def _source_text(source: object) -> str:

@@ -1,13 +1,13 @@
 """``grade ci [PATH]``: grade one student's checkout (or one notebook) in a CI job.
 
 PATH is a folder (a student's repository: notebooks anywhere inside) or a single notebook.
-It is graded as one student of a submissions folder, so the points are exactly what
-``grade run`` gives that student:
+Its files are graded where they are, in the stages of a class run
+(grader.run.student.grade_student), so the points are exactly what ``grade`` gives that
+student in a class folder:
 
 - the notebooks (``.ipynb``; ``.py`` files other than tests, ``conftest.py`` and the bundle's
-  ``public/`` and ``selfcheck/`` folders) are copied to ``<tmp>/<student>/``, keeping their
-  relative paths; symbolic links are never followed (a link could point at the grader's own
-  files);
+  ``public/`` and ``selfcheck/`` folders) are graded, named by their paths relative to PATH;
+  symbolic links are never followed (a link could point at the grader's own files);
 - only the assignments found there are graded (``--assignment`` forces a list, a missing one
   scores 0); with none found, every assignment is graded and scores 0;
 - the student id is ``--student``, else the name part of ``$GITHUB_REPOSITORY``, else the
@@ -35,7 +35,6 @@ import base64
 import datetime as dt
 import json
 import os
-import stat
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -44,25 +43,25 @@ from pathlib import Path
 from grader.core.course import Course
 from grader.core.deadline_files import parse_time
 from grader.core.errors import ConfigError
+from grader.core.feedback import by_test, explain, test_plain
 from grader.core.grade_record import apply_deadlines, load_deadlines
-from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, SubmissionResult
+from grader.core.paths import TEMPLATES_DIR
+from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, grader_failed
 from grader.core.settings import Settings
 from grader.core.text import (
     ci_text,
     command_token,
-    display_name,
     heredoc,
     md_code,
     md_text,
 )
+from grader.core.visibility import Visibility, read_visibility, split
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.late import record_lines
 from grader.report.view import points
-from grader.run.staging import grade_student
+from grader.run.student import grade_student, student_id, submission_files
 
-_SKIPPED_DIRS = frozenset({"public", "selfcheck", "__pycache__", "__MACOSX",
-                           ".ipynb_checkpoints", "node_modules"})
 #: GitHub refuses step summaries over 1 MiB; ours stays well under it.
 MAX_STEP_SUMMARY = 512 * 1024
 #: Characters of one test's message in classroom.json (and the ``result`` output).
@@ -96,38 +95,6 @@ class CiOutcome:
         return f"Points {points(self.score)}/{points(self.max_score)}"
 
 
-def student_id(path: Path, given: str | None, env: Mapping[str, str]) -> str:
-    """``--student``, else $GITHUB_REPOSITORY's name, else the folder's name."""
-    name = given or env.get("GITHUB_REPOSITORY", "").rpartition("/")[2]
-    if not name:
-        folder = path.resolve() if path.is_dir() else path.resolve().parent
-        name = folder.name or "student"
-    name = display_name(name).replace(os.sep, "_").strip(". ")  # valid text, whatever bytes
-    if not name:
-        raise ConfigError("--student: empty student id")
-    return name
-
-
-def submission_files(path: Path, skip: Path | None = None) -> list[Path]:
-    """The files of a checkout worth grading, relative to it (see the module docstring)."""
-    if path.is_file() and not path.is_symlink():
-        return [Path(path.name)]
-    found: list[Path] = []
-    for root, dirs, files in os.walk(path):
-        here = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS
-                         and not (here / d).is_symlink()
-                         and (skip is None or (here / d).resolve() != skip))
-        for name in sorted(files):
-            file = here / name
-            if name.startswith(".") or not stat.S_ISREG(file.lstat().st_mode):
-                continue  # links, FIFOs, devices and sockets are never copied
-            if name.endswith(".ipynb") or (name.endswith(".py") and name != "conftest.py"
-                                           and not name.startswith("test_")):
-                found.append(file.relative_to(path))
-    return found
-
-
 def ci(request: CiRequest, course: Course, settings: Settings,
        env: Mapping[str, str] | None = None, echo: Callable[[str], None] = print) -> CiOutcome:
     """Grade one checkout, write every report and CI output; see the module docstring."""
@@ -139,8 +106,7 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     student = student_id(path, request.student, env)
     base = path if path.is_dir() else path.parent
     files = submission_files(path, skip=request.out_dir.resolve())
-    run = grade_student(base, files, student, course, settings, request.only,
-                        prefix="grade-ci-")
+    run = grade_student(base, files, student, course, settings, request.only)
     when = request.submitted_at or push_time(env, base)
     deadlines = load_deadlines(course)
     if when is not None:
@@ -148,15 +114,16 @@ def ci(request: CiRequest, course: Course, settings: Settings,
                                           for r in run.results})
     run = replace(run, results=apply_deadlines(run.results, deadlines,
                                                warn=lambda line: echo(f"grade: {line}")))
-    paths = write_reports(run, request.out_dir, course.root / "templates",
+    visibility = read_visibility(course.root, [a.id for a in course.assignments])
+    paths = write_reports(run, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
-                          calls=reference_calls(course))
+                          calls=reference_calls(course), visibility=visibility)
     run = paths.run or run  # a submission whose report failed is now a grader error
     score = round(sum(r.score for r in run.results), 6)
     max_score = round(sum(r.max_score for r in run.results), 6)
     failed = [r for r in run.results if grader_failed(r)]
     feedback = {(s.student, s.assignment): s.feedback_md for s in paths.submissions}
-    summary = summary_markdown(run, score, max_score, feedback, course)
+    summary = summary_markdown(run, score, max_score, feedback, course, visibility)
     summary_md = request.out_dir / "ci-summary.md"
     summary_md.write_text(summary, encoding="utf-8")
     classroom = classroom_result(run, max_score, bool(failed))
@@ -169,7 +136,8 @@ def ci(request: CiRequest, course: Course, settings: Settings,
                         grader_failed=bool(failed), exit_code=1 if below else outcome_code,
                         summary_md=summary_md, classroom_json=classroom_json)
     _github_outputs(outcome, classroom, request.out_dir, summary, env)
-    _echo_summary(outcome, echo, paused=env.get("GITHUB_ACTIONS") == "true")
+    _echo_summary(outcome, echo, paused=env.get("GITHUB_ACTIONS") == "true",
+                  visibility=visibility)
     if failed:
         echo(f"grade: error: the grader failed on {', '.join(r.assignment for r in failed)}; "
              "see the report")
@@ -212,26 +180,35 @@ def commit_time(checkout: Path, revision: str = "HEAD") -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(stamp), dt.UTC)
 
 
-def grader_failed(result: SubmissionResult) -> bool:
-    """The grader (not the student's code) failed: on the submission or on one of its tests."""
-    return result.grader_error or any(t.status == ERROR for t in result.tests)
-
-
 def summary_markdown(run: RunResult, score: float, max_score: float,
-                     feedback: Mapping[tuple[str, str], Path], course: Course) -> str:
+                     feedback: Mapping[tuple[str, str], Path], course: Course,
+                     visibility: Visibility | None = None) -> str:
     """The step summary: the points, one row per assignment, then each feedback report
-    (as many as fit in MAX_STEP_SUMMARY bytes)."""
+    (as many as fit in MAX_STEP_SUMMARY bytes). With tests held back (``visibility``), the
+    points are those of the tests shown now, and the rows say what is still hidden."""
     titles = {a.id: a.title for a in course.assignments}
-    lines = [f"# Autograder: Points {points(score)}/{points(max_score)}", "",
-             "| assignment | points | tests passed | notebook |", "|---|---|---|---|"]
     results = sorted(run.results, key=lambda r: r.assignment)
+    shown = {r.assignment: split(r.tests, r.assignment, visibility) for r in results}
+    if any(s.held for s in shown.values()):
+        so_far = sum(s.score for s in shown.values())
+        worth = sum(s.worth if s.held else r.max_score
+                    for r, s in ((r, shown[r.assignment]) for r in results))
+        head = f"# Autograder: {points(so_far)}/{points(worth)} points so far"
+    else:
+        head = f"# Autograder: Points {points(score)}/{points(max_score)}"
+    lines = [head, "", "| assignment | points | tests passed | notebook |", "|---|---|---|---|"]
     for r in results:
-        passed = sum(t.status == PASSED for t in r.tests)
-        counted = sum(t.status != SKIPPED for t in r.tests)
+        seen = shown[r.assignment]
+        passed = sum(t.status == PASSED for t in seen.tests)
+        counted = sum(t.status != SKIPPED for t in seen.tests)
         file = md_code(r.path, table=True) if r.path else "not found"
+        got = (f"{points(seen.score)} / {points(seen.worth)} so far" if seen.held
+               else f"{points(r.score)} / {points(r.max_score)}")
         lines.append(f"| {titles.get(r.assignment, r.assignment)} (`{r.assignment}`) | "
-                     f"{points(r.score)} / {points(r.max_score)} | {passed} / {counted} | "
-                     f"{file} |")
+                     f"{got} | {passed} / {counted} | {file} |")
+    for r in results:
+        if shown[r.assignment].held:
+            lines.append(f"\n{md_text(r.assignment)}: {md_text(shown[r.assignment].held_line())}")
     deadline = [f"- `{r.assignment}`: {md_text(line)}" for r in results
                 for line in record_lines(r.grade, not r.missing)]
     if deadline:
@@ -264,6 +241,7 @@ def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str
                           "max_score": r.max_score, "line_no": 0, "test_code": "",
                           "message": _clipped(r.error or "No notebook for this assignment "
                                                          "was found.")})
+        explained = by_test(explain(r.tests, r.notes))
         for t in r.tests:
             if t.status == SKIPPED:  # neither passed nor failed: not a test of this run
                 continue
@@ -272,7 +250,9 @@ def classroom_result(run: RunResult, max_score: float, failed: bool) -> dict[str
                 "status": "pass" if t.status == PASSED else
                           "error" if t.status == ERROR else "fail",
                 "score": t.score, "max_score": t.max_score, "line_no": 0, "test_code": "",
-                "message": _clipped(t.message), "execution_time": f"{t.duration_s:.3f}s"})
+                "message": _clipped("" if t.status == PASSED
+                                    else test_plain(t, explained.get(t.name))),
+                "execution_time": f"{t.duration_s:.3f}s"})
     all_passed = bool(tests) and all(t["status"] == "pass" for t in tests)
     status = "error" if failed else "pass" if all_passed else "fail"
     return {"version": 1, "status": status, "max_score": max_score, "tests": tests}
@@ -300,9 +280,12 @@ def _github_outputs(outcome: CiOutcome, classroom: Mapping[str, object], out_dir
             handle.write("".join(heredoc(name, value) for name, value in values.items()))
 
 
-def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool = False) -> None:
+def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool = False,
+                  visibility: Visibility | None = None) -> None:
     """The log: student-controlled text escaped and, when ``paused`` (GitHub Actions), between
-    ``::stop-commands::TOKEN`` and ``::TOKEN::``; the Points line after it, the grader's own."""
+    ``::stop-commands::TOKEN`` and ``::TOKEN::``; the Points line after it, the grader's own.
+    Per assignment, the feedback engine's cause line of each failing function, for the tests
+    the student sees now (``visibility``)."""
     echo(f"Sandbox: {outcome.run.sandbox}")
     token = command_token()
     if paused:
@@ -318,9 +301,14 @@ def _echo_summary(outcome: CiOutcome, echo: Callable[[str], None], paused: bool 
             echo(f"  {ci_text(line)}")
         if r.error:
             echo(f"  error: {ci_text(r.error)}")
-        for t in r.tests:
-            if t.status not in (PASSED, SKIPPED):
-                echo(f"  {t.status}: {ci_text(t.description or t.name)}")
+        shown = split(r.tests, r.assignment, visibility)
+        explanation = explain(shown.tests, r.notes)
+        for item in explanation.wrong:
+            echo(f"  FAILED {ci_text(item.function)}: {ci_text(item.cause)}")
+        if explanation.not_attempted_line:
+            echo(f"  {ci_text(explanation.not_attempted_line)}")
+        if shown.held:
+            echo(f"  {ci_text(shown.held_line())}")
     for path, reason in outcome.run.unrecognized:
         echo(f"not graded: {ci_text(path)}: {ci_text(reason)}")
     if paused:

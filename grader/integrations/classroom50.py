@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.errors import ConfigError
+from grader.core.feedback import by_test, explain, test_plain
 from grader.core.results import PASSED, SubmissionResult
+from grader.core.visibility import Visibility, split
 from grader.report.late import record_lines
 from grader.report.view import points
 
@@ -121,7 +123,8 @@ def _whole(value: float, scale: int) -> int:
     return max(0, int(round(value * scale)))
 
 
-def _tests(result: SubmissionResult, scale: int) -> list[dict[str, Any]]:
+def _tests(result: SubmissionResult, scale: int, visibility: Visibility | None = None
+           ) -> list[dict[str, Any]]:
     if not result.tests:
         message = result.error or "No notebook for this assignment was found."
         return [{"test-name": f"{result.assignment}: notebook"[:NAME_CHARS], "passed": False,
@@ -129,13 +132,19 @@ def _tests(result: SubmissionResult, scale: int) -> list[dict[str, Any]]:
                  "max-points": result.max_score, "status": "missing",
                  "message": message[:MESSAGE_CHARS]}]
     entries = []
+    shown = split(result.tests, result.assignment, visibility)
+    held = {t.name for t in shown.held}
+    explained = by_test(explain(shown.tests, result.notes))
     for test in result.tests:
         top = _whole(test.max_score, scale)
+        message = (f"Shown {shown.when}." if test.name in held
+                    else "" if test.status == PASSED
+                    else test_plain(test, explained.get(test.name)))
         entries.append({
             "test-name": f"{result.assignment}: {test.description or test.name}"[:NAME_CHARS],
             "passed": test.status == PASSED, "score": min(top, _whole(test.score, scale)),
             "max-score": top, "points": test.score, "max-points": test.max_score,
-            "status": test.status, "message": test.message[:MESSAGE_CHARS]})
+            "status": test.status, "message": message[:MESSAGE_CHARS]})
     return entries
 
 
@@ -154,15 +163,18 @@ def _deadline(result: SubmissionResult) -> list[dict[str, Any]]:
 
 
 def result_document(results: Sequence[SubmissionResult], identity: Identity,
-                    submitted: str, graded: str) -> dict[str, Any]:
-    """The result.json document for these (one student's) results. With a late penalty or
-    an override, ``score`` is the score of record: the tests' scores plus the deadline
-    entries' change (so no longer their sum)."""
+                    submitted: str, graded: str, visibility: Visibility | None = None
+                    ) -> dict[str, Any]:
+    """The result.json document for these (one student's) results: each test's message in
+    the feedback engine's words (grader.core.feedback), a held test's (``visibility``) only
+    saying when it is shown. With a late penalty or an override, ``score`` is the score of
+    record: the tests' scores plus the deadline entries' change (so no longer their sum)."""
     ordered = sorted(results, key=lambda r: r.assignment)
     values = [v for r in ordered for t in r.tests for v in (t.score, t.max_score)]
     values += [r.max_score for r in ordered if not r.tests]
     scale = scale_for(values)
-    tests = [entry for r in ordered for entry in (*_tests(r, scale), *_deadline(r))]
+    tests = [entry for r in ordered
+             for entry in (*_tests(r, scale, visibility), *_deadline(r))]
     change = sum(t["points"] for t in tests if t["status"] == DEADLINE)
     document: dict[str, Any] = {
         "schema": SCHEMA, "classroom": identity.classroom, "assignment": identity.assignment,

@@ -1,6 +1,6 @@
 """The grading runner's records: what ``grade collect`` reads.
 
-Each grading the runner (templates/github/grading.yml) does is kept as an artifact of its own
+Each grading the runner (grader/templates/github/grading.yml) does is kept as an artifact of its own
 workflow run, named ``score-<student>-<sha>``, holding the ``report/`` folder of ``grade ci``:
 
     record.json                              who and what was graded, when, and how it ended
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from grader.core.errors import BadRecord
+
 SCHEMA = "nn-grader/record/v1"
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 8
@@ -37,10 +39,6 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _OUTCOMES = ("success", "failure", "cancelled", "skipped")
 GRADER_ERROR = "grader error"
-
-
-class BadRecord(Exception):
-    """A record that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """``grade release OUT_DIR``: the student bundle, and proof that nothing secret is in it.
 
-    OUT_DIR/README.md                    starter README (templates/bundle/README.md.j2)
+    OUT_DIR/README.md                    starter README (grader/templates/bundle/README.md.j2)
     OUT_DIR/requirements.txt             what the notebooks and public tests need
     OUT_DIR/pytest.ini, conftest.py      ``python -m pytest`` runs the public tests
     OUT_DIR/selfcheck/                   ``check("relu")`` in a notebook, ``python -m selfcheck``
@@ -20,6 +20,7 @@ removed.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import re
 import shutil
@@ -32,16 +33,19 @@ import nbformat
 
 from grader.core.course import Course
 from grader.core.errors import ConfigError, CourseError
+from grader.core.paths import TEMPLATES_DIR
 from grader.extract.stub import stub_text
 from grader.release.shipped import ship
 from grader.similarity import CSV_HEADER, REPORT_MARKER
 
-BUNDLE_TEMPLATES = Path("templates") / "bundle"
-STUDENT_WORKFLOW = Path("templates") / "github" / "student.yml"
-#: Files copied from templates/bundle/ as they are.
+BUNDLE_TEMPLATES = TEMPLATES_DIR / "bundle"
+STUDENT_WORKFLOW = TEMPLATES_DIR / "github" / "student.yml"
+#: Files copied from grader/templates/bundle/ as they are.
 STATIC_FILES = ("conftest.py", "pytest.ini", "selfcheck/__init__.py", "selfcheck/__main__.py",
                 "selfcheck/cli.py", "selfcheck/kernel.py", "selfcheck/local.py",
                 "selfcheck/plugin.py", "selfcheck/public.py")
+#: Where PyTorch's CPU builds are (the bundle's requirements.txt names it for torch).
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 _SKIPPED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 #: Solution lines shorter than this (``x = 1``, ``return x``) are too common to be evidence.
 MIN_LINE = 12
@@ -89,9 +93,19 @@ def release(request: ReleaseRequest, course: Course,
     return Release(out_dir=out, files=files)
 
 
+def torch_version() -> str:
+    """The torch the bundle pins: the release installed here (the one the suites were validated
+    with), without its local tag (``2.13.0+cpu`` -> ``2.13.0``)."""
+    try:
+        return importlib.metadata.version("torch").split("+")[0]
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError("torch is not installed here: the bundle pins the installed "
+                          "release") from None
+
+
 def _write_bundle(out: Path, course: Course, assignments: Sequence, request: ReleaseRequest
                   ) -> None:
-    templates = course.root / BUNDLE_TEMPLATES
+    templates = BUNDLE_TEMPLATES
     if not templates.is_dir():
         raise CourseError(f"{templates}: bundle templates folder not found")
     for assignment in assignments:
@@ -120,13 +134,16 @@ def _write_bundle(out: Path, course: Course, assignments: Sequence, request: Rel
         "assignments": assignments,
         "uses_torch": any(a.uses_torch for a in assignments),
         "example_function": assignments[0].functions[0] if assignments else "relu",
+        "cpu_torch": course.config.student_torch == "cpu",
+        "torch_index": CPU_TORCH_INDEX,
+        "torch_version": torch_version(),
     }
     for name in ("README.md", "requirements.txt"):
         (out / name).write_text(env.get_template(f"{name}.j2").render(values), encoding="utf-8")
     if request.with_workflow:
         target = out / ".github" / "workflows" / "public-checks.yml"
         target.parent.mkdir(parents=True)
-        shutil.copyfile(course.root / STUDENT_WORKFLOW, target)
+        shutil.copyfile(STUDENT_WORKFLOW, target)
 
 
 # --------------------------------------------------------------------------- leak scan

@@ -1,6 +1,6 @@
 """The grader's own modules that the student bundle ships, so its self-check runs our code.
 
-The self-check (templates/bundle/selfcheck/) imports the grader's extraction, worker loop and
+The self-check (grader/templates/bundle/selfcheck/) imports the grader's extraction, worker loop and
 pytest plugin from ``selfcheck/vendor/grader/``. ``release`` copies there the modules in
 :data:`ROOTS` and every grader module they import when imported (module-level imports,
 including those inside ``if``/``try`` blocks; imports inside functions run only when called),
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import grader
 
-#: What the self-check imports from the grader (templates/bundle/selfcheck/*.py).
+#: What the self-check imports from the grader (grader/templates/bundle/selfcheck/*.py).
 ROOTS = ("grader.submission.student", "grader.submission.plugin", "grader.worker.remote",
-         "grader.core.settings", "grader.suite")
+         "grader.core.settings", "grader.core.feedback", "grader.core.text", "grader.suite")
 PACKAGE = Path(grader.__file__).resolve().parent
 VENDOR = Path("selfcheck") / "vendor"
 

@@ -1,7 +1,7 @@
 """Reports: grades.csv, Gradescope results.json, feedback and summary (Jinja2 templates).
 
 Templates over plain results: ``grader.report.view`` prepares the values the templates print,
-the templates in ``templates/`` only loop and branch.
+the templates in ``grader/templates/`` only loop and branch.
 """
 
 from __future__ import annotations

@@ -11,11 +11,14 @@ Gradescope's total and ours agree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from grader.core.results import PASSED, SKIPPED, SubmissionResult, TestResult
-from grader.core.text import block, md_code, md_text
+from grader.core.feedback import Explained, by_test, explain, student_notes, test_plain
+from grader.core.results import PASSED, SKIPPED, ManualGrade, SubmissionResult, TestResult
+from grader.core.text import block, md_code, md_fence, md_text
+from grader.core.visibility import VISIBLE, Shown, Visibility, split
 from grader.report.late import late_line, record_lines
 from grader.report.view import file_name, points, submission_status
 
@@ -28,11 +31,12 @@ def gradescope_status(status: str) -> str:
     return GS_PASSED if status == PASSED else GS_FAILED
 
 
-def _test_entry(test: TestResult) -> dict[str, Any]:
+def _test_entry(test: TestResult, item: Explained | None = None,
+                visibility: str = VISIBLE) -> dict[str, Any]:
     message = block(test.message)
     if test.status == SKIPPED:
         return _skipped_entry(test, message)
-    output = message if test.status == PASSED else f"Status: {test.status}\n\n{message}"
+    output = message if test.status == PASSED else block(test_plain(test, item))
     return {
         "name": test.description or test.name,
         "score": round(test.score, 6),
@@ -40,7 +44,7 @@ def _test_entry(test: TestResult) -> dict[str, Any]:
         "status": gradescope_status(test.status),
         "output": output.strip(),
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": visibility,
         "extra_data": {"id": test.name, "status": test.status, "seed": test.seed,
                        "duration_s": test.duration_s},
     }
@@ -61,12 +65,39 @@ def _skipped_entry(test: TestResult, message: str) -> dict[str, Any]:
     }
 
 
-def _overview(result: SubmissionResult) -> str:
+def _manual_entry(grade: ManualGrade) -> dict[str, Any]:
+    """A written question: pending ones have no score and no status (shown as pending)."""
+    lines = [f"{'+' if p > 0 else ''}{points(p)}: {label}" for label, p in grade.items]
+    if grade.comment:
+        lines.append(f"Comment: {grade.comment}")
+    entry: dict[str, Any] = {
+        "name": f"Written question {grade.question}",
+        "max_score": round(grade.max_score, 6),
+        "output": ("Pending: not graded yet" if grade.pending else
+                   "\n".join(lines) or ("No answer handed in" if not grade.answered else "")),
+        "output_format": "text",
+        "visibility": "visible",
+        "extra_data": {"id": f"written:{grade.question}",
+                       "status": "pending" if grade.pending else "graded"},
+    }
+    if not grade.pending:
+        entry["score"] = round(grade.score or 0.0, 6)
+    return entry
+
+
+def _overview(result: SubmissionResult,
+              calls: Mapping[str, Sequence[str]] | None = None,
+              shown: Shown | None = None) -> str:
     """The submission-level ``output`` (Markdown): what was graded and any remarks."""
     if result.missing:
         return md_text(result.error or "No notebook was handed in for this assignment.")
-    lines = [f"Graded file: {md_code(file_name(result.path))} ({points(result.score)} / "
-             f"{points(result.max_score)} points)."]
+    shown = shown or Shown(result.tests)
+    if shown.held:
+        lines = [f"Graded file: {md_code(file_name(result.path))}. {shown.score_line()} "
+                 f"{shown.held_line()}"]
+    else:
+        lines = [f"Graded file: {md_code(file_name(result.path))} ({points(result.score)} / "
+                 f"{points(result.max_score)} points)."]
     lines.extend(md_text(line[:1].upper() + line[1:]) + "."
                  for line in record_lines(result.grade))
     if result.other_attempts:
@@ -77,21 +108,40 @@ def _overview(result: SubmissionResult) -> str:
         what = ("The grader failed on your notebook (not your code)" if result.grader_error
                 else "Your notebook could not be read")
         lines.append(f"**{what}:** {md_text(result.error)}")
-    lines.extend(f"- {md_text(note)}" for note in result.notes)
+    explanation = explain(shown.tests, result.notes, calls)
+    for note in student_notes(result.notes, explanation):
+        lines.append(f"- {md_text(note.text)}" + (f"\n\n{_fenced(block(note.quote))}"
+                                                  if note.quote else ""))
+    if explanation.not_attempted_line:
+        lines.append(md_text(explanation.not_attempted_line))
     return "\n\n".join(lines)
 
 
-def results_json(result: SubmissionResult) -> dict[str, Any]:
-    """The results.json document (a dict ready for ``json.dumps``)."""
+def _fenced(text: str) -> str:
+    fence = md_fence(text)
+    return f"{fence}\n{text}\n{fence}"
+
+
+def results_json(result: SubmissionResult,
+                 calls: Mapping[str, Sequence[str]] | None = None,
+                 visibility: Visibility | None = None) -> dict[str, Any]:
+    """The results.json document (a dict ready for ``json.dumps``); ``calls`` names knock-on
+    failures (grader.report.calls), as in the feedback page; ``visibility`` sets each test's
+    (Gradescope shows public tests at once, the others when their visibility says) and the
+    always-visible output says the score so far and what is still hidden."""
+    explained = by_test(explain(result.tests, result.notes, calls))
+    rule = visibility or Visibility()
     return {
         "score": result.score,
         "max_score": round(result.max_score, 6),
         "execution_time": round(result.duration_s, 3),
-        "output": _overview(result),
+        "output": _overview(result, calls, split(result.tests, result.assignment, visibility)),
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [_test_entry(test) for test in result.tests],
+        "tests": [_test_entry(test, explained.get(test.name),
+                              rule.of(result.assignment, test.name)) for test in result.tests]
+        + [_manual_entry(m) for m in result.manual],
         "extra_data": {
             "student": result.student,
             "assignment": result.assignment,

@@ -31,7 +31,7 @@ def _record_cells(r: SubmissionResult) -> tuple[str, ...]:
     feedback shows, ``override`` the override lines (reason and who)."""
     record = r.grade
     if record is None:
-        return (points(r.raw_score), "0", points(r.score), "", "", "", "", "")
+        return (points(r.raw_score), "0", points(r.raw_score), "", "", "", "", "")
     lines = record_lines(record, handed_in=not r.missing)
     late = late_line(record, handed_in=not r.missing)
     return (points(record.raw_score), points(record.late_penalty), points(record.final_score),
@@ -39,12 +39,26 @@ def _record_cells(r: SubmissionResult) -> tuple[str, ...]:
             "; ".join(line for line in lines if line != late))
 
 
+#: added when written questions were merged (grade review): their points, and those pending
+MANUAL_COLUMNS = ("written_score", "written_max", "pending")
+
+
 def grades_csv(run: RunResult) -> str:
-    """grades.csv: one row per (student, assignment), sorted by student then assignment."""
-    return csv_document(CSV_COLUMNS, (
+    """grades.csv: one row per (student, assignment), sorted by student then assignment.
+    With written questions merged, ``score`` includes their graded points and the last
+    columns say which are still pending (a pending question counts as nothing, not as 0)."""
+    manual = any(r.manual for r in run.results)
+    return csv_document(CSV_COLUMNS + (MANUAL_COLUMNS if manual else ()), (
         (r.student, r.assignment, points(r.score), points(r.max_score), submission_status(r),
-         r.path or "", attempts_text(r), r.error or "", *_record_cells(r))
+         r.path or "", attempts_text(r), r.error or "", *_record_cells(r),
+         *((_written(r), points(sum(m.max_score for m in r.manual)), " ".join(r.pending))
+           if manual else ()))
         for r in sorted(run.results, key=lambda r: (r.student, r.assignment))))
+
+
+def _written(result: SubmissionResult) -> str:
+    graded = [m.score for m in result.manual if m.score is not None]
+    return points(sum(graded)) if graded or not result.manual else "pending"
 
 
 def score_table(run: RunResult) -> str:

@@ -20,13 +20,15 @@ from grader.core.results import (
     NOTHING_HANDED_IN,
     PASSED,
     SKIPPED,
+    ManualGrade,
     RunResult,
     SubmissionResult,
     TestResult,
 )
 from grader.core.roster import RosterEntry
 from grader.core.text import block, visible
-from grader.report.feedback import curve_views, group_views, skipped_reason, student_note
+from grader.core.visibility import Shown
+from grader.report.feedback import curve_views, group_views, skipped_reason
 from grader.report.late import record_lines
 from grader.report.plots import loss_curve
 from grader.report.summary import THRESHOLD, grid, histogram, struggles, test_rates
@@ -102,15 +104,18 @@ def _test_view(test: TestResult) -> dict[str, Any]:
 def feedback_view(result: SubmissionResult, title: str = "",
                   output_limit: int = OUTPUT_LIMIT,
                   calls: Mapping[str, Sequence[str]] | None = None,
-                  pictures: bool = True) -> dict[str, Any]:
+                  pictures: bool = True, shown: Shown | None = None) -> dict[str, Any]:
     """Everything feedback.md.j2 and feedback.html.j2 show for one (student, assignment).
 
     ``calls``: which graded functions each one uses (grader.report.calls), for knock-on
     failures. ``pictures``: draw the loss curves the tests recorded (only the HTML shows
-    them; the Markdown has a line each)."""
-    tests = [_test_view(test) for test in result.tests]
-    grouped = group_views(result.tests, result.notes, calls or {}, points, _test_view)
-    curves = curve_views(result.tests, loss_curve if pictures else None)
+    them; the Markdown has a line each). ``shown``: the tests the student sees now
+    (grader.core.visibility.split); the others are only counted ("Still hidden: ...")."""
+    seen = shown or Shown(result.tests)
+    visible_tests = seen.tests
+    tests = [_test_view(test) for test in visible_tests]
+    grouped = group_views(visible_tests, result.notes, calls or {}, points, _test_view)
+    curves = curve_views(visible_tests, loss_curve if pictures else None)
     for group in grouped["groups"]:  # a failed function's curve goes with its cause line
         group["curves"] = [c for c in curves if c["function"] == group["function"]]
     shown = {c["function"] for g in grouped["groups"] for c in g["curves"]}
@@ -126,20 +131,22 @@ def feedback_view(result: SubmissionResult, title: str = "",
         # a file in the wrong format (grader.run.grading.wrong_format): what to hand in
         "wrong_format": visible(result.error) if result.missing and result.error
         and result.error != NOTHING_HANDED_IN else "",
-        "score": points(result.score),
-        "max_score": points(result.max_score),
+        "score": points(seen.score if seen.held else result.score),
+        "max_score": points(seen.worth if seen.held else result.max_score),
+        "score_line": seen.score_line(),
+        "held": seen.held_line(),
         "score_note": score_note(result),
         "deadline": record_lines(result.grade, not result.missing),
         "file": file_name(result.path),
         "other_attempts": attempts,
         "error": visible(result.error or ""),
-        "notes": [visible(student_note(note)) for note in result.notes],
         "tests": tests,
         "passed_count": sum(1 for t in tests if t["passed"]),
         "counted_count": sum(1 for t in tests if not t["skipped"]),
         "skipped_count": sum(1 for t in tests if t["skipped"]),
         **grouped,
         "curves": [c for c in curves if c["function"] not in shown],
+        "written": [_written_view(m) for m in result.manual],
         "output": output,
         "output_cut": output_cut,
         "grader_version": result.grader_version,
@@ -147,6 +154,21 @@ def feedback_view(result: SubmissionResult, title: str = "",
         "seed": result.seed,
         "sandbox": result.sandbox,
         "device": result.device,
+    }
+
+
+def _written_view(grade: ManualGrade) -> dict[str, Any]:
+    """A written question in the feedback: its score or "pending", rubric items, comment."""
+    return {
+        "question": grade.question,
+        "prompt": visible(grade.prompt),
+        "max_score": points(grade.max_score),
+        "score": "pending" if grade.score is None else points(grade.score),
+        "pending": grade.pending,
+        "answered": grade.answered,
+        "rubric": [{"label": visible(label), "points": ("+" if p > 0 else "") + points(p)}
+                  for label, p in grade.items],
+        "comment": visible(grade.comment),
     }
 
 
@@ -198,7 +220,7 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "tests": pass_rates(results),
         "struggles": struggles(results, calls or {}, lambda r: submission_status(r) == GRADED),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
-                               title or assignment) if pictures and handed_in else None,
+                               title or assignment) if pictures and len(handed_in) > 1 else None,
     }
 
 

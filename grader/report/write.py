@@ -5,7 +5,7 @@
     out_dir/<student>/<assignment>/results.json     (Gradescope)
     out_dir/<student>/<assignment>/feedback.md, feedback.html
 
-Markdown and HTML come from Jinja2 templates (``templates/`` at the course root); only the
+Markdown and HTML come from Jinja2 templates (``grader/templates/``, in the package); only the
 ``.html.j2`` ones are autoescaped, the Markdown ones escape student text with the filters of
 grader.core.text. Student ids and assignment ids pass through ``safe_component`` before they
 become folders (never the name of a report file).
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import jinja2
 
-from grader.core.course import DEFAULT_ROOT
 from grader.core.errors import CourseError
-from grader.core.paths import inside, write_atomic
+from grader.core.paths import OUTPUT_MARKER, TEMPLATES_DIR, inside, mark_output, write_atomic
 from grader.core.results import RunResult, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import md_cell, md_code, md_fence, md_text, valid, visible
+from grader.core.visibility import Visibility, split
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
 from grader.report.lms_gradebook import lms_gradebook
@@ -70,7 +70,7 @@ class ReportPaths:
         per_submission = tuple(path for s in self.submissions
                                for path in (s.results_json, s.feedback_md, s.feedback_html))
         return (self.grades_csv, self.gradebook_csv, self.summary_md, self.summary_html,
-                *per_submission)
+                self.out_dir / OUTPUT_MARKER, *per_submission)
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
@@ -103,10 +103,13 @@ def _load_templates(env: jinja2.Environment) -> dict[str, jinja2.Template]:
 
 def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
                       templates: Mapping[str, jinja2.Template],
-                      calls: Mapping[str, Sequence[str]]) -> SubmissionPaths:
+                      calls: Mapping[str, Sequence[str]],
+                      visibility: Visibility | None = None) -> SubmissionPaths:
     folder = inside(out_dir, result.student, result.assignment)
-    view = feedback_view(result, title, calls=calls)
-    document = json.dumps(results_json(result), indent=2, ensure_ascii=False) + "\n"
+    shown = split(result.tests, result.assignment, visibility)
+    view = feedback_view(result, title, calls=calls, shown=shown)
+    document = json.dumps(results_json(result, calls, visibility), indent=2,
+                          ensure_ascii=False) + "\n"
     return SubmissionPaths(
         student=result.student,
         assignment=result.assignment,
@@ -118,16 +121,20 @@ def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
     )
 
 
+#: the other text fields of a result, each made valid in a row that reports a failure
+_PLAIN_TEXT = ("matched_by", "sandbox", "device", "suite_hash", "grader_version")
+
+
 def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
                      templates: Mapping[str, jinja2.Template],
-                     calls: Mapping[str, Sequence[str]]
+                     calls: Mapping[str, Sequence[str]], visibility: Visibility | None = None
                      ) -> tuple[SubmissionPaths, SubmissionResult]:
     """One submission's files, and the result as reported: whatever fails while writing them
     (a value no writer takes, a full disk) makes this submission a grader error, reported
     with the reason in its own row, and every other submission's report is still written."""
     try:
         grades_csv(RunResult(results=(result,)))  # its grades.csv row renders too
-        return _write_submission(result, out_dir, title, templates, calls), result
+        return _write_submission(result, out_dir, title, templates, calls, visibility), result
     except CourseError:
         raise
     except Exception as exc:  # noqa: BLE001 - contained: the row says why
@@ -135,10 +142,11 @@ def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
         failed = replace(result, tests=(), notes=(), output="", grader_error=True,
                          path=visible(valid(result.path)) if result.path is not None else None,
                          other_attempts=(), student=valid(result.student),
-                         assignment=valid(result.assignment),
+                         assignment=valid(result.assignment), grade=None, manual=(),
+                         **{name: valid(getattr(result, name)) for name in _PLAIN_TEXT},
                          error=f"The grader failed writing the report of this submission "
                                f"({why}); please tell the course staff.")
-        return _write_submission(failed, out_dir, title, templates, calls), failed
+        return _write_submission(failed, out_dir, title, templates, calls, visibility), failed
 
 
 def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
@@ -146,7 +154,8 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                   calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
                   roster: Sequence[RosterEntry] | None = None,
                   gradebook_format: str = "plain",
-                  lms_columns: Sequence[str] = ()) -> ReportPaths:
+                  lms_columns: Sequence[str] = (),
+                  visibility: Visibility | None = None) -> ReportPaths:
     """Write grades.csv, the summary and every submission's results.json and feedback.
 
     A submission whose files cannot be written is reported as a grader error (status
@@ -159,10 +168,13 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     students without a folder scored 0. ``gradebook_format`` (canvas, moodle, blackboard) adds
     the gradebook in that LMS's import format (grader.report.lms_gradebook), its assignment
     columns taken from ``lms_columns`` (the roster export's header) where they name one.
-    Each file is replaced atomically.
+    ``visibility`` (grader.core.visibility): the feedback pages show only the tests the
+    student sees now, with the score so far and what is still hidden; results.json carries
+    each test's visibility. Each file is replaced atomically.
     """
     titles = titles or {}
     calls = calls or {}
+<<<<<<< HEAD
     templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
     out_dir.mkdir(parents=True, exist_ok=True)
     # in the run's order (the course's assignment order, which the summary's columns follow)
@@ -171,6 +183,14 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                for result in run.results]
     submissions = tuple(sorted((paths for paths, _ in written),
                                key=lambda s: (s.student, s.assignment)))
+=======
+    templates = _load_templates(make_environment(templates_dir or TEMPLATES_DIR))
+    mark_output(out_dir)
+    written = [_write_contained(result, out_dir, titles.get(result.assignment, ""), templates,
+                                calls.get(result.assignment, {}), visibility)
+               for result in sorted(run.results, key=lambda r: (r.student, r.assignment))]
+    submissions = tuple(paths for paths, _ in written)
+>>>>>>> main
     # the run's own texts are valid by construction (grader.run.grading makes the unrecognized
     # files' names valid at the edge); made so here too, as no one submission's row can hold them
     run = replace(run, results=tuple(result for _, result in written),

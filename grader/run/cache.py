@@ -28,7 +28,7 @@ from grader.core.paths import inside, write_atomic
 from grader.core.results import Attempt, Curve, SubmissionResult, TestResult
 from grader.core.settings import Settings
 from grader.core.text import display_path
-from grader.submission.grade import Job, submission_seed, suite_hash
+from grader.submission.grade import Job, job_suite_hash, submission_seed
 from grader.suite import MAX_CURVES, make_curve
 from grader.suite.budgets import fingerprint
 
@@ -56,6 +56,7 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
         values["notes"] = tuple(str(n) for n in data.get("notes", ()))
         values["other_attempts"] = tuple(Attempt(**_known(Attempt, a))
                                          for a in data.get("other_attempts", ()))
+        values["manual"] = ()  # written answers' grades are merged after the cache (review)
         return SubmissionResult(**values)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed cache entry: {exc}") from None
@@ -99,8 +100,9 @@ def cache_key(job: Job, settings: Settings, sandbox_level: str) -> str | None:
     if job.path is None:
         return None
     digest = hashlib.sha256()
-    digest.update(digest_regular(job.path, settings.limits.reader().max_bytes))
-    suite = suite_hash(job.assignment)
+    assert job.read_from is not None
+    digest.update(digest_regular(job.read_from, settings.limits.reader().max_bytes))
+    suite = job_suite_hash(job)
     context = {
         "format": FORMAT,
         "file": job.path.name,

@@ -18,7 +18,7 @@ from grader.core.settings import Settings
 from grader.submission.grade import Job
 
 if TYPE_CHECKING:
-    from grader.run.grading import Executor
+    from grader.run.local import Executor
 
 #: Told of each confirmed result: ``keep(job, result)`` (the run caches it).
 Keep = Callable[[Job, SubmissionResult], None]

@@ -18,7 +18,9 @@ Every student folder is listed in ``students``, even one with nothing recognised
 student scores 0 rather than disappearing from ``grades.csv``. A student id is the folder's
 name as valid text (grader.core.text.display_name: a name that is not UTF-8, as a zip made on
 Windows can hold, gets U+FFFD and a hash of its bytes); a Submission's ``path`` keeps the real
-bytes, to open the file.
+bytes, to open the file. A folder holding a grader's output (its marker, grades.csv or
+summary.html: ``grade DIR --out DIR/out``) is no student and is reported as Unrecognized
+(grader.run.layouts.readers.read_layout).
 
 SOURCE may be in any layout of :mod:`grader.run.layouts` (Canvas, Moodle, Gradescope export,
 git checkouts): :func:`discover_view` takes the per-student view a layout reader made of it, and
@@ -28,35 +30,35 @@ original name (the LMS's prefix removed). A file in a format the grader cannot r
 HTML export, a zip) whose name names one assignment is Unrecognized with that student and
 assignment, so the student's feedback can say what to hand in instead.
 
-Only regular files inside a student's own folder are ever read. Entries are examined without
-following links (``lstat``; folders are opened with ``O_NOFOLLOW``): a symbolic link to a file
-or a folder, a FIFO, a device or a socket is Unrecognized with that reason and never opened.
-Files are read (for their metadata or functions) by :func:`grader.extract.isolate.extract_file`,
-in a child process under the run's read limits (size, time, memory). A student folder is
+Only regular files inside a student's own folder are ever read, each once, by descriptor
+(:mod:`grader.run.readonce`): no link is followed at any level of the path, a symbolic link, a
+FIFO, a device or a socket is Unrecognized with that reason and never read, and so is a file
+with more than one hard link or with a course file's bytes; what is graded and hashed is a
+private copy of the bytes read then (``Submission.source``). Files are extracted (for their
+metadata or functions) by :func:`grader.extract.isolate.extract_file`, in a child process under
+the run's read limits (size, time, memory). A student folder is
 examined up to :data:`MAX_ENTRIES` entries, and at most :data:`MAX_ATTEMPTS` files of one
 student are graded for one assignment; what is beyond is reported, not graded.
 """
 
 from __future__ import annotations
 
-import os
-import stat
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.core.course import Assignment
 from grader.core.errors import ConfigError
-from grader.core.files import kind_problem
 from grader.core.results import StudentInfo
 from grader.core.text import display_name, valid
 from grader.extract.isolate import ReadLimits, extract_file
-from grader.run.layouts import PER_STUDENT, SourceView, StudentSource, read_layout
+from grader.run.layouts import PER_STUDENT, HandedIn, SourceView, StudentSource, read_layout
+from grader.run.readonce import MAX_ENTRIES as MAX_ENTRIES
+from grader.run.readonce import Reader, Snapshots
+from grader.run.readonce import course_files as course_files
 
 _IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__"})
 _SOURCE_SUFFIXES = frozenset({".ipynb", ".py"})
-#: Entries (files and folders) examined in one student folder.
-MAX_ENTRIES = 1000
 #: Files of one student graded for one assignment (each one is a full grading).
 MAX_ATTEMPTS = 10
 
@@ -79,6 +81,8 @@ class Submission:
     name: str = ""
     late: bool | None = None
     submitted_at: str | None = None
+    #: the grader's private copy of the bytes read at discovery: what is graded and hashed
+    source: Path | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -114,21 +118,24 @@ class Discovery:
 
 
 def discover(submissions_dir: Path, assignments: Sequence[Assignment],
-             limits: ReadLimits | None = None, layout: str | None = PER_STUDENT
-             ) -> Discovery:
+             limits: ReadLimits | None = None, layout: str | None = PER_STUDENT,
+             course: Mapping[bytes, str] | None = None) -> Discovery:
     """Walk ``submissions_dir`` (one folder per student, unless ``layout`` says otherwise;
-    None: detected) and match each file to an assignment."""
+    None: detected) and match each file to an assignment. ``course``: the digests of the
+    course's files (:func:`course_files`), never accepted as a submission."""
     if not submissions_dir.exists():
         raise ConfigError(f"{submissions_dir}: no such submissions folder")
     if not submissions_dir.is_dir():
         raise ConfigError(f"{submissions_dir}: not a folder (expected SUBMISSIONS_DIR/<student>/)")
-    return discover_view(read_layout(submissions_dir, layout), assignments, limits)
+    return discover_view(read_layout(submissions_dir, layout), assignments, limits, course)
 
 
 def discover_view(view: SourceView, assignments: Sequence[Assignment],
-                  limits: ReadLimits | None = None) -> Discovery:
+                  limits: ReadLimits | None = None,
+                  course: Mapping[bytes, str] | None = None) -> Discovery:
     """Match each file of every student of ``view`` (grader.run.layouts) to an assignment."""
     limits = limits or ReadLimits()
+    reader = _reader(assignments, limits, course or {})
     submissions: list[Submission] = []
     unrecognized = [Unrecognized(path, why) for path, why in view.stray]
     students: list[str] = []
@@ -143,7 +150,7 @@ def discover_view(view: SourceView, assignments: Sequence[Assignment],
                                           email=source.email,
                                           lms_id="" if view.layout == PER_STUDENT
                                           else source.student))
-        for found in _source_files(source, assignments, limits, view.layout != PER_STUDENT):
+        for found in _source_files(source, reader, view.layout != PER_STUDENT):
             (submissions if isinstance(found, Submission) else unrecognized).append(found)
     submissions.sort(key=lambda s: (s.student, s.assignment, str(s.path)))
     kept, extra = _within_attempts(submissions)
@@ -151,23 +158,24 @@ def discover_view(view: SourceView, assignments: Sequence[Assignment],
                      tuple(identities) if view.layout != PER_STUDENT else ())
 
 
-def _source_files(source: StudentSource, assignments: Sequence[Assignment],
-                  limits: ReadLimits, from_lms: bool) -> Iterator[Submission | Unrecognized]:
+def _reader(assignments: Sequence[Assignment], limits: ReadLimits,
+            course: Mapping[bytes, str]) -> Reader:
+    def match(student: str, path: Path, source: Path | None, name: str | None
+              ) -> Submission | Unrecognized:
+        return match_file(student, path, assignments, limits, name=name, source=source)
+
+    return Reader(match, lambda path, why: Unrecognized(path, why), limits, course,
+                  Snapshots(), _ignored)
+
+
+def _source_files(source: StudentSource, reader: Reader,
+                  from_lms: bool) -> Iterator[Submission | Unrecognized]:
     """Every file of one student of a layout, matched, with what the layout says about it."""
     found: list[tuple[Submission | Unrecognized, bool | None]] = []
     for folder in source.folders:
-        found.extend((item, None) for item in _student_files(folder, assignments, limits,
-                                                             source.student))
+        found.extend((item, None) for item in reader.folder_files(folder, source.student))
     for handed in source.files:
-        try:
-            mode = os.lstat(handed.path).st_mode
-        except OSError as exc:
-            found.append((Unrecognized(handed.path, f"cannot be read ({exc.strerror or exc})"),
-                          None))
-            continue
-        problem = kind_problem(mode)
-        item = Unrecognized(handed.path, problem) if problem else match_file(
-            source.student, handed.path, assignments, limits, name=handed.name)
+        item = reader.handed_file(handed.path, source.student, handed.name)
         if handed.name != handed.path.name:
             item = replace(item, name=handed.name)
         found.append((item, handed.late))
@@ -179,53 +187,22 @@ def _source_files(source: StudentSource, assignments: Sequence[Assignment],
         yield item
 
 
+def discover_files(student: str, base: Path, files: Sequence[Path],
+                   assignments: Sequence[Assignment], limits: ReadLimits | None = None
+                   ) -> Discovery:
+    """One student's ``files`` (relative to ``base``, links already left out) matched as the
+    files of a student folder are, read where they are (at most MAX_ENTRIES of them)."""
+    ordered = sorted(files, key=lambda p: p.as_posix())
+    stray = ((base, f"more than {MAX_ENTRIES} files; the rest were not looked at"),) \
+        if len(ordered) > MAX_ENTRIES else ()
+    handed = tuple(HandedIn(base / relative, (base / relative).name)
+                   for relative in ordered[:MAX_ENTRIES])
+    view = SourceView(PER_STUDENT, base, (StudentSource(student, files=handed),), stray)
+    return discover_view(view, assignments, limits)
+
+
 def _ignored(name: str) -> bool:
     return name.startswith(".") or name in _IGNORED_DIRS
-
-
-def _entries(folder: Path, follow: bool = False) -> list[tuple[Path, int]]:
-    """``(path, lstat mode)`` of the folder's entries that are not ignored, sorted by name.
-
-    The folder is opened with ``O_NOFOLLOW`` (unless ``follow``): one swapped for a link
-    after it was examined is not listed."""
-    flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(folder, flags if follow else flags | os.O_NOFOLLOW)
-    try:
-        with os.scandir(fd) as scan:
-            found = [(entry.name, entry.stat(follow_symlinks=False).st_mode) for entry in scan
-                     if not _ignored(entry.name)]
-    finally:
-        os.close(fd)
-    return [(folder / name, mode) for name, mode in sorted(found)]
-
-
-def _student_files(folder: Path, assignments: Sequence[Assignment],
-                   limits: ReadLimits, student: str) -> Iterator[Submission | Unrecognized]:
-    """Every regular file under a student folder, matched, in sorted (os.walk) order;
-    every other entry Unrecognized with the reason."""
-    stack = [folder]
-    seen = 0
-    while stack:
-        current = stack.pop()
-        try:
-            entries = _entries(current)
-        except OSError as exc:
-            yield Unrecognized(current, f"cannot be listed ({exc.strerror or exc})")
-            continue
-        subfolders = []
-        for path, mode in entries:
-            seen += 1
-            if seen > MAX_ENTRIES:
-                yield Unrecognized(folder, f"more than {MAX_ENTRIES} files and folders; "
-                                           "the rest were not looked at")
-                return
-            if stat.S_ISDIR(mode):
-                subfolders.append(path)
-            elif kind_problem(mode):
-                yield Unrecognized(path, kind_problem(mode) or "")
-            else:
-                yield match_file(student, path, assignments, limits)
-        stack.extend(reversed(subfolders))
 
 
 def _within_attempts(submissions: list[Submission]
@@ -246,10 +223,11 @@ def _within_attempts(submissions: list[Submission]
 
 
 def match_file(student: str, path: Path, assignments: Sequence[Assignment],
-               limits: ReadLimits | None = None, name: str | None = None
-               ) -> Submission | Unrecognized:
+               limits: ReadLimits | None = None, name: str | None = None,
+               source: Path | None = None) -> Submission | Unrecognized:
     """Which assignment ``path`` is, by metadata, then file name (``name``, default the
-    path's), then defined functions."""
+    path's), then defined functions. ``source``: the grader's copy of its bytes (read
+    instead of ``path``)."""
     name = name or path.name
     suffix = Path(name).suffix.lower()
     by_name = ids_in_name(name, assignments)
@@ -259,19 +237,19 @@ def match_file(student: str, path: Path, assignments: Sequence[Assignment],
                             student=student if named else "", assignment=named)
     ids = [a.id for a in assignments]
     if suffix == ".py" and len(by_name) == 1:  # a .py file has no metadata: no need to read it
-        return Submission(student, by_name[0], path, "file name")
-    found = extract_file(path, (), limits or ReadLimits(), extract=len(by_name) != 1,
+        return Submission(student, by_name[0], path, "file name", source=source)
+    found = extract_file(source or path, (), limits or ReadLimits(), extract=len(by_name) != 1,
                          unless_assignment_in=ids)
     if found.assignment in ids:
-        return Submission(student, str(found.assignment), path, "metadata")
+        return Submission(student, str(found.assignment), path, "metadata", source=source)
     if len(by_name) == 1:
-        return Submission(student, by_name[0], path, "file name")
+        return Submission(student, by_name[0], path, "file name", source=source)
     if found.module is None:
         return Unrecognized(path, f"cannot be read and its name names no assignment: "
                                   f"{found.error}")
     chosen, why_not = match_functions(set(found.module.defined), assignments)
     if chosen is not None:
-        return Submission(student, chosen, path, "functions")
+        return Submission(student, chosen, path, "functions", source=source)
     if by_name:
         return Unrecognized(path, f"matches several assignments by name: {', '.join(by_name)}")
     return Unrecognized(path, f"no assignment id in its metadata or name, and it {why_not}")

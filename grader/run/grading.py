@@ -12,36 +12,30 @@ error (``grader_error``: status ``error``, never cached), never a score, and the
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures
 import contextlib
-import multiprocessing
-import multiprocessing.util
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
 from grader.core.course import Assignment, Course
-from grader.core.errors import ConfigError, CourseError, SandboxFailure
+from grader.core.errors import ConfigError, CourseError
 from grader.core.progress import Observer
 from grader.core.results import Attempt, RunResult, SubmissionResult
 from grader.core.settings import Settings
-from grader.core.text import display_path, valid, visible
+from grader.core.text import display_path, valid
 from grader.run.cache import ResultCache, cache_key
 from grader.run.confirm import confirm_timeouts, waited
-from grader.run.discover import Discovery, Unrecognized, discover
+from grader.run.discover import Discovery, Submission, Unrecognized, course_files, discover
 from grader.run.layouts import PER_STUDENT
-from grader.sandbox import make_sandbox, slots
-from grader.sandbox.base import Sandbox
-from grader.submission.grade import Job, grade_job
-from grader.submission.session import clip
-
-#: Told of each finished job in the calling process: ``progress(job, result)``.
-Progress = Callable[[Job, SubmissionResult], None]
-#: Grading attempts of one submission whose sandbox failed (each on a fresh slot).
-SANDBOX_ATTEMPTS = 2
+from grader.run.local import Executor, LocalPool, one_line
+from grader.run.local import Progress as Progress
+from grader.run.local import close_sandboxes as close_sandboxes  # where callers found them
+from grader.run.local import grader_error as grader_error
+from grader.run.local import kept_sandbox as kept_sandbox
+from grader.run.preload import with_preload
+from grader.submission.grade import Job, missing_result
+from grader.suite.files import suite_hash
 
 
 def graded_assignments(discovery: Discovery, course: Course, only: Sequence[str] = (),
@@ -59,85 +53,23 @@ def graded_assignments(discovery: Discovery, course: Course, only: Sequence[str]
 def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = (),
               all_assignments: bool = True) -> list[Job]:
     """One job per submitted file, plus a path-less job per (student, assignment) not handed in,
-    for the assignments :func:`graded_assignments` chooses."""
+    for the assignments :func:`graded_assignments` chooses. Each suite is hashed once here,
+    for the whole run (grading, cache keys and cluster tasks use the job's hash)."""
     wanted = graded_assignments(discovery, course, only, all_assignments)
+    hashes = {assignment.id: suite_hash(assignment) for assignment in wanted}
+    handed: dict[tuple[str, str], list[Submission]] = {}
+    for submission in discovery.submissions:
+        handed.setdefault((submission.student, submission.assignment), []).append(submission)
     jobs: list[Job] = []
     for student in discovery.students:
         for assignment in wanted:
-            files = [s for s in discovery.submissions
-                     if s.student == student and s.assignment == assignment.id]
-            jobs.extend(Job(student, assignment, s.path, s.matched_by) for s in files)
+            files = handed.get((student, assignment.id), [])
+            digest = hashes[assignment.id]
+            jobs.extend(Job(student, assignment, s.path, s.matched_by, digest,
+                            s.source) for s in files)
             if not files:
-                jobs.append(Job(student, assignment, None))
+                jobs.append(Job(student, assignment, None, suite_hash=digest))
     return jobs
-
-
-def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | None = None,
-               settings_for: Callable[[Job], Settings] | None = None) -> list[SubmissionResult]:
-    """Grade every job, ``settings.jobs`` at a time; results in job order.
-
-    ``progress(job, result)`` is called in the calling process as each job finishes, in
-    completion order, so a caller can keep finished work before the whole run is over.
-    ``settings_for(job)`` gives a job its own settings (default: ``settings``). On an
-    interruption (Ctrl-C) the jobs not yet started are cancelled and the interruption goes on.
-    """
-    def own(job: Job) -> Settings:
-        return settings_for(job) if settings_for is not None else settings
-
-    if settings.jobs == 1 or len(jobs) <= 1:
-        graded = []
-        for job in jobs:  # a retry may replace the sandbox: always take the current one
-            sandbox = kept_sandbox(settings.sandbox, settings.warm)
-            graded.append(_report(job, _grade_safely(job, own(job), sandbox), progress))
-        return graded
-    context = multiprocessing.get_context("forkserver")
-    pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
-    try:
-        futures = {pool.submit(_grade_in_pool, job, own(job)): index
-                   for index, job in enumerate(jobs)}
-        results: list[SubmissionResult | None] = [None] * len(jobs)
-        for future in concurrent.futures.as_completed(futures):
-            index = futures[future]
-            results[index] = _report(jobs[index], future.result(), progress)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return [result for result in results if result is not None]
-
-
-class Executor(Protocol):
-    """Where a run's submissions are graded: local processes, or a Dask cluster.
-
-    Discovery, the cache, reports and exit status are the same whichever grades.
-    """
-
-    #: the sandbox level that goes into cache keys and into results of missing notebooks
-    level: str
-
-    @property
-    def description(self) -> str:
-        """The isolation in force, for the run's report (complete once ``grade`` returned)."""
-        ...
-
-    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
-              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
-        """Grade every job (as :func:`grade_jobs` does): results in job order, ``progress``
-        told of each in the calling process as it arrives."""
-        ...
-
-
-class LocalPool:
-    """``settings.jobs`` processes on this machine, each with its own sandbox slot."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.sandbox = kept_sandbox(settings.sandbox, settings.warm)
-        self.level = self.sandbox.level
-        self.description = self.sandbox.description
-
-    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
-              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
-        return grade_jobs(jobs, settings, progress, settings_for)
 
 
 def executor_for(settings: Settings, course: Course) -> Executor:
@@ -147,80 +79,6 @@ def executor_for(settings: Settings, course: Course) -> Executor:
 
         return cluster_executor(settings, course)
     return LocalPool(settings)
-
-
-_SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
-
-
-def kept_sandbox(level: str, warm: bool) -> Sandbox:
-    """One sandbox per process and level, kept for the process's life (a warm zygote, and a
-    slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own."""
-    sandbox = _SANDBOXES.get((level, warm))
-    if sandbox is None:
-        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm)
-        # pool processes end through multiprocessing, not atexit alone
-        atexit.register(sandbox.close)
-        multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
-    return sandbox
-
-
-def close_sandboxes() -> None:
-    """Close this process's sandboxes (their zygotes); the next use starts fresh ones."""
-    sandboxes = list(_SANDBOXES.values())
-    _SANDBOXES.clear()
-    for sandbox in sandboxes:
-        sandbox.close()
-
-
-def _fresh_slot(settings: Settings) -> Sandbox:
-    """After a sandbox failure: close this process's sandboxes, lease another slot (another
-    uid, another cgroup), and start the sandbox again there."""
-    close_sandboxes()
-    slots.lease_fresh_slot()
-    return kept_sandbox(settings.sandbox, settings.warm)
-
-
-def _grade_in_pool(job: Job, settings: Settings) -> SubmissionResult:
-    return _grade_safely(job, settings, kept_sandbox(settings.sandbox, settings.warm))
-
-
-def _grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
-    """Grade ``job``; a failure of the sandbox is retried on a fresh slot, and what still
-    fails is a grader error, never a score."""
-    failure: Exception | None = None
-    for attempt in range(SANDBOX_ATTEMPTS):
-        if attempt:
-            sandbox = _fresh_slot(settings)
-        try:
-            return grade_job(job, settings, sandbox)
-        except CourseError:
-            raise
-        except SandboxFailure as exc:
-            failure = exc
-        except Exception as exc:  # noqa: BLE001 - one submission must never stop the run
-            failure = exc
-            break
-    return grader_error(job, one_line(failure))
-
-
-def one_line(exc: BaseException | None) -> str:
-    """``exc`` as one short line of valid text (its message may hold anything)."""
-    return visible(valid(f"{type(exc).__name__}: {clip(exc, 300)}"))
-
-
-def grader_error(job: Job, why: str) -> SubmissionResult:
-    """The result of a submission the grader failed on: no score, status ``error``."""
-    return SubmissionResult(
-        student=job.student, assignment=job.assignment.id,
-        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
-        grader_error=True, matched_by=job.matched_by,
-        error=f"The grader failed on this submission ({why}); please tell the course staff.")
-
-
-def _report(job: Job, result: SubmissionResult, progress: Progress | None) -> SubmissionResult:
-    if progress is not None:
-        progress(job, result)
-    return result
 
 
 def best_attempts(results: Iterable[SubmissionResult]) -> list[SubmissionResult]:
@@ -265,7 +123,8 @@ def grade_folder(submissions_dir: Path, course: Course, settings: Settings,
     started = time.monotonic()
     # Match files against every assignment, so that --assignment X never takes another
     # assignment's notebook for X; plan_jobs then keeps only the chosen ones.
-    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(), layout)
+    discovery = discover(submissions_dir, course.assignments, settings.limits.reader(), layout,
+                         course_files(course.root))
     return grade_discovery(discovery, course, settings, only, observer, resume, executor,
                            all_assignments=all_assignments, started=started,
                            source=str(submissions_dir))
@@ -285,6 +144,7 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     if unknown:
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{source}")
+    settings = with_preload(settings, jobs)  # what this run's workers import, no more
     if executor is None:
         executor = executor_for(settings, course)
     unseeded = replace(settings, seed=None)
@@ -300,7 +160,7 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     for index, job in enumerate(jobs):
         try:
             if job.path is None:  # nothing handed in: nothing to run
-                results[index] = _grade_safely(job, settings_for(job), executor)
+                results[index] = missing_result(job, settings_for(job), executor.level)
                 missing += 1
                 continue
             key = _key(job, settings_for(job), executor.level) if resume is not None else None

@@ -18,9 +18,13 @@ worker's uid, so parallel workers never share one.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from grader.core.errors import ConfigError
 from grader.sandbox.base import Sandbox
+
+if TYPE_CHECKING:
+    from grader.sandbox.process import ColdSandbox
 
 
 @functools.cache
@@ -30,22 +34,33 @@ def _bwrap_problem() -> str | None:
     return bwrap.available()
 
 
-def make_sandbox(level: str, slot: int | None = None, warm: bool = False) -> Sandbox:
+def make_sandbox(level: str, slot: int | None = None, warm: bool = False,
+                 preload: tuple[str, ...] | None = None) -> Sandbox:
     """The sandbox for ``level``; "auto" picks the strongest level that works here.
 
     ``slot`` None leases this process's own slot (see :mod:`grader.sandbox.slots`). ``warm``
-    forks workers from a zygote started at that level (:mod:`grader.sandbox.zygote`).
+    forks workers from a zygote started at that level (:mod:`grader.sandbox.zygote`), which
+    imports ``preload`` first (None: its default list).
     """
-    if warm and level != "inprocess":
+    if level == "inprocess":
+        from grader.sandbox.inprocess import InProcessSandbox
+
+        return InProcessSandbox()
+    cold = cold_sandbox(level, slot)
+    if warm:
         from grader.sandbox.zygote import ZygoteSandbox
 
-        return ZygoteSandbox(make_sandbox(level, slot))
+        return ZygoteSandbox(cold, preload)
+    return cold
+
+
+def cold_sandbox(level: str, slot: int | None = None) -> ColdSandbox:
+    """A level that starts each worker as a fresh process: bwrap, process, or "auto"."""
     from grader.sandbox import process
     from grader.sandbox.bwrap import BwrapSandbox
-    from grader.sandbox.inprocess import InProcessSandbox
 
     if level == "auto":
-        return BwrapSandbox(slot) if _bwrap_problem() is None else make_sandbox("process", slot)
+        return BwrapSandbox(slot) if _bwrap_problem() is None else cold_sandbox("process", slot)
     if level == "bwrap":
         problem = _bwrap_problem()
         if problem is not None:
@@ -56,6 +71,4 @@ def make_sandbox(level: str, slot: int | None = None, warm: bool = False) -> San
         if problem is not None:
             raise ConfigError(f"--sandbox process: unavailable: {problem}")
         return process.ProcessSandbox(slot)
-    if level == "inprocess":
-        return InProcessSandbox()
     raise ConfigError(f"--sandbox: unknown level {level!r}")

@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from grader.core.settings import Limits
 from grader.sandbox import cgroups as cg
@@ -174,8 +173,10 @@ class BwrapSandbox:
             f"the Python installation visible; {who}; "
             f"{limit_mechanisms(self.cgroups, self.uid)})")
 
-    def start(self, limits: Limits, device: str = "cpu", **worker: Any) -> ProcessWorker:
-        """A cold worker; ``worker`` passes ProcessWorker's program options (the zygote)."""
+    def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
+              extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
+              cgroup_slack_mb: int = 0, privileged: tuple[str, ...] = ()) -> ProcessWorker:
+        """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
         inside = {"dir": SANDBOX_WORKER_DIR, "home": SANDBOX_HOME}
         tmp_bytes = min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
 
@@ -183,7 +184,9 @@ class BwrapSandbox:
             return [*bwrap_command(self.uid, env, device, tmp_bytes, caps), *argv]
 
         return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, wrap=wrap,
-                             inside=inside, **worker)
+                             inside=inside, program=program, extra_config=extra_config,
+                             extra_fds=extra_fds, cgroup_slack_mb=cgroup_slack_mb,
+                             privileged=privileged)
 
     def close(self) -> None:
         """Nothing is kept between workers: each one is started cold."""

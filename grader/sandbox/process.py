@@ -13,7 +13,7 @@ in world-writable folders is removed. What it cannot promise (use the bwrap leve
 can read any file its uid can read (world-readable hidden tests or solutions included) and reach
 the network; as an ordinary user it shares the grader's uid, so it can also signal the grader and
 write where the grader can, and without a cgroup a grandchild that starts its own session
-escapes the process-group kill. README lists this under "Threat model".
+escapes the process-group kill. docs/threat-model.md lists this.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
@@ -39,7 +39,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 PASSED_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL",
                     "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-WORKER_FILES = ("remote.py", "protocol.py")
+WORKER_FILES = ("remote.py", "isolate.py")  # and the protocol package
 SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs")
 
 #: (worker argv, worker environment, capabilities it keeps) -> the command line that starts it
@@ -62,6 +62,12 @@ def worker_environment(home: str) -> dict[str, str]:
 def setpriv_prefix(uid: int) -> list[str]:
     """Drop to ``uid`` (and its own gid, no groups, no capabilities) before the worker runs."""
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", *SETPRIV_FLAGS, "--"]
+
+
+def own_ipc_prefix() -> list[str]:
+    """Run the program in an IPC namespace of its own (root, Linux with util-linux unshare):
+    its System V objects and POSIX message queues vanish with it."""
+    return ["unshare", "--ipc", "--"] if shutil.which("unshare") else []
 
 
 def keep_only(capabilities: tuple[str, ...]) -> list[str]:
@@ -162,11 +168,14 @@ class ProcessWorker:
                 copy.mkdir()
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
+                shutil.copytree(WORKER_DIR / "protocol", copy / "protocol",
+                                ignore=shutil.ignore_patterns("__pycache__"))
                 os.chmod(copy, 0o755)
                 code_dir = str(copy)
         inside = inside or {"dir": code_dir, "home": self.home}
         config = {"limits": worker_rlimits(self.limits, device, self.uid, self.cgroup),
                   "read_fd": child_read, "write_fd": child_write,
+                  "own_uid": self.uid is not None or self.namespaced,
                   **self.extra_config}
         argv = [sys.executable, "-I", "-B", f"{inside['dir']}/{self.program}",
                 json.dumps(config)]
@@ -174,8 +183,9 @@ class ProcessWorker:
         if wrap is not None:
             command: Sequence[str] = wrap(argv, env, self.privileged)
             env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
-        elif self.uid is not None:
-            prefix = keep_only(self.privileged) if self.privileged else setpriv_prefix(self.uid)
+        elif self.uid is not None:  # root: the worker gets System V and POSIX IPC of its own
+            prefix = keep_only(self.privileged) if self.privileged else \
+                [*own_ipc_prefix(), *setpriv_prefix(self.uid)]
             command = [*prefix, *argv]
         else:
             command = argv
@@ -231,6 +241,7 @@ class ProcessWorker:
             self.cgroup.remove()
         if self.uid is not None and not self.namespaced:
             slots.remove_uid_files(self.uid)
+            slots.remove_uid_ipc(self.uid)
         shutil.rmtree(self.home, ignore_errors=True)
 
     def output(self) -> str:
@@ -279,6 +290,23 @@ def limit_mechanisms(factory: cg.CgroupFactory | None, uid: int | None) -> str:
     return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}"
 
 
+class ColdSandbox(Protocol):
+    """A level that starts each worker as a fresh process (ProcessSandbox, BwrapSandbox): what
+    a warm zygote (grader.sandbox.zygote) is started on, with the zygote's program options."""
+
+    level: str
+    description: str
+    uid: int | None
+
+    def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
+              extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
+              cgroup_slack_mb: int = 0, privileged: tuple[str, ...] = ()) -> ProcessWorker:
+        """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class ProcessSandbox:
     """Workers as plain subprocesses (the fallback where bubblewrap is unavailable)."""
 
@@ -293,9 +321,13 @@ class ProcessSandbox:
                             f"{limit_mechanisms(self.cgroups, self.uid)}; "
                             "no filesystem or network isolation)")
 
-    def start(self, limits: Limits, device: str = "cpu", **worker: Any) -> ProcessWorker:
-        """A cold worker; ``worker`` passes ProcessWorker's program options (the zygote)."""
-        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups, **worker)
+    def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
+              extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
+              cgroup_slack_mb: int = 0, privileged: tuple[str, ...] = ()) -> ProcessWorker:
+        """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
+        return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups,
+                             program=program, extra_config=extra_config, extra_fds=extra_fds,
+                             cgroup_slack_mb=cgroup_slack_mb, privileged=privileged)
 
     def close(self) -> None:
         """Nothing is kept between workers: each one is started cold."""

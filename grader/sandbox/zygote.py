@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
 from grader.sandbox import slots
-from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, describe_exit
-from grader.sandbox.process import ProcessWorker, keep_only, worker_rlimits
+from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, Worker, describe_exit
+from grader.sandbox.process import ColdSandbox, ProcessWorker, keep_only, worker_rlimits
 from grader.worker import protocol
 from grader.worker.protocol import (
     ZygoteError,
@@ -58,7 +58,8 @@ REQUEST_TIMEOUT_S = 10.0
 ZYGOTE_MEMORY_MB = 1024
 #: what the zygote keeps to build each worker's world and drop it to the worker's uid
 NAMESPACE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
-UID_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
+UID_CAPS = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")  # (an IPC
+# namespace per worker needs CAP_SYS_ADMIN)
 Reply = TypeVar("Reply")  # the type of control message a request expects back
 
 
@@ -68,7 +69,7 @@ def isolation_of(base: Sandbox) -> dict[str, Any]:
     return {"mode": mode, "uid": base.uid}
 
 
-def capabilities_of(base: Any) -> tuple[str, ...]:
+def capabilities_of(base: Sandbox) -> tuple[str, ...]:
     return NAMESPACE_CAPS if base.level == "bwrap" else UID_CAPS
 
 
@@ -107,10 +108,11 @@ def warm_problem(level: str, uid: int | None) -> str | None:
 class Zygote:
     """A zygote process (a cold, privileged worker running zygote.py) and its control socket."""
 
-    def __init__(self, base: Any, limits: Limits, device: str) -> None:
+    def __init__(self, base: ColdSandbox, limits: Limits, device: str,
+                 preload: tuple[str, ...] = PRELOAD) -> None:
         self.device = device
         self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {"control_fd": child.fileno(), "preload": list(PRELOAD),
+        config = {"control_fd": child.fileno(), "preload": list(preload),
                   "isolation": isolation_of(base)}
         try:
             self.worker: ProcessWorker = base.start(
@@ -238,8 +240,9 @@ class ForkedWorker:
 class ZygoteSandbox:
     """A cold level's isolation with warm starts: ``make_sandbox(level, warm=True)``."""
 
-    def __init__(self, base: Any) -> None:
+    def __init__(self, base: ColdSandbox, preload: tuple[str, ...] | None = None) -> None:
         self.base = base
+        self.preload = PRELOAD if preload is None else preload
         self.level = base.level
         self.uid: int | None = base.uid
         self.cold_reason = warm_problem(base.level, self.uid)
@@ -256,7 +259,7 @@ class ZygoteSandbox:
         return (f"{self.base.description}; warm workers forked from a zygote they cannot "
                 f"reach, each in {world}")
 
-    def start(self, limits: Limits, device: str = "cpu") -> Any:
+    def start(self, limits: Limits, device: str = "cpu") -> Worker:
         zygote = self._zygote(limits, device) if self.cold_reason is None else None
         if zygote is None:
             return self.base.start(limits, device)
@@ -274,7 +277,7 @@ class ZygoteSandbox:
             return zygote
         self.close()
         self.zygotes_started += 1
-        zygote = Zygote(self.base, limits, device)
+        zygote = Zygote(self.base, limits, device, self.preload)
         if zygote.problem is not None:
             self.cold_reason = zygote.problem
             zygote.close()

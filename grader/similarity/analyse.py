@@ -33,6 +33,7 @@ from grader.similarity.fingerprint import (
     shared_regions,
     without,
 )
+from grader.similarity.hidden import examine
 
 #: Graded code longer than this many characters is compared only up to it: pygments takes a
 #: few seconds for that much, and a pasted megabyte of data is not code anyone copied.
@@ -150,6 +151,15 @@ def _fingerprints(files: tuple[tuple[str, Path, str], ...], boilerplate: frozens
         except ExtractionError as exc:
             skipped.append(Skipped(student, label, str(exc)))
             continue
+        flags, recovered = examine(code)
+        if flags:  # code that hides itself: named, and what it runs compared where recovered
+            skipped.append(Skipped(student, label, "hides code from the comparison: "
+                                   + ", ".join(flags[:6]) + (" ..." if len(flags) > 6 else "")
+                                   + ("; the code it runs was recovered and compared"
+                                      if recovered else "; the code it runs could not be "
+                                      "recovered: read it")))
+        if recovered:
+            code = f"{code}\n\n{recovered}"
         if len(code) > MAX_CODE_CHARS:
             code = code[:MAX_CODE_CHARS]
             skipped.append(Skipped(student, label, f"graded code over {MAX_CODE_CHARS} "

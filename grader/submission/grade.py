@@ -51,12 +51,29 @@ MAX_NOTES = 60
 
 @dataclass(frozen=True)
 class Job:
-    """What to grade: a student's file for an assignment (path None: nothing handed in)."""
+    """What to grade: a student's file for an assignment (path None: nothing handed in).
+
+    ``suite_hash``: the assignment's suite hash as the run planned it (computed once per
+    assignment and run, grader.run.grading.plan_jobs); empty: computed when needed."""
 
     student: str
     assignment: Assignment
     path: Path | None
     matched_by: str = ""
+    suite_hash: str = ""
+    #: the grader's copy of the bytes read at discovery (grader.run.discover.Snapshots)
+    source: Path | None = None
+
+    @property
+    def read_from(self) -> Path | None:
+        """Where the file's bytes are read: the discovery's copy, never the student's path
+        again when there is one."""
+        return self.source or self.path
+
+
+def job_suite_hash(job: Job) -> str:
+    """The suite hash the job was planned with, else the suite's hash now."""
+    return job.suite_hash or suite_hash(job.assignment)
 
 
 def submission_seed(settings: Settings, job: Job) -> int:
@@ -68,8 +85,8 @@ def submission_seed(settings: Settings, job: Job) -> int:
 def load_student_module(job: Job, limits: Limits | None = None
                         ) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
-    assert job.path is not None
-    return load_file(job.path, job.assignment.functions, (limits or Limits()).reader())
+    assert job.read_from is not None
+    return load_file(job.read_from, job.assignment.functions, (limits or Limits()).reader())
 
 
 def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
@@ -100,6 +117,21 @@ class Laps:
             self.last = now
 
 
+def _base_result(job: Job, settings: Settings, level: str) -> SubmissionResult:
+    return SubmissionResult(
+        student=job.student, assignment=job.assignment.id,
+        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
+        seed=submission_seed(settings, job), grader_version=grader.__version__,
+        suite_hash=job_suite_hash(job), sandbox=level, device=settings.device,
+        matched_by=job.matched_by)
+
+
+def missing_result(job: Job, settings: Settings, level: str) -> SubmissionResult:
+    """The result of a (student, assignment) with nothing handed in: worth 0, nothing run.
+    ``level``: the sandbox level the run's other results name."""
+    return replace(_base_result(job, settings, level), error=NOTHING_HANDED_IN)
+
+
 def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
               phases: dict[str, float] | None = None,
               select: Callable[[str], bool] | None = None) -> SubmissionResult:
@@ -111,14 +143,9 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     mutated function); the result holds only those."""
     started = time.monotonic()
     laps = Laps(phases)
-    base = SubmissionResult(
-        student=job.student, assignment=job.assignment.id,
-        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
-        seed=submission_seed(settings, job), grader_version=grader.__version__,
-        suite_hash=suite_hash(job.assignment), sandbox=sandbox.level, device=settings.device,
-        matched_by=job.matched_by)
+    base = _base_result(job, settings, sandbox.level)
     if job.path is None:
-        return replace(base, error=NOTHING_HANDED_IN)
+        return missing_result(job, settings, sandbox.level)
     module, error = load_student_module(job, settings.limits)
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),

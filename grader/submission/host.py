@@ -5,7 +5,7 @@ Starting pytest costs about 45 ms a run (its config, ~25 plugins registered and 
 fixtures, the suite collected, every test's fixture closure computed): a third of a clean
 submission's time. So each grading process runs ``pytest.main`` once per suite, in a thread of
 its own, and the session's ``pytest_runtestloop`` (the hook pytest-xdist's workers use the
-same way) takes submissions from a queue: for each, the :class:`GradingPlugin` registered
+same way) takes submissions from a queue: for each, the plugin (:class:`HostPlugin`) registered
 once is bound to that submission's worker session, seed and budgets, and every collected test
 runs through pytest's own ``pytest_runtest_protocol``; the last one's teardown ends every
 fixture, so no state carries from one submission to the next. The suite's module is imported
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import queue
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,10 @@ from typing import Any
 
 import pytest
 
+from grader.core.errors import HostGone
 from grader.core.results import TestResult
-from grader.submission.plugin import PYTEST_ARGS, BudgetSource, GradingPlugin
+from grader.submission.plugin import PYTEST_ARGS, BudgetSource, SuitePlugin, marked_budget
+from grader.submission.proxy import StudentProxy
 from grader.submission.session import WorkerSession
 
 #: Hosts kept per process (one per suite graded; tests make more with their own courses).
@@ -54,15 +57,12 @@ class SuiteRun:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-class HostGone(Exception):
-    """The host's pytest session ended before it ran the submission."""
-
-
 class SuiteHost:
     """``pytest.main`` on one suite, in a daemon thread, running submissions as they come."""
 
     def __init__(self, suite: Path, rootdir: Path, inifile: Path) -> None:
         self.suite = suite
+        _forget_other_suite_module(suite)
         self.inbox: queue.Queue[SuiteRun | None] = queue.Queue()
         self.plugin = HostPlugin(self.inbox)
         self.exit_code: Any = None
@@ -105,18 +105,36 @@ class SuiteHost:
         self.thread.join(timeout=10)
 
 
-class HostPlugin(GradingPlugin):
-    """The GradingPlugin a host registers once; each submission binds it to its own session."""
+class HostPlugin(SuitePlugin):
+    """The plugin a host registers once; each submission binds it to its own run (its worker
+    session, seed, device and budgets), as a GradingPlugin is for one submission."""
 
     def __init__(self, inbox: queue.Queue[SuiteRun | None]) -> None:
-        super().__init__(_NoSession(), 0, "cpu")  # type: ignore[arg-type]
+        super().__init__(0, "cpu")
         self.inbox = inbox
         self.closed = False
+        self.run: SuiteRun | None = None
+        self.proxy: StudentProxy | None = None
 
     def bind(self, run: SuiteRun) -> None:
         """Fixtures, budgets and results of ``run`` from now on."""
-        GradingPlugin.__init__(self, run.session, run.seed, run.device, run.budgets)
+        self.start_submission(run.seed, run.device)
+        self.run = run
+        self.proxy = StudentProxy(run.session)
         self.collection_errors = run.collection_errors
+
+    def budget_for(self, item: pytest.Item) -> float | None:
+        marked = marked_budget(item)
+        budgets = self.run.budgets if self.run is not None else None
+        return marked if budgets is None else budgets.for_test(item.name, marked)
+
+    def session_for(self, item: pytest.Item) -> WorkerSession | None:
+        return self.run.session if self.run is not None else None
+
+    def proxy_for(self, item: pytest.Item) -> StudentProxy:
+        if self.proxy is None:
+            raise RuntimeError("a suite host ran a test before a submission was bound")
+        return self.proxy
 
     def pytest_configure(self, config: pytest.Config) -> None:
         super().pytest_configure(config)
@@ -151,8 +169,15 @@ def _run_items(items: list[pytest.Item]) -> None:
         item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
 
 
-class _NoSession:
-    """Stands for a worker session before the first submission is bound."""
+def _forget_other_suite_module(suite: Path) -> None:
+    """pytest imports a suite by its file's name (``test_activations``): a module of that name
+    from another course's copy (graded earlier in this process) would make pytest refuse this
+    one ("import file mismatch"). That module is dropped from sys.modules; its own host keeps
+    the module object it runs."""
+    loaded = sys.modules.get(suite.stem)
+    where = getattr(loaded, "__file__", None)
+    if loaded is not None and (where is None or Path(where).resolve() != suite.resolve()):
+        del sys.modules[suite.stem]
 
 
 _HOSTS: dict[tuple[Path, str], SuiteHost] = {}
@@ -172,11 +197,3 @@ def host_for(suite: Path, suite_hash: str, rootdir: Path, inifile: Path) -> Suit
             host = _HOSTS[key] = SuiteHost(suite, rootdir, inifile)
         return host
 
-
-def stop_hosts() -> None:
-    """End every host of this process (tests that change a suite's file call this)."""
-    with _LOCK:
-        hosts = list(_HOSTS.values())
-        _HOSTS.clear()
-    for host in hosts:
-        host.stop()

@@ -26,7 +26,15 @@ from typing import Any, Protocol
 import numpy as np
 import pytest
 
-from grader.core.errors import ProtocolError, WorkerCrashed, WorkerError, WorkerTimeout
+from grader.core.errors import (
+    BudgetSpent,
+    NotCalledAgain,
+    ProtocolError,
+    RememberedStop,
+    WorkerCrashed,
+    WorkerError,
+    WorkerTimeout,
+)
 from grader.core.results import (
     CRASHED,
     ERROR,
@@ -40,7 +48,6 @@ from grader.core.results import (
 )
 from grader.submission.proxy import StaleObject, StudentProxy
 from grader.submission.session import NotAttempted, StudentError, WorkerSession
-from grader.submission.stops import BudgetSpent, NotCalledAgain, Stop
 from grader.submission.values import explanation
 from grader.suite import MAX_CURVES, Feedback, make_curve
 
@@ -76,10 +83,14 @@ class SuitePlugin:
     """Fixtures, marker and results of a suite run; subclasses say where ``student`` lives."""
 
     def __init__(self, seed: int, device: str) -> None:
+        self.collection_errors: list[str] = []
+        self.start_submission(seed, device)
+
+    def start_submission(self, seed: int, device: str) -> None:
+        """A submission's run from here on: its seed and device, and no result yet."""
         self.submission_seed = seed
         self.device_name = device
         self.results: list[TestResult] = []
-        self.collection_errors: list[str] = []
         self._started: dict[str, float] = {}
         self._budgets: dict[str, float] = {}
         self._curves: dict[str, list[Curve]] = {}
@@ -163,7 +174,7 @@ class SuitePlugin:
             status, message = FAILED, explanation(unusual)
         doc = (getattr(item, "function", None).__doc__ or "").strip()  # type: ignore[union-attr]
         error = call.excinfo.value if call.excinfo is not None else None
-        stop: Stop | None = getattr(error, "stop", None)
+        stop = error.stop if isinstance(error, WorkerError) else None
         session = self.session_for(item)
         return TestResult(
             name=item.name,
@@ -229,8 +240,8 @@ def load_notes(session: WorkerSession, machine: str = "the grading machine") -> 
 
 def _load_note(error: str, machine: str) -> str:
     if error.startswith("ModuleNotFoundError"):
-        return (f"An import failed on {machine} ({error}). This costs nothing "
-                "unless a graded function uses that package.")
+        return (f"An import failed on {machine} ({error}). That costs nothing as long as "
+                "your graded functions do not need it.")
     return f"This statement failed when your definitions were loaded: {error}"
 
 
@@ -248,7 +259,7 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException] | None,
     if isinstance(error, StudentError):
         where = f"\n{error.student_traceback}" if error.student_traceback else ""
         return FAILED, f"Your code raised {error.error_type}: {error.detail}{where}"
-    stop: Stop | None = getattr(error, "stop", None)
+    stop: RememberedStop | None = error.stop if isinstance(error, WorkerError) else None
     if isinstance(error, NotCalledAgain):
         return error.stop.status, error.stop.later_message()
     if isinstance(error, BudgetSpent):

@@ -13,29 +13,23 @@ grader.submission.stops.Subject), so what hung once is not called again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from grader.core.errors import StaleObject
+from grader.submission.handles import HANDLE_SLOT
 from grader.submission.session import WorkerSession
 from grader.submission.stops import Subject, function_subject, method_subject, probe_subject
+from grader.suite import CallOutcome
 from grader.worker import protocol
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    value: Any
-    args: list[Any]
-    kwargs: dict[str, Any]
 
 
 class RemoteObject:
     """An object living in the worker, reached by attribute reads and calls."""
 
-    __slots__ = ("_remote_handle", "_session", "_generation")
+    __slots__ = (HANDLE_SLOT, "_session", "_generation")  # handles.handle_of reads the first
 
     def __init__(self, session: WorkerSession, handle: protocol.Handle) -> None:
-        object.__setattr__(self, "_remote_handle", handle)
+        object.__setattr__(self, HANDLE_SLOT, handle)
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_generation", session.generation)
 

@@ -32,7 +32,11 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.core.errors import (
+    BudgetSpent,
+    CallCrashed,
+    CallTimedOut,
     NotAttempted,
+    NotCalledAgain,
     ProtocolError,
     SandboxFailure,
     StudentError,
@@ -42,12 +46,9 @@ from grader.core.errors import (
 )
 from grader.core.settings import DEFAULT_TEST_BUDGET_S, Limits
 from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
+from grader.submission.handles import handle_of
 from grader.submission.stops import (
     BLAME_SHARE,
-    BudgetSpent,
-    CallCrashed,
-    CallTimedOut,
-    NotCalledAgain,
     Stop,
     Subject,
     crashed,
@@ -329,7 +330,7 @@ class WorkerSession:
             raise
 
     def _encode(self, message: Any) -> bytes:
-        return protocol.encode_message(message, to_handle=_handle_of,
+        return protocol.encode_message(message, to_handle=handle_of,
                                        to_callback=self._register_callback)
 
     def _register_callback(self, function: Callable[..., Any]) -> protocol.CallbackRef:
@@ -347,6 +348,3 @@ class WorkerSession:
             return protocol.Reply(error=f"{type(exc).__name__}: {exc}")
 
 
-def _handle_of(value: Any) -> protocol.Handle | None:
-    handle = getattr(value, "_remote_handle", None)
-    return handle if isinstance(handle, protocol.Handle) else None

@@ -40,8 +40,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.core.errors import WorkerCrashed, WorkerError, WorkerTimeout
+from grader.core.errors import WorkerError
 from grader.core.results import CRASHED, TIMED_OUT
+from grader.submission.handles import handle_of
 
 #: A timeout is blamed on a call that ran for at least this share of the test's budget.
 BLAME_SHARE = 0.5
@@ -76,34 +77,6 @@ class Stop:
         return f"{self.label} {self.reason} in an earlier test ({self.test}); not called again."
 
 
-class CallTimedOut(WorkerTimeout):
-    """A call hung; ``stop`` says what is remembered (None: not blamed on the call)."""
-
-    def __init__(self, message: str, stop: Stop | None) -> None:
-        super().__init__(message)
-        self.stop = stop
-
-
-class CallCrashed(WorkerCrashed):
-    """The worker died inside a call; ``stop`` is what is remembered."""
-
-    def __init__(self, message: str, stop: Stop | None) -> None:
-        super().__init__(message)
-        self.stop = stop
-
-
-class NotCalledAgain(WorkerError):
-    """A request refused because what it needs hung or crashed in an earlier test."""
-
-    def __init__(self, stop: Stop) -> None:
-        super().__init__(stop.later_message())
-        self.stop = stop
-
-
-class BudgetSpent(WorkerTimeout):
-    """The submission's (or the test's) time budget is spent: nothing more is run."""
-
-
 def seconds(value: float) -> str:
     """2 s, 0.5 s, 12.5 s."""
     return f"{value:.3g} s"
@@ -126,10 +99,9 @@ def handle_types(values: Iterable[Any], depth: int = 0) -> list[str]:
     """The classes of the worker-side objects among ``values`` (in lists, tuples and dicts)."""
     found: list[str] = []
     for value in values:
-        handle = getattr(value, "_remote_handle", None)
-        type_name = getattr(handle, "type_name", None)
-        if isinstance(type_name, str):
-            found.append(type_name)
+        handle = handle_of(value)
+        if handle is not None and isinstance(handle.type_name, str):
+            found.append(handle.type_name)
         elif depth < 3 and isinstance(value, (list, tuple)):
             found += handle_types(value, depth + 1)
         elif depth < 3 and isinstance(value, dict):

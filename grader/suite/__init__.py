@@ -22,13 +22,13 @@ tests/test_suite_imports.py keeps suites off the grader's internals.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from grader.core.errors import NotAttempted, StudentError
 from grader.core.results import Curve
-from grader.submission.proxy import CallOutcome
 from grader.worker.protocol import Device
 
 __all__ = ["ATOL", "RTOL", "CallOutcome", "Device", "Feedback", "NotAttempted", "StudentError",
@@ -37,6 +37,16 @@ __all__ = ["ATOL", "RTOL", "CallOutcome", "Device", "Feedback", "NotAttempted", 
 
 RTOL = 1e-5
 ATOL = 1e-6
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What ``student.call(name, ..., return_args=True)`` gives back: the value, and the
+    arguments as they were after the call (to check that the student's code left them alone)."""
+
+    value: Any
+    args: list[Any]
+    kwargs: dict[str, Any]
 
 
 class Feedback(AssertionError):

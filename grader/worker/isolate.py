@@ -1,7 +1,7 @@
 """A forked worker's own world, set up by the zygote's child before any student code runs.
 
 Standard library only (ctypes for the Linux calls Python 3.10 lacks): the zygote imports it
-inside the sandbox, beside remote.py and protocol.py.
+inside the sandbox, beside remote.py and the protocol package.
 
 Two ways to keep a forked worker away from the zygote, the grader and the next worker:
 
@@ -33,6 +33,10 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 36, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+#: keyctl(2): the special keyrings and operations used to empty what a uid keeps in the kernel
+_SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -3, -4, -5
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR, KEYCTL_GET_PERSISTENT = 1, 7, 22
 #: /proc entries bubblewrap keeps read-only; a worker's own /proc keeps them so too
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")
 _CAP_FIELDS = ("CapInh", "CapPrm", "CapEff", "CapAmb")
@@ -86,6 +90,38 @@ def pid_namespace_return() -> int | None:
 
 def back_to_pid_namespace(fd: int) -> None:
     _check(_libc.setns(fd, CLONE_NEWPID), "setns")
+
+
+def new_ipc_namespace() -> None:
+    """System V shared memory, message queues, semaphores and POSIX message queues of its
+    own: they vanish with the worker's last process (the process level, as root)."""
+    unshare(CLONE_NEWIPC)
+
+
+def fresh_keyrings() -> None:
+    """Empty what the worker's uid keeps in the kernel's keyrings, and give the worker an
+    anonymous session keyring of its own.
+
+    Keys live per uid (per user namespace), not per process: a key an earlier worker of the
+    same uid added to the user (``@u``), user-session (``@us``) or persistent keyring would
+    otherwise be there for the next student. Called as the worker's own uid (it then
+    possesses those keyrings), before any student code, in every worker that has a uid or a
+    user namespace of its own (never as the instructor's own uid). Keys not built into the
+    kernel (no keyctl): nothing to clear."""
+    if _SYS_KEYCTL is None:
+        return
+    keyctl = _libc.syscall
+    if keyctl(_SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None) < 0:
+        errno = ctypes.get_errno()
+        if errno == 38:  # ENOSYS: a kernel without keys
+            return
+        raise IsolationError(f"a session keyring of its own: {os.strerror(errno)}")
+    for ring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+        _check(keyctl(_SYS_KEYCTL, KEYCTL_CLEAR, ring), "clearing the uid's keyrings")
+    # linked into its own session keyring, the persistent keyring is possessed: clearable
+    persistent = keyctl(_SYS_KEYCTL, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING)
+    if persistent > 0:  # (-1 where the kernel has no persistent keyrings: nothing to clear)
+        _check(keyctl(_SYS_KEYCTL, KEYCTL_CLEAR, persistent), "clearing the persistent keyring")
 
 
 def own_mounts(tmp_bytes: int) -> None:

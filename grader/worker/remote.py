@@ -23,9 +23,10 @@ import types
 from typing import Any, BinaryIO
 
 if __package__:
-    from . import protocol
-else:  # run as a script (python -I puts no script folder on sys.path): protocol.py is beside it
+    from . import isolate, protocol
+else:  # run as a script (python -I puts no script folder on sys.path): protocol/ is beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import isolate  # type: ignore[no-redef]
     import protocol  # type: ignore[no-redef]
 
 STUDENT_FILE = "<student:{}>"
@@ -238,6 +239,8 @@ def serve(reader: BinaryIO, writer: BinaryIO) -> None:
 def main(argv: list[str]) -> None:
     config = json.loads(argv[1])
     apply_limits(config.get("limits", {}))
+    if config.get("own_uid"):  # its slot's uid or a user namespace: nothing of an earlier
+        isolate.fresh_keyrings()  # worker's keys is left for it (never the instructor's own)
     for fd in (config["read_fd"], config["write_fd"]):
         os.set_inheritable(fd, False)  # programs the student's code runs do not get the channel
     reader = os.fdopen(config["read_fd"], "rb")

@@ -9,16 +9,17 @@ and each worker is forked into a world of its own before it reads the student's 
     namespaces  (bwrap)    the zygote forks a throwaway child that makes a new pid namespace
                            and forks the worker as its pid 1; the worker makes its own mount
                            and IPC namespaces, a fresh /proc, /tmp and /dev/shm, then drops to
-                           the slot's uid. The throwaway child exits; the zygote, a child
-                           subreaper, adopts and reaps the worker.
-    uid         (process)  the zygote is root; the worker starts its own session in a fresh
-                           home the grader made, then drops to the slot's uid.
+                           the slot's uid and empties its keyrings. The throwaway child
+                           exits; the zygote, a child subreaper, adopts and reaps the worker.
+    uid         (process)  the zygote is root; the worker starts its own session and IPC
+                           namespace in a fresh home the grader made, then drops to the slot's
+                           uid and empties its keyrings.
 
 Either way the worker then restores the environment the zygote started with, closes every
 descriptor but its channel and output, sets its own rlimits, tells the zygote it is ready, and
 only then reads the student's source (grader.worker.remote.serve).
 
-Control requests (typed messages of protocol.py, one per datagram; the grader is the only
+Control requests (typed messages of protocol/control.py, one per datagram; the grader is the only
 peer) and replies; a request that is malformed or cannot be done gets a ZygoteError:
     ZygotePing                                        -> ZygotePong
     ZygoteSpawn(limits, home, tmp_bytes)
@@ -200,6 +201,7 @@ class Zygote:
             home = "/tmp"
         elif request.home:
             home = request.home
+            isolate.new_ipc_namespace()
         else:
             raise isolate.IsolationError("no home folder for the worker")
         try:  # the worker, not the zygote, is what the OOM killer should pick
@@ -208,6 +210,7 @@ class Zygote:
         except OSError:
             pass
         isolate.drop_privileges(self.isolation.uid)
+        isolate.fresh_keyrings()
         os.chdir(home)  # (the grader made it for the worker's uid: only that uid may enter)
         if self.isolation.mode == UID:  # (a namespaced worker dies with the sandbox)
             isolate.prctl(isolate.PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -87,11 +87,20 @@ def probe(model):
     return sorted({p.device.type for p in model.parameters()})
 '''
 
+#: every forward pass evaluate makes is reported to the grader as it happens (``record`` is a
+#: grader-side function): what the grader counts is not an attribute the student can rewrite,
+#: and each report carries the output, which the grader checks against its own forward
 EVALUATE_RECORDING = '''
-def probe(model, x, y):
-    model.calls.clear()
-    value = student.evaluate(model, x, y, device="cpu")
-    return {"value": value, "calls": list(model.calls)}
+import torch
+
+
+def probe(model, x, y, record):
+    def report(module, inputs, output):
+        record(bool(module.training), bool(torch.is_grad_enabled()),
+               bool(output.requires_grad), output.detach().cpu().numpy())
+
+    model.register_forward_hook(report)
+    student.evaluate(model, x, y, device="cpu")
 '''
 
 TRAIN_WITH_TORCH_DEVICE = '''
@@ -278,6 +287,12 @@ def parameter_devices(student: Any, model: Any) -> list[str]:
     if not isinstance(devices, list) or not all(isinstance(d, str) for d in devices):
         raise Feedback("The devices of the model's parameters could not be read.")
     return devices
+
+
+def host_has_gpu(device: str) -> bool:
+    """Whether this grading run uses a GPU: the run's --device and the grader's own torch,
+    never what the student's process says (its torch is the student's to patch)."""
+    return device != "cpu" and torch.cuda.is_available()
 
 
 def gpu_run(student: Any, device: str) -> None:
@@ -605,9 +620,9 @@ def test_get_device__returns_torch_device(student):
 
 
 @pytest.mark.points(3)
-def test_get_device__matches_cuda_availability(student):
+def test_get_device__matches_cuda_availability(student, device):
     """get_device: cuda exactly when torch.cuda.is_available()"""
-    want = expected_device_type(student)
+    want = "cuda" if host_has_gpu(device) else "cpu"  # the grader's fact, not the worker's
     got = student.get_device()
     name = got.name if isinstance(got, Device) else got if isinstance(got, str) else None
     check(name is not None and name.split(":")[0] == want,
@@ -647,10 +662,11 @@ def test_train_model__returns_floats(student, rng):
           f"train_model returned {fmt(got, 200)}: the epoch losses should be Python floats, "
           f"not {type(bad[0]).__name__ if bad else ''}. Use loss.item(), which also detaches "
           "the value from the graph (a list of loss tensors keeps every graph alive).")
+    setup.expect_losses(got, setup.call())  # floats of the training, not any floats
 
 
 @pytest.mark.points(6)
-def test_train_model__defaults(student, rng, record_curve):
+def test_train_model__defaults(student, rng, record_curve, device):
     """train_model: default epochs=100, lr=0.01, batch_size=64 and device=None (get_device())"""
     setup = TrainingSetup(rng, (4, 6, 1), n=40, epochs=100, lr=0.01, batch_size=64)
     model = setup.model(student)
@@ -659,8 +675,7 @@ def test_train_model__defaults(student, rng, record_curve):
     record_curve(label, plain_losses(got, setup.epochs), setup.losses)
     # Where the parameters end up is checked only by the 0-point GPU test: on a CPU-only run
     # get_device() is the CPU whatever the code says, and the score must not depend on the run.
-    gpu = expected_device_type(student) == "cuda"
-    rtol, atol = (GPU_RTOL, GPU_ATOL) if gpu else (TRAIN_RTOL, TRAIN_ATOL)
+    rtol, atol = (GPU_RTOL, GPU_ATOL) if host_has_gpu(device) else (TRAIN_RTOL, TRAIN_ATOL)
     setup.expect_losses(got, label, rtol, atol)
     setup.expect_parameters(model, label, rtol, atol)
 
@@ -734,11 +749,18 @@ def test_evaluate__returns_float(student, rng):
 def test_evaluate__eval_mode_no_grad(student, rng):
     """evaluate: runs the model in eval mode (model.eval()) without building a graph"""
     sizes, state, x, y, _ = evaluation_setup(rng)
-    answer = student.probe(EVALUATE_RECORDING, grader_net(student, sizes, state), x, y)
-    calls = answer.get("calls") if isinstance(answer, dict) else None
-    check(isinstance(calls, list) and all(
-        isinstance(c, tuple) and len(c) == 3 and all(isinstance(f, bool) for f in c)
-        for c in calls), "The model's forward passes during evaluate could not be recorded.")
+    calls: list[tuple[bool, bool, bool]] = []  # counted here, in the grader
+    want = functional_forward(state, x)
+
+    def record(training: Any, grad: Any, needs_grad: Any, output: Any) -> None:
+        flags = (training, grad, needs_grad)
+        if not all(isinstance(f, bool) for f in flags) or not _matches(output, want, EVAL_RTOL,
+                                                                       EVAL_ATOL):
+            calls.append((True, True, True))  # not a forward pass of the model on x
+        else:
+            calls.append(flags)
+
+    student.probe(EVALUATE_RECORDING, grader_net(student, sizes, state), x, y, record)
     check(len(calls) > 0, "evaluate(model, inputs, targets) never ran the model: call "
           "model(inputs) to get the predictions.")
     problems = []

@@ -1,5 +1,8 @@
 """Hostile students graded in one run with honest ones, at each sandbox level.
 
+Over 400 lines on purpose: the run at each level is shared by every check of the attacks
+(one class graded per level), and the checks need that run's fixtures.
+
 Each file in ``submissions/`` is a student's ``activations`` submission whose honest code is
 wrong (it returns zeros: worth 0) or, for ``loop_function``, right except one function, plus an
 attack: at import time (shaped to survive extraction: default arguments, class bodies, and
@@ -30,7 +33,6 @@ import csv
 import hashlib
 import os
 import re
-import shutil
 import socket
 import stat
 import threading
@@ -40,20 +42,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers.resources import needs_bwrap, needs_root
 
 from grader.core.course import load_course
+from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import TIMED_OUT, RunResult, SubmissionResult
 from grader.core.settings import Limits, Settings
 from grader.report import write_reports
 from grader.run.grading import grade_folder
 from grader.sandbox import slots
-from grader.sandbox.bwrap import available as bwrap_problem
+
+pytestmark = pytest.mark.slow  # attacks graded through the real CLI and sandboxes
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 HONEST = ("honest_ada", "honest_bo")
 IS_ROOT = os.geteuid() == 0
-BWRAP_PROBLEM = bwrap_problem()
 LIMITS = Limits(memory_mb=512, processes=64, test_timeout_s=2, submission_timeout_s=40,
                 load_timeout_s=4, output_bytes=64 * 1024, file_size_mb=16)
 
@@ -85,8 +89,7 @@ ATTACKS = [Attack(p.stem, p, tuple(_header(p, "levels").split()), _header(p, "ex
 
 def _level_param(level: str):
     if level == "bwrap":
-        return pytest.param(level, marks=pytest.mark.skipif(
-            BWRAP_PROBLEM is not None, reason=f"bubblewrap unavailable: {BWRAP_PROBLEM}"))
+        return pytest.param(level, marks=needs_bwrap)
     return level
 
 
@@ -226,7 +229,9 @@ def class_run(level: str, runs: dict[str, Run], factory: pytest.TempPathFactory)
               "PORT": str(listener.port), "TOKEN": token}
     for student in HONEST:
         (subs / student).mkdir()
-        shutil.copy(ROOT / "solutions" / "activations.ipynb", subs / student)
+        # (a byte copy of a course file is never graded: the reference and one more newline)
+        (subs / student / "activations.ipynb").write_bytes(
+            (ROOT / "solutions" / "activations.ipynb").read_bytes() + b"\n")
     for attack in ATTACKS:
         if attack.runs_at(level):
             (subs / attack.name).mkdir()
@@ -241,7 +246,7 @@ def class_run(level: str, runs: dict[str, Run], factory: pytest.TempPathFactory)
     os.environ["HOME"] = str(home)
     try:
         result = grade_folder(subs, course, settings, only=("activations",))
-        write_reports(result, out, ROOT / "templates",
+        write_reports(result, out, TEMPLATES_DIR,
                       titles={a.id: a.title for a in course.assignments})
     finally:
         os.chdir(old_cwd)
@@ -324,9 +329,9 @@ def _files_with_token(folder: Path, token: str, depth: int, world_writable_only:
 
 @pytest.mark.parametrize("level", [
     _level_param("bwrap"),
-    pytest.param("process", marks=pytest.mark.skipif(
-        not IS_ROOT, reason="as an ordinary user the process level shares the grader's uid and "
-                            "can write where it can (README: Threat model)"))])
+    # as an ordinary user the process level shares the grader's uid and can write where it
+    # can (README: Threat model)
+    pytest.param("process", marks=needs_root)])
 def test_no_forged_or_planted_file_anywhere(run_at, level) -> None:
     run = run_at(level)
     found = _files_with_token(run.out, run.token, 8, False)
@@ -341,9 +346,9 @@ def test_no_forged_or_planted_file_anywhere(run_at, level) -> None:
 
 @pytest.mark.parametrize("level", [
     _level_param("bwrap"),
-    pytest.param("process", marks=pytest.mark.skipif(
-        not IS_ROOT, reason="as an ordinary user the process level can write where the grader "
-                            "can (README: Threat model)"))])
+    # as an ordinary user the process level can write where the grader can (README: Threat
+    # model)
+    pytest.param("process", marks=needs_root)])
 def test_project_tree_is_unchanged(run_at, level) -> None:
     """No file of the project gained the attack's token (files others change meanwhile, in a
     shared checkout, are not the attacker's doing: only the token counts)."""

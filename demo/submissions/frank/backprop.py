@@ -90,18 +90,23 @@ def train(x, y, layer_sizes=(3, 4, 3, 1), lr=0.01, epochs=100, seed=0):
     return params, losses
 
 # %%
-rng = np.random.default_rng(0)
-x = rng.normal(size=(64, 3))
-y = x @ np.array([[1.5], [-2.0], [0.5]]) + 1.0 + 0.1 * rng.normal(size=(64, 1))
+# Restart & Run All goes past this cell while a function is unfinished.
+try:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3))
+    y = x @ np.array([[1.5], [-2.0], [0.5]]) + 1.0 + 0.1 * rng.normal(size=(64, 1))
 
-params = init_params((3, 4, 3, 1), seed=1)
-y_hat, cache = forward(params, x[:8])
-grads = backward(params, cache, y[:8])
-W1 = params[0][0]
-numeric = numerical_gradient(lambda W: loss(forward(params, x[:8])[0], y[:8]), W1)
-print("max |dW1 - numerical| =", np.abs(grads[0][0] - numeric).max())
+    params = init_params((3, 4, 3, 1), seed=1)
+    y_hat, cache = forward(params, x[:8])
+    grads = backward(params, cache, y[:8])
+    W1 = params[0][0]
+    numeric = numerical_gradient(lambda W: loss(forward(params, x[:8])[0], y[:8]), W1)
+    print("max |dW1 - numerical| =", np.abs(grads[0][0] - numeric).max())
 
-params, losses = train(x, y, layer_sizes=(3, 4, 3, 1), lr=0.05, epochs=500, seed=1)
-for epoch in range(0, 500, 100):
-    print(f"epoch {epoch:3d}  loss {losses[epoch]:.4f}")
-print(f"final      loss {loss(forward(params, x)[0], y):.4f}")
+    params, losses = train(x, y, layer_sizes=(3, 4, 3, 1), lr=0.05, epochs=500, seed=1)
+    for epoch in range(0, 500, 100):
+        print(f"epoch {epoch:3d}  loss {losses[epoch]:.4f}")
+    print(f"final      loss {loss(forward(params, x)[0], y):.4f}")
+except NotImplementedError:
+    print("A function above is not written yet (it raises NotImplementedError): "
+          "come back to this cell when it is.")

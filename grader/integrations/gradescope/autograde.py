@@ -6,10 +6,9 @@
     ROOT/submission_metadata.json   Gradescope's submission metadata (who submitted)
     ROOT/results/results.json       what this writes, whatever happens
 
-The upload is unpacked into a staging folder (grader.integrations.gradescope.unpack) and graded as
-one
-student of a submissions folder (grader.run.staging.grade_student, as ``grade ci`` does), so each
-test scores exactly what ``grade`` gives that student's file. The student id (which seeds
+The upload is unpacked into a staging folder (grader.integrations.gradescope.unpack) and graded
+where it is as one student's files (grader.run.student.grade_student, as ``grade ci`` does), so
+each test scores exactly what ``grade`` gives that student's file. The student id (which seeds
 the tests) is ``$GRADER_STUDENT`` if set, else the first submitter's e-mail address in the
 metadata, else their Gradescope user id, else ``student``.
 """
@@ -32,8 +31,9 @@ from grader.core.course import Course, load_course
 from grader.core.errors import ConfigError, CourseError
 from grader.core.grade_record import apply_deadlines, load_deadlines
 from grader.core.paths import write_atomic
+from grader.core.results import grader_failed
 from grader.core.settings import Settings, read_secret
-from grader.integrations.ci import grader_failed, student_id, submission_files
+from grader.core.visibility import read_visibility
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig, read_config
 from grader.integrations.gradescope.metadata import (
     practice,
@@ -52,7 +52,7 @@ from grader.integrations.gradescope.unpack import unpack_upload
 from grader.report.late import cooldown_line
 from grader.report.view import points
 from grader.run.discover import Submission, match_file
-from grader.run.staging import grade_student
+from grader.run.student import grade_student, student_id, submission_files
 
 ROOT_VARIABLE = "GRADER_GRADESCOPE_ROOT"
 DEFAULT_ROOT = Path("/autograder")
@@ -158,12 +158,13 @@ def grade_upload(layout: GradescopeRoot, config: AutograderConfig, env: Mapping[
         skipped = [*unpacked.skipped, *not_graded(unpacked.folder, files, unpacked.files,
                                                   student, course, config.assignments)]
         run = grade_student(unpacked.folder, files, student, course, settings,
-                            config.assignments, prefix="gradescope-")
+                            config.assignments)
     run = replace(run, results=apply_deadlines(run.results, deadlines, warn=print))
     upload = Upload(student=student, run=run,
                     not_graded=tuple(skipped) + tuple(run.unrecognized))
     titles = {a.id: a.title for a in course.assignments}
-    document = results_document(upload, titles, config)
+    visibility = read_visibility(course.root, config.assignments)
+    document = results_document(upload, titles, config, visibility)
     if line:
         document["output"] = f"{md_text(line[:1].upper() + line[1:])}.\n\n{document['output']}"
         document["extra_data"]["practice"] = line

@@ -1,11 +1,12 @@
 """The autograder zip's contents: exactly what setup.sh and run_autograder need, nothing else.
 
-    setup.sh, run_autograder         rendered from templates/gradescope/ (executable)
+    setup.sh, run_autograder         rendered from grader/templates/gradescope/ (executable)
     autograder.json                  the build's choices (grader.integrations.gradescope.config)
     requirements.txt                 the grader's dependencies, pinned to the versions that
                                      grade here (torch is installed apart, from --torch-index)
     package/pyproject.toml           the grader's package: its source as it is imported here
     package/grader/...
+    course/course.toml               the course's [visibility], when it has one
     course/assignments/<id>/assignment.toml   every assignment's metadata (a file is matched
                                      against all of them, as `grade` matches it)
     course/solutions/hidden/         the chosen assignments' hidden suites with the course files
@@ -37,11 +38,12 @@ import grader
 from grader.core.course import Assignment, Course
 from grader.core.deadline_files import COURSE_FILE
 from grader.core.errors import ConfigError, CourseError
+from grader.core.paths import TEMPLATES_DIR
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig
 from grader.suite import budgets
 from grader.suite.files import suite_entries
 
-TEMPLATES = Path("templates") / "gradescope"
+TEMPLATES = TEMPLATES_DIR / "gradescope"
 DISTRIBUTION = "nn-grader"
 #: Files of the grader's package that are shipped (its code; no caches).
 PACKAGE_SUFFIXES = (".py", ".typed")
@@ -105,7 +107,7 @@ def local_torch() -> str:
 
 
 def _environment(course: Course) -> jinja2.Environment:
-    folder = course.root / TEMPLATES
+    folder = TEMPLATES
     if not folder.is_dir():
         raise CourseError(f"{folder}: Gradescope templates folder not found")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), trim_blocks=True,
@@ -128,7 +130,8 @@ def package_entries() -> dict[str, Entry]:
     entries = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and not path.is_symlink() and path.suffix in PACKAGE_SUFFIXES \
-                and "__pycache__" not in path.parts:
+                and "__pycache__" not in path.parts \
+                and path.relative_to(root).parts[0] != "templates":
             entries[f"package/grader/{path.relative_to(root).as_posix()}"] = \
                 Entry(path.read_bytes())
     return entries
@@ -143,6 +146,8 @@ def course_entries(course: Course, chosen: Sequence[Assignment], secret: str
         entries[f"course/assignments/{assignment.id}/assignment.toml"] = _read(meta)
     for relative, path in {**suite_entries(chosen), **budgets.shipped(chosen)}.items():
         entries[f"course/{relative}"] = _read(path)
+    if (course.root / "course.toml").is_file():  # [visibility] per course and per test
+        entries["course/course.toml"] = _read(course.root / "course.toml")
     entries["course/solutions/course_secret"] = Entry((secret + "\n").encode("utf-8"), 0o600)
     if (course.root / COURSE_FILE).is_file():  # the late policy ([late])
         entries[f"course/{COURSE_FILE}"] = _read(course.root / COURSE_FILE)

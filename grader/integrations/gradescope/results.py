@@ -19,8 +19,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult
-from grader.integrations.ci import grader_failed
+from grader.core.feedback import (
+    Explained,
+    bounded,
+    by_test,
+    explain,
+    student_notes,
+    test_feedback,
+)
+from grader.core.results import PASSED, RunResult, SubmissionResult, TestResult, grader_failed
+from grader.core.visibility import Visibility, split
 from grader.integrations.gradescope.config import AutograderConfig
 from grader.report.gradescope import GS_FAILED, GS_PASSED, results_json
 from grader.report.late import record_lines
@@ -28,8 +36,6 @@ from grader.report.view import OUTPUT_LIMIT, file_name, points, truncate
 from grader.report.write import md_fence
 
 MD = "md"
-_WHEN = {"after_due_date": "after the due date", "after_published": "when grades are published",
-         "hidden": "to the course staff only"}
 _MD_PUNCTUATION = set("\\`*_{}[]<>()#+-.!|~&")
 STAFF = "please tell the course staff"
 
@@ -68,12 +74,15 @@ class Upload:
     not_graded: tuple[tuple[str, str], ...] = ()
 
 
-def test_output(test: TestResult) -> str:
-    """One test's feedback (Markdown): its status and the suite's message."""
-    head = "Passed." if test.status == PASSED else f"**{md_text(test.status.capitalize())}**"
-    if test.message:
-        return f"{head}\n\n{fenced(test.message.strip())}"
-    return head if test.status == PASSED else f"{head}\n\nNo further details."
+def test_output(test: TestResult, item: Explained | None = None) -> str:
+    """One test's feedback (Markdown), in the feedback engine's words: a failed test leads with
+    its function's cause line (grader.core.feedback.test_feedback), then what failed."""
+    if test.status == PASSED:
+        return "Passed."
+    cause, quote, said, more = test_feedback(test, item)
+    parts = [f"**{md_text(cause)}**" if cause else "", fenced(quote) if quote else "",
+             f"Result: {md_text(said)}", fenced(more) if more else ""]
+    return bounded("\n\n".join(part for part in parts if part), test.message)
 
 
 def notebook_output(result: SubmissionResult, show_points: bool) -> str:
@@ -99,8 +108,13 @@ def notebook_output(result: SubmissionResult, show_points: bool) -> str:
                      f"{STAFF}.")
     elif result.error:
         lines.append(f"**Your notebook could not be read:** {md_text(result.error)}")
-    if result.notes:
-        lines.append("\n".join(f"- {md_text(note)}" for note in result.notes))
+    explanation = explain(result.tests, result.notes)
+    notes = student_notes(result.notes, explanation)
+    if notes:
+        lines.append("\n".join(f"- {md_text(n.text)}" + (f"\n\n{fenced(n.quote)}\n"
+                                                          if n.quote else "") for n in notes))
+    if explanation.not_attempted_line:
+        lines.append(md_text(explanation.not_attempted_line))
     output, cut = truncate(result.output.rstrip(), OUTPUT_LIMIT)
     if show_points and output:
         more = f"\n\n({cut} more characters not shown.)" if cut else ""
@@ -108,41 +122,60 @@ def notebook_output(result: SubmissionResult, show_points: bool) -> str:
     return "\n\n".join(lines)
 
 
-def assignment_entries(result: SubmissionResult, title: str, config: AutograderConfig
-                       ) -> list[dict[str, Any]]:
-    """The overview entry and one entry per hidden test of one assignment."""
-    document = results_json(result)
-    show_points = config.test_visibility == "visible"
+def effective(config: AutograderConfig, visibility: Visibility | None) -> Visibility:
+    """The course's visibility (course.toml) where it sets one, else the build's
+    ``--test-visibility`` for every test; the course's due dates either way."""
+    if visibility is not None and visibility.configured:
+        return visibility
+    return Visibility(config.test_visibility, (), visibility.due if visibility else {})
+
+
+def assignment_entries(result: SubmissionResult, title: str, config: AutograderConfig,
+                       visibility: Visibility | None = None) -> list[dict[str, Any]]:
+    """The overview entry and one entry per hidden test of one assignment: each test with
+    its own visibility (public tests at once, with their cause lines and points), the
+    overview (always visible) with the score so far and what is still hidden."""
+    rule = effective(config, visibility)
+    document = results_json(result, visibility=rule)
+    shown = split(result.tests, result.assignment, rule)
+    show_points = not shown.held
     readable = not result.missing and not result.error and not grader_failed(result)
     entries: list[dict[str, Any]] = [{
         "name": f"{title}: your notebook",
         "status": GS_PASSED if readable else GS_FAILED,
-        "output": notebook_output(result, show_points),
+        "output": notebook_output(result, show_points)
+        + (f"\n\n{md_text(shown.score_line())} {md_text(shown.held_line())}"
+           if shown.held else ""),
         "output_format": MD,
         "visibility": "visible",
         "extra_data": {"assignment": result.assignment, "kind": "notebook"},
     }]
+    explained = by_test(explain(result.tests, result.notes))
     for entry, test in zip(document["tests"], result.tests, strict=True):
         entries.append({
             **entry,
             "name": f"{title}: {entry['name']}",
-            "output": test_output(test),
+            "output": test_output(test, explained.get(test.name)),
             "output_format": MD,
-            "visibility": config.test_visibility,
+            "visibility": rule.of(result.assignment, test.name),
             "extra_data": {**entry["extra_data"], "assignment": result.assignment},
         })
     return entries
 
 
 def overview(upload: Upload, results: Sequence[SubmissionResult], titles: Mapping[str, str],
-             config: AutograderConfig) -> str:
+             config: AutograderConfig, visibility: Visibility | None = None) -> str:
     """The submission-level ``output``: what was graded as whom, and what was not graded."""
     graded = [f"- {md_text(titles.get(r.assignment, r.assignment))}: "
               + (md_code(file_name(r.path)) if r.path else "no notebook found")
               for r in results]
     lines = [f"Graded as {md_code(upload.student)}:", "\n".join(graded)]
-    if config.test_visibility != "visible":
-        lines.append(f"Test results and points are shown {_WHEN[config.test_visibility]}.")
+    rule = effective(config, visibility)
+    for r in results:
+        shown = split(r.tests, r.assignment, rule)
+        if shown.held:
+            lines.append(f"{md_text(titles.get(r.assignment, r.assignment))}: "
+                         f"{md_text(shown.score_line())} {md_text(shown.held_line())}")
     if upload.not_graded:
         lines.append("Not graded:\n\n" + "\n".join(
             f"- {md_code(path)}: {md_text(reason)}" for path, reason in upload.not_graded))
@@ -153,19 +186,20 @@ def overview(upload: Upload, results: Sequence[SubmissionResult], titles: Mappin
     return "\n\n".join(lines)
 
 
-def results_document(upload: Upload, titles: Mapping[str, str], config: AutograderConfig
-                     ) -> dict[str, Any]:
-    """The whole results.json for one upload."""
+def results_document(upload: Upload, titles: Mapping[str, str], config: AutograderConfig,
+                     visibility: Visibility | None = None) -> dict[str, Any]:
+    """The whole results.json for one upload (``visibility``: the course's, per test)."""
     order = {a: i for i, a in enumerate(config.assignments)}
     results = sorted(upload.run.results, key=lambda r: order.get(r.assignment, len(order)))
     # No "number": Gradescope then numbers the tests in this order.
     tests = [entry for result in results
              for entry in assignment_entries(result, titles.get(result.assignment,
-                                                                result.assignment), config)]
+                                                                result.assignment), config,
+                                        visibility)]
     return {
         "score": round(sum(r.score for r in results), 6),
         "execution_time": round(upload.run.duration_s, 3),
-        "output": overview(upload, results, titles, config),
+        "output": overview(upload, results, titles, config, visibility),
         "output_format": MD,
         "visibility": "visible",
         "stdout_visibility": config.stdout_visibility,

@@ -24,18 +24,20 @@ from distributed import Client, Future, as_completed
 from distributed.security import Security
 
 from grader.core.course import Course
-from grader.core.errors import ClusterError, CourseError
+from grader.core.errors import ClusterError, ConfigError, CourseError, Refused
 from grader.core.results import SubmissionResult
 from grader.core.settings import ClusterSettings, Settings
 from grader.core.text import display_path
 from grader.run.cache import result_from_dict
-from grader.run.cluster.course import CoursePlugin, Refused, grader_build, pack_course
+from grader.run.cluster.course import CoursePlugin, grader_build, pack_course
 from grader.run.cluster.task import grade_task, make_task
-from grader.run.grading import grader_error
+from grader.run.local import grader_error
 from grader.submission.grade import Job
 
 Progress = Callable[[Job, SubmissionResult], None]
 CONNECT_TIMEOUT_S = 60.0
+#: the levels a cluster run may ask for: each worker then refuses anything but bwrap
+CLUSTER_LEVELS = ("bwrap", "auto")
 WORKER_WAIT_S = 300.0
 #: a task that raised (a worker refused it) runs again up to this many times, anywhere
 RETRIES = 3
@@ -45,6 +47,14 @@ class ClusterExecutor:
     """Grades a run's jobs on the Dask cluster ``cluster.scheduler`` (a grading.Executor)."""
 
     def __init__(self, cluster: ClusterSettings, course: Course, settings: Settings) -> None:
+        if not cluster.tls:
+            raise ConfigError(f"{cluster.scheduler}: not authenticated: a Dask cluster is used "
+                              "only over tls:// with the course's certificates")
+        if settings.sandbox not in CLUSTER_LEVELS:
+            raise ConfigError(f"--sandbox {settings.sandbox}: a Dask cluster grades only at the "
+                              "bwrap level (student code with no network, so it cannot reach "
+                              "the scheduler): use --sandbox bwrap or auto, with bubblewrap on "
+                              "every worker")
         self.cluster = cluster
         self.course = course
         self.level = settings.sandbox  # the level asked for; each result records its own

@@ -29,15 +29,11 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 import grader
 from grader.core.course import Course
+from grader.core.errors import Refused
 
 #: digest -> folder of each course this worker process holds
 _INSTALLED: dict[str, Path] = {}
 _LOCK = threading.Lock()
-
-
-class Refused(RuntimeError):
-    """This worker cannot grade the task as the client asked (its course or grader differs,
-    no GPU, no such sandbox level). Dask retries the task; the client stops if it persists."""
 
 
 @functools.cache

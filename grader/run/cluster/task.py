@@ -4,7 +4,7 @@ A task carries the submission's bytes and identity (student, assignment, file na
 matched, the client's path for the report), its seed, and the settings that decide its result;
 never a path on the client's disk or a grader object. On the worker it is graded exactly as a
 local ``--jobs`` process grades: in the worker process's one grading thread, with the process's
-own sandbox slot and warm zygote (``grader.run.grading.kept_sandbox``), the hidden suite run by
+own sandbox slot and warm zygote (``grader.run.local.kept_sandbox``), the hidden suite run by
 pytest
 there and the student's code in the sandbox below. The result goes back as the cache's JSON form
 (``grader.run.cache.result_to_dict``), recording the sandbox level in force on that worker.
@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.course import load_course
-from grader.core.errors import ConfigError, CourseError, ExtractionError
+from grader.core.errors import ConfigError, CourseError, ExtractionError, Refused
 from grader.core.files import read_regular
 from grader.core.paths import safe_component
 from grader.core.settings import Limits, Settings
 from grader.run.cache import result_to_dict
-from grader.run.cluster.course import Refused, grader_build, installed
-from grader.run.grading import _grade_in_pool, kept_sandbox  # a local --jobs process's own
-from grader.submission.grade import Job, submission_seed, suite_hash
+from grader.run.cluster.course import grader_build, installed
+from grader.run.local import grade_in_process, kept_sandbox  # a local --jobs process's own
+from grader.submission.grade import Job, job_suite_hash, submission_seed, suite_hash
 
 #: One long-lived grading thread per worker process: one submission at a time, and the
 #: sandbox's zygote keeps a parent thread for the process's whole life.
@@ -40,7 +40,8 @@ def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any
     as None, and is graded as the unreadable file it is."""
     assert job.path is not None
     try:
-        data: bytes | None = read_regular(job.path, settings.limits.reader().max_bytes)
+        assert job.read_from is not None
+        data: bytes | None = read_regular(job.read_from, settings.limits.reader().max_bytes)
     except ExtractionError:
         data = None
     return {
@@ -48,7 +49,7 @@ def make_task(job: Job, settings: Settings, course_digest: str) -> dict[str, Any
         "build": grader_build(),
         "student": job.student,
         "assignment": job.assignment.id,
-        "suite_hash": suite_hash(job.assignment),
+        "suite_hash": job_suite_hash(job),
         "file_name": job.path.name,
         "data": data,
         "matched_by": job.matched_by,
@@ -89,9 +90,9 @@ def _grade_here(task: dict[str, Any], where: str) -> str:
         path = Path(folder) / _file_name(task["file_name"])
         if task["data"] is not None:
             path.write_bytes(task["data"])
-        job = Job(task["student"], assignment, path, task["matched_by"])
+        job = Job(task["student"], assignment, path, task["matched_by"], task["suite_hash"])
         try:
-            result = _grade_in_pool(job, settings)
+            result = grade_in_process(job, settings)
         except CourseError as exc:
             return json.dumps({"course_error": f"on Dask worker {where}: {exc}"})
     result = replace(result, path=task["path"])
@@ -107,9 +108,14 @@ def _worker_sandbox(settings: Settings, where: str) -> Any:
             raise Refused(f"Dask worker {where} has the GPU resource but torch sees no CUDA "
                           "device there")
     try:
-        return kept_sandbox(settings.sandbox, settings.warm)
+        sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
     except ConfigError as exc:
         raise Refused(f"Dask worker {where}: {exc}") from None
+    if sandbox.level != "bwrap":
+        raise Refused(f"Dask worker {where} grades only at the bwrap level (student code with "
+                      f"no network, so it cannot reach the scheduler), not {sandbox.level}: "
+                      "install bubblewrap on the worker")
+    return sandbox
 
 
 def _file_name(name: str) -> str:

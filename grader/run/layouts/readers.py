@@ -28,6 +28,7 @@ from typing import Any
 
 from grader.core.errors import ConfigError, ExtractionError
 from grader.core.files import MIB, kind_problem, read_regular
+from grader.core.paths import holds_output
 from grader.run.layouts.model import (
     CANVAS,
     GIT,
@@ -109,8 +110,20 @@ def read_layout(root: Path, layout: str | None = None) -> SourceView:
         listed = entries(root, follow=True)
     except OSError as exc:
         raise ConfigError(f"{root}: cannot be listed ({exc.strerror or exc})") from None
-    students, stray = READERS[layout](root, listed)
-    return SourceView(layout=layout, root=root, students=tuple(students), stray=tuple(stray))
+    outputs = _output_folders(listed)  # `grade DIR --out DIR/out`: the reports are no student
+    students, stray = READERS[layout](root, [e for e in listed if e[0] not in outputs])
+    return SourceView(layout=layout, root=root, students=tuple(students),
+                      stray=tuple(stray) + tuple(outputs.items()))
+
+
+def _output_folders(listed: list[Entry]) -> dict[Path, str]:
+    """The folders of ``listed`` that hold a grader's output, each with why (every layout)."""
+    found = {}
+    for path, mode in listed:
+        marked = holds_output(path) if stat.S_ISDIR(mode) else None
+        if marked is not None:
+            found[path] = f"a grader output folder (holds {marked}), not a student"
+    return found
 
 
 Stray = list[tuple[Path, str]]

@@ -11,7 +11,7 @@ def _inherited():
 
 
 def _control(kind, fields):
-    """A zygote control request as the grader frames it (grader/worker/protocol.py)."""
+    """A zygote control request as the grader frames it (grader/worker/protocol/control.py)."""
     header = json.dumps({"type": kind, "fields": fields, "blobs": []}).encode()
     return struct.pack(">I", len(header)) + header
 

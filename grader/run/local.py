@@ -1,0 +1,174 @@
+"""Grading jobs on this machine: in this process, or ``settings.jobs`` processes at a time.
+
+Each process keeps one sandbox per level (a warm zygote, a slot leased once) for its life
+(:func:`kept_sandbox`). A submission whose sandbox failed is graded again on a fresh slot;
+what still fails is a grader error (:func:`grader_error`), never a score. The Dask executor
+(grader.run.cluster) grades each job on a cluster worker with :func:`grade_in_process`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import multiprocessing
+import multiprocessing.util
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from grader.core.errors import CourseError, SandboxFailure
+from grader.core.results import SubmissionResult
+from grader.core.settings import Settings
+from grader.core.text import display_path, valid, visible
+from grader.sandbox import make_sandbox, slots
+from grader.sandbox.base import Sandbox
+from grader.submission.grade import Job, grade_job
+from grader.submission.session import clip
+
+#: Told of each finished job in the calling process: ``progress(job, result)``.
+Progress = Callable[[Job, SubmissionResult], None]
+#: Grading attempts of one submission whose sandbox failed (each on a fresh slot).
+SANDBOX_ATTEMPTS = 2
+
+
+def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | None = None,
+               settings_for: Callable[[Job], Settings] | None = None) -> list[SubmissionResult]:
+    """Grade every job, ``settings.jobs`` at a time; results in job order.
+
+    ``progress(job, result)`` is called in the calling process as each job finishes, in
+    completion order, so a caller can keep finished work before the whole run is over.
+    ``settings_for(job)`` gives a job its own settings (default: ``settings``). On an
+    interruption (Ctrl-C) the jobs not yet started are cancelled and the interruption goes on.
+    """
+    def own(job: Job) -> Settings:
+        return settings_for(job) if settings_for is not None else settings
+
+    if settings.jobs == 1 or len(jobs) <= 1:
+        graded = []
+        for job in jobs:  # a retry may replace the sandbox: always take the current one
+            sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
+            graded.append(_report(job, grade_safely(job, own(job), sandbox), progress))
+        return graded
+    context = multiprocessing.get_context("forkserver")
+    pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
+    try:
+        futures = {pool.submit(grade_in_process, job, own(job)): index
+                   for index, job in enumerate(jobs)}
+        results: list[SubmissionResult | None] = [None] * len(jobs)
+        for future in concurrent.futures.as_completed(futures):
+            index = futures[future]
+            results[index] = _report(jobs[index], future.result(), progress)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [result for result in results if result is not None]
+
+
+class Executor(Protocol):
+    """Where a run's submissions are graded: local processes, or a Dask cluster.
+
+    Discovery, the cache, reports and exit status are the same whichever grades.
+    """
+
+    #: the sandbox level that goes into cache keys and into results of missing notebooks
+    level: str
+
+    @property
+    def description(self) -> str:
+        """The isolation in force, for the run's report (complete once ``grade`` returned)."""
+        ...
+
+    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
+              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
+        """Grade every job (as :func:`grade_jobs` does): results in job order, ``progress``
+        told of each in the calling process as it arrives."""
+        ...
+
+
+class LocalPool:
+    """``settings.jobs`` processes on this machine, each with its own sandbox slot."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
+        self.level = self.sandbox.level
+        self.description = self.sandbox.description
+
+    def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
+              settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:
+        return grade_jobs(jobs, settings, progress, settings_for)
+
+
+_SANDBOXES: dict[tuple[str, bool], Sandbox] = {}
+
+
+def kept_sandbox(level: str, warm: bool, preload: tuple[str, ...] | None = None) -> Sandbox:
+    """One sandbox per process and level, kept for the process's life (a warm zygote, and a
+    slot leased once) or until :func:`close_sandboxes`. Pool processes each get their own."""
+    sandbox = _SANDBOXES.get((level, warm))
+    if sandbox is None:
+        sandbox = _SANDBOXES[(level, warm)] = make_sandbox(level, warm=warm, preload=preload)
+        # pool processes end through multiprocessing, not atexit alone
+        atexit.register(sandbox.close)
+        multiprocessing.util.Finalize(sandbox, sandbox.close, exitpriority=10)
+    return sandbox
+
+
+def close_sandboxes() -> None:
+    """Close this process's sandboxes (their zygotes); the next use starts fresh ones."""
+    sandboxes = list(_SANDBOXES.values())
+    _SANDBOXES.clear()
+    for sandbox in sandboxes:
+        sandbox.close()
+
+
+def _fresh_slot(settings: Settings) -> Sandbox:
+    """After a sandbox failure: close this process's sandboxes, lease another slot (another
+    uid, another cgroup), and start the sandbox again there."""
+    close_sandboxes()
+    slots.lease_fresh_slot()
+    return kept_sandbox(settings.sandbox, settings.warm, settings.preload)
+
+
+def grade_in_process(job: Job, settings: Settings) -> SubmissionResult:
+    """Grade ``job`` on this process's kept sandbox (a pool process, a cluster worker)."""
+    return grade_safely(job, settings,
+                        kept_sandbox(settings.sandbox, settings.warm, settings.preload))
+
+
+def grade_safely(job: Job, settings: Settings, sandbox: Sandbox) -> SubmissionResult:
+    """Grade ``job``; a failure of the sandbox is retried on a fresh slot, and what still
+    fails is a grader error, never a score."""
+    failure: Exception | None = None
+    for attempt in range(SANDBOX_ATTEMPTS):
+        if attempt:
+            sandbox = _fresh_slot(settings)
+        try:
+            return grade_job(job, settings, sandbox)
+        except CourseError:
+            raise
+        except SandboxFailure as exc:
+            failure = exc
+        except Exception as exc:  # noqa: BLE001 - one submission must never stop the run
+            failure = exc
+            break
+    return grader_error(job, one_line(failure))
+
+
+def one_line(exc: BaseException | None) -> str:
+    """``exc`` as one short line of valid text (its message may hold anything)."""
+    return visible(valid(f"{type(exc).__name__}: {clip(exc, 300)}"))
+
+
+def grader_error(job: Job, why: str) -> SubmissionResult:
+    """The result of a submission the grader failed on: no score, status ``error``."""
+    return SubmissionResult(
+        student=job.student, assignment=job.assignment.id,
+        path=display_path(job.path) if job.path else None, max_score=job.assignment.max_score,
+        grader_error=True, matched_by=job.matched_by,
+        error=f"The grader failed on this submission ({why}); please tell the course staff.")
+
+
+def _report(job: Job, result: SubmissionResult, progress: Progress | None) -> SubmissionResult:
+    if progress is not None:
+        progress(job, result)
+    return result

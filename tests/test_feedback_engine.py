@@ -1,0 +1,211 @@
+"""One feedback engine (issue 29): places a student can find, and the same words everywhere.
+
+dave's syntax error is named by code-cell number as Jupyter counts code cells, with the line
+quoted and a caret; bob's sigmoid-sign notebook gets the same cause line from ``grade``
+(feedback.md, results.json), ``python -m selfcheck`` and ``check()`` in a real kernel.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.core.course import DEFAULT_ROOT
+from grader.core.feedback import broken_cell, explain, plain_text, student_note, verdict
+from grader.core.results import FAILED, NOT_ATTEMPTED, PASSED, TestResult
+from grader.extract.parse import parse_cell
+from grader.extract.pipeline import extract_module
+from grader.extract.read import read_cells
+
+ROOT = DEFAULT_ROOT
+GRADE = [sys.executable, "-m", "grader.cli"]
+SIGMOID_CAUSE = "sigmoid(x) = 1 / (1 + exp(-x)); check the sign in the exponent."
+DAVE = ROOT / "demo" / "submissions" / "dave" / "activations.ipynb"
+
+
+def _load(path: Path, name: str):  # noqa: ANN202 - a test module
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- 1. places a student can find ----------------------------------------------------------
+
+
+def test_code_cells_are_numbered_as_jupyter_counts_them() -> None:
+    """Markdown cells are not counted: dave's softmax cell is the 12th cell, the 6th code cell."""
+    raw = json.loads(DAVE.read_text())
+    code = [i for i, c in enumerate(raw["cells"], 1) if c["cell_type"] == "code"]
+    softmax = next(i for i, c in enumerate(raw["cells"], 1)
+                   if "def softmax" in "".join(c["source"]))
+    cells = read_cells(DAVE)
+    assert [c.index for c in cells] == list(range(1, len(code) + 1))
+    number = code.index(softmax) + 1
+    assert number == 6 and softmax == 12
+    assert "def softmax" in cells[number - 1].source
+
+
+def test_a_syntax_note_quotes_the_line_with_a_caret() -> None:
+    _, notes = parse_cell(3, "import numpy as np\n\ndef f(x)\n    return x\n")
+    first, quote = notes[0].split("\n", 1)
+    assert first == ("code cell 3, line 3: syntax error (expected ':'); lines 3-4 were skipped "
+                     "(it defines f)")
+    assert quote == "    def f(x)\n            ^"  # under the place the colon is missing
+    said = student_note(notes[0])
+    assert said.text.startswith("code cell 3 (the one defining f), line 3: syntax error")
+    assert said.quote == quote
+    # a .py file: the file's line, no cell
+    _, notes = parse_cell(2, "x = (\n", file_line=40)
+    assert notes[0].startswith("line 40: syntax error")
+    assert broken_cell(notes[0]) is not None
+
+
+def test_dave_reads_where_his_syntax_error_is_in_every_output(tmp_path: Path) -> None:
+    """`grade` on dave's notebook: feedback.md, feedback.html and results.json all name code
+    cell 6 (the one defining softmax), line 1, and quote the line with its caret."""
+    subs = tmp_path / "subs" / "dave"
+    subs.mkdir(parents=True)
+    (subs / "activations.ipynb").write_bytes(DAVE.read_bytes())
+    done = subprocess.run([*GRADE, "run", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+                           "--assignment", "activations"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "out" / "dave" / "activations"
+    place = "code cell 6 (the one defining softmax), line 1"
+    quote = "    def softmax(z)\n                  ^"
+    md = (folder / "feedback.md").read_text()
+    assert f"softmax was never defined: {place} has a syntax error (expected ':')" in md
+    assert quote in md
+    assert md.count("def softmax(z)") == 1  # told once: the note is not repeated
+    html = (folder / "feedback.html").read_text()
+    assert place in html and quote in html
+    document = json.loads((folder / "results.json").read_text())
+    softmax = [t for t in document["tests"] if t["extra_data"]["id"].startswith("test_softmax")]
+    assert softmax and all(place in t["output"] and quote in t["output"] for t in softmax)
+    assert "Cell 12" not in md + html + json.dumps(document)
+
+
+# -- 2. one engine, the same words everywhere -----------------------------------------------
+
+
+def _test(name: str, status: str, message: str = "", points: float = 2.0) -> TestResult:
+    return TestResult(name, name.removeprefix("test_").replace("__", ": "), status,
+                      points if status == PASSED else 0.0, points, message)
+
+
+def test_a_title_never_says_failed_for_another_failure_than_it_names() -> None:
+    wrong_values = _test("test_sigmoid__input_not_modified", FAILED,
+                         "sigmoid(x): 15 of 15 values are wrong (tolerance: rtol=1e-05).\n"
+                         f"  got ...\nHint: {SIGMOID_CAUSE}")
+    assert verdict(wrong_values) == ("failed: sigmoid(x): 15 of 15 values are wrong "
+                                     "(tolerance: rtol=1e-05).")
+    assert verdict(_test("test_relu__values", PASSED)) == "passed"
+
+
+def test_unattempted_functions_fold_into_one_line() -> None:
+    tests = [_test("test_relu__values", PASSED),
+             _test("test_sigmoid__values", FAILED, f"sigmoid(x): wrong\nHint: {SIGMOID_CAUSE}"),
+             *(_test(f"test_{f}__values", NOT_ATTEMPTED, "Not attempted: ...")
+               for f in ("tanh", "elu", "softmax"))]
+    explanation = explain(tests)
+    text = plain_text(explanation)
+    assert text.count("Not attempted") == 1
+    assert ("Not attempted yet: tanh, elu, softmax (each still raises NotImplementedError; "
+            "6 points).") in text
+    assert f"FAILED sigmoid (-2 of 2 points): {SIGMOID_CAUSE}" in text
+
+
+def test_the_self_check_import_is_ignored_when_grading(tmp_path: Path) -> None:
+    path = sigmoid_notebook(tmp_path / "activations.ipynb")
+    module = extract_module(read_cells(path), ["relu", "sigmoid"])
+    assert not any("selfcheck" in s for s in module.statements)
+
+
+def test_public_hints_are_the_hidden_suites_words() -> None:
+    public = _load(ROOT / "assignments" / "activations" / "public" /
+                   "test_activations_public.py", "public_activations")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the suite's own marks, registered when grading
+        hidden = _load(ROOT / "solutions" / "hidden" / "test_activations.py", "hidden")
+    kept = {f: h for f, h in hidden.VALUE_HINTS.items()
+            if f not in ("sigmoid_grad", "tanh_grad")}  # those two quote a solution line
+    assert kept == public.HINTS
+
+
+def sigmoid_notebook(target: Path) -> Path:
+    """The stub with relu right and sigmoid as ``1/(1+np.exp(x))`` (the sign of the exponent
+    wrong), the rest untouched, and the self-check cell the bundle suggests at the end."""
+    stub = nbformat.read(ROOT / "assignments" / "activations" / "activations.ipynb",
+                         as_version=4)
+    todo = "    # YOUR CODE HERE\n    raise NotImplementedError"
+    for cell in stub.cells:
+        if cell.cell_type == "code" and cell.source.startswith("def relu(x)"):
+            cell.source = cell.source.replace(todo, "    return np.maximum(0, x)", 1)
+        if cell.cell_type == "code" and cell.source.startswith("def sigmoid(x)"):
+            cell.source = cell.source.replace(todo, "    return 1 / (1 + np.exp(x))", 1)
+    stub.cells.append(nbformat.v4.new_code_cell(
+        'import sys; sys.path.insert(0, "..")\nfrom selfcheck import check\ncheck()'))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(stub, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def graded_bob(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("bob")
+    sigmoid_notebook(tmp / "subs" / "bob" / "activations.ipynb")
+    done = subprocess.run([*GRADE, "run", str(tmp / "subs"), "--out", str(tmp / "out"),
+                           "--assignment", "activations"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return tmp / "out" / "bob" / "activations"
+
+
+def test_bob_reads_the_cause_line_in_feedback_and_results_json(graded_bob: Path) -> None:
+    md = (graded_bob / "feedback.md").read_text()
+    assert f"**{SIGMOID_CAUSE}**" in md.replace("\\", "")
+    assert "An import failed" not in md and "selfcheck" not in md
+    assert md.count("Not attempted yet:") == 1
+    assert "the input array is left unchanged: failed: sigmoid(x): 15 of 15 values" in md
+    document = json.loads((graded_bob / "results.json").read_text())
+    sigmoid = [t for t in document["tests"] if t["extra_data"]["id"].startswith("test_sigmoid__")]
+    assert sigmoid and all(t["output"].startswith(SIGMOID_CAUSE) for t in sigmoid)
+    assert "An import failed" not in document["output"]
+
+
+def test_bob_reads_the_same_cause_line_in_the_self_check(tmp_path: Path) -> None:
+    """`python -m selfcheck` (exit 1: a check failed) and check() in a real kernel, Run All
+    going through the stub's own cells and the self-check cell."""
+    nbclient = pytest.importorskip("nbclient")
+    release = _load(ROOT / "tests" / "test_release.py", "release_helpers")
+    bundle = release.make_bundle(tmp_path / "bundle", "activations")
+    notebook = sigmoid_notebook(bundle / "activations" / "activations.ipynb")
+    done = release.bundle_python(bundle, "selfcheck")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"FAILED sigmoid: {SIGMOID_CAUSE}" in done.stdout
+    assert done.stdout.count("Not attempted yet:") == 1
+    assert "Not attempted yet: relu_grad, sigmoid_grad, tanh" in done.stdout
+    # Restart & Run All in a real kernel: the stub's "Checking your work" cell meets seven
+    # unfinished functions and the self-check cell an unknown name; neither stops the run
+    # (nbclient raises CellExecutionError on the first cell that raises)
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('check("no_such_function")\nprint("GOES ON")'))
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(notebook.parent)}})
+    client.execute()
+    outputs = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in nb.cells
+               if c.cell_type == "code"]
+    assert "A function above is not written yet" in outputs[-3]  # "Checking your work"
+    checked = outputs[-2]
+    assert f"FAILED sigmoid: {SIGMOID_CAUSE}" in checked, checked
+    assert checked.count("Not attempted yet:") == 1
+    assert "the self-check could not run" in outputs[-1] and "GOES ON" in outputs[-1]
