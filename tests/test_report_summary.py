@@ -71,7 +71,6 @@ def test_every_score_links_to_an_existing_feedback_page(tmp_path: Path) -> None:
     assert "=HYPERLINK(&#34;x&#34;)" in html  # autoescaped text
 
 
-<<<<<<< HEAD
 def _backprop(student: str, backward: str, message: str = "") -> SubmissionResult:
     tests = tuple(_t(f"test_backward__{what}", backward, message) for what in
                   ("sign", "shape", "values", "batch", "bias"))
@@ -111,7 +110,8 @@ def test_who_struggles_and_why_comes_first_and_counts_agree_with_the_roster(
     assert 'class="num b-fair" data-value="60.0"><a' in html  # 60 of 100: fair
     first_screen = html.split('<section id="a-backprop"')[0]
     assert "Pass rate of each test" not in first_screen and "Sandbox level" not in first_screen
-=======
+
+
 def test_a_class_of_one_gets_no_histogram_but_a_class_of_two_does(tmp_path: Path) -> None:
     """A histogram of one score says nothing: a one-student run (grade ci, gradescope-run)
     draws none, and so does not pay for matplotlib; two students get the class picture."""
@@ -122,4 +122,3 @@ def test_a_class_of_one_gets_no_histogram_but_a_class_of_two_does(tmp_path: Path
         parser = _Links()
         parser.feed((out / "summary.html").read_text())
         assert len(parser.images) == pictures, (size, parser.images)
->>>>>>> main

@@ -174,23 +174,14 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
     """
     titles = titles or {}
     calls = calls or {}
-<<<<<<< HEAD
-    templates = _load_templates(make_environment(templates_dir or DEFAULT_ROOT / "templates"))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    templates = _load_templates(make_environment(templates_dir or TEMPLATES_DIR))
+    mark_output(out_dir)
     # in the run's order (the course's assignment order, which the summary's columns follow)
     written = [_write_contained(result, out_dir, titles.get(result.assignment, ""), templates,
-                                calls.get(result.assignment, {}))
+                                calls.get(result.assignment, {}), visibility)
                for result in run.results]
     submissions = tuple(sorted((paths for paths, _ in written),
                                key=lambda s: (s.student, s.assignment)))
-=======
-    templates = _load_templates(make_environment(templates_dir or TEMPLATES_DIR))
-    mark_output(out_dir)
-    written = [_write_contained(result, out_dir, titles.get(result.assignment, ""), templates,
-                                calls.get(result.assignment, {}), visibility)
-               for result in sorted(run.results, key=lambda r: (r.student, r.assignment))]
-    submissions = tuple(paths for paths, _ in written)
->>>>>>> main
     # the run's own texts are valid by construction (grader.run.grading makes the unrecognized
     # files' names valid at the edge); made so here too, as no one submission's row can hold them
     run = replace(run, results=tuple(result for _, result in written),
