@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from grader.core.feedback import broken_cells, explain
 from grader.core.paths import safe_component
 from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import visible
-from grader.report.feedback import broken_cells, cause_line, function_of, group_tests
+from grader.report.feedback import function_of
 from grader.report.plots import score_histogram
 
 #: A student needs attention below this share of an assignment's points (or missing one).
@@ -187,15 +188,14 @@ def struggles(results: Iterable[SubmissionResult], calls: Mapping[str, Sequence[
         if not graded(result):
             continue
         graded_count += 1
-        groups = group_tests(result.tests)
-        failing = {g.function for g in groups if g.failed}
+        told = explain(result.tests, result.notes, calls)
+        items = [*told.wrong, *told.not_attempted]
+        failing = {item.function for item in items}
         broken = broken_cells(result.notes)
-        for group in groups:
-            if not group.failed:
-                continue
-            uses = [f for f in calls.get(group.function, ())
-                    if f in failing and f != group.function]
-            kind, cause = cause_line(group, broken, uses)
+        for item in items:
+            kind, cause = item.kind, item.cause
+            uses = [f for f in calls.get(item.function, ())
+                    if f in failing and f != item.function]
             if kind == "knock-on":
                 cause = (f"knock-on: it uses {', '.join(uses)}, which "
                          f"{'is' if len(uses) == 1 else 'are'} wrong too: fix "
@@ -203,13 +203,13 @@ def struggles(results: Iterable[SubmissionResult], calls: Mapping[str, Sequence[
             elif kind == "not-attempted":
                 cause = "not attempted (still raises NotImplementedError)"
             elif kind == "syntax":
-                cell = broken.get(group.function)
-                cause = f"never defined: cell {cell.cell if cell else '?'} has a syntax error"
+                cell = broken.get(item.function)
+                cause = f"never defined: {cell.place() if cell else 'its cell'} has a syntax error"
             elif kind == "wrong":
                 first = _SENTENCE.match(cause.strip())
                 cause = first.group(1) if first else cause
-            wrong[group.function] += 1
-            causes.setdefault(group.function, Counter())[(kind, visible(cause)[:240])] += 1
+            wrong[item.function] += 1
+            causes.setdefault(item.function, Counter())[(kind, visible(cause)[:240])] += 1
     views = []
     for function, count in wrong.items():
         (kind, cause), shared = causes[function].most_common(1)[0]
