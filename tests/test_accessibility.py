@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from accessibility import TAGS, audit, available, serious
+from helpers.accessibility import TAGS, audit, available, serious
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not available(), reason="needs Chromium (Debian package) and "

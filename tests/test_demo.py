@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote
 
-import accessibility
 import pytest
+from helpers import accessibility
 from helpers.browser import WIDTH, check_page, chromium
 from helpers.resources import needs
 

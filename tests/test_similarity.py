@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import accessibility
 import nbformat
 import pytest
+from helpers import accessibility
 from helpers.similarity_corpus import TRANSFORMS, Member, corpus, write_class
 
 from grader.commands.similarity import SimilarityRequest, similarity

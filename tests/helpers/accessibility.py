@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from browser import chromium
+from helpers.browser import chromium
 
 #: The WCAG levels the pages must meet (university courses are bound by 2.1/2.2 AA).
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
