@@ -67,10 +67,10 @@ def test_feedback_draws_the_curve_beside_the_reference(tmp_path: Path) -> None:
     uri = html.split('<figure class="curve">')[1].split('src="')[1].split('"')[0]
     assert uri.startswith("data:image/svg+xml;base64,")
     svg = ET.fromstring(base64.b64decode(uri.split(",", 1)[1]))  # well-formed XML
-    assert svg.tag == SVG + "svg" and svg.get("width") == "480"
+    assert svg.tag == SVG + "svg" and svg.get("width") == "720"
     lines = {line.get("stroke"): line for line in svg.iter(SVG + "polyline")}
-    assert set(lines) == {"#0969da", "#59636e"}  # yours and the reference's
-    assert len(lines["#59636e"].get("points").split()) == 4  # type: ignore[union-attr]
+    assert set(lines) == {"#0969da", "#bc4c00"}  # yours and the reference's
+    assert len(lines["#bc4c00"].get("points").split()) == 4  # type: ignore[union-attr]
     assert len(lines["#0969da"].get("points").split()) == 3  # inf is a gap
     texts = [text.text for text in svg.iter(SVG + "text")]
     assert "yours goes off the chart" in texts and texts[-1] == "train"  # the title
@@ -115,3 +115,24 @@ def test_extreme_curves_draw_well_formed_and_thinned(tmp_path: Path) -> None:
         assert [t.text for t in svg.iter(SVG + "text")][-1] == '<b title="x">&</b>'
         for line in svg.iter(SVG + "polyline"):
             assert len(line.get("points").split()) <= MAX_DRAWN_POINTS + 1  # type: ignore[union-attr]
+
+
+def test_the_curve_reads_at_a_glance_and_a_lower_end_is_explained() -> None:
+    """Text of 12 px or more, the reference drawn over yours (visible where they coincide)
+    and dashed in its own colour, and a note when yours ends lower than the reference's."""
+    from grader.report.plots import LOWER_NOTE, loss_curve
+
+    same = make_curve("train", [2.0, 1.0, 0.5], [2.0, 1.0, 0.5])
+    lower = make_curve("train", [2.0, 0.5, 0.1], [2.0, 1.0, 0.5])
+    for curve, noted in ((same, False), (lower, True)):
+        picture = loss_curve(curve, "train")
+        svg = ET.fromstring(base64.b64decode(picture.uri.split(",", 1)[1]))
+        assert picture.width >= 700
+        assert min(int(t.get("font-size")) for t in svg.iter(SVG + "text")) >= 12
+        strokes = [line.get("stroke") for line in svg.iter(SVG + "polyline")]
+        assert strokes == ["#0969da", "#bc4c00"]  # the reference's last: on top
+        yours, reference = svg.iter(SVG + "polyline")
+        assert yours.get("stroke-dasharray") is None and reference.get("stroke-dasharray")
+        texts = [t.text for t in svg.iter(SVG + "text")]
+        assert {"yours (solid)", "reference (dashed)"} <= set(texts)
+        assert (LOWER_NOTE in texts) is noted and (LOWER_NOTE in picture.alt) is noted

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from helpers import accessibility
 from helpers.browser import WIDTH, check_page, chromium
 from helpers.resources import needs
 
@@ -151,3 +152,67 @@ def test_reports_render_in_a_real_browser(demo_reports: Path, page: str,
     for link in found.links:
         if not link.startswith("#"):
             assert (target.parent / unquote(link)).is_file(), link
+
+
+# --------------------------------------------------------------------------- accessibility
+
+A11Y_PAGES = ["summary.html", "bob/backprop/feedback.html", "bob/training/feedback.html",
+              "carol/backprop/feedback.html", "dave/activations/feedback.html",
+              "zed/activations/feedback.html"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not accessibility.available(), reason="needs Chromium (Debian package) "
+                    "and the dev extra's axe-playwright-python")
+@pytest.mark.parametrize("page", A11Y_PAGES)
+def test_reports_pass_wcag_22_aa_and_show_keyboard_focus(demo_reports: Path, page: str) -> None:
+    target = demo_reports / page
+    if not target.is_file():  # a roster student with no folder has no feedback page
+        assert page.startswith("zed/")
+        return
+    found = accessibility.audit(target)
+    print(found.line())  # the axe results per page, for the record
+    assert accessibility.serious(found) == [], found.line()
+    assert found.tab_stops, "Tab reaches nothing"
+    assert all(stop["outline"] and stop["visible"] for stop in found.tab_stops), found.tab_stops
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not accessibility.available(), reason="needs Chromium and axe-playwright")
+def test_summary_sorts_and_filters_from_the_keyboard(demo_reports: Path) -> None:
+    with accessibility.opened(demo_reports / "summary.html") as tab:
+        first = tab.eval_on_selector("#grid tbody tr th", "e => e.textContent")
+        assert first.startswith("zed")  # no folder: missing everything, listed first
+        for _ in range(40):  # Tab to the Total column's sort button, then Enter
+            tab.keyboard.press("Tab")
+            if tab.evaluate("document.activeElement.textContent") == "Total":
+                break
+        tab.keyboard.press("Enter")
+        tab.keyboard.press("Enter")  # descending: the best total first
+        assert tab.eval_on_selector("#grid thead th[aria-sort]", "e => e.textContent") == "Total"
+        totals = tab.eval_on_selector_all("#grid tbody tr td:last-child",
+                                          "es => es.map(e => Number(e.dataset.value))")
+        assert totals == sorted(totals, reverse=True) and totals[0] == 400
+        tab.focus("#filter")
+        tab.keyboard.type("bob")
+        assert tab.text_content("#shown") == "1 shown"
+        tab.keyboard.press("Control+A")
+        tab.keyboard.press("Backspace")
+        tab.focus("#attention-only")
+        tab.keyboard.press("Space")
+        attention = tab.eval_on_selector_all("#grid tbody tr:not([hidden]) th",
+                                             "es => es.map(e => e.textContent.split(' ')[0])")
+        assert sorted(attention) == ["bob", "carol", "zed"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not accessibility.available(), reason="needs Chromium and axe-playwright")
+def test_printed_feedback_shows_every_folded_part(demo_reports: Path) -> None:
+    folded = ("() => Array.from(document.querySelectorAll('details > :not(summary)'))"
+              ".map(e => e.checkVisibility())")
+    with accessibility.opened(demo_reports / "bob" / "backprop" / "feedback.html") as tab:
+        on_screen = tab.evaluate(folded)
+        tab.emulate_media(media="print")
+        printed = tab.evaluate(folded)
+    assert False in on_screen  # some parts are folded on screen
+    assert printed and all(printed)

@@ -71,6 +71,47 @@ def test_every_score_links_to_an_existing_feedback_page(tmp_path: Path) -> None:
     assert "=HYPERLINK(&#34;x&#34;)" in html  # autoescaped text
 
 
+def _backprop(student: str, backward: str, message: str = "") -> SubmissionResult:
+    tests = tuple(_t(f"test_backward__{what}", backward, message) for what in
+                  ("sign", "shape", "values", "batch", "bias"))
+    train = (_t("test_train__loss", FAILED if backward != PASSED else PASSED,
+                "Hint: Your loss does not go down. Check the learning rate."),)
+    return SubmissionResult(student=student, assignment="backprop", path="/x.ipynb",
+                            tests=tests + train)
+
+
+def test_who_struggles_and_why_comes_first_and_counts_agree_with_the_roster(
+        tmp_path: Path) -> None:
+    """Three copies of a sign error: one line for backward (not one per test), train named as
+    a knock-on; a roster student who handed in nothing is missing, and listed first."""
+    run = RunResult(results=(*(_backprop(f"bob{i}", FAILED, SIGN) for i in range(3)),
+                             _backprop("alice", PASSED)))
+    roster = tuple(RosterEntry(s) for s in ("alice", "bob0", "bob1", "bob2", "zed"))
+    write_reports(run, tmp_path, calls={"backprop": {"train": ["forward", "backward"]}},
+                  roster=roster)
+    md = (tmp_path / "summary.md").read_text()
+    why = md.split("## What went wrong most")[1].split("## Students")[0]
+    assert why.count("opposite sign") == 1
+    assert "`backward`: wrong for 3 of 4: Your gradient has the opposite sign." in why
+    assert "`train`: wrong for 3 of 4: knock-on: it uses backward, which is wrong too: " \
+           "fix backward first" in why
+    assert "Check the learning rate" not in why
+    grid_rows = [line for line in md.split("## Students")[1].split("\n## ")[0].splitlines()
+                 if line.startswith("| ") and not line.startswith("| Student")]
+    assert [row.split(" | ")[0] for row in grid_rows] == [
+        "| **zed** (no folder)", "| **bob0**", "| **bob1**", "| **bob2**", "| alice"]
+    assert "**4 of 5 students need attention**" in md
+    assert "Handed in: 4 of 5 (graded 4, unreadable 0, missing 1)" in md
+    html = (tmp_path / "summary.html").read_text()
+    assert "4 of 5 students need attention" in html and ">5 shown<" in html
+    assert html.count('<tr data-search=') == 5
+    assert 'class="num b-missing" data-value="-1">missing<' in html
+    assert 'class="num b-poor" data-value="0.0"><a href="bob0/backprop/feedback.html"' in html
+    assert 'class="num b-fair" data-value="60.0"><a' in html  # 60 of 100: fair
+    first_screen = html.split('<section id="a-backprop"')[0]
+    assert "Pass rate of each test" not in first_screen and "Sandbox level" not in first_screen
+
+
 def test_a_class_of_one_gets_no_histogram_but_a_class_of_two_does(tmp_path: Path) -> None:
     """A histogram of one score says nothing: a one-student run (grade ci, gradescope-run)
     draws none, and so does not pay for matplotlib; two students get the class picture."""

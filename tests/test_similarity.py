@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import accessibility
 from helpers.similarity_corpus import TRANSFORMS, Member, corpus, write_class
 
 from grader.commands.similarity import SimilarityRequest, similarity
@@ -134,7 +135,12 @@ def test_html_lists_top_pairs_one_click_from_side_by_side_code(
         assert len(links) == 20  # --top's default
         assert all(h[1:] in collector.ids for h in links)
         assert f"Histogram of pair scores for {assignment.title}" in page
-    assert page.count("<mark>") > 100  # shared regions highlighted in the code
+    assert page.count("<mark class=") > 100  # shared regions highlighted in the code
+    # each match numbered where it starts, the same numbers on both sides of a pair
+    pair = page.split('id="pair-backprop-1"')[1].split('<div class="pair"')[0]
+    sides = pair.split('<div class="side">')[1:]
+    numbers = [set(re.findall(r'<span class="mn">\[(\d+)\]</span>', side)) for side in sides]
+    assert len(sides) == 2 and numbers[0] and numbers[0] == numbers[1]
     assert collector.scripts == 0 and 'src="' not in page  # nothing runs, nothing to fetch
 
 
@@ -328,3 +334,66 @@ def test_bench_runs_tiny(tmp_path: Path) -> None:
     assert "class: 4 students x 4 assignments compared in" in done.stdout
     assert "similarities equal on 20/20 pairs" in done.stdout
     assert (tmp_path / "out" / "similarity.html").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not accessibility.available(), reason="needs Chromium (Debian package) "
+                    "and the dev extra's axe-playwright-python")
+def test_html_passes_wcag_22_aa_and_shows_keyboard_focus(planted: tuple[Path, Path]) -> None:
+    found = accessibility.audit(planted[1] / "similarity.html")
+    print(found.line())  # the axe results, for the record
+    assert accessibility.serious(found) == [], found.line()
+    assert found.tab_stops and all(s["outline"] for s in found.tab_stops), found.tab_stops
+
+
+def test_a_pair_score_is_explained_by_lines_and_functions() -> None:
+    from grader.similarity.analyse import Pair, ShownPair, Side, marked_lines
+    from grader.similarity.report import explain
+
+    code = ("import numpy as np\n\ndef relu(x):\n    return np.maximum(0, x)\n\n"
+            "def softmax(z):\n    e = np.exp(z - z.max())\n    return e / e.sum()\n")
+    start = code.index("def softmax")
+    a = Side("ann", "ann/a.ipynb", marked_lines(code, [(start, len(code) - 1)]))
+    b = Side("ben", "ben/a.ipynb", marked_lines(code, [(code.index("    return np.max"),
+                                                        code.index(")\n\ndef soft"))]))
+    pair = Pair("ann", "ben", 42.0, 42.0, 10.0, 3, 1, a.file, b.file)
+    assert explain(ShownPair(1, pair, a, b)) == (
+        "42.0%: shared code covers 3 of ann's 6 lines (in softmax) and 1 of ben's 6 lines "
+        "(in relu); the score is the larger of the two shares.")
+
+
+@pytest.mark.parametrize("assignment_id", [a.id for a in COURSE.assignments])
+def test_a_renamed_copy_ranks_first_by_a_clear_margin(
+        planted: tuple[Path, Path], members: dict[str, list[Member]], assignment_id: str
+) -> None:
+    """Each implementation and its copy with every variable renamed score far above every
+    pair of independently written solutions (the scores are printed for the record)."""
+    rows = [r for r in read_csv(planted[1] / "similarity.csv")
+            if r["assignment"] == assignment_id]
+    copies, independent = classify(rows, members[assignment_id])
+    renamed = [c for c in copies if {c[1], c[2]} & {f"{o}~renamed" for o in (c[1], c[2])}
+               and "~" not in min(c[1], c[2], key=len)]
+    assert renamed and independent
+    weakest, best = min(renamed), max(independent)
+    print(f"{assignment_id}: renamed copies {weakest[0]}-{max(renamed)[0]}%, best independent "
+          f"pair {best[0]}% ({best[1]} / {best[2]}), {len(independent)} independent pairs")
+    assert weakest[0] >= best[0] + 20, (weakest, best)
+
+
+def test_matched_regions_share_a_number_on_both_sides() -> None:
+    """Two functions copied in the other order: each region of one side is numbered as the
+    region of the other side that it matches, not by position."""
+    from grader.similarity.analyse import marked_lines
+    from grader.similarity.fingerprint import fingerprint, match_numbers, shared_regions
+
+    first = ("def relu(x):\n    out = x.copy()\n    out[out < 0] = 0.0\n    return out * 1.0\n")
+    second = ("def softmax(z):\n    shifted = z - z.max(axis=-1, keepdims=True)\n"
+              "    e = np.exp(shifted)\n    return e / e.sum(axis=-1, keepdims=True)\n")
+    a = fingerprint(first + "\n\n" + "x = 1\n" * 3 + "\n" + second, frozenset())
+    b = fingerprint(second + "\n\n" + "y = [2, 3]\n" * 3 + "\n" + first, frozenset())
+    regions_a, regions_b = shared_regions(a, b)
+    numbers_a, numbers_b = match_numbers(a, b, regions_a, regions_b)
+    assert len(regions_a) == len(regions_b) == 2 and numbers_a == [1, 2]
+    assert numbers_b == [2, 1]  # b's first region (softmax) is a's second
+    lines = marked_lines(b.raw_code, regions_b, numbers_b)
+    assert {n for line in lines[:4] for _, n in line} - {0} == {2}

@@ -79,15 +79,25 @@ def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Pi
 _OFF_CHART = 100.0
 #: Most points drawn of one series (a curve holds up to grader.suite.MAX_CURVE_POINTS).
 MAX_DRAWN_POINTS = 400
-#: The plotting area of a loss curve, in CSS pixels: the same margins as the histogram's.
-_LEFT, _RIGHT = round(_MARGINS["left"] * WIDTH), round(_MARGINS["right"] * WIDTH)
-_TOP, _BOTTOM = round((1 - _MARGINS["top"]) * HEIGHT), round((1 - _MARGINS["bottom"]) * HEIGHT)
+#: A loss curve's size in CSS pixels (wide enough to read at a glance, text 12-14 px) and its
+#: plotting area: room for seven-character tick labels, the axis labels and the title.
+CURVE_WIDTH, CURVE_HEIGHT = 720, 340
+_LEFT, _RIGHT = 78, CURVE_WIDTH - 24
+_TOP, _BOTTOM = 34, CURVE_HEIGHT - 66
 #: How far (pixels) past the plotting area a point may be written: a far-off value is pulled
 #: in to here (its line leaves the area at nearly the same angle), never a 300-digit number.
 _FAR = 10_000.0
 #: The least positive float: a log axis's bottom is never 0.
 _TINY = 5e-324
-_BLUE, _GREY, _INK = "#0969da", "#59636e", "#1f2328"
+_BLUE, _INK = "#0969da", "#1f2328"
+#: The reference's colour: orange, dashed, drawn over the student's (it stays visible where
+#: the two coincide); blue and orange stay apart for the common colour-vision deficiencies.
+_ORANGE = "#bc4c00"
+_REFERENCE_STYLE = f'stroke="{_ORANGE}" stroke-width="2.2" stroke-dasharray="8,4"'
+_STUDENT_STYLE = f'stroke="{_BLUE}" stroke-width="3"'
+#: The note under a chart whose student curve ends below the reference's.
+LOWER_NOTE = "Yours ends lower than the reference: lower is not better here, the reference is " \
+             "what correct code reaches."
 
 
 def _nice_step(span: float, count: float = 5) -> float:
@@ -149,7 +159,7 @@ def _polylines(points: list[tuple[float, float | None]], x: Callable[[float], fl
     return lines
 
 
-def _text(x: float, y: float, text: str, anchor: str = "middle", size: int = 10,
+def _text(x: float, y: float, text: str, anchor: str = "middle", size: int = 12,
           extra: str = "") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
             f'{extra}>{escape(text)}</text>')
@@ -202,9 +212,10 @@ def _x_ticks(last: float) -> list[float]:
 
 
 def loss_curve(curve: Curve, title: str) -> Picture:
-    """The student's curve (solid) beside the reference's (dashed) on one pair of axes, per
-    epoch, as SVG; a log scale where every value is positive (losses span decades); a value
-    that was not finite is a gap; a student's curve that explodes is cut off the chart."""
+    """The student's curve (solid blue) and the reference's (dashed orange, drawn on top) on
+    one pair of axes, per epoch, as SVG, with a note where the student's ends lower; a log
+    scale where every value is positive (losses span decades); a value that was not finite
+    is a gap; a student's curve that explodes is cut off the chart."""
     curve = Curve(curve.name, _drawable(curve.student), _drawable(curve.reference),
                   curve.step if isinstance(curve.step, int) and 1 <= curve.step <= 10**6 else 1)
     finite = [v for v in (*curve.student, *curve.reference) if v is not None]
@@ -231,47 +242,57 @@ def loss_curve(curve: Curve, title: str) -> Picture:
         return min(max(_BOTTOM - fraction * (_BOTTOM - _TOP), _TOP - _FAR), _BOTTOM + _FAR)
 
     y_ticks = log_ticks(bottom, top) if log else linear_ticks(bottom, top)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif" '
-             f'fill="{_INK}">',
-             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{CURVE_WIDTH}" '
+             f'height="{CURVE_HEIGHT}" viewBox="0 0 {CURVE_WIDTH} {CURVE_HEIGHT}" '
+             f'font-family="DejaVu Sans, Arial, sans-serif" fill="{_INK}">',
+             f'<rect width="{CURVE_WIDTH}" height="{CURVE_HEIGHT}" fill="white"/>',
              f'<clipPath id="plot"><rect x="{_LEFT}" y="{_TOP}" width="{_RIGHT - _LEFT}" '
              f'height="{_BOTTOM - _TOP}"/></clipPath>']
     for tick in y_ticks:
         parts.append(f'<line x1="{_LEFT - 3.5}" x2="{_LEFT}" y1="{y(tick):.1f}" '
                      f'y2="{y(tick):.1f}" stroke="{_INK}" stroke-width="0.8"/>')
-        parts.append(_text(_LEFT - 6, y(tick) + 3.5, f"{tick:g}", "end"))
+        parts.append(_text(_LEFT - 6, y(tick) + 4.5, f"{tick:g}", "end"))
     for tick in _x_ticks(last):
         parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{_BOTTOM}" '
                      f'y2="{_BOTTOM + 3.5}" stroke="{_INK}" stroke-width="0.8"/>')
-        parts.append(_text(x(tick), _BOTTOM + 15, f"{tick:g}"))
-    parts.append('<g clip-path="url(#plot)" stroke-width="1.6" stroke-linejoin="round">')
-    parts += _polylines(_thin(curve.reference, curve.step), x, y,
-                        f'stroke="{_GREY}" stroke-dasharray="6,2.6"')
-    parts += _polylines(_thin(curve.student, curve.step), x, y, f'stroke="{_BLUE}"')
+        parts.append(_text(x(tick), _BOTTOM + 17, f"{tick:g}"))
+    parts.append('<g clip-path="url(#plot)" stroke-linejoin="round">')
+    parts += _polylines(_thin(curve.student, curve.step), x, y, _STUDENT_STYLE)
+    parts += _polylines(_thin(curve.reference, curve.step), x, y, _REFERENCE_STYLE)
     parts.append("</g>")
     parts.append(f'<rect x="{_LEFT}" y="{_TOP}" width="{_RIGHT - _LEFT}" '
                  f'height="{_BOTTOM - _TOP}" fill="none" stroke="{_INK}" stroke-width="0.8"/>')
     if off_chart:
-        parts.append(_text(_LEFT + 0.1 * (_RIGHT - _LEFT), _TOP + 0.05 * (_BOTTOM - _TOP) + 9,
-                           "yours goes off the chart", "start", 9, f'fill="{_BLUE}"'))
-    legend_x, legend_y = _RIGHT - 92, _TOP + 6
-    parts.append(f'<rect x="{legend_x}" y="{legend_y}" width="86" height="36" rx="2" '
-                 f'fill="white" fill-opacity="0.8" stroke="#d0d7de" stroke-width="0.8"/>')
-    for row, (label, style) in enumerate((("reference", f'stroke="{_GREY}" '
-                                                        'stroke-dasharray="6,2.6"'),
-                                          ("yours", f'stroke="{_BLUE}"'))):
-        row_y = legend_y + 12 + row * 14
-        parts.append(f'<line x1="{legend_x + 6}" x2="{legend_x + 26}" y1="{row_y}" '
-                     f'y2="{row_y}" stroke-width="1.6" {style}/>')
-        parts.append(_text(legend_x + 32, row_y + 3.2, label, "start", 9))
-    parts.append(_text((_LEFT + _RIGHT) / 2, _BOTTOM + 34, "epoch"))
-    parts.append(_text(22, (_TOP + _BOTTOM) / 2, "loss", extra=(
-        f'transform="rotate(-90 22 {(_TOP + _BOTTOM) / 2:.1f})"')))
-    parts.append(_text((_LEFT + _RIGHT) / 2, _TOP - 6, title))
+        parts.append(_text(_LEFT + 12, _TOP + 20, "yours goes off the chart", "start", 13,
+                           f'fill="{_BLUE}"'))
+    legend_x, legend_y = _RIGHT - 180, _TOP + 8
+    parts.append(f'<rect x="{legend_x}" y="{legend_y}" width="172" height="48" rx="3" '
+                 f'fill="white" fill-opacity="0.9" stroke="#d0d7de" stroke-width="1"/>')
+    for row, (label, style) in enumerate((("yours (solid)", _STUDENT_STYLE),
+                                          ("reference (dashed)", _REFERENCE_STYLE))):
+        row_y = legend_y + 16 + row * 18
+        parts.append(f'<line x1="{legend_x + 8}" x2="{legend_x + 36}" y1="{row_y}" '
+                     f'y2="{row_y}" {style}/>')
+        parts.append(_text(legend_x + 42, row_y + 4.5, label, "start", 12))
+    parts.append(_text((_LEFT + _RIGHT) / 2, _BOTTOM + 36, "epoch", size=13))
+    parts.append(_text(20, (_TOP + _BOTTOM) / 2, "loss", size=13, extra=(
+        f'transform="rotate(-90 20 {(_TOP + _BOTTOM) / 2:.1f})"')))
+    parts.append(_text((_LEFT + _RIGHT) / 2, _TOP - 12, title, size=14))
+    lower = ends_lower(curve)
+    if lower:
+        parts.append(_text(_LEFT, CURVE_HEIGHT - 10, LOWER_NOTE, "start", 13,
+                           f'fill="{_ORANGE}"'))
     parts.append("</svg>")
     svg = "".join(parts).encode("utf-8")
     alt = (f"Loss per epoch of {title}: yours ({len(curve.student)} points, solid) and the "
-           f"reference's ({len(curve.reference)} points, dashed)")
+           f"reference's ({len(curve.reference)} points, dashed)"
+           + (f". {LOWER_NOTE}" if lower else ""))
     return Picture("data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
-                   WIDTH, HEIGHT, alt)
+                   CURVE_WIDTH, CURVE_HEIGHT, alt)
+
+
+def ends_lower(curve: Curve) -> bool:
+    """Whether the student's last loss is clearly (1%) below the reference's last."""
+    mine = next((v for v in reversed(curve.student) if v is not None), None)
+    theirs = next((v for v in reversed(curve.reference) if v is not None), None)
+    return mine is not None and theirs is not None and mine < theirs - 0.01 * abs(theirs)

@@ -1,6 +1,7 @@
-"""The instructor's summary: who scored what (a grid linked to each feedback page), how scores
-spread (histograms), which tests students fail among those who tried, and the mistake most of
-them make.
+"""The instructor's summary: who is struggling and why first (a grid of every student, those
+below a threshold or missing on top, each cell coloured by score and linked to its feedback
+page; per assignment the functions most students got wrong with the cause most of them share),
+then how scores spread (histograms) and which tests students fail among those who tried.
 
 Pass rates count only the students who attempted the function: a not-attempted test is counted
 apart, a skipped one (a GPU check on a CPU run) is "n/a" with the reason. The most common named
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from grader.core.feedback import broken_cells, explain
 from grader.core.paths import safe_component
 from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
 from grader.core.roster import RosterEntry
@@ -24,6 +26,10 @@ from grader.core.text import visible
 from grader.report.feedback import function_of
 from grader.report.plots import score_histogram
 
+#: A student needs attention below this share of an assignment's points (or missing one).
+THRESHOLD = 0.5
+#: Functions listed per assignment under "what went wrong most".
+TOP_FUNCTIONS = 3
 #: A test is "widely failed" when at least this share of its attempters fail it (and 2 do).
 WIDELY_FAILED = 0.25
 _HINT = re.compile(r"^Hint: (.*)$", re.MULTILINE)
@@ -105,9 +111,18 @@ def _rate_view(name: str, t: _Tally) -> dict[str, Any]:
     }
 
 
+def band(score: float, max_score: float) -> str:
+    """The colour band of a cell (its CSS class; the number is always printed too)."""
+    share = score / max_score if max_score else 0.0
+    return "good" if share >= 0.8 else "fair" if share >= THRESHOLD else "poor"
+
+
 def grid(results: Sequence[SubmissionResult], assignments: Sequence[str],
          roster: Sequence[RosterEntry], missing: Any, status: Any) -> list[dict[str, Any]]:
-    """One row per student (roster order, then the others): a cell per assignment."""
+    """One row per student (roster students and every student who handed in something): a
+    cell per assignment. The students who need attention (an assignment missing or below
+    THRESHOLD of its points) come first, most assignments missing then lowest total first;
+    then the others in roster order, then by id."""
     by_key: dict[str, dict[str, SubmissionResult]] = {}
     names: dict[str, str] = {}
     for r in results:
@@ -115,24 +130,39 @@ def grid(results: Sequence[SubmissionResult], assignments: Sequence[str],
         names.setdefault(r.student.lower(), r.student)
     people = {e.student.lower(): e for e in roster}
     keys = list(dict.fromkeys([*people, *sorted(by_key)]))
-    rows = []
-    for key in keys:
-        per = by_key.get(key, {})
-        entry = people.get(key)
-        student = names.get(key, entry.student if entry else key)
-        cells = []
-        for a in assignments:
-            r = per.get(a)
-            cells.append({"score": "-" if r is None or missing(r) else _points(r.score),
+    rows = [_row(key, by_key.get(key, {}), people.get(key), names, assignments, roster,
+                 missing, status) for key in keys]
+    for position, row in enumerate(rows):
+        row["position"] = position
+    return sorted(rows, key=lambda row: (not row["attention"],
+                                         -row["missing"] if row["attention"] else 0,
+                                         row["total_value"] if row["attention"] else 0,
+                                         row["position"]))
+
+
+def _row(key: str, per: dict[str, SubmissionResult], entry: RosterEntry | None,
+         names: dict[str, str], assignments: Sequence[str], roster: Sequence[RosterEntry],
+         missing: Any, status: Any) -> dict[str, Any]:
+    student = names.get(key, entry.student if entry else key)
+    cells = []
+    for a in assignments:
+        r = per.get(a)
+        if r is None or missing(r):
+            cells.append({"score": "missing", "value": -1, "band": "missing",
                           "link": feedback_link(r.student, a) if r is not None else "",
                           "status": status(r) if r is not None else "no folder"})
-        total = sum(r.score for r in per.values())
-        rows.append({"student": visible(student), "name": visible(entry.name if entry else ""),
-                     "search": visible(f"{student} {entry.name if entry else ''}").lower(),
-                     "cells": cells, "total": _points(total),
-                     "roster": "" if not roster else ("missing" if not per else
-                                                      "" if entry else "unknown")})
-    return rows
+        else:
+            cells.append({"score": _points(r.score), "value": r.score,
+                          "band": band(r.score, r.max_score),
+                          "link": feedback_link(r.student, a), "status": status(r)})
+    total = sum(r.score for r in per.values())
+    return {"student": visible(student), "name": visible(entry.name if entry else ""),
+            "search": visible(f"{student} {entry.name if entry else ''}").lower(),
+            "cells": cells, "total": _points(total), "total_value": total,
+            "attention": any(c["band"] in ("missing", "poor") for c in cells),
+            "missing": sum(1 for c in cells if c["band"] == "missing"),
+            "roster": "" if not roster else ("no folder" if not per else
+                                             "" if entry else "not on roster")}
 
 
 def _points(value: float) -> str:
@@ -144,3 +174,48 @@ def histogram(scores: Sequence[float], max_score: float, title: str) -> dict[str
     picture = score_histogram(scores, max_score, title)
     return {"uri": picture.uri, "width": picture.width, "height": picture.height,
             "alt": picture.alt}
+
+
+def struggles(results: Iterable[SubmissionResult], calls: Mapping[str, Sequence[str]],
+              graded: Any, top: int = TOP_FUNCTIONS) -> list[dict[str, Any]]:
+    """The functions most students got wrong (among those graded), most first: how many,
+    and the one cause most of them share (each student counted once per function); a
+    knock-on failure (``train`` fails because ``backward`` does) is named as such."""
+    wrong: Counter[str] = Counter()
+    causes: dict[str, Counter[tuple[str, str]]] = {}
+    graded_count = 0
+    for result in results:
+        if not graded(result):
+            continue
+        graded_count += 1
+        told = explain(result.tests, result.notes, calls)
+        items = [*told.wrong, *told.not_attempted]
+        failing = {item.function for item in items}
+        broken = broken_cells(result.notes)
+        for item in items:
+            kind, cause = item.kind, item.cause
+            uses = [f for f in calls.get(item.function, ())
+                    if f in failing and f != item.function]
+            if kind == "knock-on":
+                cause = (f"knock-on: it uses {', '.join(uses)}, which "
+                         f"{'is' if len(uses) == 1 else 'are'} wrong too: fix "
+                         f"{', '.join(uses)} first")
+            elif kind == "not-attempted":
+                cause = "not attempted (still raises NotImplementedError)"
+            elif kind == "syntax":
+                cell = broken.get(item.function)
+                cause = f"never defined: {cell.place() if cell else 'its cell'} has a syntax error"
+            elif kind == "wrong":
+                first = _SENTENCE.match(cause.strip())
+                cause = first.group(1) if first else cause
+            wrong[item.function] += 1
+            causes.setdefault(item.function, Counter())[(kind, visible(cause)[:240])] += 1
+    views = []
+    for function, count in wrong.items():
+        (kind, cause), shared = causes[function].most_common(1)[0]
+        views.append({"function": function, "count": count, "of": graded_count,
+                      "kind": kind, "cause": cause, "shared": shared})
+    # the students' own mistakes first, then the knock-on failures they cause
+    views.sort(key=lambda v: (-v["count"], v["function"]))
+    own = [v for v in views if v["kind"] != "knock-on"]
+    return own[:top] + [v for v in views if v["kind"] == "knock-on"][:top]

@@ -31,7 +31,7 @@ from grader.core.visibility import Shown
 from grader.report.feedback import curve_views, group_views, skipped_reason
 from grader.report.late import record_lines
 from grader.report.plots import loss_curve
-from grader.report.summary import grid, histogram, test_rates
+from grader.report.summary import THRESHOLD, grid, histogram, struggles, test_rates
 
 # Submission statuses (one per grades.csv row).
 GRADED = "graded"
@@ -197,45 +197,57 @@ def assignment_order(results: Iterable[SubmissionResult]) -> list[str]:
 
 
 def _assignment_view(assignment: str, results: list[SubmissionResult],
-                     title: str, pictures: bool = True) -> dict[str, Any]:
+                     title: str, pictures: bool = True, students: int = 0,
+                     calls: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """``students``: how many the grid lists (a roster student with no folder at all is
+    missing here too)."""
     handed_in = [r.score for r in results if not r.missing]
     finite = [s for s in handed_in if math.isfinite(s)]  # a mean of inf and -inf is no number
     statuses = [submission_status(r) for r in results]
+    absent = max(0, students - len(results))
     return {
         "id": assignment,
         "title": title or assignment,
-        "students": len(results),
+        "students": len(results) + absent,
         "handed_in": len(handed_in),
         "graded": statuses.count(GRADED),
-        "missing": statuses.count(MISSING),
+        "missing": statuses.count(MISSING) + absent,
         "unreadable": statuses.count(UNREADABLE),
         "errors": statuses.count(GRADER_ERROR),
         "max_score": points(max((r.max_score for r in results), default=0.0)),
         "mean": points(statistics.fmean(finite)) if finite else "-",
         "median": points(statistics.median(finite)) if finite else "-",
         "tests": pass_rates(results),
+        "struggles": struggles(results, calls or {}, lambda r: submission_status(r) == GRADED),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
                                title or assignment) if pictures and len(handed_in) > 1 else None,
     }
 
 
 def summary_view(run: RunResult, titles: Mapping[str, str] | None = None,
-                 roster: Sequence[RosterEntry] = (), pictures: bool = True) -> dict[str, Any]:
+                 roster: Sequence[RosterEntry] = (), pictures: bool = True,
+                 calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+                 ) -> dict[str, Any]:
     """Everything summary.md.j2 and summary.html.j2 show for a whole run (``pictures``:
-    draw the histograms, which only the HTML shows)."""
+    draw the histograms, which only the HTML shows; ``calls``: per assignment, which graded
+    function uses which, to name knock-on failures)."""
     titles = titles or {}
+    calls = calls or {}
     order = assignment_order(run.results)
+    rows = grid(run.results, order, roster, lambda r: r.missing, submission_status)
     assignments = [
         _assignment_view(a, [r for r in run.results if r.assignment == a], titles.get(a, ""),
-                         pictures)
+                         pictures, len(rows), calls.get(a, {}))
         for a in order
     ]
     return {
         "assignments": assignments,
         "columns": [{"id": a, "title": titles.get(a, "") or a} for a in order],
-        "grid": grid(run.results, order, roster, lambda r: r.missing, submission_status),
+        "grid": rows,
+        "attention": sum(1 for row in rows if row["attention"]),
+        "threshold": round(100 * THRESHOLD),
         "with_roster": bool(roster),
-        "students": len({r.student for r in run.results}),
+        "students": len(rows),
         "unrecognized": [{"path": visible(path), "reason": visible(reason)}
                          for path, reason in run.unrecognized],
         "sandbox": run.sandbox or next((r.sandbox for r in run.results if r.sandbox), "unknown"),

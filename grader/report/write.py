@@ -192,7 +192,7 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                   unrecognized=tuple((valid(path), valid(reason))
                                      for path, reason in run.unrecognized),
                   sandbox=valid(run.sandbox))
-    summary = summary_view(run, titles, roster or ())
+    summary = summary_view(run, titles, roster or (), calls=calls)
     assignments = assignment_order(run.results)
     rows = gradebook_rows(run.results, assignments, roster or (), run.students)
     lms = None

@@ -28,6 +28,7 @@ from grader.similarity.fingerprint import (
     Overlap,
     boilerplate_hashes,
     fingerprint,
+    match_numbers,
     overlap,
     shared_regions,
     without,
@@ -75,11 +76,13 @@ class Pair:
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a shown pair: its graded code split into lines of (text, shared) runs."""
+    """One side of a shown pair: its graded code split into lines of (text, match) runs; match
+    0 is code not shared, 1, 2, ... number the shared regions (the same number on the other
+    side: the region it matches)."""
 
     student: str
     file: str
-    lines: tuple[tuple[tuple[str, bool], ...], ...]
+    lines: tuple[tuple[tuple[str, int], ...], ...]
 
 
 @dataclass(frozen=True)
@@ -231,26 +234,31 @@ def _shown(rank: int, pair: Pair, by_file: dict[tuple[str, str], _Document]) -> 
     doc_a = by_file[(pair.student_a, pair.file_a)].fingerprint
     doc_b = by_file[(pair.student_b, pair.file_b)].fingerprint
     regions_a, regions_b = shared_regions(doc_a, doc_b)
-    return ShownPair(rank, pair, Side(pair.student_a, pair.file_a, marked_lines(doc_a.raw_code,
-                                                                             regions_a)),
-                     Side(pair.student_b, pair.file_b, marked_lines(doc_b.raw_code, regions_b)))
+    numbers_a, numbers_b = match_numbers(doc_a, doc_b, regions_a, regions_b)
+    return ShownPair(rank, pair,
+                     Side(pair.student_a, pair.file_a,
+                          marked_lines(doc_a.raw_code, regions_a, numbers_a)),
+                     Side(pair.student_b, pair.file_b,
+                          marked_lines(doc_b.raw_code, regions_b, numbers_b)))
 
 
-def marked_lines(code: str, regions: list[tuple[int, int]]
-                 ) -> tuple[tuple[tuple[str, bool], ...], ...]:
-    """``code`` as lines of (text, inside a region) runs, for the side-by-side view."""
-    runs: list[tuple[str, bool]] = []
+def marked_lines(code: str, regions: list[tuple[int, int]], numbers: list[int] | None = None
+                 ) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """``code`` as lines of (text, match number: 0 outside every region) runs, for the
+    side-by-side view; ``numbers``: each region's (default 1 for all)."""
+    runs: list[tuple[str, int]] = []
     at = 0
-    for start, end in sorted(regions):
+    numbered = sorted(zip(regions, numbers or [1] * len(regions), strict=True))
+    for (start, end), number in numbered:
         start, end = max(start, at), min(end, len(code))
         if end <= start:
             continue
         if start > at:
-            runs.append((code[at:start], False))
-        runs.append((code[start:end], True))
+            runs.append((code[at:start], 0))
+        runs.append((code[start:end], number))
         at = end
-    runs.append((code[at:], False))
-    lines: list[list[tuple[str, bool]]] = [[]]
+    runs.append((code[at:], 0))
+    lines: list[list[tuple[str, int]]] = [[]]
     for text, shared in runs:
         for i, piece in enumerate(text.split("\n")):
             if i:

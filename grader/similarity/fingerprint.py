@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -154,13 +155,18 @@ def without(fp: Fingerprint, common: set[int]) -> Fingerprint:
                                masks={h: fp.masks[h] for h in hash_idx})
 
 
-def _line_of_filtered(code: str, length: int, offsets: np.ndarray) -> list[int]:
-    """The 0-based original line of each filtered character (copydetect's offset mapping)."""
+def _raw_positions(length: int, offsets: np.ndarray) -> np.ndarray:
+    """The original character of each filtered character (copydetect's offset mapping)."""
     positions = np.arange(length)
     if len(offsets) > 0 and length:
         rows = np.clip(np.searchsorted(offsets[:, 0], positions), 0, offsets.shape[0] - 1)
         positions = positions + offsets[:, 1][rows]
-    positions = np.maximum.accumulate(positions) if length else positions
+    return np.maximum.accumulate(positions) if length else positions
+
+
+def _line_of_filtered(code: str, length: int, offsets: np.ndarray) -> list[int]:
+    """The 0-based original line of each filtered character (copydetect's offset mapping)."""
+    positions = _raw_positions(length, offsets)
     newlines = np.flatnonzero(np.frombuffer(code.encode("utf-32-le"), dtype=np.uint32) == 10)
     return np.searchsorted(newlines, positions, side="right").tolist()
 
@@ -195,3 +201,33 @@ def _pairs(slices: np.ndarray) -> list[tuple[int, int]]:
     if len(slices) == 0 or len(slices[0]) == 0:
         return []
     return [(int(start), int(end)) for start, end in zip(slices[0], slices[1], strict=True)]
+
+
+def match_numbers(a: Fingerprint, b: Fingerprint, regions_a: list[tuple[int, int]],
+                  regions_b: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """A match number for each shared region of each side, so the two halves of one match
+    share a number (and a colour): a's regions are numbered 1, 2, ... in a's order; a region
+    of b takes the number of the region of a whose shared fingerprints it holds most of."""
+    raw_a = _raw_positions(len(a.filtered_code), a.offsets)
+    raw_b = _raw_positions(len(b.filtered_code), b.offsets)
+    votes: Counter[tuple[int, int]] = Counter()
+    for h in a.hashes & b.hashes:
+        for i in a.hash_idx[h]:
+            ra = _region_of(regions_a, int(raw_a[i]))
+            for j in b.hash_idx[h]:
+                rb = _region_of(regions_b, int(raw_b[j]))
+                if ra is not None and rb is not None:
+                    votes[(ra, rb)] += 1
+    numbers_a = list(range(1, len(regions_a) + 1))
+    numbers_b = []
+    fresh = len(regions_a)
+    for rb in range(len(regions_b)):
+        best = max(((count, -ra) for (ra, r), count in votes.items() if r == rb), default=None)
+        if best is None:
+            fresh += 1
+        numbers_b.append(numbers_a[-best[1]] if best else fresh)
+    return numbers_a, numbers_b
+
+
+def _region_of(regions: list[tuple[int, int]], position: int) -> int | None:
+    return next((k for k, (start, end) in enumerate(regions) if start <= position < end), None)

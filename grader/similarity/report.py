@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from grader.core.errors import CourseError
 from grader.core.text import csv_cell
 from grader.similarity import CSV_COLUMNS, REPORT_MARKER
-from grader.similarity.analyse import BIN_WIDTH, AssignmentSimilarity
+from grader.similarity.analyse import BIN_WIDTH, AssignmentSimilarity, ShownPair, Side
 
 TEMPLATE = "similarity.html.j2"
 #: Histogram drawing, in SVG user units.
@@ -70,6 +71,42 @@ def _short(count: int) -> str:
     return f"{count / 1000:.1f}k" if count < 10_000 else f"{count // 1000}k"
 
 
+_DEFINITION = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
+def shared_by_function(side: Side) -> tuple[int, int, list[str]]:
+    """(lines with shared code, lines of code, the top-level functions those lines are in,
+    in the order the code shows them)."""
+    shared = total = 0
+    where: dict[str, None] = {}
+    current = "top-level code"
+    for line in side.lines:
+        text = "".join(piece for piece, _ in line)
+        found = _DEFINITION.match(text)
+        if found:
+            current = found.group(1)
+        elif text and not text[0].isspace() and text.strip():
+            current = "top-level code"
+        if not text.strip():
+            continue
+        total += 1
+        if any(flag and piece.strip() for piece, flag in line):
+            shared += 1
+            where[current] = None
+    return shared, total, list(where)
+
+
+def explain(shown: ShownPair) -> str:
+    """Why a pair scores what it does, in one sentence: how many lines, which functions."""
+    parts = []
+    for side in (shown.a, shown.b):
+        shared, total, functions = shared_by_function(side)
+        parts.append(f"{shared} of {side.student}'s {total} lines"
+                     + (f" (in {', '.join(functions)})" if functions else ""))
+    return (f"{shown.pair.score}%: shared code covers {parts[0]} and {parts[1]}; the score is "
+            "the larger of the two shares.")
+
+
 def similarity_html(results: Sequence[AssignmentSimilarity], templates_dir: Path,
                     unrecognized: Sequence[tuple[str, str]]) -> str:
     """The HTML report: per assignment a histogram, the top pairs, each pair side by side."""
@@ -81,6 +118,7 @@ def similarity_html(results: Sequence[AssignmentSimilarity], templates_dir: Path
     except Exception as exc:  # jinja2's TemplateNotFound / TemplateSyntaxError
         raise CourseError(f"{templates_dir / TEMPLATE}: cannot be loaded: {exc}") from exc
     assignments = [{"result": r, "histogram": histogram_view(r.histogram),
-                    "pair_count": len(r.pairs)} for r in results]
+                    "pair_count": len(r.pairs),
+                    "why": {s.rank: explain(s) for s in r.shown}} for r in results]
     return template.render(marker=REPORT_MARKER, assignments=assignments, bin_width=BIN_WIDTH,
                            unrecognized=[{"path": p, "reason": why} for p, why in unrecognized])

@@ -47,7 +47,7 @@ def _side(side: Side) -> dict[str, Any]:
 
 def _side_from(data: dict[str, Any]) -> Side:
     return Side(str(data["student"]), str(data["file"]),
-                tuple(tuple((str(text), bool(shared)) for text, shared in line)
+                tuple(tuple((str(text), int(shared)) for text, shared in line)
                       for line in data["lines"]))
 
 

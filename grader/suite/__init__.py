@@ -68,7 +68,13 @@ def fmt(value: Any, limit: int = 400) -> str:
         text = f"array(shape={value.shape}, dtype={value.dtype}): {text}"
     else:
         text = repr(value)
-    return text if len(text) <= limit else text[:limit] + " ..."
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    boundary = max(cut.rfind(", "), cut.rfind("\n"), cut.rfind(" "))
+    if boundary > limit // 2:  # never mid-number: end on the last whole element
+        cut = cut[:boundary]
+    return cut.rstrip() + " ..."
 
 
 def _is_tensor(value: Any) -> bool:
