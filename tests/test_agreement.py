@@ -69,7 +69,9 @@ def agreement(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     selfcheck: dict[Path, dict[str, Any]] = {}
     for report, process in running.values():
         out, err = process.communicate(timeout=900)
-        assert process.returncode == 0, err[-3000:]
+        # 1: some check failed (the corpus holds wrong notebooks on purpose); a crash is not 0/1
+        assert process.returncode in (0, 1), err[-3000:]
+        assert report.is_file(), err[-3000:]
         selfcheck.update((Path(entry["notebook"]), entry)
                          for entry in json.loads(report.read_text()))
     return {"files": files, "grader": graded, "selfcheck": selfcheck}

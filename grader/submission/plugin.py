@@ -281,7 +281,9 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException] | None,
 
 
 def _plain_assertion(error: AssertionError) -> str:
-    """A bare ``assert`` message without pytest's rewritten source (hidden tests stay hidden)."""
+    """A bare ``assert`` message without pytest's rewritten source (hidden tests stay hidden),
+    its lines as the test wrote them (pytest's rewriting indents a multi-line message's
+    continuation lines by two spaces; the self-check may run without rewriting)."""
     if error.args and isinstance(error.args[0], str) and not error.args[0].startswith("assert"):
-        return error.args[0].split("\nassert ")[0]
+        return error.args[0].split("\nassert ")[0].replace("\n  ", "\n")
     return "A check of your result failed."

@@ -69,7 +69,10 @@ def code_cells(path: Path, solved: bool) -> list[str]:
 def _variants(course: Course) -> Iterator[tuple[str, str, list[str]]]:
     for a in course.assignments:
         real = code_cells(a.reference, solved=True)
-        stub = [c for c in code_cells(a.stub, solved=False) if "NotImplementedError" in c]
+        # the stub's cells to fill in (a check cell that only catches NotImplementedError
+        # defines nothing)
+        stub = [c for c in code_cells(a.stub, solved=False)
+                if "NotImplementedError" in c and _defined(c)]
         yield a.id, "reversed", real[::-1]
         yield a.id, "merged", ["\n\n".join(real[i:i + 2]) for i in range(0, len(real), 2)]
         yield a.id, "split", statement_cells("\n\n".join(real))
@@ -90,15 +93,16 @@ def _variants(course: Course) -> Iterator[tuple[str, str, list[str]]]:
             yield a.id, "dict-below-functions", [c for c in real if c not in table] + table
 
 
-def _same_defs(stub: str, real: str) -> bool:
-    def names(source: str) -> set[str]:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            return set()
-        return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+def _defined(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
-    return bool(names(stub)) and names(stub) == names(real)
+
+def _same_defs(stub: str, real: str) -> bool:
+    return bool(_defined(stub)) and _defined(stub) == _defined(real)
 
 
 def cases(course: Course) -> list[Case]:
