@@ -45,6 +45,22 @@ DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
 GRADE = [sys.executable, "-m", "grader.cli"]
 
 
+def _certificates(folder: Path) -> list[str]:
+    """A CA and a certificate signed by it (for every role) as PEM files, as the flags that
+    the scheduler, the workers and ``grade --scheduler`` all take."""
+    from distributed.security import Security
+
+    made = Security.temporary()
+    flags: list[str] = []
+    for flag, pem in (("--tls-ca-file", made.tls_ca_file), ("--tls-cert", made.tls_client_cert),
+                      ("--tls-key", made.tls_client_key)):
+        path = folder / f"{flag.strip('-')}.pem"
+        path.write_text(pem)
+        path.chmod(0o600)
+        flags += [flag, str(path)]
+    return flags
+
+
 class Cluster:
     """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` on 127.0.0.1."""
 
@@ -54,11 +70,13 @@ class Cluster:
         self.processes: list[subprocess.Popen[bytes]] = []
         scheduler_file = folder / "scheduler.json"
         scheduler_file.unlink(missing_ok=True)
-        self._start("scheduler", DASK, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                    "--no-dashboard", "--scheduler-file", str(scheduler_file))
+        # grade refuses an unauthenticated scheduler, even on loopback: TLS with a fresh CA
+        self.tls = _certificates(folder)
+        self._start("scheduler", DASK, "scheduler", *self.tls, "--host", "127.0.0.1",
+                    "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file))
         self._wait(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0)
         self.address = json.loads(scheduler_file.read_text())["address"]
-        self._start("workers", DASK, "worker", self.address, "--host", "127.0.0.1",
+        self._start("workers", DASK, "worker", self.address, *self.tls, "--host", "127.0.0.1",
                     "--nworkers", str(WORKERS), "--nthreads", "1", "--no-dashboard")
         self._wait(self._workers_ready)
 
@@ -128,7 +146,8 @@ def measure(folder: Path, work: Path, rounds: int) -> dict[str, list]:
             else:
                 cluster = Cluster(work / f"dask-{number}")
                 try:
-                    wall, scores = grade(folder, out, "--scheduler", cluster.address)
+                    wall, scores = grade(folder, out, "--scheduler", cluster.address,
+                                         *cluster.tls)
                 finally:
                     cluster.stop()
             walls[kind].append(wall)
