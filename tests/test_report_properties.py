@@ -19,6 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,6 +87,8 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
+# slow: each example writes a whole run's reports (about 12 s each here; a follow-up)
+@pytest.mark.slow
 @FEW
 @given(run=runs(VALID_TEXT))
 def test_every_writer_takes_any_valid_text_and_any_float(run: RunResult, tmp_path: Path) -> None:
