@@ -215,13 +215,21 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "unreadable": statuses.count(UNREADABLE),
         "errors": statuses.count(GRADER_ERROR),
         "max_score": points(max((r.max_score for r in results), default=0.0)),
-        "mean": points(statistics.fmean(finite)) if finite else "-",
+        "mean": points(_mean(finite)) if finite else "-",
         "median": points(statistics.median(finite)) if finite else "-",
         "tests": pass_rates(results),
         "struggles": struggles(results, calls or {}, lambda r: submission_status(r) == GRADED),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
                                title or assignment) if pictures and len(handed_in) > 1 else None,
     }
+
+
+def _mean(values: Sequence[float]) -> float:
+    """The mean of finite scores, also where their sum is not finite (two scores of 1e308)."""
+    try:
+        return statistics.fmean(values)
+    except OverflowError:
+        return math.fsum(value / len(values) for value in values)
 
 
 def summary_view(run: RunResult, titles: Mapping[str, str] | None = None,
