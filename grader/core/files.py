@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from grader.core.errors import ExtractionError
 
@@ -113,3 +114,31 @@ def digest_regular(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         return hashlib.sha256(read_regular(path, max_bytes)).digest()
     except ExtractionError as exc:
         raise OSError(str(exc)) from None
+
+
+# Zip members (a Gradescope upload, an LMS download): one rule wherever a zip is opened.
+
+
+def member_path(name: str) -> PurePosixPath | str:
+    """A zip member's safe relative path, or the reason it is refused."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "an absolute path"
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return "a path that climbs out of the zip (..)"
+    if any("\x00" in p or not p.isprintable() for p in parts):
+        return "a name with control characters"
+    if not parts:
+        return "an empty name"
+    return PurePosixPath(*parts)
+
+
+def member_problem(info: zipfile.ZipInfo) -> str | None:
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind == stat.S_IFLNK:
+        return "a symbolic link (never followed)"
+    if kind not in (0, stat.S_IFREG):
+        return "not a regular file"
+    if info.flag_bits & 0x1:
+        return "encrypted"
+    return None

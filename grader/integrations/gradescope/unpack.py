@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from grader.core.files import member_path, member_problem
+
 _CHUNK = 1 << 16
 _IGNORED = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints"})
 
@@ -136,31 +138,6 @@ def _write_capped(source: IO[bytes], destination: Path, cap: int) -> int | None:
     return written
 
 
-def member_path(name: str) -> PurePosixPath | str:
-    """A zip member's safe relative path, or the reason it is refused."""
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return "an absolute path"
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if ".." in parts:
-        return "a path that climbs out of the zip (..)"
-    if any("\x00" in p or not p.isprintable() for p in parts):
-        return "a name with control characters"
-    if not parts:
-        return "an empty name"
-    return PurePosixPath(*parts)
-
-
-def _member_problem(info: zipfile.ZipInfo) -> str | None:
-    kind = stat.S_IFMT(info.external_attr >> 16)
-    if kind == stat.S_IFLNK:
-        return "a symbolic link (never followed)"
-    if kind not in (0, stat.S_IFREG):
-        return "not a regular file"
-    if info.flag_bits & 0x1:
-        return "encrypted"
-    return None
-
-
 def _unzip(path: Path, relative: Path, state: Unpacked, limits: UploadLimits) -> None:
     base = relative.with_suffix("")
     try:
@@ -176,7 +153,7 @@ def _unzip(path: Path, relative: Path, state: Unpacked, limits: UploadLimits) ->
             inner = member_path(info.filename)
             if isinstance(inner, PurePosixPath) and any(_ignored(p) for p in inner.parts):
                 continue
-            problem = inner if isinstance(inner, str) else _member_problem(info)
+            problem = inner if isinstance(inner, str) else member_problem(info)
             if problem is None and len(base.parts) + len(inner.parts) > limits.max_depth:
                 problem = "nested too deep"
             if problem is not None:

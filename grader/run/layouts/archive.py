@@ -12,14 +12,13 @@ which discovery reports). Hidden files and ``__MACOSX`` are skipped as ``grade``
 
 from __future__ import annotations
 
-import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from grader.core.errors import ConfigError
-from grader.core.files import MIB
+from grader.core.files import MIB, member_path, member_problem
 
 _CHUNK = 1 << 16
 _IGNORED = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints"})
@@ -45,31 +44,6 @@ class Unzipped:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def member_path(name: str) -> PurePosixPath | str:
-    """A zip member's safe relative path, or the reason it is refused."""
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return "an absolute path"
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if ".." in parts:
-        return "a path that climbs out of the zip (..)"
-    if any("\x00" in p or not p.isprintable() for p in parts):
-        return "a name with control characters"
-    if not parts:
-        return "an empty name"
-    return PurePosixPath(*parts)
-
-
-def _member_problem(info: zipfile.ZipInfo) -> str | None:
-    kind = stat.S_IFMT(info.external_attr >> 16)
-    if kind == stat.S_IFLNK:
-        return "a symbolic link (never followed)"
-    if kind not in (0, stat.S_IFREG):
-        return "not a regular file"
-    if info.flag_bits & 0x1:
-        return "encrypted"
-    return None
-
-
 def unzip_source(archive_path: Path, target: Path, limits: ArchiveLimits = ArchiveLimits()
                  ) -> Unzipped:
     """Unpack ``archive_path`` into ``target`` (created, must be empty); a zip that cannot be
@@ -88,7 +62,7 @@ def unzip_source(archive_path: Path, target: Path, limits: ArchiveLimits = Archi
             if isinstance(inner, PurePosixPath) and any(
                     p.startswith(".") or p in _IGNORED for p in inner.parts):
                 continue
-            problem = inner if isinstance(inner, str) else _member_problem(info)
+            problem = inner if isinstance(inner, str) else member_problem(info)
             if problem is None and isinstance(inner, PurePosixPath) \
                     and len(inner.parts) > limits.max_depth:
                 problem = "nested too deep"
