@@ -41,6 +41,9 @@ class Deadlines:
 
     policy: LatePolicy = NO_POLICY
     dues: Mapping[str, dt.datetime] = field(default_factory=dict)
+    #: an assignment's late due date from the platform (Gradescope's ``late_due_date``): the
+    #: cutoff, in place of ``[late] max_days``
+    cutoffs: Mapping[str, dt.datetime] = field(default_factory=dict)
     times: Mapping[Key, dt.datetime] = field(default_factory=dict)
     extensions: Mapping[Key, Extension] = field(default_factory=dict)
     overrides: Sequence[Override] = ()
@@ -49,7 +52,8 @@ class Deadlines:
     def active(self) -> bool:
         """Whether a grade of record is attached (else the reports are as without deadlines;
         submission times alone, with no due date, change nothing)."""
-        return bool(self.policy != NO_POLICY or self.dues or self.extensions or self.overrides)
+        return bool(self.policy != NO_POLICY or self.dues or self.cutoffs or self.extensions
+                    or self.overrides)
 
     def with_times(self, times: Mapping[Key, dt.datetime]) -> Deadlines:
         return replace(self, times={**self.times, **times})
@@ -126,6 +130,7 @@ def apply_deadlines(results: Sequence[SubmissionResult], deadlines: Deadlines,
         prepared.append((result, Handed(
             assignment=result.assignment, raw_score=result.raw_score,
             due=deadlines.dues.get(result.assignment),
+            cutoff=deadlines.cutoffs.get(result.assignment),
             submitted_at=deadlines.times.get(key), handed_in=not result.missing,
             extension=deadlines.extensions.get(key), override=whole,
             test_overrides=test_notes)))

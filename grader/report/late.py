@@ -44,6 +44,9 @@ def late_line(record: GradeRecord | None, handed_in: bool = True) -> str:
     if not record.late:
         return f"handed in on time{extended or f' (due {due})'}"
     head = f"handed in {duration_text(record.late_s)} after the due date"
+    if record.not_accepted and record.cutoff:
+        return (f"{head}, after the late due date ({when_text(record.cutoff)}): not accepted, "
+                f"0 points{extended}")
     if record.not_accepted:
         days = f"{record.cutoff_days:g}"
         return (f"{head}, past the {days}-day cutoff: not accepted, 0 points{extended}")
