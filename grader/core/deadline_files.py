@@ -11,6 +11,7 @@ Students are matched case-insensitively (GitHub names are).
     --times       student,assignment,submitted_at
     --extensions  student,assignment,due,reason      (due: a date-time, or "+N" days)
     overrides     student,assignment,points,reason,who[,test]
+    grace ledger  student,assignment,grace_days_used  (grades.csv of `grade` or `grade collect`)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ COURSE_FILE = "course.toml"
 TIMES_COLUMNS = ("student", "assignment", "submitted_at")
 EXTENSION_COLUMNS = ("student", "assignment", "due", "reason")
 OVERRIDE_COLUMNS = ("student", "assignment", "points", "reason", "who")
+LEDGER_COLUMNS = ("student", "assignment", "grace_days_used")
 _POLICY_KEYS = {"penalty_per_day", "penalty_per_hour", "max_penalty", "max_days", "grace_days",
                 "grace_days_per_assignment", "counts"}
 MAX_ROWS = 100_000
@@ -162,6 +164,26 @@ def read_times(path: Path, known: Collection[str] = ()) -> dict[tuple[str, str],
         seen[key] = line
         times[key] = parse_time(row["submitted_at"], f"{path}: line {line}: submitted_at")
     return times
+
+
+def read_grace_ledger(path: Path, known: Collection[str] = ()
+                      ) -> dict[tuple[str, str], int]:
+    """The grace days each student already spent per assignment, from a grades.csv that
+    ``grade`` or ``grade collect`` wrote (other columns are ignored; an empty cell is 0)."""
+    spent: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in _rows(path, LEDGER_COLUMNS):
+        key = _key(path, line, row, known)
+        if key in seen:
+            raise ConfigError(f"{path}: line {line}: {row['student']}/{key[1]} again (first "
+                              f"on line {seen[key]})")
+        seen[key] = line
+        text = row["grace_days_used"] or "0"
+        if not text.isdigit():
+            raise ConfigError(f"{path}: line {line}: grace_days_used: {text!r} is not a whole "
+                              "number of days")
+        spent[key] = int(text)
+    return spent
 
 
 def write_times(times: Mapping[tuple[str, str], dt.datetime]) -> str:

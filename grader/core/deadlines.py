@@ -128,6 +128,9 @@ class GradeRecord:
     not_accepted: bool = False  # past the cutoff
     grace_used: int = 0
     grace_left: int | None = None  # None: the course has no grace days
+    #: a one-student path without the course's ledger: grace days spent on other
+    #: assignments are not known, so ``grace_left`` assumes none were
+    grace_assumed: bool = False
     extension: str = ""  # the extension's reason ("" without one)
     override: OverrideNote | None = None  # of the score
     test_overrides: tuple[OverrideNote, ...] = ()
@@ -196,15 +199,20 @@ def grade_one(policy: LatePolicy, item: Handed, grace_left: int) -> tuple[GradeR
     return record, grace_left
 
 
-def grade_student(policy: LatePolicy, items: Sequence[Handed]) -> dict[str, GradeRecord]:
+def grade_student(policy: LatePolicy, items: Sequence[Handed], spent: int = 0,
+                  assumed: bool = False) -> dict[str, GradeRecord]:
     """Each assignment's record for one student; grace days are spent in the order of the
-    assignments' own due dates (the order given breaks ties; no due date comes last)."""
+    assignments' own due dates (the order given breaks ties; no due date comes last).
+    ``spent``: grace days already used on assignments not in ``items`` (the course's ledger);
+    ``assumed``: that figure is not known (the records say so)."""
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     order = sorted(range(len(items)), key=lambda i: (items[i].due or far, i))
-    left = policy.grace_days
+    left = max(0, policy.grace_days - spent)
     records: dict[str, GradeRecord] = {}
     for index in order:
-        records[items[index].assignment], left = grade_one(policy, items[index], left)
+        record, left = grade_one(policy, items[index], left)
+        records[items[index].assignment] = replace(
+            record, grace_assumed=assumed and record.grace_left is not None)
     return records
 
 

@@ -23,13 +23,19 @@ def when_text(stamp: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
+#: After the grace figures of a one-student path that has no ledger of the course's grace days.
+ASSUMED = "(assuming no grace days spent on other assignments; the course's records decide)"
+
+
 def _grace(record: GradeRecord) -> str:
     if record.grace_left is None:
         return ""
     if record.grace_used:
         used = f"{record.grace_used} grace day{'s' if record.grace_used != 1 else ''} used"
-        return f"{used}, {record.grace_left} left"
-    return "no grace days left" if record.grace_left == 0 else ""
+        text = f"{used}, {record.grace_left} left"
+    else:
+        text = "no grace days left" if record.grace_left == 0 else ""
+    return f"{text} {ASSUMED}" if text and record.grace_assumed else text
 
 
 def late_line(record: GradeRecord | None, handed_in: bool = True) -> str:

@@ -138,16 +138,3 @@ def refused_document(previous: dict[str, Any], line: str) -> dict[str, Any]:
     document["output_format"] = "md"
     document["extra_data"] = {**_dict(previous.get("extra_data")), "rate_limited": True}
     return document
-
-
-def student_due(deadlines: Deadlines, student: str, assignments: Sequence[str]
-                ) -> dt.datetime | None:
-    """The student's earliest due date among ``assignments`` (extensions applied)."""
-    dues = []
-    for assignment in assignments:
-        due = deadlines.dues.get(assignment)
-        extension = deadlines.extensions.get((student.lower(), assignment))
-        due = extension.applied_to(due) if extension else due
-        if due is not None:
-            dues.append(due)
-    return min(dues, default=None)
