@@ -348,6 +348,9 @@ def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: st
 
     root = guard(lambda: resolve_course_root(course_root))
     course = guard(lambda: load_course(root))
+    if test_visibility is None:  # the deprecated course default is read only then
+        for line in course.config.deprecated:
+            click.echo(f"grade: warning: {line}", err=True)
     request = guard(lambda: GradescopeRequest(
         out_zip=out_zip, only=only,
         test_visibility=test_visibility or course.config.test_visibility or "after_due_date",
