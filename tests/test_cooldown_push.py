@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.course_copy import activations_course
 from helpers.github_outputs import github_outputs
 
 from grader.core.course import DEFAULT_ROOT
@@ -110,17 +111,7 @@ def test_a_json_array_is_read_too(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def ci_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(DEFAULT_ROOT / "assignments" / "activations",
-                    root / "assignments" / "activations")
-    meta = root / "assignments" / "activations" / "assignment.toml"
-    meta.write_text(f'due = "{DUE.isoformat()}"\n' + meta.read_text())
-    (root / "solutions" / "hidden").mkdir(parents=True)
-    for name in ("activations.ipynb", "course_secret", "hidden/test_activations.py",
-                 "hidden/pytest.ini", "hidden/budgets.json"):
-        shutil.copy(DEFAULT_ROOT / "solutions" / name, root / "solutions" / name)
-    (root / "course.toml").write_text(PRACTICE)
-    return root
+    return activations_course(tmp_path_factory.mktemp("course"), DUE.isoformat(), PRACTICE)
 
 
 def grade_ci(ci_course: Path, tmp_path: Path, *lines: str) -> tuple[subprocess.CompletedProcess,

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.course_copy import activations_course
 from helpers.gradescope_schema import schema_problems
 
 import grader
@@ -40,17 +41,7 @@ BUG = ("return np.maximum(0, x)", "return x")
 
 @pytest.fixture(scope="module")
 def course_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(DEFAULT_ROOT / "assignments" / "activations",
-                    root / "assignments" / "activations")
-    meta = root / "assignments" / "activations" / "assignment.toml"
-    meta.write_text(f'due = "{DUE}"\n' + meta.read_text())
-    (root / "solutions" / "hidden").mkdir(parents=True)
-    for name in ("activations.ipynb", "course_secret", "hidden/test_activations.py",
-                 "hidden/pytest.ini", "hidden/budgets.json"):
-        shutil.copy(DEFAULT_ROOT / "solutions" / name, root / "solutions" / name)
-    (root / "course.toml").write_text(POLICY)
-    return root
+    return activations_course(tmp_path_factory.mktemp("course"), DUE, POLICY)
 
 
 def notebook() -> str:
