@@ -4,6 +4,7 @@ One question at a time across all students (as Gradescope grades): ``/q/<assignm
 shows the next answer nobody graded yet, ``?n=K`` the K-th (1-based, in a fixed order that does
 not follow names: students are anonymous unless the app was started with names shown).
 Everything is a plain HTML form (a little JS adds keyboard shortcuts); student text is
+rendered by grader.review.render (Markdown without raw HTML, LaTeX as allowlisted MathML) or
 escaped by Jinja2's autoescape, student images come only from ``/img/...`` as PNG or JPEG whose
 magic bytes were checked (grader.extract.written.checked_image).
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from grader.extract.written import MAGIC, Answer, Question
-from grader.review import store
+from grader.review import render, store
 from grader.review.answers import AnswerSheet
 from grader.review.security import Guard, new_token, same
 
@@ -54,6 +56,8 @@ class Review:
 def build_app(review: Review) -> Guard:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["answer_html"] = lambda a: markupsafe.Markup(render.answer_html(a.kind, a.text))
+    env.filters["markdown"] = lambda text: markupsafe.Markup(render.markdown(text))
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(name).render(csrf=review.csrf, **context)
