@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grader.core.results import CRASHED, NOT_ATTEMPTED, PASSED, SKIPPED, TIMED_OUT, TestResult
+from grader.core.text import head_of
 
 _TEST_NAME = re.compile(r"^test_([A-Za-z_]\w*?)__")
 #: The first line of a syntax-error note (grader.extract.parse._syntax_note); the quoted line
@@ -156,10 +157,7 @@ def verdict(test: TestResult) -> str:
 def _head(line: str) -> str:
     """What of a long first line fits in a verdict: cut between words (the detail block
     carries on from there, so nothing is said twice or cut mid-word)."""
-    if len(line) <= VERDICT_CHARS:
-        return line
-    cut = line.rfind(" ", 0, VERDICT_CHARS)
-    return line[:cut if cut > VERDICT_CHARS // 2 else VERDICT_CHARS].rstrip()
+    return head_of(line, VERDICT_CHARS)
 
 
 def first_line(text: str) -> str:

@@ -22,7 +22,7 @@ from grader.core.feedback import SEE_BELOW, broken_cells, explain
 from grader.core.paths import safe_component
 from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
 from grader.core.roster import RosterEntry
-from grader.core.text import visible
+from grader.core.text import head_of, visible
 from grader.report.feedback import function_of
 from grader.report.plots import score_histogram
 
@@ -186,10 +186,8 @@ def histogram(scores: Sequence[float], max_score: float, title: str) -> dict[str
 def _short(cause: str, limit: int = CARD_CHARS) -> str:
     """A cause as the first screen's cards show it: at most ``limit`` characters, cut between
     words (summary.md and the pass-rate tables keep it whole)."""
-    if len(cause) <= limit:
-        return cause
-    cut = cause.rfind(" ", 0, limit)
-    return cause[:cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+    head = head_of(cause, limit)
+    return cause if head == cause else head.rstrip(" ,;:") + " …"
 
 
 def struggles(results: Iterable[SubmissionResult], calls: Mapping[str, Sequence[str]],
