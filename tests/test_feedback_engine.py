@@ -119,6 +119,24 @@ def test_a_title_never_says_failed_for_another_failure_than_it_names() -> None:
     assert verdict(_test("test_relu__values", PASSED)) == "passed"
 
 
+def test_a_long_failure_line_is_cut_between_words_and_not_said_twice() -> None:
+    from grader.core.feedback import VERDICT_CHARS, detail
+
+    line = ("backward(params, cache, y)[0][0] (dW of layer 1; 3 -> 4 -> 3 -> 1 network, batch "
+            "of 6, zero biases, some rows of x = 0): 9 of 12 values are wrong (tolerance: "
+            "rtol=1e-06, atol=1e-09).")
+    assert len(line) > VERDICT_CHARS
+    test = _test("test_backward__relu_at_zero", FAILED, f"{line}\n  expected at index (0, 0): 1")
+    said = verdict(test)
+    assert said.endswith(" …") and len(said) < len("failed: ") + VERDICT_CHARS + 2
+    head = said.removeprefix("failed: ").removesuffix(" …")
+    assert line.startswith(head) and line[len(head)] == " "  # cut between two words
+    rest = detail(test, "")
+    assert rest.startswith("… ") and head not in rest  # the block carries on, nothing twice
+    assert f"{head} {rest.splitlines()[0].removeprefix('… ')}" == line
+    assert rest.splitlines()[1] == "  expected at index (0, 0): 1"
+
+
 def test_unattempted_functions_fold_into_one_line() -> None:
     tests = [_test("test_relu__values", PASSED),
              _test("test_sigmoid__values", FAILED, f"sigmoid(x): wrong\nHint: {SIGMOID_CAUSE}"),
