@@ -151,6 +151,7 @@ def test_a_fixed_resubmission_is_graded_afresh(
     assert fixed.score == ACTIVATIONS.max_score  # sigmoid called again: it is fixed now
 
 
+@pytest.mark.slow  # an 8 s total of hangs waited out (the quick tier keeps the two above)
 def test_a_student_with_many_hanging_files_is_bounded_by_the_total(
         tmp_path: Path) -> None:
     # five files, each with its own hanging sigmoid (another code: nothing carried):
