@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grader.core.course import DEFAULT_ROOT
 
 
+@pytest.mark.slow  # a benchmark: cold starts of the CLI and the torch import
 def test_latency_bench_prints_ratios_to_the_torch_import_and_phases(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, str(DEFAULT_ROOT / "bench" / "latency.py"),
                           "--repeat", "1", "--paths", "ci", "--work", str(tmp_path)],

@@ -94,6 +94,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
     return out, first, again
 
 
+@pytest.mark.slow  # a class of six graded twice through the real CLI
 class TestCrashesBesideHonestStudents:
     """Each crash of issue 22 in one class run: exit 0, every row, honest students 100, and
     a rerun that reads every result back from the cache."""

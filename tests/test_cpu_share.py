@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 from helpers.resources import needs
 
 from grader.core.course import DEFAULT_ROOT
@@ -60,6 +61,7 @@ def test_a_worker_cgroup_has_a_cpu_share_and_counts_its_cpu_time() -> None:
         cgroup.remove()
 
 
+@pytest.mark.slow  # sixty spinning processes waited out beside a class
 @needs("no cgroup cpu controller here" if NO_CPU_SHARE else None, "cgroups (cpu controller)")
 def test_sixty_spinning_processes_cost_honest_neighbours_nothing(tmp_path: Path) -> None:
     submissions = tmp_path / "submissions"

@@ -471,7 +471,7 @@ def test_syntax_errors_in_a_long_cell_keep_their_line_numbers() -> None:
 
 def test_dependencies_beyond_the_budget_are_one_error() -> None:
     from grader.core.errors import ExtractionError
-    from grader.extract.pipeline import MAX_ORDER_STEPS
+    from grader.extract.order import MAX_ORDER_STEPS
 
     n = 2000  # each z_i calls into a cycle of n functions: n * n steps
     cycle = [f"def f{i}():\n    return f{(i + 1) % n}()\nz{i} = f{i}()" for i in range(n)]

@@ -71,17 +71,25 @@ def test_a_syntax_note_quotes_the_line_with_a_caret() -> None:
     assert broken_cell(notes[0]) is not None
 
 
-def test_dave_reads_where_his_syntax_error_is_in_every_output(tmp_path: Path) -> None:
-    """`grade` on dave's notebook: feedback.md, feedback.html and results.json all name code
-    cell 6 (the one defining softmax), line 1, and quote the line with its caret."""
-    subs = tmp_path / "subs" / "dave"
-    subs.mkdir(parents=True)
-    (subs / "activations.ipynb").write_bytes(DAVE.read_bytes())
-    done = subprocess.run([*GRADE, "run", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`grade run` once on dave's demo notebook and bob's sigmoid-sign notebook: the out
+    folder."""
+    tmp = tmp_path_factory.mktemp("graded")
+    (tmp / "subs" / "dave").mkdir(parents=True)
+    (tmp / "subs" / "dave" / "activations.ipynb").write_bytes(DAVE.read_bytes())
+    sigmoid_notebook(tmp / "subs" / "bob" / "activations.ipynb")
+    done = subprocess.run([*GRADE, "run", str(tmp / "subs"), "--out", str(tmp / "out"),
                            "--assignment", "activations"], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    folder = tmp_path / "out" / "dave" / "activations"
+    return tmp / "out"
+
+
+def test_dave_reads_where_his_syntax_error_is_in_every_output(graded: Path) -> None:
+    """`grade` on dave's notebook: feedback.md, feedback.html and results.json all name code
+    cell 6 (the one defining softmax), line 1, and quote the line with its caret."""
+    folder = graded / "dave" / "activations"
     place = "code cell 6 (the one defining softmax), line 1"
     quote = "    def softmax(z)\n                  ^"
     md = (folder / "feedback.md").read_text()
@@ -265,14 +273,8 @@ def sigmoid_notebook(target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graded_bob(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("bob")
-    sigmoid_notebook(tmp / "subs" / "bob" / "activations.ipynb")
-    done = subprocess.run([*GRADE, "run", str(tmp / "subs"), "--out", str(tmp / "out"),
-                           "--assignment", "activations"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return tmp / "out" / "bob" / "activations"
+def graded_bob(graded: Path) -> Path:
+    return graded / "bob" / "activations"
 
 
 def test_bob_reads_the_cause_line_in_feedback_and_results_json(graded_bob: Path) -> None:
@@ -287,6 +289,7 @@ def test_bob_reads_the_cause_line_in_feedback_and_results_json(graded_bob: Path)
     assert "An import failed" not in document["output"]
 
 
+@pytest.mark.slow  # a student bundle and a notebook kernel
 def test_bob_reads_the_same_cause_line_in_the_self_check(tmp_path: Path) -> None:
     """`python -m selfcheck` (exit 1: a check failed) and check() in a real kernel, Run All
     going through the stub's own cells and the self-check cell."""

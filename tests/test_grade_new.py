@@ -16,53 +16,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.course_copy import HALVE, MUTANT, PUBLIC, SUITE, copy_course, grade
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.extract.stub import stub_text
 
-GRADE = [sys.executable, "-m", "grader.cli"]
-#: What grader treats as the course (README's course layout) and what demo/make_demo.py needs.
-COURSE_PARTS = ("course.toml", "assignments", "solutions", "tests/mutants", "tests/equivalents",
-                "demo/make_demo.py")
-
-HALVE = '''def halve(x):
-    """x / 2, element-wise."""
-    ### BEGIN SOLUTION
-    return x / 2
-    ### END SOLUTION
-'''
-SUITE = '''import pytest
-
-from grader.suite import check_close
-
-
-@pytest.mark.points(100)
-def test_halve__values(student, rng):
-    """halve: half of random arrays"""
-    for shape in ((), (7,), (2, 5)):
-        x = rng.uniform(-9, 9, size=shape)
-        check_close(student.halve(x), x / 2, name="halve(x)", inputs={"x": x})
-'''
-PUBLIC = '''def test_halve_values(student):
-    """halve on one value"""
-    assert student.halve(3.0) == 1.5
-'''
-MUTANT = "# mutant: floor division\n# breaks: halve\n\n\ndef halve(x):\n    return x // 2\n"
-
-
-def grade(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*GRADE, *args, "--course", str(course)], capture_output=True,
-                          text=True, timeout=600, check=False, cwd=course)
-
 
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
-    root = tmp_path / "course"
-    for part in COURSE_PARTS:
-        (root / part).parent.mkdir(parents=True, exist_ok=True)
-        copy = shutil.copytree if (DEFAULT_ROOT / part).is_dir() else shutil.copy2
-        copy(DEFAULT_ROOT / part, root / part)
-    return root
+    return copy_course(tmp_path / "course")
 
 
 def test_new_assignment_validates_as_generated(course: Path) -> None:

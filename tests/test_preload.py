@@ -7,7 +7,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
+
 from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.results import PASSED
 from grader.core.settings import Settings
 from grader.run import local
 from grader.run.discover import discover
@@ -54,15 +57,22 @@ def test_a_run_starts_its_zygote_with_the_course_preload(tmp_path: Path) -> None
 
 
 def test_a_worker_imports_what_was_not_preloaded_with_the_same_score(tmp_path: Path) -> None:
-    folder = _class(tmp_path, "training.ipynb")
-    scores = []
-    for preload in (None, ("numpy", "torch")):  # None: the run decides (matplotlib too)
+    """alice's activations with a cell that draws with matplotlib; with a zygote that did not
+    preload it, the worker imports it itself and no test fails: full marks, as alice gets."""
+    folder = _class(tmp_path, "activations.ipynb")
+    notebook = nbformat.read(folder / "alice" / "activations.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\n\n\ndef draw(x):\n    return plt.plot(x, relu(x))\n"))
+    nbformat.write(notebook, folder / "alice" / "activations.ipynb")
+    assert "matplotlib.pyplot" in _preload(folder)  # the run itself would preload it
+    close_sandboxes()
+    settings = Settings(course_root=DEFAULT_ROOT, secret="preload", preload=("numpy", "torch"))
+    try:
+        (result,) = grade_folder(folder, COURSE, settings).results
+        sandbox = kept_sandbox(settings.sandbox, settings.warm)
+        assert getattr(sandbox, "preload", None) == ("numpy", "torch")
+    finally:
         close_sandboxes()
-        settings = Settings(course_root=DEFAULT_ROOT, secret="preload", preload=preload)
-        try:
-            (result,) = grade_folder(folder, COURSE, settings).results
-        finally:
-            close_sandboxes()
-        assert not result.grader_error, result.error
-        scores.append((result.score, [(t.name, t.status) for t in result.tests]))
-    assert scores[0] == scores[1]
+    assert not result.grader_error, result.error
+    assert [t.name for t in result.tests if t.status != PASSED] == []
+    assert result.score == result.max_score

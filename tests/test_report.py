@@ -229,7 +229,9 @@ def test_atomic_write_leaves_no_temp_files(run: RunResult, tmp_path: Path) -> No
     assert paths.out_dir == tmp_path
     write_reports(run, tmp_path)  # overwriting works too
     assert not list(tmp_path.rglob("*.tmp"))
-    assert set(paths.files) == {p for p in tmp_path.rglob("*") if p.is_file()}
+    assert set(paths.files) | set(paths.kept) == {p for p in tmp_path.rglob("*")
+                                                  if p.is_file()}
+    assert tmp_path / ".reports.json" in paths.kept  # the stamps the next run reuses
 
 
 def test_score_table(run: RunResult) -> None:

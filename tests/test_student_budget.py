@@ -87,20 +87,24 @@ def test_a_stop_is_carried_only_to_the_same_code() -> None:
     assert "in an earlier test (test_a in your file activations.py)" in carried.later_message()
 
 
-def _source(hang: str, version: int = 0) -> str:
+def _honest() -> str:
+    """alice's activations (all correct) as one .py file."""
     cells = json.loads(ALICE.read_text())["cells"]
-    code = "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    return code.replace(f"def {hang}(x):\n",
+    return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def _source(hang: str, version: int = 0) -> str:
+    return _honest().replace(f"def {hang}(x):\n",
                         f"def {hang}(x):\n    while True:  # version {version}\n        pass\n")
 
 
-def _grade(tmp_path: Path, sources: list[str], monkeypatch: pytest.MonkeyPatch,
-           **limits: float) -> tuple[list[SubmissionResult], list[float]]:
+def _grade(folder: Path, sources: list[str], **limits: float
+           ) -> tuple[list[SubmissionResult], list[float]]:
     """Grade one student's files through the real grade_jobs (process sandbox); also the
     submission budget the run gave each file it ran."""
     jobs = []
     for n, source in enumerate(sources):
-        path = tmp_path / f"activations_{n}.py"
+        path = folder / f"activations_{n}.py"
         path.write_text(source)
         jobs.append(Job("mallory", ACTIVATIONS, path))
     settings = Settings(course_root=COURSE.root, sandbox="process", jobs=1,
@@ -112,17 +116,27 @@ def _grade(tmp_path: Path, sources: list[str], monkeypatch: pytest.MonkeyPatch,
         given.append(own.limits.submission_timeout_s)
         return real(job, own, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(local, "grade_safely", recorded)
-    try:
-        return grade_jobs(jobs, settings), given
-    finally:
-        close_sandboxes()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local, "grade_safely", recorded)
+        try:
+            return grade_jobs(jobs, settings), given
+        finally:
+            close_sandboxes()
+
+
+@pytest.fixture(scope="module")
+def hang_then_fixed(tmp_path_factory: pytest.TempPathFactory) -> list[SubmissionResult]:
+    """One run (the hangs waited out once for both tests below): the same hanging sigmoid in
+    three files, then the fixed resubmission."""
+    folder = tmp_path_factory.mktemp("hang")
+    results, _ = _grade(folder, [_source("sigmoid")] * 3 + [_honest()],
+                        submission_timeout_s=60.0)
+    return results
 
 
 def test_a_hang_is_waited_on_once_across_a_students_files(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    results, _ = _grade(tmp_path, [_source("sigmoid")] * 3, monkeypatch,
-                        submission_timeout_s=60.0)
+        hang_then_fixed: list[SubmissionResult]) -> None:
+    results = hang_then_fixed[:3]
     assert results[0].waits >= 1  # the first file waits on sigmoid (and what calls it)
     assert [r.waits for r in results[1:]] == [0, 0]  # the same sigmoid: not waited on again
     messages = [t.message for t in results[2].tests if t.function == "sigmoid"]
@@ -131,28 +145,27 @@ def test_a_hang_is_waited_on_once_across_a_students_files(
 
 
 def test_a_fixed_resubmission_is_graded_afresh(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fixed = json.loads(ALICE.read_text())["cells"]
-    honest = "\n\n".join("".join(c["source"]) for c in fixed if c["cell_type"] == "code")
-    results, _ = _grade(tmp_path, [_source("sigmoid"), honest], monkeypatch,
-                        submission_timeout_s=60.0)
-    assert results[0].waits >= 1 and results[1].waits == 0
-    assert results[1].score == ACTIVATIONS.max_score  # sigmoid called again: it is fixed now
+        hang_then_fixed: list[SubmissionResult]) -> None:
+    hanging, fixed = hang_then_fixed[0], hang_then_fixed[3]
+    assert hanging.waits >= 1 and fixed.waits == 0
+    assert fixed.score == ACTIVATIONS.max_score  # sigmoid called again: it is fixed now
 
 
+@pytest.mark.slow  # an 8 s total of hangs waited out (the quick tier keeps the two above)
 def test_a_student_with_many_hanging_files_is_bounded_by_the_total(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path) -> None:
     # five files, each with its own hanging sigmoid (another code: nothing carried):
-    # sigmoid, sigmoid_grad, tanh and tanh_grad wait out 1 s each in every file that runs
+    # sigmoid, sigmoid_grad, tanh and tanh_grad wait out 1 s each in every file that runs,
+    # so an 8 s total runs the first file whole and the second in part
     sources = [_source("sigmoid", version) for version in range(5)]
-    results, given = _grade(tmp_path, sources, monkeypatch, student_timeout_s=20.0,
+    results, given = _grade(tmp_path, sources, student_timeout_s=8.0,
                             submission_timeout_s=60.0)
-    assert given[0] == 20.0  # the student's total, not the submission's 60 s
+    assert given[0] == 8.0  # the student's total, not the submission's 60 s
     for k in range(1, len(given)):  # each next file gets what the waits before it left
-        assert given[k] <= 20.0 - sum(r.waits for r in results[:k]) * 1.0
+        assert given[k] <= 8.0 - sum(r.waits for r in results[:k]) * 1.0
     not_run = [r for r in results if (r.error or "").startswith("Not graded")]
     assert not_run and len(given) + len(not_run) == 5
-    assert sum(results[k].waits for k in range(len(given))) <= 20 + len(given)
+    assert sum(results[k].waits for k in range(len(given))) <= 8 + len(given)
 
 
 def test_a_file_not_run_is_not_cached(tmp_path: Path) -> None:

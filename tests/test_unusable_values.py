@@ -25,7 +25,9 @@ from helpers.classroom50 import git_checkout, runner_env
 from helpers.github_outputs import github_env
 
 from grader.commands.classroom50 import BuildRequest, build
+from grader.commands.grade import RunRequest, run
 from grader.core.course import DEFAULT_ROOT, load_course
+from grader.core.settings import Settings
 
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli"]
@@ -65,10 +67,10 @@ def graded_class(base: Path, bf16_notebook: Path) -> dict[str, dict[str, str]]:
                          ("honest", ROOT / "demo" / "submissions" / "alice" / "activations.ipynb")):
         (submissions / name).mkdir(parents=True)
         shutil.copy(source, submissions / name / "activations.ipynb")
-    done = subprocess.run([*GRADE, str(submissions), "--out", str(base / "out"), "-q",
-                           "--assignment", "activations"], capture_output=True, text=True,
-                          timeout=600, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # `grade`'s own function in this process (the other paths below are whole CLI runs)
+    run(RunRequest(submissions_dir=submissions, out_dir=base / "out", only=("activations",),
+                   quiet=True), load_course(ROOT), Settings(course_root=ROOT),
+        echo=lambda _: None)
     with open(base / "out" / "grades.csv", newline="") as handle:
         return {row["student"]: row for row in csv.DictReader(handle)}
 
@@ -82,6 +84,7 @@ def test_grade_scores_the_bfloat16_student_as_graded(base: Path, graded_class) -
     assert "tell the course staff" not in json.dumps(document)
 
 
+@pytest.mark.slow  # one more cold CLI path end to end; `grade` keeps the fact in the quick tier
 def test_grade_ci_reports_a_score_not_a_grader_failure(base: Path, bf16_notebook: Path,
                                                        graded_class) -> None:
     checkout = base / "bf16-repo"
@@ -101,6 +104,7 @@ def test_grade_ci_reports_a_score_not_a_grader_failure(base: Path, bf16_notebook
     assert any(EXPLANATION in t["message"] for t in classroom["tests"])
 
 
+@pytest.mark.slow  # one more cold CLI path end to end; `grade` keeps the fact in the quick tier
 def test_gradescope_run_gives_the_student_their_grade(base: Path, bf16_notebook: Path,
                                                       graded_class) -> None:
     root = base / "gradescope"
@@ -126,6 +130,7 @@ def test_gradescope_run_gives_the_student_their_grade(base: Path, bf16_notebook:
     assert _explained(document["tests"])
 
 
+@pytest.mark.slow  # one more cold CLI path end to end; `grade` keeps the fact in the quick tier
 def test_classroom50_writes_the_students_result(base: Path, bf16_notebook: Path,
                                                 graded_class) -> None:
     course = load_course(ROOT)

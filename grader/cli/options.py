@@ -1,4 +1,5 @@
-"""Click options that several ``grade`` verbs share (grader/cli/main.py declares the verbs).
+"""Click options that several ``grade`` verbs share (grader/cli/main.py, authoring.py,
+platforms.py, review.py and feedback.py declare the verbs), and the course defaults behind them.
 
 Each is a decorator factory, so that a verb's declaration reads as one line per option and
 the same flag has the same name, type, default and help everywhere.
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from grader.core import course as course_files
+from grader.core.course import Course
 from grader.core.errors import NNGraderError
+from grader.core.settings import LIMIT_HELP, NONE_DEFAULT, Limits, flag_name, limits_from
 from grader.core.text import visible
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -127,3 +131,23 @@ def guard(action: Callable[[], Any]) -> Any:
     except NNGraderError as exc:  # messages may carry student file and folder names
         click.echo(f"grade: error: {visible(exc)}", err=True)
         sys.exit(exc.exit_code)
+
+
+def limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """One ``--<limit>`` flag per Limits field (default: GRADER_<NAME> or the built-in)."""
+    for spec in reversed(fields(Limits)):
+        default = NONE_DEFAULT[spec.name] if spec.default is None else spec.default
+        help_text = f"{LIMIT_HELP[spec.name]} [default {default}]"
+        function = click.option(flag_name(spec.name), spec.name, default=None,
+                                help=help_text, metavar="N")(function)
+    return function
+
+
+def course_limits(flags: dict[str, Any], course: Course) -> Limits:
+    """The --<limit> flags, then GRADER_* variables, then course.toml's [defaults]."""
+    return limits_from(flags, defaults=course.config.limit_defaults())
+
+
+def course_device(flag: str | None, course: Course) -> str:
+    """--device, else course.toml's [defaults] device, else cpu."""
+    return flag or course.config.device or "cpu"

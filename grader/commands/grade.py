@@ -40,6 +40,7 @@ from grader.run.discover import Discovery, course_files, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
 from grader.run.identities import map_to_roster
 from grader.run.layouts import ArchiveLimits, SourceView, open_source
+from grader.run.matched import MatchMemo
 from grader.submission.grade import suite_hash
 from grader.suite import budgets
 
@@ -148,7 +149,8 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             echo(line)
         if roster_file is not None and request.roster is not None and not request.quiet:
             echo(_roster_line(request.roster, roster_file))
-        found = discover_view(view, course.assignments, reader, course_files(course.root))
+        found = discover_view(view, course.assignments, reader, course_files(course.root),
+                              MatchMemo(request.out_dir, course.assignments))
         discovery = map_to_roster(found, roster_file.entries if roster_file else ())
         if not request.quiet:
             _echo_assignments(discovery, course, request, echo)

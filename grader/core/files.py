@@ -18,10 +18,12 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from grader.core.errors import ExtractionError
 
 MIB = 1024 * 1024
+_CHUNK = 1 << 16
 #: Largest notebook or .py file read, unless a setting says otherwise (Limits.source_mb).
 DEFAULT_MAX_BYTES = 32 * MIB
 
@@ -142,3 +144,18 @@ def member_problem(info: zipfile.ZipInfo) -> str | None:
     if info.flag_bits & 0x1:
         return "encrypted"
     return None
+
+
+def write_capped(source: IO[bytes], destination: Path, cap: int) -> int | None:
+    """Copy at most ``cap`` bytes into a new file; None (and no file) if there were more."""
+    written = 0
+    with open(destination, "xb") as out:
+        while chunk := source.read(_CHUNK):
+            written += len(chunk)
+            if written > cap:
+                break
+            out.write(chunk)
+    if written > cap:
+        destination.unlink()
+        return None
+    return written

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -99,11 +100,16 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> Path:
 
     ``durable``: fsync before the rename (a crash never leaves an empty file). A run's
     per-submission reports pass False: they are rebuilt from ``OUT/.cache`` (written durably)
-    by rerunning, and one fsync per file was half the time of rendering a class's reports."""
+    by rerunning, and one fsync per file was half the time of rendering a class's reports.
+
+    A regular file that already holds exactly ``text`` is left as it is (a rerun whose results
+    did not change rewrites nothing); a link in its place is replaced, never followed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_dir() and not path.is_symlink():
         raise GraderError(f"{path}: a folder is in the way of this report file (left by an "
                           "older version?); move it away and run again")
+    if _holds(path, text):
+        return path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
@@ -117,3 +123,24 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether ``path`` is a regular file (not a link) whose bytes are ``text`` in UTF-8."""
+    try:
+        data = text.encode("utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except (OSError, UnicodeEncodeError):
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return False
+        chunks = []
+        while chunk := os.read(fd, max(1, len(data))):
+            chunks.append(chunk)
+        return b"".join(chunks) == data
+    except OSError:
+        return False
+    finally:
+        os.close(fd)

@@ -14,10 +14,18 @@ text is the grader's title, XML-escaped all the same.
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
+import hashlib
+import importlib.metadata
 import io
+import json
 import math
+import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from grader.core.results import Curve
@@ -56,6 +64,67 @@ def _png(figure) -> str:  # type: ignore[no-untyped-def]
 
 #: The x axis of a histogram runs from 0 to a max score in this range, else to 1.
 _SANE_TOP = (1e-9, 1e12)
+
+
+class DrawnPictures:
+    """Histograms drawn by earlier runs on the same OUT, kept in ``OUT/.pictures/`` by what
+    they show: a rerun whose scores did not change reuses them and never imports matplotlib
+    (its import and font list cost a second or more). ``finish`` removes the pictures this
+    run did not show, so the folder holds one run's pictures at most."""
+
+    FOLDER = ".pictures"
+    _PREFIX = "data:image/png;base64,"
+
+    def __init__(self, out_dir: Path | None) -> None:
+        self.folder = out_dir / self.FOLDER if out_dir is not None else None
+        self.used: set[str] = set()
+
+    def histogram(self, scores: Sequence[float], max_score: float, title: str) -> Picture:
+        if self.folder is None:
+            return score_histogram(scores, max_score, title)
+        key = hashlib.sha256(json.dumps(
+            [_DRAWING, _matplotlib_version(), [repr(float(s)) for s in scores],
+             repr(float(max_score)), title]).encode("utf-8", "surrogatepass")).hexdigest()
+        self.used.add(key)
+        path = self.folder / f"{key}.json"
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            uri = kept["uri"]
+            if isinstance(uri, str) and uri.startswith(self._PREFIX) \
+                    and _BASE64.fullmatch(uri[len(self._PREFIX):]):
+                return Picture(uri, int(kept["width"]), int(kept["height"]), str(kept["alt"]))
+        picture = score_histogram(scores, max_score, title)
+        with contextlib.suppress(OSError):  # a picture not kept is drawn again next time
+            self.folder.mkdir(exist_ok=True)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(dataclasses.asdict(picture)), encoding="utf-8")
+            os.replace(temporary, path)
+        return picture
+
+    def paths(self) -> list[Path]:
+        """The files of the pictures this run showed."""
+        return [self.folder / f"{key}.json" for key in sorted(self.used)] if self.folder else []
+
+    def finish(self) -> None:
+        """Remove the kept pictures this run did not use."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.stem not in self.used:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+#: Changed whenever score_histogram draws differently: pictures kept before are redrawn.
+_DRAWING = 1
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def _matplotlib_version() -> str:
+    try:
+        return importlib.metadata.version("matplotlib")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
 
 
 def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Picture:

@@ -20,15 +20,18 @@ from pathlib import Path
 
 import jinja2
 
+import grader
 from grader.core.errors import CourseError
 from grader.core.paths import OUTPUT_MARKER, TEMPLATES_DIR, inside, mark_output, write_atomic
 from grader.core.results import RunResult, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import md_cell, md_code, md_fence, md_text, valid, visible
 from grader.core.visibility import Visibility, split
+from grader.report import stamps
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
 from grader.report.lms_gradebook import lms_gradebook
+from grader.report.plots import DrawnPictures
 from grader.report.table import grades_csv
 from grader.report.view import assignment_order, feedback_view, summary_view
 
@@ -64,6 +67,8 @@ class ReportPaths:
     lms_notes: tuple[str, ...] = ()
     #: the run as reported: a submission whose report could not be written is a grader error
     run: RunResult | None = None
+    #: not reports, but what the next run on OUT reuses: the report stamps, the histograms
+    kept: tuple[Path, ...] = ()
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -94,31 +99,59 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     return env
 
 
-def _load_templates(env: jinja2.Environment) -> dict[str, jinja2.Template]:
-    try:
-        return {name: env.get_template(name) for name in TEMPLATES}
-    except jinja2.TemplateError as exc:
-        raise CourseError(f"report template {exc}: cannot be loaded") from exc
+
+
+class _Templates(dict):  # type: ignore[type-arg]
+    """The report templates, each compiled on first use (a rerun that renders no feedback
+    page compiles only the summary's)."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        super().__init__()
+        self.env = env
+        try:
+            sources = [env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+                       for name in TEMPLATES]
+        except jinja2.TemplateError as exc:
+            raise CourseError(f"report template {exc}: cannot be loaded") from exc
+        #: what the templates say, for the report stamps (grader.report.stamps)
+        self.fingerprint = stamps.digest(*sources)
+
+    def __missing__(self, name: str) -> jinja2.Template:
+        try:
+            template = self[name] = self.env.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise CourseError(f"report template {exc}: cannot be loaded") from exc
+        return template
+
+
+def _load_templates(env: jinja2.Environment) -> _Templates:
+    return _Templates(env)
 
 
 def _write_submission(result: SubmissionResult, out_dir: Path, title: str,
                       templates: Mapping[str, jinja2.Template],
                       calls: Mapping[str, Sequence[str]],
-                      visibility: Visibility | None = None) -> SubmissionPaths:
+                      visibility: Visibility | None = None,
+                      written: stamps.WrittenReports | None = None) -> SubmissionPaths:
     folder = inside(out_dir, result.student, result.assignment)
     shown = split(result.tests, result.assignment, visibility)
+    paths = SubmissionPaths(result.student, result.assignment, folder / "results.json",
+                            folder / "feedback.md", folder / "feedback.html")
+    files = (paths.results_json, paths.feedback_md, paths.feedback_html)
+    key = stamps.digest(result, title, sorted(calls.items()), visibility,
+                        [t.name for t in shown.tests], shown.when, grader.__version__,
+                        getattr(templates, "fingerprint", None))
+    if written is not None and written.unchanged(folder, key, files):
+        return paths
     view = feedback_view(result, title, calls=calls, shown=shown)
     document = json.dumps(results_json(result, calls, visibility), indent=2,
                           ensure_ascii=False) + "\n"
-    return SubmissionPaths(
-        student=result.student,
-        assignment=result.assignment,
-        results_json=write_atomic(folder / "results.json", document, durable=False),
-        feedback_md=write_atomic(folder / "feedback.md",
-                                 templates["feedback.md.j2"].render(view), durable=False),
-        feedback_html=write_atomic(folder / "feedback.html",
-                                   templates["feedback.html.j2"].render(view), durable=False),
-    )
+    write_atomic(paths.results_json, document, durable=False)
+    write_atomic(paths.feedback_md, templates["feedback.md.j2"].render(view), durable=False)
+    write_atomic(paths.feedback_html, templates["feedback.html.j2"].render(view), durable=False)
+    if written is not None:
+        written.wrote(folder, key, files)
+    return paths
 
 
 #: the other text fields of a result, each made valid in a row that reports a failure
@@ -127,14 +160,16 @@ _PLAIN_TEXT = ("matched_by", "sandbox", "device", "suite_hash", "grader_version"
 
 def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
                      templates: Mapping[str, jinja2.Template],
-                     calls: Mapping[str, Sequence[str]], visibility: Visibility | None = None
+                     calls: Mapping[str, Sequence[str]], visibility: Visibility | None = None,
+                     written: stamps.WrittenReports | None = None
                      ) -> tuple[SubmissionPaths, SubmissionResult]:
     """One submission's files, and the result as reported: whatever fails while writing them
     (a value no writer takes, a full disk) makes this submission a grader error, reported
     with the reason in its own row, and every other submission's report is still written."""
     try:
         grades_csv(RunResult(results=(result,)))  # its grades.csv row renders too
-        return _write_submission(result, out_dir, title, templates, calls, visibility), result
+        return _write_submission(result, out_dir, title, templates, calls, visibility,
+                                 written), result
     except CourseError:
         raise
     except Exception as exc:  # noqa: BLE001 - contained: the row says why
@@ -180,11 +215,13 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                      key=lambda i: (run.results[i].student, run.results[i].assignment))
     reported = list(run.results)
     paths_of = {}
+    written = stamps.WrittenReports(out_dir)  # what an earlier run wrote: not rendered again
     for i in ordered:  # files written in (student, assignment) order
         result = run.results[i]
         paths_of[i], reported[i] = _write_contained(
             result, out_dir, titles.get(result.assignment, ""), templates,
-            calls.get(result.assignment, {}), visibility)
+            calls.get(result.assignment, {}), visibility, written)
+    written.save()
     submissions = tuple(paths_of[i] for i in ordered)
     # the run's own texts are valid by construction (grader.run.grading makes the unrecognized
     # files' names valid at the edge); made so here too, as no one submission's row can hold them
@@ -192,7 +229,9 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                   unrecognized=tuple((valid(path), valid(reason))
                                      for path, reason in run.unrecognized),
                   sandbox=valid(run.sandbox))
-    summary = summary_view(run, titles, roster or (), calls=calls)
+    drawn = DrawnPictures(out_dir)
+    summary = summary_view(run, titles, roster or (), calls=calls, drawn=drawn)
+    drawn.finish()
     assignments = assignment_order(run.results)
     rows = gradebook_rows(run.results, assignments, roster or (), run.students)
     lms = None
@@ -216,4 +255,5 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
         lms_gradebook=write_atomic(out_dir / lms.file_name, lms.text) if lms else None,
         lms_notes=lms.notes if lms else (),
         run=run,
+        kept=tuple(p for p in (written.path, *drawn.paths()) if p.is_file()),
     )

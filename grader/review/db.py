@@ -22,8 +22,10 @@ from alembic import command
 from alembic.config import Config
 
 from grader.core.errors import ConfigError
+from grader.review.location import FILE_NAME, default_url, exists
 
-FILE_NAME = "review.db"
+__all__ = ["FILE_NAME", "default_url", "exists", "open_db"]
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 metadata = sa.MetaData()
@@ -52,15 +54,6 @@ events = sa.Table(
     sa.Column("student", sa.String(200)), sa.Column("question", sa.String(40)),
     sa.Column("detail", sa.Text),
 )
-
-
-def default_url(out_dir: Path) -> str:
-    return f"sqlite:///{(out_dir / FILE_NAME).resolve()}"
-
-
-def exists(out_dir: Path, url: str | None) -> bool:
-    """Whether there is a review database to merge (always assumed for a server URL)."""
-    return url is not None or (out_dir / FILE_NAME).is_file()
 
 
 def open_db(url: str) -> sa.Engine:

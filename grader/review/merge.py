@@ -11,21 +11,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from grader.core.results import ManualGrade, RunResult, SubmissionResult
 from grader.review import answers as answer_sheets
-from grader.review import db, store
+from grader.review import location
 from grader.review.answers import AnswerSheet
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only where there is a database to read
+    import sqlalchemy as sa
 
 
 def merge_manual(run: RunResult, out_dir: Path, url: str | None = None) -> RunResult:
     """``run`` with the written questions' grades merged (unchanged without a database)."""
     sheets = {s.assignment: s for s in answer_sheets.load(out_dir)} if out_dir.is_dir() else {}
-    if not sheets or not db.exists(out_dir, url):
+    if not sheets or not location.exists(out_dir, url):
         return run
-    engine = db.open_db(url or db.default_url(out_dir))
+    from grader.review import db
+
+    engine = db.open_db(url or location.default_url(out_dir))
     try:
         graded = {aid: _grades(engine, sheet) for aid, sheet in sheets.items()}
     finally:
@@ -36,6 +40,8 @@ def merge_manual(run: RunResult, out_dir: Path, url: str | None = None) -> RunRe
 
 
 def _grades(engine: sa.Engine, sheet: AnswerSheet) -> dict[tuple[str, str], ManualGrade]:
+    from grader.review import store
+
     store.sync_rubric(engine, sheet.assignment, sheet.questions)
     saved = store.grades_of(engine, sheet.assignment)
     out = {}
@@ -74,9 +80,11 @@ def manual_points(out_dir: Path, url: str | None = None
     """(student lower-cased, assignment) -> (written points graded, questions pending): for a
     gradebook built elsewhere (``grade collect --review OUT``)."""
     sheets = answer_sheets.load(out_dir) if out_dir.is_dir() else []
-    if not sheets or not db.exists(out_dir, url):
+    if not sheets or not location.exists(out_dir, url):
         return {}
-    engine = db.open_db(url or db.default_url(out_dir))
+    from grader.review import db
+
+    engine = db.open_db(url or location.default_url(out_dir))
     try:
         out = {}
         for sheet in sheets:

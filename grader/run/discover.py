@@ -53,6 +53,7 @@ from grader.core.results import StudentInfo
 from grader.core.text import display_name, valid
 from grader.extract.isolate import ReadLimits, extract_file
 from grader.run.layouts import PER_STUDENT, HandedIn, SourceView, StudentSource, read_layout
+from grader.run.matched import MatchMemo
 from grader.run.readonce import MAX_ENTRIES as MAX_ENTRIES
 from grader.run.readonce import Reader, Snapshots
 from grader.run.readonce import course_files as course_files
@@ -132,10 +133,12 @@ def discover(submissions_dir: Path, assignments: Sequence[Assignment],
 
 def discover_view(view: SourceView, assignments: Sequence[Assignment],
                   limits: ReadLimits | None = None,
-                  course: Mapping[bytes, str] | None = None) -> Discovery:
-    """Match each file of every student of ``view`` (grader.run.layouts) to an assignment."""
+                  course: Mapping[bytes, str] | None = None,
+                  memo: MatchMemo | None = None) -> Discovery:
+    """Match each file of every student of ``view`` (grader.run.layouts) to an assignment
+    (``memo``: the matches a run on the same OUT made, saved again for the next)."""
     limits = limits or ReadLimits()
-    reader = _reader(assignments, limits, course or {})
+    reader = _reader(assignments, limits, course or {}, memo)
     submissions: list[Submission] = []
     unrecognized = [Unrecognized(path, why) for path, why in view.stray]
     students: list[str] = []
@@ -153,16 +156,19 @@ def discover_view(view: SourceView, assignments: Sequence[Assignment],
         for found in _source_files(source, reader, view.layout != PER_STUDENT):
             (submissions if isinstance(found, Submission) else unrecognized).append(found)
     submissions.sort(key=lambda s: (s.student, s.assignment, str(s.path)))
+    if memo is not None:
+        memo.save()
     kept, extra = _within_attempts(submissions)
     return Discovery(tuple(kept), tuple(unrecognized + extra), tuple(students), view.layout,
                      tuple(identities) if view.layout != PER_STUDENT else ())
 
 
 def _reader(assignments: Sequence[Assignment], limits: ReadLimits,
-            course: Mapping[bytes, str]) -> Reader:
+            course: Mapping[bytes, str], memo: MatchMemo | None = None) -> Reader:
     def match(student: str, path: Path, source: Path | None, name: str | None
               ) -> Submission | Unrecognized:
-        return match_file(student, path, assignments, limits, name=name, source=source)
+        return match_file(student, path, assignments, limits, name=name, source=source,
+                          memo=memo)
 
     return Reader(match, lambda path, why: Unrecognized(path, why), limits, course,
                   Snapshots(), _ignored)
@@ -224,10 +230,12 @@ def _within_attempts(submissions: list[Submission]
 
 def match_file(student: str, path: Path, assignments: Sequence[Assignment],
                limits: ReadLimits | None = None, name: str | None = None,
-               source: Path | None = None) -> Submission | Unrecognized:
+               source: Path | None = None, memo: MatchMemo | None = None
+               ) -> Submission | Unrecognized:
     """Which assignment ``path`` is, by metadata, then file name (``name``, default the
     path's), then defined functions. ``source``: the grader's copy of its bytes (read
-    instead of ``path``)."""
+    instead of ``path``); ``memo``: the matches of the last run on the same OUT
+    (grader.run.matched), used instead of reading the file again."""
     name = name or path.name
     suffix = Path(name).suffix.lower()
     by_name = ids_in_name(name, assignments)
@@ -238,6 +246,21 @@ def match_file(student: str, path: Path, assignments: Sequence[Assignment],
     ids = [a.id for a in assignments]
     if suffix == ".py" and len(by_name) == 1:  # a .py file has no metadata: no need to read it
         return Submission(student, by_name[0], path, "file name", source=source)
+    key = memo.key(source or path, name) if memo is not None else None
+    known = memo.get(key) if memo is not None else None
+    if known is not None and known[0] in ids:
+        return Submission(student, known[0], path, known[1], source=source)
+    matched = _match_read(student, path, assignments, limits, name, source, by_name)
+    if memo is not None and isinstance(matched, Submission):
+        memo.put(key, matched.assignment, matched.matched_by)
+    return matched
+
+
+def _match_read(student: str, path: Path, assignments: Sequence[Assignment],
+                limits: ReadLimits | None, name: str, source: Path | None,
+                by_name: list[str]) -> Submission | Unrecognized:
+    """match_file's reading part: the file read (in a child) for its metadata and functions."""
+    ids = [a.id for a in assignments]
     found = extract_file(source or path, (), limits or ReadLimits(), extract=len(by_name) != 1,
                          unless_assignment_in=ids)
     if found.assignment in ids:

@@ -198,7 +198,8 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
     if observer is not None:
         observer.start(len(todo), reused)
     try:
-        graded = executor.grade([jobs[i] for i in todo], settings, finished, settings_for)
+        graded = executor.grade([jobs[i] for i in todo], settings, finished, settings_for) \
+            if todo else []  # all reused: no pool, no worker
     finally:
         if observer is not None:
             observer.finish()

@@ -449,11 +449,12 @@ def student_train(student, x: np.ndarray, y: np.ndarray, sizes: Sequence[int], l
 
 
 def ref_trajectory(params: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, y: np.ndarray,
-                   lr: float, epochs: int) -> tuple[list[Any], list[float]]:
+                   lr: float, epochs: int, gradients: Callable[..., Any] = torch_grads
+                   ) -> tuple[list[Any], list[float]]:
     losses = []
     for _ in range(epochs):
         losses.append(ref_loss(params, x, y))
-        grads = torch_grads(params, x, y)
+        grads = gradients(params, x, y)
         params = [(W - lr * dW, b - lr * db)
                   for (W, b), (dW, db) in zip(params, grads, strict=True)]
     return params, losses
@@ -468,9 +469,12 @@ def student_init(student, sizes: Sequence[int], seed: int) -> list[tuple[np.ndar
 def reference_curve(student, x: np.ndarray, y: np.ndarray, seed: int) -> list[float]:
     """The reference's losses for the loss-decrease check's picture: gradient descent from
     the student's own init_params(LECTURE, seed); none where those params are unusable (the
-    picture is not a check: init_params has its own tests)."""
+    picture is not a check: init_params has its own tests). Its 200 gradients by numpy
+    backprop (variant_grads with no mistake switched on: the same gradient to rounding, in a
+    fiftieth of autograd's time); the checks keep autograd as the independent oracle."""
     try:
-        return ref_trajectory(student_init(student, LECTURE, seed), x, y, 0.05, 200)[1]
+        return ref_trajectory(student_init(student, LECTURE, seed), x, y, 0.05, 200,
+                              variant_grads)[1]
     except (Feedback, ValueError, RuntimeError):
         return []
 

@@ -90,6 +90,7 @@ def _said(run: RunResult) -> str:
                  if line.startswith(("REACHED", "UNREACHABLE"))), result.output[-300:])
 
 
+@pytest.mark.slow  # a Dask cluster
 @needs_bwrap
 def test_student_code_on_a_cluster_cannot_reach_the_scheduler(tmp_path: Path) -> None:
     security, files = certificates(tmp_path)

@@ -74,6 +74,7 @@ def grade_all(level: str, base: Path) -> RunResult:
     return grade_folder(subs, load_course(ROOT), settings, only=("backprop", "training"))
 
 
+@pytest.mark.slow  # the forged corpus graded as a class at each level
 @pytest.mark.parametrize("level", LEVELS)
 def test_a_forged_result_scores_no_more_than_the_honest_baseline(tmp_path: Path,
                                                                  level: str) -> None:

@@ -2,6 +2,7 @@
 
     browser            headless Chromium: render a report page and check it
     bundle             ``grade release`` as an instructor runs it, stubs filled with solutions
+    course_copy        a copy of the course, the example `halve`, `grade` run in that copy
     github_outputs     parse ``$GITHUB_OUTPUT`` heredocs
     gradescope_schema  Gradescope's results.json schema
     hostile_corpus     a class of hostile notebooks and names (tests and bench/hostile.py)

@@ -17,11 +17,9 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO
 
-from grader.core.files import member_path, member_problem
+from grader.core.files import member_path, member_problem, write_capped
 
-_CHUNK = 1 << 16
 _IGNORED = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints"})
 
 
@@ -115,27 +113,12 @@ def _copy(path: Path, relative: Path, state: Unpacked, limits: UploadLimits) -> 
     if destination is None:
         return
     with open(path, "rb") as source:
-        written = _write_capped(source, destination, limits.max_file_bytes)
+        written = write_capped(source, destination, limits.max_file_bytes)
     if written is None:
         state.skipped.append((relative.as_posix(), "changed size while it was copied"))
         return
     state.files.append(relative)
     state.total_bytes += written
-
-
-def _write_capped(source: IO[bytes], destination: Path, cap: int) -> int | None:
-    """Copy at most ``cap`` bytes into a new file; None (and no file) if there were more."""
-    written = 0
-    with open(destination, "xb") as out:
-        while chunk := source.read(_CHUNK):
-            written += len(chunk)
-            if written > cap:
-                break
-            out.write(chunk)
-    if written > cap:
-        destination.unlink()
-        return None
-    return written
 
 
 def _unzip(path: Path, relative: Path, state: Unpacked, limits: UploadLimits) -> None:
@@ -171,7 +154,7 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, relative: Path, la
         return
     try:
         with archive.open(info) as source:
-            written = _write_capped(source, destination, limits.max_file_bytes)
+            written = write_capped(source, destination, limits.max_file_bytes)
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as exc:
         destination.unlink(missing_ok=True)
         state.skipped.append((label, f"cannot be unpacked ({exc})"))

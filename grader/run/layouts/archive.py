@@ -15,12 +15,10 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO
 
 from grader.core.errors import ConfigError
-from grader.core.files import MIB, member_path, member_problem
+from grader.core.files import MIB, member_path, member_problem, write_capped
 
-_CHUNK = 1 << 16
 _IGNORED = frozenset({"__MACOSX", "__pycache__", ".ipynb_checkpoints"})
 
 
@@ -98,7 +96,7 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path,
     cap = min(limits.max_file_bytes, limits.max_total_bytes - state.total_bytes)
     try:
         with archive.open(info) as source:
-            written = _write_capped(source, destination, cap)
+            written = write_capped(source, destination, cap)
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as exc:
         destination.unlink(missing_ok=True)
         return f"cannot be unpacked ({exc})"
@@ -107,18 +105,3 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path,
     state.files += 1
     state.total_bytes += written
     return None
-
-
-def _write_capped(source: IO[bytes], destination: Path, cap: int) -> int | None:
-    """Copy at most ``cap`` bytes into a new file; None (and no file) if there were more."""
-    written = 0
-    with open(destination, "xb") as out:
-        while chunk := source.read(_CHUNK):
-            written += len(chunk)
-            if written > cap:
-                break
-            out.write(chunk)
-    if written > cap:
-        destination.unlink()
-        return None
-    return written
