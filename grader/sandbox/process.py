@@ -34,6 +34,7 @@ from grader.core.settings import Limits
 from grader.sandbox import cgroups as cg
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, Pipes, describe_exit
+from grader.sandbox.clock import budget_rule
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -247,6 +248,10 @@ class ProcessWorker:
     def output(self) -> str:
         return self.pipes.output.text() if self.pipes is not None else ""
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time of the worker's cgroup (None: no cgroup counts it)."""
+        return self.cgroup.cpu_seconds() if self.cgroup is not None else None
+
     def exit_description(self) -> str:
         if self.process is None:
             return "did not start"
@@ -287,7 +292,8 @@ def limit_mechanisms(factory: cg.CgroupFactory | None, uid: int | None) -> str:
         processes = "processes by RLIMIT_NPROC (shared with the grader's user)"
     tree = "kill by cgroup" if factory is not None else (
         "kill by uid" if uid is not None else "kill by process group")
-    return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}"
+    budgets = budget_rule(factory is not None and factory.counts_cpu)
+    return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}; {budgets}"
 
 
 class ColdSandbox(Protocol):

@@ -230,6 +230,12 @@ class ForkedWorker:
     def output(self) -> str:
         return self.pipes.output.text()
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time of the slot's cgroup: this worker's, and the zygote's, which idles while
+        its worker runs (None: no cgroup counts it)."""
+        cgroup = self.zygote.worker.cgroup
+        return cgroup.cpu_seconds() if cgroup is not None else None
+
     def exit_description(self) -> str:
         status = self._ask(ZygoteStatus(self.pid, wait=1.0))
         if status is None:
