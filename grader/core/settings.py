@@ -229,6 +229,9 @@ class Settings:
     #: the modules a warm zygote imports before it forks workers (None: numpy, torch and
     #: matplotlib.pyplot); grading decides it from the course (grader.run.preload)
     preload: tuple[str, ...] | None = None
+    #: folders no worker may read (the course's solutions, the submissions, the output):
+    #: hidden from it at the process level where they can be (grader.sandbox.private)
+    private_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_LEVELS:

@@ -9,9 +9,10 @@ time, file size, open files and (with a dedicated uid or a pids cgroup) processe
 output is capped; everything the worker started is killed at the end. Started as root it also
 runs the worker as the slot's own unprivileged uid (``setpriv``, no capabilities, no new
 privileges): the worker cannot signal the grader, write where that uid cannot, and what it left
-in world-writable folders is removed. What it cannot promise (use the bwrap level): the worker
-can read any file its uid can read (world-readable hidden tests or solutions included) and reach
-the network; as an ordinary user it shares the grader's uid, so it can also signal the grader and
+in world-writable folders is removed; where root can make namespaces, the run's private folders
+(the course's solutions, the submissions, the output) are hidden from it, with its own /proc and
+a size-capped tmpfs home (grader.sandbox.private). What it cannot promise (use the bwrap
+level): the worker can read any other file its uid can read and reach the network; as an ordinary user it shares the grader's uid, so it can also signal the grader and
 write where the grader can, and without a cgroup a grandchild that starts its own session
 escapes the process-group kill. docs/threat-model.md lists this.
 """
@@ -32,7 +33,7 @@ from typing import Protocol
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
 from grader.sandbox import cgroups as cg
-from grader.sandbox import slots
+from grader.sandbox import private, slots
 from grader.sandbox.base import WORKER_DIR, Pipes, describe_exit
 from grader.sandbox.clock import budget_rule
 
@@ -45,6 +46,12 @@ SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--
 
 #: (worker argv, worker environment, capabilities it keeps) -> the command line that starts it
 Wrapper = Callable[[list[str], dict[str, str], tuple[str, ...]], list[str]]
+
+
+def tmp_bytes(limits: Limits) -> int:
+    """Size of a worker's /tmp and /dev/shm at the bwrap level, and of its home at the process
+    level where that is a tmpfs: min(memory, 4 x the file size cap)."""
+    return min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
 
 
 def worker_environment(home: str) -> dict[str, str]:
@@ -134,8 +141,12 @@ class ProcessWorker:
                  inside: dict[str, str] | None = None, program: str = "remote.py",
                  extra_config: dict[str, object] | None = None,
                  extra_fds: tuple[int, ...] = (), cgroup_slack_mb: int = 0,
-                 privileged: tuple[str, ...] = ()) -> None:
+                 privileged: tuple[str, ...] = (),
+                 private: tuple[str, ...] | None = None) -> None:
         self.limits = limits
+        #: hidden from the worker in namespaces of its own (grader.sandbox.private); None: no
+        self.private = private
+        self.code_dir: str | None = None
         self.uid = uid
         self.privileged = privileged
         self.namespaced = wrap is not None
@@ -165,8 +176,10 @@ class ProcessWorker:
             os.chown(self.home, self.uid, self.uid)
             os.chmod(self.home, 0o700)
             if not self.namespaced:  # the worker's uid may not read the grader's checkout
-                copy = Path(self.home) / ".worker"  # (the home is this worker's alone)
+                self.code_dir = tempfile.mkdtemp(prefix="grader-code-")  # (not in the home:
+                copy = Path(self.code_dir) / "worker"  # a private home is a fresh tmpfs)
                 copy.mkdir()
+                os.chmod(self.code_dir, 0o755)
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
                 shutil.copytree(WORKER_DIR / "protocol", copy / "protocol",
@@ -184,6 +197,12 @@ class ProcessWorker:
         if wrap is not None:
             command: Sequence[str] = wrap(argv, env, self.privileged)
             env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
+        elif self.uid is not None and self.private is not None:  # root, namespaces: hidden
+            home = None if self.privileged else self.home  # (a zygote's workers: isolate.py)
+            prefix = [*private.prefix(self.private, home, tmp_bytes(self.limits), self.uid),
+                      *(keep_only(self.privileged) if self.privileged else
+                        setpriv_prefix(self.uid))]
+            command = [*prefix, *argv]
         elif self.uid is not None:  # root: the worker gets System V and POSIX IPC of its own
             prefix = keep_only(self.privileged) if self.privileged else \
                 [*own_ipc_prefix(), *setpriv_prefix(self.uid)]
@@ -244,6 +263,8 @@ class ProcessWorker:
             slots.remove_uid_files(self.uid)
             slots.remove_uid_ipc(self.uid)
         shutil.rmtree(self.home, ignore_errors=True)
+        if self.code_dir is not None:
+            shutil.rmtree(self.code_dir, ignore_errors=True)
 
     def output(self) -> str:
         return self.pipes.output.text() if self.pipes is not None else ""
@@ -321,11 +342,17 @@ class ProcessSandbox:
     def __init__(self, slot: int | None = None) -> None:
         self.uid = slots.worker_uid(slot)
         self.cgroups = cg.factory()
+        #: the folders hidden from its workers (set per run: set_private); None where they
+        #: cannot be hidden (no namespaces: grader.sandbox.private)
+        self.private: tuple[str, ...] | None = \
+            () if self.uid is not None and private.namespace_problem() is None else None
         who = f"unprivileged uid {self.uid}" if self.uid is not None else \
             "the grader's own uid"
+        view = ("the course's solutions, the submissions and the output folder hidden, its "
+                "own /proc, a tmpfs home; no network isolation" if self.private is not None
+                else "no filesystem or network isolation")
         self.description = (f"process (separate process as {who}; "
-                            f"{limit_mechanisms(self.cgroups, self.uid)}; "
-                            "no filesystem or network isolation)")
+                            f"{limit_mechanisms(self.cgroups, self.uid)}; {view})")
 
     def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
               extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
@@ -333,7 +360,8 @@ class ProcessSandbox:
         """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
         return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups,
                              program=program, extra_config=extra_config, extra_fds=extra_fds,
-                             cgroup_slack_mb=cgroup_slack_mb, privileged=privileged)
+                             cgroup_slack_mb=cgroup_slack_mb, privileged=privileged,
+                             private=self.private)
 
     def close(self) -> None:
         """Nothing is kept between workers: each one is started cold."""

@@ -35,7 +35,13 @@ from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, Worker, describe_exit
-from grader.sandbox.process import ColdSandbox, ProcessWorker, keep_only, worker_rlimits
+from grader.sandbox.process import (
+    ColdSandbox,
+    ProcessWorker,
+    keep_only,
+    tmp_bytes,
+    worker_rlimits,
+)
 from grader.worker import protocol
 from grader.worker.protocol import (
     ZygoteError,
@@ -71,11 +77,6 @@ def isolation_of(base: Sandbox) -> dict[str, Any]:
 
 def capabilities_of(base: Sandbox) -> tuple[str, ...]:
     return NAMESPACE_CAPS if base.level == "bwrap" else UID_CAPS
-
-
-def tmp_bytes(limits: Limits) -> int:
-    """Size of a worker's /tmp and /dev/shm (as the cold bwrap level gives it)."""
-    return min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
 
 
 @functools.cache
