@@ -12,9 +12,10 @@ privileges): the worker cannot signal the grader, write where that uid cannot, a
 in world-writable folders is removed; where root can make namespaces, the run's private folders
 (the course's solutions, the submissions, the output) are hidden from it, with its own /proc and
 a size-capped tmpfs home (grader.sandbox.private). What it cannot promise (use the bwrap
-level): the worker can read any other file its uid can read and reach the network; as an ordinary user it shares the grader's uid, so it can also signal the grader and
-write where the grader can, and without a cgroup a grandchild that starts its own session
-escapes the process-group kill. docs/threat-model.md lists this.
+level): the worker can read any other file its uid can read and reach the network; as an
+ordinary user it shares the grader's uid, so it can also signal the grader and write where the
+grader can, and without a cgroup a grandchild that starts its own session escapes the
+process-group kill. docs/threat-model.md lists this.
 """
 
 from __future__ import annotations

@@ -101,6 +101,9 @@ def test_a_readable_private_folder_is_refused_where_it_cannot_be_hidden(
         message = str(refused.value)
         assert message.startswith(f"{folder}: readable by the workers' unprivileged uid")
         assert f"chmod 700 {folder}" in message and "\n" not in message
+        monkeypatch.setenv(private.ACCEPT_ENV, "1")  # the risk accepted: graded anyway
+        private.refuse_readable([folder])
+        monkeypatch.delenv(private.ACCEPT_ENV)
         folder.chmod(0o700)  # the fix: nothing to refuse
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         private.refuse_readable([folder])
