@@ -12,6 +12,9 @@ every worker, and the warm zygote its workers are forked from, starts in namespa
 - its home, its working folder, is a tmpfs capped at ``tmp_bytes`` (min(memory, 4 x file
   size): 64 MiB with the defaults) for all its files together, not only per file.
 
+Where the home cannot be a tmpfs (no namespaces, or an ordinary user), a controller-side
+watchdog (:class:`HomeWatch`) kills a worker whose home grows past that cap.
+
 Where root cannot make them (a container without CAP_SYS_ADMIN, no ``unshare``), the run is
 refused when a private folder is readable by the worker's uid (:func:`refuse_readable`), with
 the ``chmod`` that fixes it (or ``GRADER_ACCEPT_READABLE=1`` to accept the risk). As an
@@ -27,7 +30,8 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grader.core.errors import ConfigError
@@ -102,3 +106,57 @@ def refuse_readable(paths: Sequence[Path]) -> None:
                 f"{path}: readable by the workers' unprivileged uid at --sandbox process, and "
                 f"this machine cannot hide it ({namespace_problem()}); run chmod 700 {path} "
                 f"(or install bubblewrap, or set {ACCEPT_ENV}=1 to grade anyway)")
+
+
+#: How often the home watchdog measures a home on the host disk, and the most entries it
+#: walks (more files than that is over the cap too: a walk must stay cheap).
+HOME_POLL_S = 0.1
+HOME_MAX_ENTRIES = 50_000
+
+
+class HomeWatch:
+    """Where a worker's home is on the host disk (no tmpfs: an ordinary user, or no
+    namespaces), a controller-side watchdog on its total size: every ``HOME_POLL_S`` it adds up
+    the blocks of everything in it and, past ``cap`` bytes (or ``HOME_MAX_ENTRIES`` entries),
+    calls ``stop`` (which kills the worker) once. What the worker wrote between two looks is
+    over the cap by at most what it can write in ``HOME_POLL_S``; each file is also capped by
+    RLIMIT_FSIZE."""
+
+    def __init__(self, home: str, cap: int, stop: Callable[[], None]) -> None:
+        self.home, self.cap, self.stop = home, cap, stop
+        self.tripped = False
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="home-watch")
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(HOME_POLL_S):
+            if home_bytes(self.home) > self.cap:
+                self.tripped = True
+                self.stop()
+                return
+
+    def close(self) -> None:
+        self.done.set()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(timeout=1.0)
+
+
+def home_bytes(folder: str) -> int:
+    """Bytes the files under ``folder`` occupy (blocks, so a sparse file counts what it
+    uses); past HOME_MAX_ENTRIES entries, more than any cap."""
+    total, seen, stack = 0, 0, [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > HOME_MAX_ENTRIES:
+                        return 1 << 62
+                    info = entry.stat(follow_symlinks=False)
+                    total += info.st_blocks * 512
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return total

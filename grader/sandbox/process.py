@@ -34,7 +34,8 @@ from typing import Protocol
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
 from grader.sandbox import cgroups as cg
-from grader.sandbox import private, slots
+from grader.sandbox import private as view
+from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, Pipes, describe_exit
 from grader.sandbox.clock import budget_rule
 
@@ -162,11 +163,26 @@ class ProcessWorker:
         self.cgroup = cgroups.create((limits.memory_mb + cgroup_slack_mb) * 1024 * 1024,
                                      limits.processes + (16 if cgroup_slack_mb else 0)) \
             if cgroups is not None else None
+        self.home_watch: view.HomeWatch | None = None
         try:
             self._start(device, wrap, inside)
         except BaseException:
             self.kill()
             raise
+        if wrap is None and not privileged and self.private is None:
+            # its home is on the host disk: a watchdog caps it in all (grader.sandbox.private)
+            self.home_watch = view.HomeWatch(self.home, tmp_bytes(limits), self._stop)
+
+    def _stop(self) -> None:
+        """Kill the worker's processes (the home watchdog's thread; kill() cleans up later)."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        process = self.process
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def _start(self, device: str, wrap: Wrapper | None, inside: dict[str, str] | None) -> None:
         self.pipes = pipes = Pipes.open(self.limits.output_bytes)
@@ -200,7 +216,7 @@ class ProcessWorker:
             env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
         elif self.uid is not None and self.private is not None:  # root, namespaces: hidden
             home = None if self.privileged else self.home  # (a zygote's workers: isolate.py)
-            prefix = [*private.prefix(self.private, home, tmp_bytes(self.limits), self.uid),
+            prefix = [*view.prefix(self.private, home, tmp_bytes(self.limits), self.uid),
                       *(keep_only(self.privileged) if self.privileged else
                         setpriv_prefix(self.uid))]
             command = [*prefix, *argv]
@@ -230,6 +246,8 @@ class ProcessWorker:
         if self._killed:
             return
         self._killed = True
+        if self.home_watch is not None:
+            self.home_watch.close()
         process = self.process
         if process is not None and process.poll() is None and self.namespaced:
             # Killing bubblewrap's init inside the pid namespace makes the kernel kill every
@@ -283,6 +301,9 @@ class ProcessWorker:
             return "closed its channel but is still running"
         if self.cgroup is not None and self.cgroup.oom_killed():
             return f"killed: memory limit reached ({self.limits.memory_mb} MiB)"
+        if self.home_watch is not None and self.home_watch.tripped:
+            return (f"killed: its files took more than {tmp_bytes(self.limits) >> 20} MiB "
+                    "together")
         if code == 126 and self.cgroup is not None and not self.namespaced:
             return "exit status 126 (could not join its cgroup?)"
         return describe_exit(code)
@@ -346,14 +367,14 @@ class ProcessSandbox:
         #: the folders hidden from its workers (set per run: set_private); None where they
         #: cannot be hidden (no namespaces: grader.sandbox.private)
         self.private: tuple[str, ...] | None = \
-            () if self.uid is not None and private.namespace_problem() is None else None
+            () if self.uid is not None and view.namespace_problem() is None else None
         who = f"unprivileged uid {self.uid}" if self.uid is not None else \
             "the grader's own uid"
-        view = ("the course's solutions, the submissions and the output folder hidden, its "
+        sees = ("the course's solutions, the submissions and the output folder hidden, its "
                 "own /proc, a tmpfs home; no network isolation" if self.private is not None
-                else "no filesystem or network isolation")
+                else "no filesystem or network isolation; a watchdog on its home's size")
         self.description = (f"process (separate process as {who}; "
-                            f"{limit_mechanisms(self.cgroups, self.uid)}; {view})")
+                            f"{limit_mechanisms(self.cgroups, self.uid)}; {sees})")
 
     def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
               extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),

@@ -110,3 +110,32 @@ def test_a_readable_private_folder_is_refused_where_it_cannot_be_hidden(
     finally:
         private.namespace_problem.cache_clear()
         shutil.rmtree(top)
+
+
+FILLER = ["def fill():\n    block = b'x' * (1 << 20)\n    for n in range(48):\n"
+          "        with open(f'fill_{n}', 'wb') as handle:\n"
+          "            for _ in range(16):\n                handle.write(block)\n"
+          "    return 'wrote 768 MiB'"]
+
+
+def test_where_the_home_is_on_the_host_disk_a_watchdog_caps_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No namespaces (as an ordinary user, or switched off here): the home is a folder on the
+    host disk, and the controller's watchdog kills the worker past the home's cap."""
+    from grader.core.errors import WorkerCrashed
+    from grader.sandbox import make_sandbox
+    from grader.submission.proxy import StudentProxy
+    from grader.submission.session import WorkerSession
+
+    monkeypatch.setattr(private, "namespace_problem", lambda: "switched off for this test")
+    sandbox = make_sandbox("process", warm=False)
+    assert "no filesystem or network isolation" in sandbox.description
+    session = WorkerSession(sandbox, LIMITS, FILLER)
+    try:
+        session.start_test("test_fill", 30.0)
+        with pytest.raises(WorkerCrashed) as killed:
+            StudentProxy(session).fill()
+        assert "its files took more than 64 MiB together" in str(killed.value)
+    finally:
+        session.close()
+        sandbox.close()
