@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from helpers.bundle import fill_stub
-from helpers.classroom50 import git_checkout, runner_env
+from helpers.classroom50 import contract_problems, git_checkout, runner_env
 from helpers.github_outputs import github_outputs
 
 from grader.commands.classroom50 import BuildRequest, build
@@ -27,42 +26,11 @@ pytestmark = pytest.mark.slow  # students graded through the CLI in real sandbox
 ROOT = DEFAULT_ROOT
 COURSE = load_course(ROOT)
 GRADE = [sys.executable, "-m", "grader.cli"]
-STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$")
 IDENTITY = Identity(classroom="nn-fall", assignment="activations", owner="alice",
                     assignment_type="individual", submission="submit/2026-10-01T10-00-00Z-abc",
                     commit="https://github.com/o/r/commit/x",
                     release="https://github.com/o/r/releases/tag/x",
                     review="https://github.com/o/r/compare/a...x")
-
-
-def contract_problems(doc: dict, classroom: str, assignment: str, owner: str) -> list[str]:
-    """What Classroom 50's collector would reject (its documented result/v1 rules)."""
-    problems = []
-    required = {"schema", "classroom", "assignment", "assignment_type", "owner", "submission",
-                "commit", "release", "review", "datetime", "score", "max-score", "tests"}
-    allowed = required | {"graded_at", "submitted_by"}
-    problems += [f"missing {k}" for k in sorted(required - set(doc))]
-    problems += [f"unknown top-level field {k}" for k in sorted(set(doc) - allowed)]
-    if doc.get("schema") != "classroom50/result/v1":
-        problems.append("schema")
-    if (doc.get("classroom"), doc.get("assignment")) != (classroom, assignment):
-        problems.append("identity")
-    if str(doc.get("owner", "")).lower() != owner.lower():
-        problems.append("owner")
-    if not str(doc.get("submission", "")).startswith("submit/"):
-        problems.append("submission")
-    for key in ("datetime", "graded_at"):
-        if key in doc and not STAMP.match(doc[key]):
-            problems.append(key)
-    for where, item in [("", doc), *((f"tests[{i}].", t) for i, t in
-                                     enumerate(doc.get("tests", [])))]:
-        score, top = item.get("score"), item.get("max-score")
-        if not all(type(v) is int and v >= 0 for v in (score, top)) or score > top:
-            problems.append(f"{where}score")
-        if where and (not isinstance(item.get("test-name"), str) or not item["test-name"]
-                      or type(item.get("passed")) is not bool):
-            problems.append(f"{where}fields")
-    return problems
 
 
 # ----------------------------------------------------------------------------- result.json

@@ -66,6 +66,26 @@ def test_every_key_is_read_and_late_is_kept_as_written(tmp_path: Path) -> None:
         config.late["penalty_per_day"] = 0  # type: ignore[index]
 
 
+def test_test_visibility_is_deprecated_and_refused_beside_visibility(tmp_path: Path) -> None:
+    """[visibility] is the one way to say when students see test details."""
+    config = read_course_config(write(tmp_path, FULL))
+    assert config.deprecated == (
+        f"{tmp_path / COURSE_FILE}: [defaults] test_visibility is deprecated (it sets "
+        "Gradescope's builds only): write [visibility] default = \"visible\", which applies on "
+        "every path, or pass --test-visibility to grade gradescope",)
+    both = FULL + '\n[visibility]\ndefault = "after_due_date"\n'
+    with pytest.raises(ConfigError) as caught:
+        read_course_config(write(tmp_path, both))
+    assert str(caught.value) == (
+        f"{tmp_path / COURSE_FILE}: [defaults] test_visibility and [visibility] default both "
+        "say when students see test details; keep [visibility] default (test_visibility is "
+        "deprecated)")
+    modern = FULL.replace('test_visibility = "visible"\n', "") + (
+        '\n[visibility]\ndefault = "after_due_date"\n')
+    assert read_course_config(write(tmp_path, modern)).deprecated == ()
+    assert read_course_config(DEFAULT_ROOT / COURSE_FILE).deprecated == ()  # this course's
+
+
 def test_every_key_is_optional(tmp_path: Path) -> None:
     config = read_course_config(write(tmp_path, '[course]\nid = "a"\ntitle = "A"\n'))
     assert (config.jobs, config.device, config.student_torch, dict(config.late)) == (
@@ -200,6 +220,8 @@ def test_course_defaults_reach_the_verbs_and_flags_win(tmp_path: Path) -> None:
                               "--torch", "torch==2.13.0", *flags], cwd=course, env=env,
                              capture_output=True, text=True, timeout=300, check=False)
         assert run.returncode == 0, run.stderr
+        # the course's test_visibility is deprecated: said when it is read, not when a flag wins
+        assert ("[defaults] test_visibility is deprecated" in run.stderr) == (not flags)
         with zipfile.ZipFile(out) as archive:
             config = json.loads(archive.read("autograder.json"))
         assert config["test_visibility"] == visibility

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.course_copy import activations_course
 from helpers.gradescope_schema import schema_problems
 
 import grader
@@ -40,17 +41,7 @@ BUG = ("return np.maximum(0, x)", "return x")
 
 @pytest.fixture(scope="module")
 def course_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(DEFAULT_ROOT / "assignments" / "activations",
-                    root / "assignments" / "activations")
-    meta = root / "assignments" / "activations" / "assignment.toml"
-    meta.write_text(f'due = "{DUE}"\n' + meta.read_text())
-    (root / "solutions" / "hidden").mkdir(parents=True)
-    for name in ("activations.ipynb", "course_secret", "hidden/test_activations.py",
-                 "hidden/pytest.ini", "hidden/budgets.json"):
-        shutil.copy(DEFAULT_ROOT / "solutions" / name, root / "solutions" / name)
-    (root / "course.toml").write_text(POLICY)
-    return root
+    return activations_course(tmp_path_factory.mktemp("course"), DUE, POLICY)
 
 
 def notebook() -> str:
@@ -157,8 +148,15 @@ def test_gradescope_gives_the_same_final_and_line(course_root: Path, via_grade: 
                                                   tmp_path: Path) -> None:
     course = load_course(course_root)
     root = tmp_path / "autograder"
-    for name, entry in course_entries(course, course.assignments,
-                                      read_secret(course.secret_file)).items():
+    # the course's grace ledger (grades.csv of `grade`) ships in the private zip
+    ledger = course_root / "grace-ledger.csv"
+    shutil.copyfile(Path(via_grade["out"]) / "grades.csv", ledger)
+    try:
+        entries = course_entries(course, course.assignments, read_secret(course.secret_file))
+    finally:
+        ledger.unlink()
+    assert "course/grace-ledger.csv" in entries
+    for name, entry in entries.items():
         target = root / "source" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(entry.data)
@@ -214,7 +212,9 @@ def test_classroom50_gives_the_same_final_and_line(course_root: Path, via_grade:
            "RELEASE_URL": "https://github.com/o/r/releases/tag/x"}
     done = subprocess.run([*GRADE, "classroom50", "grade", str(checkout), "--assignment",
                            "activations", "--out", str(tmp_path / "out"), "--course",
-                           str(course_root)], capture_output=True, text=True, timeout=600,
+                           str(course_root), "--grace-ledger",
+                           str(Path(via_grade["out"]) / "grades.csv")],
+                          capture_output=True, text=True, timeout=600,
                           env={**os.environ, **env})
     assert done.returncode == 0, done.stderr + done.stdout
     document = json.loads((checkout / "result.json").read_text())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.bundle import bundle_python, fill_stub, make_bundle
 
 from grader.core.course import DEFAULT_ROOT
 from grader.core.feedback import broken_cell, explain, plain_text, student_note, verdict
@@ -23,6 +24,7 @@ from grader.core.results import FAILED, NOT_ATTEMPTED, PASSED, TestResult
 from grader.extract.parse import parse_cell
 from grader.extract.pipeline import extract_module
 from grader.extract.read import read_cells
+from grader.release.bundle import MIN_LINE, solution_lines
 
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli"]
@@ -111,6 +113,24 @@ def test_a_title_never_says_failed_for_another_failure_than_it_names() -> None:
     assert verdict(_test("test_relu__values", PASSED)) == "passed"
 
 
+def test_a_long_failure_line_is_cut_between_words_and_not_said_twice() -> None:
+    from grader.core.feedback import VERDICT_CHARS, detail
+
+    line = ("backward(params, cache, y)[0][0] (dW of layer 1; 3 -> 4 -> 3 -> 1 network, batch "
+            "of 6, zero biases, some rows of x = 0): 9 of 12 values are wrong (tolerance: "
+            "rtol=1e-06, atol=1e-09).")
+    assert len(line) > VERDICT_CHARS
+    test = _test("test_backward__relu_at_zero", FAILED, f"{line}\n  expected at index (0, 0): 1")
+    said = verdict(test)
+    assert said.endswith(" …") and len(said) < len("failed: ") + VERDICT_CHARS + 2
+    head = said.removeprefix("failed: ").removesuffix(" …")
+    assert line.startswith(head) and line[len(head)] == " "  # cut between two words
+    rest = detail(test, "")
+    assert rest.startswith("… ") and head not in rest  # the block carries on, nothing twice
+    assert f"{head} {rest.splitlines()[0].removeprefix('… ')}" == line
+    assert rest.splitlines()[1] == "  expected at index (0, 0): 1"
+
+
 def test_unattempted_functions_fold_into_one_line() -> None:
     tests = [_test("test_relu__values", PASSED),
              _test("test_sigmoid__values", FAILED, f"sigmoid(x): wrong\nHint: {SIGMOID_CAUSE}"),
@@ -139,6 +159,91 @@ def test_public_hints_are_the_hidden_suites_words() -> None:
     kept = {f: h for f, h in hidden.VALUE_HINTS.items()
             if f not in ("sigmoid_grad", "tanh_grad")}  # those two quote a solution line
     assert kept == public.HINTS
+
+
+def _hidden(assignment: str):  # noqa: ANN202 - a test module
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the suite's own marks, registered when grading
+        return _load(ROOT / "solutions" / "hidden" / f"test_{assignment}.py",
+                     f"hidden_{assignment}")
+
+
+def _public(assignment: str):  # noqa: ANN202 - a test module
+    return _load(ROOT / "assignments" / assignment / "public" / f"test_{assignment}_public.py",
+                 f"public_{assignment}")
+
+
+#: A common mistake per assignment, planted in the reference: (function, {text replaced: its
+#: replacement}, the name of the hidden suite's hint for it). train_model's epoch loss is the
+#: plain mean of the batch losses.
+PLANTED = {
+    "forward": ("forward", {"a = z if is_output_layer else f(z)": "a = f(z)"},
+                "ACTIVATED_OUTPUT_HINT"),
+    "backprop": ("backward", {"delta = (y_hat - y) / N": "delta = (y - y_hat) / N"},
+                 "SIGN_HINT"),
+    "training": ("train_model", {"total += loss.item() * len(batch_x)": "total += loss.item()",
+                                 "losses.append(total / n)":
+                                 "losses.append(total / -(-n // batch_size))"},
+                 "LOSS_AGGREGATE_HINTS"),
+}
+
+
+def test_public_hints_of_the_numpy_and_torch_assignments_are_the_hidden_suites() -> None:
+    forward, backprop, training = (_hidden(a) for a in ("forward", "backprop", "training"))
+    assert _public("forward").HINTS == {"activated output": forward.ACTIVATED_OUTPUT_HINT}
+    assert _public("backprop").HINTS == {"sign": backprop.SIGN_HINT}
+    assert _public("training").HINTS == training.LOSS_AGGREGATE_HINTS
+
+
+def _code(line: str) -> str:
+    """A solution line without its trailing comment (a hint quoting the code alone is still
+    the solution's code)."""
+    return line.split("  #")[0].strip()
+
+
+def test_public_hints_quote_no_solution_code() -> None:
+    """No public hint holds a line of a reference's solution, even without its comment (the
+    release leak scan matches whole lines, comments included; this is stricter)."""
+    for assignment in ("activations", "forward", "backprop", "training"):
+        inside, shown = solution_lines(ROOT / "solutions" / f"{assignment}.ipynb")
+        code = {_code(line) for line in inside if line not in shown}
+        code = {line for line in code if len(line) >= MIN_LINE and line not in shown}
+        for hint in _public(assignment).HINTS.values():
+            assert not [line for line in code if line in hint], (assignment, hint)
+
+
+def planted_notebook(assignment: str, target: Path) -> Path:
+    """The stub filled with the reference's solutions, one common mistake planted."""
+    _, replace, _ = PLANTED[assignment]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reference = (ROOT / "solutions" / f"{assignment}.ipynb").read_text()
+    assert all(old in reference for old in replace)
+    return fill_stub(ROOT / "assignments" / assignment / f"{assignment}.ipynb",
+                     ROOT / "solutions" / f"{assignment}.ipynb", target, replace)
+
+
+@pytest.mark.slow  # grades three notebooks and runs three self-checks (~1 min here)
+@pytest.mark.parametrize("assignment", sorted(PLANTED))
+def test_a_planted_mistake_reads_the_same_in_the_self_check_and_the_grade(
+        assignment: str, tmp_path: Path) -> None:
+    """The same cause line for one mistake: `python -m selfcheck` (the public tests) and
+    feedback.md (the hidden suite)."""
+    function, _, name = PLANTED[assignment]
+    hints = getattr(_hidden(assignment), name)
+    planted_notebook(assignment, tmp_path / "subs" / "eve" / f"{assignment}.ipynb")
+    done = subprocess.run([*GRADE, "run", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+                           "--assignment", assignment], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    md = (tmp_path / "out" / "eve" / assignment / "feedback.md").read_text().replace("\\", "")
+    bundle = make_bundle(tmp_path / "bundle", assignment)
+    planted_notebook(assignment, bundle / assignment / f"{assignment}.ipynb")
+    checked = bundle_python(bundle, "selfcheck")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    said = [h for h in (hints.values() if isinstance(hints, dict) else [hints])
+            if f"FAILED {function}: {h}" in checked.stdout]
+    assert len(said) == 1, checked.stdout
+    assert f"**{said[0]}**" in md, md
 
 
 def sigmoid_notebook(target: Path) -> Path:

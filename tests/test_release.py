@@ -207,7 +207,7 @@ def test_self_check_from_a_terminal_and_pytest(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "11 passed" in done.stdout
     where = bundle_python(bundle, "pytest", "-q", "--collect-only", cwd=bundle / "training")
-    assert "8 tests collected" in where.stdout, where.stdout
+    assert "9 tests collected" in where.stdout, where.stdout
     probe = ("import selfcheck, grader.submission.plugin, grader.suite; "
              "print(grader.submission.plugin.__file__); print(grader.suite.__file__)")
     done = subprocess.run([sys.executable, "-S", "-c", f"import sys; sys.path[:0] = ['']; "

@@ -122,3 +122,57 @@ def test_a_class_of_one_gets_no_histogram_but_a_class_of_two_does(tmp_path: Path
         parser = _Links()
         parser.feed((out / "summary.html").read_text())
         assert len(parser.images) == pictures, (size, parser.images)
+
+
+def test_a_function_failing_in_different_ways_is_not_told_to_see_below(tmp_path: Path) -> None:
+    """The feedback page's "2 checks of relu did not pass: see each below." means nothing on
+    the summary: the most common cause that names a mistake is shown, else 'different ways'."""
+
+    def two_failures(student: str, first: str, second: str) -> SubmissionResult:
+        return SubmissionResult(student=student, assignment="activations", path="/x.ipynb",
+                                tests=(_t("test_relu__values", FAILED, first),
+                                       _t("test_relu__shape", FAILED, second),
+                                       _t("test_tanh__values", FAILED, f"a{student}"),
+                                       _t("test_tanh__shape", FAILED, f"b{student}")))
+
+    run = RunResult(results=(
+        two_failures("s1", "wrong at 0", "wrong shape"),
+        two_failures("s2", "wrong at 1", "wrong dtype"),
+        two_failures("s3", "x\nHint: ReLU is max(0, x), not max(x, 1)" + ", more words" * 20
+                     + ".", "y"),
+        SubmissionResult(student="s4", assignment="activations", path="/x.ipynb",
+                         tests=(_t("test_relu__values", PASSED), _t("test_relu__shape", PASSED),
+                                _t("test_tanh__values", PASSED), _t("test_tanh__shape", PASSED))),
+    ))
+    write_reports(run, tmp_path)
+    md = (tmp_path / "summary.md").read_text()
+    why = md.split("## What went wrong most")[1].split("## Students")[0]
+    assert "see each below" not in why
+    assert ("`relu`: wrong for 3 of 4; 1 of them: ReLU is max(0, x), not max(x, 1), more "
+            "words") in why
+    md_cause = why.split("`relu`")[1].split("\n")[0]
+    assert md_cause.endswith(", more words …")  # summary.md: longer, also cut between words
+    assert ("`tanh`: wrong for 3 of 4: its checks fail in different ways (the pass rates per "
+            "test are below)") in why
+    card = (tmp_path / "summary.html").read_text().split("<strong>relu</strong>")[1]
+    card = card.split("</li>")[0]
+    assert card.endswith(("more …</span>", "words …</span>"))  # cut between words
+    assert card.count("more words") < md_cause.count("more words")
+
+
+def test_feedback_folds_failures_its_cause_explains_and_unfolds_mixed_ones(
+        tmp_path: Path) -> None:
+    """bob's page: one bold cause for five near-identical backward failures, folded under it;
+    checks that fail in different ways are the explanation, shown unfolded."""
+    run = RunResult(results=(SubmissionResult(
+        student="bob", assignment="backprop", path="/x.ipynb",
+        tests=(*(_t(f"test_backward__net{i}", FAILED, SIGN) for i in range(5)),
+               _t("test_sgd__step", FAILED, "W was not updated"),
+               _t("test_sgd__rate", FAILED, "b was not updated"))),))
+    write_reports(run, tmp_path)
+    html = (tmp_path / "bob" / "backprop" / "feedback.html").read_text()
+    backward = html.split("<code>backward</code>")[1].split("</details>")[0]
+    sgd = html.split("<code>sgd</code>")[1].split("</details>")[0]
+    assert "Your gradient has the opposite sign." in backward
+    assert "<details>" in backward and "<details open>" not in backward
+    assert "<details open>" in sgd and "see each below" in sgd

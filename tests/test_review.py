@@ -122,7 +122,7 @@ def test_the_schema_comes_from_the_alembic_migration(out: Path) -> None:
     tables = set(sa.inspect(engine).get_table_names())
     assert {"rubric_items", "grades", "events", "alembic_version"} <= tables
     with engine.connect() as c:
-        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
     engine.dispose()
     db.open_db(db.default_url(out)).dispose()  # a second open upgrades nothing and works
 
@@ -260,3 +260,139 @@ def test_grade_collect_adds_the_written_points_and_names_what_is_pending(out: Pa
     rows = {r["student"]: r for r in csv.DictReader(book.open(encoding="utf-8"))}
     assert (rows["ann"]["hw"], rows["ann"]["pending"]) == ("52", "hw:plot")
     assert (rows["Ben"]["hw"], rows["Ben"]["pending"]) == ("50", "hw:why hw:plot")
+
+
+# ------------------------------------------------------------ Markdown and LaTeX, rendered inert
+
+HOSTILE = {
+    "img": "<img src=x onerror=alert('img')> plain",
+    "svg": "<svg onload=alert('svg')><circle r=5/></svg> drawn",
+    "links": "[bad](javascript:alert('link')) [Bad](JaVaScRiPt:alert(1)) [ok](https://example.org)"
+             " ![beacon](https://example.org/t.png)",
+    "tex": "$$\n\\text{<script>alert('tex')</script>} \\href{javascript:alert(1)}{x}"
+           " \\style{color:red}{y}\n$$",
+}
+
+
+def test_markdown_and_latex_render_as_html_and_mathml() -> None:
+    from grader.review.render import answer_html
+
+    page = answer_html("markdown", "It is **bold**, $\\sigma(x) = \\frac{1}{1+e^{-x}}$, and\n\n"
+                                   "$$\nf'(x) = \\max(0, x)\n$$\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    assert "<strong>bold</strong>" in page and "<table>" in page
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in page
+    assert "<mfrac>" in page and "<mi>σ</mi>" in page
+    assert '<div class="math block">' in page and 'display="block"' in page
+    assert answer_html("markdown", "costs $5 and $10") == "<p>costs $5 and $10</p>\n"
+    broken = answer_html("markdown", "bad $\\frac{$ tex")
+    assert '<code class="tex">\\frac{</code>' in broken  # unreadable LaTeX: its source
+    code = answer_html("code", "plt.plot(x)  # <b>**not markdown**</b>")
+    assert code == "<pre><code>plt.plot(x)  # &lt;b&gt;**not markdown**&lt;/b&gt;</code></pre>"
+
+
+def test_hostile_markdown_and_latex_render_inert() -> None:
+    from grader.review.render import answer_html
+
+    pages = {name: answer_html("markdown", text) for name, text in HOSTILE.items()}
+    every = "".join(pages.values())
+    assert "<img" not in every and "<svg" not in every and "<script" not in every
+    assert "&lt;img src=x onerror=alert('img')&gt;" in pages["img"]
+    assert "&lt;svg onload" in pages["svg"]
+    assert "javascript:" not in pages["links"].replace("[bad](javascript:", "").replace(
+        "[Bad](JaVaScRiPt:", "").lower()
+    assert re.findall(r"<a [^>]*>", pages["links"]) == [
+        '<a href="https://example.org" rel="noopener noreferrer nofollow">',
+        '<a href="https://example.org/t.png" rel="noopener noreferrer nofollow">']
+    assert "href" not in pages["tex"] and "style" not in pages["tex"]
+    assert "<mtext>alert('tex')</mtext>" in pages["tex"]  # the tags dropped, the text shown
+    tags = set(re.findall(r"<([a-z]+)", pages["tex"]))
+    assert tags <= {"div", "math", "mrow", "mtext", "mi"}, tags
+
+
+def test_the_app_shows_rendered_answers_and_keeps_them_inert(tmp_path: Path) -> None:
+    out = graded_folder(tmp_path, {**HOSTILE, "math": "Since $e^{-x} > 0$, **never** zero."})
+    engine = db.open_db(db.default_url(out))
+    review = make_review(answers.load(out), engine, token=TOKEN)
+    with TestClient(build_app(review), base_url="http://127.0.0.1") as c:
+        logged_in(c)
+        queue = review.queue("hw", "why")
+        pages = {s: c.get(f"/q/hw/why?n={queue.index(s) + 1}").text for s in queue}
+    engine.dispose()
+    math = pages["math"]
+    assert "<strong>never</strong>" in math and "<msup><mi>e</mi>" in math
+    assert "Since $e^{-x} &gt; 0$" in math  # the source as typed, folded below
+    for name, page in pages.items():
+        assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/review.js" defer>']
+        assert re.findall(r"<img[^>]*>", page) == [], name
+        assert "<svg" not in page and 'href="javascript' not in page.lower(), name
+        assert not re.search(r"<[a-z]+[^>]* on[a-z]+=", page), name
+
+
+# ------------------------------------------------------------- a rerun seen without a restart
+
+
+def test_a_rerun_is_seen_without_restart_and_a_changed_answer_is_flagged(tmp_path: Path) -> None:
+    from grader.review.app import key_of
+
+    out = graded_folder(tmp_path, {"ann": "First try.", "ben": "Because of the kink."})
+    engine = db.open_db(db.default_url(out))
+    review = make_review(answers.load(out), engine, token=TOKEN, out_dir=out)
+    with TestClient(build_app(review), base_url="http://127.0.0.1") as c:
+        logged_in(c)
+        before = review.queue("hw", "why")
+        form = {"version": "0", "csrf": review.csrf, "item": "right"}
+        for student in before:
+            c.post("/q/hw/why/grade", data={**form, "n": str(before.index(student) + 1),
+                                            "sub": key_of("hw", student)})
+        assert c.get("/").text.count('class="changed-count"></td>') == 2  # nothing changed
+        # a rerun: ann rewrote her answer, two students handed in late
+        graded_folder(tmp_path, {"ann": "Second try, **better**.", "ben": "Because of the kink.",
+                                 "cy": "Late.", "dee": "Later."})
+        index = c.get("/").text
+        assert re.search(r'class="progress">2 / 4<', index)
+        assert '<td class="changed-count">1</td>' in index
+        after = review.queue("hw", "why")
+        pages = {s: c.get(f"/q/hw/why?n={after.index(s) + 1}").text for s in after}
+        assert 'id="changed"' in pages["ann"] and "<strong>better</strong>" in pages["ann"]
+        assert 'id="changed"' not in pages["ben"] + pages["cy"]
+        saved = store.grades_of(engine, "hw", "why")
+        assert {s for s, _ in saved} == {"ann", "ben"}  # the grades were kept
+        # a form loaded before the rerun names its answer by key: a shifted position does
+        # not move the grade to another student
+        stale_n = str(before.index("ben") + 1)
+        version = str(saved[("ben", "why")].version)
+        done = c.post("/q/hw/why/grade", data={**form, "version": version, "n": stale_n,
+                                               "sub": key_of("hw", "ben"), "item": "detail"})
+        assert done.status_code == 200
+        saved = store.grades_of(engine, "hw", "why")
+        assert saved[("ben", "why")].items == ("detail",) and len(saved) == 2
+        regraded = c.post("/q/hw/why/grade", data={
+            **form, "version": str(saved[("ann", "why")].version), "sub": key_of("hw", "ann")})
+        assert regraded.status_code == 200
+        ann = c.get(f"/q/hw/why?n={after.index('ann') + 1}").text
+        assert 'id="changed"' not in ann  # graded again: the grade names the new answer
+        gone = c.post("/q/hw/why/grade", data={**form, "sub": "no-such-answer"})
+        assert gone.status_code == 404
+    engine.dispose()
+
+
+def test_a_database_made_before_answer_digests_is_upgraded_in_place(out: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(db.default_url(out))
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO grades (assignment, student, question, items, comment, version, "
+            "graded_by, graded_at) VALUES ('hw', 'ann', 'why', '[\"right\"]', '', 1, 'ta',"
+            " '2026-12-01 10:00:00')")
+    engine.dispose()
+    engine = db.open_db(db.default_url(out))
+    (grade,) = store.grades_of(engine, "hw").values()
+    assert grade.items == ("right",) and grade.digest == ""  # kept; "" is never "changed"
+    engine.dispose()

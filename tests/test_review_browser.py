@@ -137,3 +137,49 @@ def test_two_tas_a_rubric_change_and_a_restart(tmp_path: Path, browser) -> None:
     html = (out / second / "forward" / "feedback.html").read_text()
     assert "&lt;b&gt;but&lt;/b&gt;" in html
     assert "No answer was handed in" in (out / "carol" / "forward" / "feedback.md").read_text()
+
+
+def test_answers_render_as_markdown_and_mathml_inert_and_accessible(tmp_path: Path,
+                                                                   browser) -> None:
+    """Hostile answers (script, img onerror, SVG, javascript: links, TeX smuggling markup)
+    fire nothing in Chromium; a formula is drawn as MathML; axe finds no serious violation."""
+    from helpers import accessibility
+    from review_fixtures import graded_folder
+
+    hostile = {
+        "ann": "<script>alert('script')</script> <img src=x onerror=alert('img')>",
+        "ben": "<svg onload=alert('svg')></svg> [x](javascript:alert('link'))",
+        "cat": "$$\n\\text{<img src=x onerror=alert('tex')>} \\href{javascript:alert(1)}{x}\n$$",
+        "dan": "The slope is $\\sigma'(x) = \\sigma(x)\\,(1-\\sigma(x)) \\le \\frac{1}{4}$: "
+               "**it vanishes**.",
+    }
+    out = graded_folder(tmp_path, hostile)
+    app = App(out)
+    try:
+        page = browser.new_context().new_page()
+        fired: list[str] = []
+        page.on("dialog", lambda d: (fired.append(d.message), d.dismiss()))
+        page.goto(app.url)
+        drawn = 0
+        for n in range(1, 5):
+            page.goto(f"{app.base}/q/hw/why?n={n}")
+            for link in page.query_selector_all("#answer a"):
+                assert link.get_attribute("href").startswith("https://")
+            page.click("#answer .rendered")
+            if "it vanishes" in page.text_content("#answer"):
+                box = page.locator("#answer math").bounding_box()
+                assert box is not None and box["width"] > 40 and box["height"] > 15
+                tag = page.evaluate("document.querySelector('#answer mfrac').namespaceURI")
+                assert tag == "http://www.w3.org/1998/Math/MathML"
+                assert page.text_content("#answer strong") == "it vanishes"
+                drawn += 1
+        page.wait_for_timeout(300)
+        assert fired == [] and drawn == 1
+        checker = browser.new_context(bypass_csp=True).new_page()  # axe's script is inline
+        checker.goto(app.url)
+        checker.goto(f"{app.base}/q/hw/why?n=1")
+        found = accessibility.audit_tab(checker, "review question page")
+        print(found.line())
+        assert accessibility.serious(found) == [], found.by_impact()
+    finally:
+        app.stop()

@@ -60,9 +60,9 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_python_m_selfcheck_passes(saved: Path) -> None:
     done = bundle_python(saved.parent.parent, "selfcheck", "training")
     assert done.returncode == 0, done.stdout + done.stderr  # 1 when a check fails
-    for line in ("training (training.ipynb): 8/8 public checks passed",
+    for line in ("training (training.ipynb): 9/9 public checks passed",
                  "ok     SimpleNN: 3 tests passed", "ok     TwoHiddenLayerNet: 2 tests",
-                 "ok     get_device: 1 test passed", "ok     train_model: 1 test",
+                 "ok     get_device: 1 test passed", "ok     train_model: 2 tests",
                  "ok     evaluate: 1 test"):
         assert line in done.stdout, done.stdout
     assert "FAILED" not in done.stdout and "not defined" not in done.stdout
@@ -81,7 +81,7 @@ def test_check_in_a_real_kernel_passes_without_a_warning(saved: Path) -> None:
             client.execute_cell(notebook.cells[index], index)
         client.execute_cell(notebook.cells[-1], saved_cells)
     output = "".join(o.get("text", "") for o in notebook.cells[-1].outputs)
-    assert "training: 8/8 public checks passed" in output, output
+    assert "training: 9/9 public checks passed" in output, output
     assert "RESULT True" in output and "warning" not in output, output
 
 

@@ -362,22 +362,41 @@ def test_a_pair_score_is_explained_by_lines_and_functions() -> None:
         "(in relu); the score is the larger of the two shares.")
 
 
-@pytest.mark.parametrize("assignment_id", [a.id for a in COURSE.assignments])
-def test_a_renamed_copy_ranks_first_by_a_clear_margin(
-        planted: tuple[Path, Path], members: dict[str, list[Member]], assignment_id: str
-) -> None:
-    """Each implementation and its copy with every variable renamed score far above every
-    pair of independently written solutions (the scores are printed for the record)."""
-    rows = [r for r in read_csv(planted[1] / "similarity.csv")
-            if r["assignment"] == assignment_id]
-    copies, independent = classify(rows, members[assignment_id])
+@pytest.fixture(scope="module")
+def undiscounted(planted: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same class compared without discounting given and class-common lines (to measure
+    what the discounting does)."""
+    out = tmp_path_factory.mktemp("undiscounted")
+    run(planted[0], out, jobs=2, discount=False)
+    return out
+
+
+def renamed_and_independent(out: Path, members: list[Member], assignment_id: str
+                            ) -> tuple[list[tuple[float, str, str]], list[tuple[float, str, str]]]:
+    rows = [r for r in read_csv(out / "similarity.csv") if r["assignment"] == assignment_id]
+    copies, independent = classify(rows, members)
     renamed = [c for c in copies if {c[1], c[2]} & {f"{o}~renamed" for o in (c[1], c[2])}
                and "~" not in min(c[1], c[2], key=len)]
-    assert renamed and independent
+    return renamed, independent
+
+
+@pytest.mark.parametrize("assignment_id", [a.id for a in COURSE.assignments])
+def test_a_renamed_copy_ranks_first_by_a_clear_margin(
+        planted: tuple[Path, Path], undiscounted: Path, members: dict[str, list[Member]],
+        assignment_id: str) -> None:
+    """Each implementation and its copy with every variable renamed score far above every
+    pair of independently written solutions; discounting the given and class-common lines
+    lowers the best independent pair (both are printed for the record)."""
+    renamed, independent = renamed_and_independent(planted[1], members[assignment_id],
+                                                   assignment_id)
+    _, before = renamed_and_independent(undiscounted, members[assignment_id], assignment_id)
+    assert renamed and independent and before
     weakest, best = min(renamed), max(independent)
     print(f"{assignment_id}: renamed copies {weakest[0]}-{max(renamed)[0]}%, best independent "
-          f"pair {best[0]}% ({best[1]} / {best[2]}), {len(independent)} independent pairs")
+          f"pair {best[0]}% ({best[1]} / {best[2]}), {len(independent)} independent pairs; "
+          f"without discounting {max(before)[0]}% ({max(before)[1]} / {max(before)[2]})")
     assert weakest[0] >= best[0] + 20, (weakest, best)
+    assert best[0] < max(before)[0]
 
 
 def test_matched_regions_share_a_number_on_both_sides() -> None:

@@ -31,7 +31,7 @@ TEMPLATES = TEMPLATES_DIR / "github"
 WORKFLOWS = ("student.yml", "grading.yml")
 STUDENT_STEPS = ["checkout", "python", "install", "public-checks", "dispatch"]
 GRADING_STEPS = ["request", "head", "course", "submission", "python", "install", "sandbox",
-                 "grade", "record", "artifact", "pages", "deliver", "publish"]
+                 "history", "grade", "record", "artifact", "pages", "deliver", "publish"]
 SHA = "0123456789abcdef0123456789abcdef01234567"
 OTHER_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 PINNED = re.compile(r"^\s*(?:-\s*)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
@@ -243,6 +243,12 @@ def test_commit_status_retries_and_never_fails_the_job(tmp_path: Path, fails: in
     failed = run_step(steps(load("grading.yml"))["publish"], tmp_path, {
         **env, "REPOSITORY": "org/alice-repo", "SHA": SHA, "POINTS": "", "OUTCOME": "failure"})
     assert failed.returncode == 0 and "state=error" in gh_calls(bin_dir)[-1]
+    refused = run_step(steps(load("grading.yml"))["publish"], tmp_path, {
+        **env, "REPOSITORY": "org/alice-repo", "SHA": SHA, "POINTS": "", "OUTCOME": "success",
+        "PRACTICE": "graded too soon: the next grading is allowed at 2026-10-01 12:00 UTC"})
+    assert refused.returncode == 0 and "state=failure" in gh_calls(bin_dir)[-1]
+    assert "description=Not graded: graded too soon: the next grading is allowed at " \
+        "2026-10-01 12:00 UTC" in gh_calls(bin_dir)[-1]
 
 
 def test_dispatch_retries_then_fails_loudly(tmp_path: Path) -> None:
@@ -283,6 +289,15 @@ def test_student_and_grading_repository_steps_run(tmp_path: Path) -> None:
     shutil.copytree(student_repo, runner / "submission")
     grading = steps(load("grading.yml"))
     env = gh_files(tmp_path / "gh-grading", GITHUB_REPOSITORY="org/grading-runner")
+    # `history`: this runner's earlier records of the student, for the practice cooldown
+    earlier = json.dumps({"name": f"score-alice-repo-{OTHER_SHA}-1",
+                          "created_at": "2026-09-30T10:00:00Z"})
+    fake = fake_gh(tmp_path / "bin-history", [
+        {"match": "repos/org/grading-runner/actions/artifacts?per_page=100",
+         "out": earlier + "\n", "fail_first": 1}])
+    done = run_step(grading["history"], runner, {**env, **fake})
+    assert done.returncode == 0, done.stderr
+    assert (runner / "practice-history.jsonl").read_text() == earlier + "\n"
     command = grading["grade"]["run"]
     if bwrap_problem() is not None:  # the runner installs bubblewrap; this machine lacks it
         command = command.replace("--sandbox bwrap", "--sandbox process")

@@ -48,6 +48,7 @@ from grader.cli.options import (
     course_option,
     deadline_options,
     device_option,
+    grace_ledger_option,
     guard,
     jobs_option,
     lms_options,
@@ -286,13 +287,19 @@ def release_command(out_dir: Path, only: tuple[str, ...], force: bool, with_work
 @assignment_option("grade this assignment (repeat) [default: those found in PATH]")
 @click.option("--fail-under", type=float, default=None, metavar="PERCENT",
               help="exit 1 when the score is below this percentage of the maximum")
+@grace_ledger_option
+@click.option("--practice-history", type=click.Path(dir_okay=False, exists=True,
+                                                    path_type=Path), default=None,
+              metavar="FILE", help="the grading runner's earlier records (its artifacts' names "
+              "and created_at, JSON lines): course.toml's [practice] cooldown applies")
 @sandbox_option()
 @device_option
 @course_option
 @limit_options
 def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, ...],
-               fail_under: float | None, sandbox: str, device: str | None, course_root: Path | None,
-               **limit_flags: Any) -> None:
+               fail_under: float | None, grace_ledger: Path | None,
+               practice_history: Path | None, sandbox: str, device: str | None,
+               course_root: Path | None, **limit_flags: Any) -> None:
     """Grade one student's checkout (or notebook) for CI: summary, Points X/Y, outputs.
 
     Exits 0 whatever the score; 1 when the grader failed (or the score is below --fail-under).
@@ -306,7 +313,8 @@ def ci_command(path: Path, out_dir: Path, student: str | None, only: tuple[str, 
         device=resolve_device(_device(device, course)), jobs=1,
         secret=read_secret(course.secret_file)))
     request = CiRequest(path=path, out_dir=out_dir, student=student, only=only,
-                        fail_under=fail_under)
+                        fail_under=fail_under, grace_ledger=grace_ledger,
+                        practice_history=practice_history)
     outcome = guard(lambda: ci(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
 
@@ -340,6 +348,9 @@ def gradescope_command(out_zip: Path, only: tuple[str, ...], test_visibility: st
 
     root = guard(lambda: resolve_course_root(course_root))
     course = guard(lambda: load_course(root))
+    if test_visibility is None:  # the deprecated course default is read only then
+        for line in course.config.deprecated:
+            click.echo(f"grade: warning: {line}", err=True)
     request = guard(lambda: GradescopeRequest(
         out_zip=out_zip, only=only,
         test_visibility=test_visibility or course.config.test_visibility or "after_due_date",
@@ -419,11 +430,12 @@ def classroom50_build_command(classroom_dir: Path, only: tuple[str, ...], slug: 
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @assignment_option("grade this assignment (repeat)", required=True)
 @out_option("where the reports go [default: a temporary folder]", default=None)
+@grace_ledger_option
 @sandbox_option()
 @course_option
 @limit_options
 def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path | None,
-                              sandbox: str, course_root: Path | None,
+                              grace_ledger: Path | None, sandbox: str, course_root: Path | None,
                               **limit_flags: Any) -> None:
     """Grade the checkout at PATH for Classroom 50: ./result.json, ./release-body.md.
 
@@ -436,7 +448,8 @@ def classroom50_grade_command(path: Path, only: tuple[str, ...], out_dir: Path |
     settings = guard(lambda: Settings(
         course_root=root, limits=_limits(limit_flags, course), sandbox=sandbox, device="cpu",
         jobs=1, secret=read_secret(course.secret_file)))
-    request = AutogradeRequest(checkout=path, only=only, out_dir=out_dir)
+    request = AutogradeRequest(checkout=path, only=only, out_dir=out_dir,
+                               grace_ledger=grace_ledger)
     outcome = guard(lambda: autograde(request, course, settings, echo=click.echo))
     sys.exit(outcome.exit_code)
 

@@ -86,6 +86,17 @@ def deadline_options(times: bool = True) -> Callable[[Command], Command]:
     return decorate
 
 
+def grace_ledger_option(function: Command) -> Command:
+    """``--grace-ledger FILE`` for the one-student paths."""
+    return click.option(
+        "--grace-ledger", "grace_ledger", default=None,
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="the course's grades.csv from `grade collect` (student, assignment, "
+             "grace_days_used): grace days spent on other assignments [default: "
+             "grace-ledger.csv in the course; without one the full budget is assumed, and "
+             "the feedback says so]")(function)
+
+
 def lms_options(function: Command) -> Command:
     """--layout, --all and --gradebook-format: SOURCE as an LMS gives it, and back."""
     from grader.report.lms_gradebook import FORMATS

@@ -172,6 +172,7 @@ class AutogradeRequest:
     checkout: Path
     only: tuple[str, ...]
     out_dir: Path | None = None
+    grace_ledger: Path | None = None  # the course's (never shipped in the public folder)
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def autograde(request: AutogradeRequest, course: Course, settings: Settings,
             prefix="nn-grader-", dir=env.get("RUNNER_TEMP") or None)))
         submitted = c50.submitted_at(checkout, identity)  # the commit's: kept on regrade
         outcome = ci(CiRequest(path=checkout, out_dir=out_dir, student=identity.owner.lower(),
-                               only=request.only,
+                               only=request.only, grace_ledger=request.grace_ledger,
                                submitted_at=dt.datetime.fromisoformat(submitted)),
                      course, settings, env=ci_env, echo=echo)
         body = outcome.summary_md.read_text(encoding="utf-8")

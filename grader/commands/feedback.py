@@ -10,12 +10,20 @@ it comes (grader.core.roster.read_roster_file).
 
 - ``moodle``: ``feedback-moodle.zip`` for the assignment's "Upload multiple feedback files in
   a zip": one folder per participant, named as Moodle's own download names it,
-  ``<Full Name>_<participant id>_assignsubmission_file_`` (the roster's ``name`` and
-  ``lms_id``), holding ``<assignment>-feedback.html``. Moodle matches a folder by its
-  participant id, so a student without an ``lms_id`` is left out and listed.
+  ``<Full Name>_<participant id>_assignsubmission_file_``, holding
+  ``<assignment>-feedback.html``. Moodle's importer (mod/assign/feedback/file/importziplib.php,
+  ``is_valid_filename_for_import``) splits each path part at ``_`` into at most five pieces,
+  needs at least four, takes the second as the participant id (numeric: the assignment's
+  participant number, as in the download's folder names, not the user's ID number), the third
+  and fourth as the plugin (``assignsubmission``, ``file``), and the rest of the path as the
+  file's name; the full name is not read. So a name loses its ``_``, and a student without a
+  numeric participant id is left out and listed (Moodle would skip the file silently). The id
+  is the roster's ``lms_id``, else the one the grading found (OUT/gradebook.csv's ``lms_id``:
+  a class graded from Moodle's download keeps each folder's participant id).
 - ``canvas``: ``feedback-canvas.zip``, one file per submission, ``<name>_<lms_id>_
   <assignment>-feedback.html`` (Canvas's per-submission file names start with the student's
   name and user id; attach each to its submission's comments, or upload with a script).
+  Canvas has no import of feedback files in bulk: this zip is for a person or a script.
 - ``folder``: ``feedback/<student>/<assignment>.html`` and ``.md``, for any other way.
 
 A name from the roster is escaped as the reports escape text (grader.core.text.visible), then
@@ -31,7 +39,7 @@ import re
 import shutil
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.core.errors import ConfigError
@@ -77,9 +85,32 @@ def _uncell(value: str) -> str:
 
 
 def _roster(request: FeedbackRequest) -> dict[str, RosterEntry]:
+    """The roster's entries by student; a name or lms_id the roster lacks comes from the
+    grading's own gradebook.csv (what the LMS download named each student)."""
+    found = _graded_ids(request.out_dir)
     if request.roster is None:
+        return found
+    entries = {e.student: e for e in read_roster_file(request.roster).entries}
+    for student, entry in entries.items():
+        graded = found.get(student)
+        if graded is not None:
+            entry = replace(entry, name=entry.name or graded.name,
+                            lms_id=entry.lms_id or graded.lms_id)
+        found[student] = entry
+    return found
+
+
+def _graded_ids(out_dir: Path) -> dict[str, RosterEntry]:
+    """student -> name and lms_id from OUT/gradebook.csv (none when it has no lms_id)."""
+    try:
+        with open(out_dir / "gradebook.csv", newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
         return {}
-    return {e.student: e for e in read_roster_file(request.roster).entries}
+    return {_uncell(r["student"]): RosterEntry(student=_uncell(r["student"]),
+                                               name=_uncell(r.get("name") or ""),
+                                               lms_id=r["lms_id"] or "")
+            for r in rows if r.get("student") and r.get("lms_id")}
 
 
 #: Characters a name in an LMS file name never keeps: path separators, Windows' reserved
@@ -140,6 +171,10 @@ def _zip(pages: Sequence[tuple[str, str, Path]], roster: dict[str, RosterEntry],
             lms_id = safe_component(entry.lms_id) if entry and entry.lms_id else ""
             if not lms_id:
                 left_out.append(f"{student}: no lms_id in the roster (--roster)")
+                continue
+            if request.format == "moodle" and not lms_id.isdigit():
+                left_out.append(f"{student}: lms_id {visible(lms_id)!r} is not a Moodle "
+                                "participant id (a number, as in the download's folder names)")
                 continue
             page = f"{safe_component(assignment)}-feedback.html"
             if request.format == "moodle":

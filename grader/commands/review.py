@@ -37,7 +37,8 @@ def serve(request: ReviewRequest, echo: Callable[[str], None] = print) -> None:
         raise ConfigError(f"{request.out_dir}/answers: no answer sheets (the course has no "
                           "written questions, or grade has not run on this folder)")
     engine = db.open_db(request.db_url or db.default_url(request.out_dir))
-    review = make_review(sheets, engine, show_names=request.show_names)
+    review = make_review(sheets, engine, show_names=request.show_names,
+                         out_dir=request.out_dir)
     try:
         sock = socket.create_server((request.host, request.port))
     except OSError as exc:

@@ -34,6 +34,8 @@ class SimilarityRequest:
     top: int = 20
     jobs: int = 1
     common_percent: float | None = None
+    #: discount given and class-common lines (grader.similarity.analyse); off only to measure
+    discount: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def similarity(request: SimilarityRequest, course: Course,
     jobs = [AssignmentJob(a, tuple((s.student, s.source or s.path,
                                     _label(s.path, request.submissions_dir))
                                    for s in found.submissions if s.assignment == a.id),
-                          request.top, request.common_percent)
+                          request.top, request.common_percent, request.discount)
             for a in chosen]
     results = tuple(analyse_all(jobs, request.jobs))
     unrecognized = [(_label(u.path, request.submissions_dir), u.reason)

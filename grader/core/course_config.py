@@ -9,7 +9,7 @@
     jobs = 4                        # submissions graded in parallel (grade run)
     memory_mb = 2048                # memory per student process
     device = "cpu"                  # cpu, cuda or auto: torch device for the training suites
-    test_visibility = "after_due_date"   # Gradescope: when students see hidden results
+    test_visibility = "after_due_date"   # deprecated: write [visibility] default (below)
 
     [bundle]
     torch = "cpu"                   # the student bundle pins a CPU build of torch; "gpu": not
@@ -22,6 +22,12 @@
 [late], [validate], [practice] and [visibility] are kept as written (``CourseConfig.late``
 holds [late]) for the code that reads them.
 
+When students see each test's details is set in one place, ``[visibility]`` (``default`` and
+per-test patterns, applied on every path: grader.core.visibility). ``[defaults]
+test_visibility`` is the older, Gradescope-only way: still read (it is the Gradescope build's
+default for a course without ``[visibility]``) with a deprecation notice
+(``CourseConfig.deprecated``), and an error when ``[visibility] default`` is set too.
+
 Every key is optional (id: the folder's name; title: the id). Every known key is checked (type and
 value); an unknown key or table is an error naming the file and the key, so a typo never
 silently becomes a default.
@@ -29,6 +35,7 @@ silently becomes a default.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -68,6 +75,8 @@ class CourseConfig:
     test_visibility: str | None = None
     student_torch: str = "cpu"
     late: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: one line per deprecated key in use, for the verbs that read it to print
+    deprecated: tuple[str, ...] = ()
 
     def limit_defaults(self) -> dict[str, int]:
         """The Limits fields this course sets (grader.core.settings.limits_from's defaults)."""
@@ -93,6 +102,7 @@ def read_course_config(path: Path, version: str | None = None) -> CourseConfig:
         if not isinstance(data.get(name, {}), dict):
             raise ConfigError(f"{path}: {name} must be a table ([{name}])")
     late = data.get("late", {})
+    deprecated = _visibility_deprecation(path, defaults, data.get("visibility", {}))
     course_id = reader.text(course, "course.id", pattern=_ID) or path.resolve().parent.name
     config = CourseConfig(
         id=course_id,
@@ -104,9 +114,24 @@ def read_course_config(path: Path, version: str | None = None) -> CourseConfig:
         test_visibility=reader.choice(defaults, "defaults.test_visibility", VISIBILITIES),
         student_torch=reader.choice(bundle, "bundle.torch", STUDENT_TORCH) or "cpu",
         late=MappingProxyType(dict(late)),
+        deprecated=deprecated,
     )
     check_grader_version(path, config.grader, version or grader.__version__)
     return config
+
+
+def _visibility_deprecation(path: Path, defaults: Mapping[str, Any],
+                            visibility: Mapping[str, Any]) -> tuple[str, ...]:
+    """[defaults] test_visibility: an error beside [visibility] default, else deprecated."""
+    if "test_visibility" not in defaults:
+        return ()
+    if "default" in visibility:
+        raise ConfigError(f"{path}: [defaults] test_visibility and [visibility] default both "
+                          "say when students see test details; keep [visibility] default "
+                          "(test_visibility is deprecated)")
+    return (f"{path}: [defaults] test_visibility is deprecated (it sets Gradescope's builds "
+            f"only): write [visibility] default = {json.dumps(defaults['test_visibility'])}, "
+            "which applies on every path, or pass --test-visibility to grade gradescope",)
 
 
 def check_grader_version(path: Path, spec: str, version: str) -> None:

@@ -11,6 +11,7 @@ Students are matched case-insensitively (GitHub names are).
     --times       student,assignment,submitted_at
     --extensions  student,assignment,due,reason      (due: a date-time, or "+N" days)
     overrides     student,assignment,points,reason,who[,test]
+    grace ledger  student,assignment,grace_days_used  (grades.csv of `grade` or `grade collect`)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ COURSE_FILE = "course.toml"
 TIMES_COLUMNS = ("student", "assignment", "submitted_at")
 EXTENSION_COLUMNS = ("student", "assignment", "due", "reason")
 OVERRIDE_COLUMNS = ("student", "assignment", "points", "reason", "who")
+LEDGER_COLUMNS = ("student", "assignment", "grace_days_used")
 _POLICY_KEYS = {"penalty_per_day", "penalty_per_hour", "max_penalty", "max_days", "grace_days",
                 "grace_days_per_assignment", "counts"}
 MAX_ROWS = 100_000
@@ -150,18 +152,38 @@ def _key(path: Path, line: int, row: Mapping[str, str], known: Collection[str]
     return student.lower(), assignment
 
 
-def read_times(path: Path, known: Collection[str] = ()) -> dict[tuple[str, str], dt.datetime]:
-    """``--times``: (student in lower case, assignment) -> when it was handed in."""
-    times: dict[tuple[str, str], dt.datetime] = {}
+def _keyed_rows(path: Path, required: tuple[str, ...], known: Collection[str]
+                ) -> Iterator[tuple[int, dict[str, str], tuple[str, str]]]:
+    """(line, row, key) of a CSV with one row per (student, assignment); a second row for
+    the same key is an error naming both lines."""
     seen: dict[tuple[str, str], int] = {}
-    for line, row in _rows(path, TIMES_COLUMNS):
+    for line, row in _rows(path, required):
         key = _key(path, line, row, known)
         if key in seen:
             raise ConfigError(f"{path}: line {line}: {row['student']}/{key[1]} again (first "
                               f"on line {seen[key]})")
         seen[key] = line
-        times[key] = parse_time(row["submitted_at"], f"{path}: line {line}: submitted_at")
-    return times
+        yield line, row, key
+
+
+def read_times(path: Path, known: Collection[str] = ()) -> dict[tuple[str, str], dt.datetime]:
+    """``--times``: (student in lower case, assignment) -> when it was handed in."""
+    return {key: parse_time(row["submitted_at"], f"{path}: line {line}: submitted_at")
+            for line, row, key in _keyed_rows(path, TIMES_COLUMNS, known)}
+
+
+def read_grace_ledger(path: Path, known: Collection[str] = ()
+                      ) -> dict[tuple[str, str], int]:
+    """The grace days each student already spent per assignment, from a grades.csv that
+    ``grade`` or ``grade collect`` wrote (other columns are ignored; an empty cell is 0)."""
+    spent: dict[tuple[str, str], int] = {}
+    for line, row, key in _keyed_rows(path, LEDGER_COLUMNS, known):
+        text = row["grace_days_used"] or "0"
+        if not text.isdigit():
+            raise ConfigError(f"{path}: line {line}: grace_days_used: {text!r} is not a whole "
+                              "number of days")
+        spent[key] = int(text)
+    return spent
 
 
 def write_times(times: Mapping[tuple[str, str], dt.datetime]) -> str:

@@ -5,7 +5,9 @@ student across the course, in the order of the assignments' due dates:
 
     raw score (the autograde, test overrides included)
       -> the submission's lateness against the student's due date (an extension moves it)
-      -> past the cutoff (``max_days``): not accepted, 0 points, no grace day spent
+      -> past the cutoff (a late due date where the platform gives one, e.g. Gradescope's
+         ``late_due_date``, the student's own with an extension; else ``max_days`` after the
+         due date): not accepted, 0 points, no grace day spent
       -> grace days: each forgives one started day late, from a budget per student (at most
          ``grace_days_per_assignment`` on one assignment), spent as far as they go
       -> late penalty: ``penalty_per_day`` percent of the score per started day still late
@@ -60,6 +62,7 @@ class Extension:
     due: dt.datetime | None = None
     extra_days: float = 0.0
     source: str = ""  # "extensions.csv row 3", for messages
+    cutoff: dt.datetime | None = None  # the student's own late due date (Gradescope's)
 
     def applied_to(self, due: dt.datetime | None) -> dt.datetime | None:
         if self.due is not None:
@@ -98,6 +101,7 @@ class Handed:
     assignment: str
     raw_score: float
     due: dt.datetime | None = None  # the assignment's own due date
+    cutoff: dt.datetime | None = None  # the assignment's late due date (replaces max_days)
     submitted_at: dt.datetime | None = None
     handed_in: bool = True
     extension: Extension | None = None
@@ -120,9 +124,13 @@ class GradeRecord:
     submitted_at: str = ""
     late_s: float = 0.0  # seconds after the due date; 0 when on time or not known
     cutoff_days: float | None = None
+    cutoff: str = ""  # the late due date that was the cutoff ("" : max_days, or none)
     not_accepted: bool = False  # past the cutoff
     grace_used: int = 0
     grace_left: int | None = None  # None: the course has no grace days
+    #: a one-student path without the course's ledger: grace days spent on other
+    #: assignments are not known, so ``grace_left`` assumes none were
+    grace_assumed: bool = False
     extension: str = ""  # the extension's reason ("" without one)
     override: OverrideNote | None = None  # of the score
     test_overrides: tuple[OverrideNote, ...] = ()
@@ -158,9 +166,10 @@ def grade_one(policy: LatePolicy, item: Handed, grace_left: int) -> tuple[GradeR
     """The record of one (student, assignment) and the grace days left after it."""
     raw = round(item.raw_score, 6)
     due = item.extension.applied_to(item.due) if item.extension else item.due
+    cutoff = item.extension.cutoff if item.extension and item.extension.cutoff else item.cutoff
     base = GradeRecord(raw_score=raw, late_penalty=0.0, final_score=raw, due=_stamp(due),
                        submitted_at=_stamp(item.submitted_at) if item.handed_in else "",
-                       cutoff_days=policy.max_days,
+                       cutoff_days=None if cutoff else policy.max_days, cutoff=_stamp(cutoff),
                        grace_left=grace_left if policy.grace_days else None,
                        extension=item.extension.reason if item.extension else "",
                        test_overrides=item.test_overrides)
@@ -168,7 +177,8 @@ def grade_one(policy: LatePolicy, item: Handed, grace_left: int) -> tuple[GradeR
     if item.handed_in and due is not None and item.submitted_at is not None:
         late = item.submitted_at - due
         record = replace(base, late_s=max(0.0, late.total_seconds()))
-        if policy.max_days is not None and late > dt.timedelta(days=policy.max_days):
+        if (item.submitted_at > cutoff if cutoff is not None else
+                policy.max_days is not None and late > dt.timedelta(days=policy.max_days)):
             record = replace(record, not_accepted=True, late_penalty=raw, final_score=0.0,
                              penalty_percent=100.0)
         elif late > dt.timedelta(0):
@@ -189,15 +199,20 @@ def grade_one(policy: LatePolicy, item: Handed, grace_left: int) -> tuple[GradeR
     return record, grace_left
 
 
-def grade_student(policy: LatePolicy, items: Sequence[Handed]) -> dict[str, GradeRecord]:
+def grade_student(policy: LatePolicy, items: Sequence[Handed], spent: int = 0,
+                  assumed: bool = False) -> dict[str, GradeRecord]:
     """Each assignment's record for one student; grace days are spent in the order of the
-    assignments' own due dates (the order given breaks ties; no due date comes last)."""
+    assignments' own due dates (the order given breaks ties; no due date comes last).
+    ``spent``: grace days already used on assignments not in ``items`` (the course's ledger);
+    ``assumed``: that figure is not known (the records say so)."""
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     order = sorted(range(len(items)), key=lambda i: (items[i].due or far, i))
-    left = policy.grace_days
+    left = max(0, policy.grace_days - spent)
     records: dict[str, GradeRecord] = {}
     for index in order:
-        records[items[index].assignment], left = grade_one(policy, items[index], left)
+        record, left = grade_one(policy, items[index], left)
+        records[items[index].assignment] = replace(
+            record, grace_assumed=assumed and record.grace_left is not None)
     return records
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grader.core.results import CRASHED, NOT_ATTEMPTED, PASSED, SKIPPED, TIMED_OUT, TestResult
+from grader.core.text import head_of
 
 _TEST_NAME = re.compile(r"^test_([A-Za-z_]\w*?)__")
 #: The first line of a syntax-error note (grader.extract.parse._syntax_note); the quoted line
@@ -35,6 +36,9 @@ _SYNTAX_NOTE = re.compile(r"^(?:code cell (\d+)(?:, line (\d+))?|line (\d+)): sy
 _HINT = re.compile(r"^Hint: (.*)$", re.MULTILINE)
 #: Characters of a failure's first line shown in a test's verdict.
 VERDICT_CHARS = 160
+#: How a function's cause ends when its checks fail in different ways: the failures are the
+#: explanation, so the feedback page shows them unfolded (and the summary finds another cause).
+SEE_BELOW = "see each below."
 NOT_ATTEMPTED_WORDS = "still raises NotImplementedError"
 
 
@@ -146,8 +150,14 @@ def verdict(test: TestResult) -> str:
     line = first_line(test.message)
     if not line:
         return test.status
-    cut = line if len(line) <= VERDICT_CHARS else line[:VERDICT_CHARS] + " ..."
-    return f"{test.status}: {cut}"
+    head = _head(line)
+    return f"{test.status}: {head}" + (" …" if head != line else "")
+
+
+def _head(line: str) -> str:
+    """What of a long first line fits in a verdict: cut between words (the detail block
+    carries on from there, so nothing is said twice or cut mid-word)."""
+    return head_of(line, VERDICT_CHARS)
 
 
 def first_line(text: str) -> str:
@@ -231,7 +241,7 @@ def _cause(function: str, failed: Sequence[TestResult], broken: Mapping[str, Bro
         return "wrong", first_line(failed[0].message), ""  # the later ones follow from it
     count = len(failed)
     return "wrong", (f"{count} check{'s' if count != 1 else ''} of {function} did not pass: "
-                     "see each below."), ""
+                     f"{SEE_BELOW}"), ""
 
 
 def explain(tests: Sequence[TestResult], notes: Sequence[str] = (),
@@ -277,8 +287,9 @@ def detail(test: TestResult, hint: str) -> str:
         message = message.replace(f"Hint: {hint}", "")
     lines = [line.rstrip() for line in message.strip().splitlines()]
     first = first_line(test.message)
-    if first and len(first) <= VERDICT_CHARS and lines and lines[0].strip() == first:
-        lines = lines[1:]
+    if first and lines and lines[0].strip() == first:
+        rest = first[len(_head(first)):].strip()  # what the verdict had no room for
+        lines = [f"… {rest}", *lines[1:]] if rest else lines[1:]
     return "\n".join(line for line in lines if line.strip()).strip("\n")
 
 

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.core.course import Course
-from grader.core.deadline_files import read_extensions, read_overrides, read_policy, read_times
+from grader.core.deadline_files import (
+    read_extensions,
+    read_grace_ledger,
+    read_overrides,
+    read_policy,
+    read_times,
+)
 from grader.core.deadlines import (
     NO_POLICY,
     Extension,
@@ -31,6 +37,9 @@ from grader.core.text import visible
 
 EXTENSIONS_FILE = "extensions.csv"
 OVERRIDES_FILE = "overrides.csv"
+#: The grace days each student has spent so far (a grades.csv of `grade collect`), for the
+#: one-student paths, which see only the assignments they grade.
+LEDGER_FILE = "grace-ledger.csv"
 
 Key = tuple[str, str]  # (student in lower case, assignment)
 
@@ -41,15 +50,23 @@ class Deadlines:
 
     policy: LatePolicy = NO_POLICY
     dues: Mapping[str, dt.datetime] = field(default_factory=dict)
+    #: an assignment's late due date from the platform (Gradescope's ``late_due_date``): the
+    #: cutoff, in place of ``[late] max_days``
+    cutoffs: Mapping[str, dt.datetime] = field(default_factory=dict)
     times: Mapping[Key, dt.datetime] = field(default_factory=dict)
     extensions: Mapping[Key, Extension] = field(default_factory=dict)
     overrides: Sequence[Override] = ()
+    #: set on a one-student path (``grade ci``, ``gradescope-run``, ``classroom50 grade``):
+    #: (student, assignment) -> grace days spent, from the course's ledger; None: no ledger
+    ledger: Mapping[Key, int] | None = None
+    one_student: bool = False
 
     @property
     def active(self) -> bool:
         """Whether a grade of record is attached (else the reports are as without deadlines;
         submission times alone, with no due date, change nothing)."""
-        return bool(self.policy != NO_POLICY or self.dues or self.extensions or self.overrides)
+        return bool(self.policy != NO_POLICY or self.dues or self.cutoffs or self.extensions
+                    or self.overrides)
 
     def with_times(self, times: Mapping[Key, dt.datetime]) -> Deadlines:
         return replace(self, times={**self.times, **times})
@@ -69,6 +86,42 @@ def load_deadlines(course: Course, times: Path | None = None, extensions: Path |
         extensions=read_extensions(extensions, known) if extensions else {},
         overrides=read_overrides(overrides, known) if overrides else (),
     )
+
+
+def one_student_deadlines(course: Course, ledger: Path | None = None) -> Deadlines:
+    """:func:`load_deadlines` for a path that grades one student's submission: the grace
+    days spent elsewhere come from ``ledger`` (default: ``grace-ledger.csv`` at the course
+    root when present); without one, the records say the full budget is assumed."""
+    ledger = ledger or _present(course.root / LEDGER_FILE)
+    known = [a.id for a in course.assignments]
+    return replace(load_deadlines(course), one_student=True,
+                   ledger=read_grace_ledger(ledger, known) if ledger else None)
+
+
+def _spent_elsewhere(deadlines: Deadlines, student: str, graded: Sequence[str]
+                     ) -> tuple[int, bool]:
+    """(grace days ``student`` spent on assignments other than ``graded``, whether that is
+    assumed: a one-student path without the course's ledger; a student the ledger does not
+    list has spent none)."""
+    if not deadlines.one_student:
+        return 0, False
+    if deadlines.ledger is None:
+        return 0, True
+    return sum(d for (s, a), d in deadlines.ledger.items()
+               if s == student and a not in graded), False
+
+
+def student_due(deadlines: Deadlines, student: str, assignments: Sequence[str]
+                ) -> dt.datetime | None:
+    """The student's earliest due date among ``assignments`` (extensions applied)."""
+    dues = []
+    for assignment in assignments:
+        due = deadlines.dues.get(assignment)
+        extension = deadlines.extensions.get((student.lower(), assignment))
+        due = extension.applied_to(due) if extension else due
+        if due is not None:
+            dues.append(due)
+    return min(dues, default=None)
 
 
 def _present(path: Path) -> Path | None:
@@ -126,6 +179,7 @@ def apply_deadlines(results: Sequence[SubmissionResult], deadlines: Deadlines,
         prepared.append((result, Handed(
             assignment=result.assignment, raw_score=result.raw_score,
             due=deadlines.dues.get(result.assignment),
+            cutoff=deadlines.cutoffs.get(result.assignment),
             submitted_at=deadlines.times.get(key), handed_in=not result.missing,
             extension=deadlines.extensions.get(key), override=whole,
             test_overrides=test_notes)))
@@ -138,7 +192,10 @@ def apply_deadlines(results: Sequence[SubmissionResult], deadlines: Deadlines,
         students.setdefault(result.student.lower(), []).append(index)
     out: list[SubmissionResult] = [result for result, _ in prepared]
     for indexes in students.values():
-        records = grade_student(deadlines.policy, [prepared[i][1] for i in indexes])
+        items = [prepared[i][1] for i in indexes]
+        spent, assumed = _spent_elsewhere(deadlines, prepared[indexes[0]][0].student.lower(),
+                                          [item.assignment for item in items])
+        records = grade_student(deadlines.policy, items, spent, assumed)
         for i in indexes:
             out[i] = replace(out[i], grade=records[out[i].assignment])
     return tuple(out)

@@ -69,6 +69,15 @@ def valid(text: object, limit: int | None = None) -> str:
     return value
 
 
+def head_of(text: str, limit: int) -> str:
+    """At most ``limit`` characters of ``text``, cut between words where a space falls in the
+    second half (else at ``limit``); ``text`` itself when it fits."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[:cut if cut > limit // 2 else limit].rstrip()
+
+
 def display_name(name: str) -> str:
     """A name read from disk as valid text; unchanged when it already is. A name whose bytes
     are not UTF-8 gets U+FFFD for each bad byte and ``~`` plus a short hash of its real bytes,

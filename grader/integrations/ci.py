@@ -44,7 +44,7 @@ from grader.core.course import Course
 from grader.core.deadline_files import parse_time
 from grader.core.errors import ConfigError
 from grader.core.feedback import by_test, explain, test_plain
-from grader.core.grade_record import apply_deadlines, load_deadlines
+from grader.core.grade_record import apply_deadlines, one_student_deadlines
 from grader.core.paths import TEMPLATES_DIR
 from grader.core.results import ERROR, PASSED, SKIPPED, RunResult, grader_failed
 from grader.core.settings import Settings
@@ -56,6 +56,7 @@ from grader.core.text import (
     md_text,
 )
 from grader.core.visibility import Visibility, read_visibility, split
+from grader.integrations.practice import practice_gate, refused_summary
 from grader.report import write_reports
 from grader.report.calls import reference_calls
 from grader.report.late import record_lines
@@ -77,6 +78,12 @@ class CiRequest:
     fail_under: float | None = None
     #: when it was handed in (Classroom 50: the committer date); None: :func:`push_time`
     submitted_at: dt.datetime | None = None
+    #: the course's grace-day ledger (grades.csv of `grade collect`); None: the course's
+    #: grace-ledger.csv when present, else the full budget is assumed (and said)
+    grace_ledger: Path | None = None
+    #: the runner's earlier gradings of this student (grader.integrations.practice), for
+    #: course.toml's [practice] cooldown; None: no cooldown
+    practice_history: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class CiOutcome:
     grader_failed: bool
     exit_code: int
     summary_md: Path
-    classroom_json: Path
+    classroom_json: Path  # not written when a practice grading is refused
 
     @property
     def points_line(self) -> str:
@@ -108,12 +115,16 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     files = submission_files(path, skip=request.out_dir.resolve())
     run = grade_student(base, files, student, course, settings, request.only)
     when = request.submitted_at or push_time(env, base)
-    deadlines = load_deadlines(course)
+    deadlines = one_student_deadlines(course, request.grace_ledger)
     if when is not None:
         deadlines = deadlines.with_times({(student.lower(), r.assignment): when
                                           for r in run.results})
     run = replace(run, results=apply_deadlines(run.results, deadlines,
                                                warn=lambda line: echo(f"grade: {line}")))
+    gate = practice_gate(request.practice_history, course.root, deadlines, student,
+                         [r.assignment for r in run.results], when or dt.datetime.now(dt.UTC))
+    if not gate.allowed:
+        return _refused(request, student, gate.line, env, echo)
     visibility = read_visibility(course.root, [a.id for a in course.assignments])
     paths = write_reports(run, request.out_dir, TEMPLATES_DIR,
                           titles={a.id: a.title for a in course.assignments},
@@ -124,6 +135,9 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     failed = [r for r in run.results if grader_failed(r)]
     feedback = {(s.student, s.assignment): s.feedback_md for s in paths.submissions}
     summary = summary_markdown(run, score, max_score, feedback, course, visibility)
+    if gate.line:
+        summary = f"**{md_text(gate.line[:1].upper() + gate.line[1:])}.**\n\n{summary}"
+        echo(ci_text(gate.line))
     summary_md = request.out_dir / "ci-summary.md"
     summary_md.write_text(summary, encoding="utf-8")
     classroom = classroom_result(run, max_score, bool(failed))
@@ -144,6 +158,26 @@ def ci(request: CiRequest, course: Course, settings: Settings,
     if below:
         echo(f"grade: score {percent:.1f}% is below --fail-under {request.fail_under:g}")
     return outcome
+
+
+def _refused(request: CiRequest, student: str, line: str, env: Mapping[str, str],
+             echo: Callable[[str], None]) -> CiOutcome:
+    """A practice grading the cooldown refuses: no reports (no record of a score), the
+    summary and a ``practice`` output saying when the next grading is allowed."""
+    request.out_dir.mkdir(parents=True, exist_ok=True)
+    summary = refused_summary(line)
+    summary_md = request.out_dir / "ci-summary.md"
+    summary_md.write_text(summary, encoding="utf-8")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(summary)
+    if env.get("GITHUB_OUTPUT"):
+        with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as handle:
+            handle.write(heredoc("practice", line))
+    echo(f"Not graded: {ci_text(line)}")
+    return CiOutcome(run=RunResult(results=()), student=student, score=0.0, max_score=0.0,
+                     grader_failed=False, exit_code=0, summary_md=summary_md,
+                     classroom_json=request.out_dir / "classroom.json")
 
 
 def push_time(env: Mapping[str, str], checkout: Path) -> dt.datetime | None:

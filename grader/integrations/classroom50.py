@@ -11,6 +11,13 @@ its ``runner.py`` and ``collect_scores.py``):
     tests: [{test-name, passed, score, max-score, ...extra fields kept verbatim}],
     submitted_by (optional: {username, id})
 
+Its runner and collector take the top-level ``score`` as the submission's score (the gradebook
+entry, the commit status "classroom50 autograde: score/max-score", the release body's heading);
+each test's ``score`` must be a whole number from 0 to its ``max-score``, and nothing checks
+that the tests add up to ``score``. So with a late penalty or an override, ``score`` is the
+score of record and a 0-point deadline entry, named with the change ("activations: deadline
+(-8.1 points)"), says why the tests' column adds up to more or less.
+
 Scores are integers there and ours may not be. Every score is multiplied by a *scale*: 1, 10
 or 100, the smallest that makes every test's points whole (1 for this course: its tests are
 worth whole points), so ``score / scale`` is exactly the points ``grade`` gives. Each test also
@@ -156,7 +163,8 @@ def _deadline(result: SubmissionResult) -> list[dict[str, Any]]:
     if result.grade is None or not lines:
         return []
     change = round(result.grade.final_score - result.grade.raw_score, 6)
-    return [{"test-name": f"{result.assignment}: deadline"[:NAME_CHARS],
+    named = f" ({change:+g} points)" if change else ""
+    return [{"test-name": f"{result.assignment}: deadline{named}"[:NAME_CHARS],
              "passed": change >= 0 and not result.grade.not_accepted, "score": 0,
              "max-score": 0, "points": change, "max-points": 0.0, "status": DEADLINE,
              "message": "\n".join(lines)[:MESSAGE_CHARS]}]

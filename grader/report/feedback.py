@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grader.core.feedback import (
+    SEE_BELOW,
     BrokenCell,
     Explained,
     Note,
@@ -35,6 +36,9 @@ def _group_view(item: Explained, points: Any, test_view: Any) -> dict[str, Any]:
     return {"function": item.function, "kind": item.kind, "cause": visible(item.cause),
             "quote": block(item.quote), "lost": points(item.lost), "worth": points(item.worth),
             "brief": item.brief,
+            # the failures unfolded only where they are the explanation: a cause that names
+            # the mistake says it once, and five near-identical red failures under it hide it
+            "unfold": item.kind == "wrong" and item.cause.endswith(SEE_BELOW),
             "tests": [{**test_view(t), "verdict": visible(verdict(t)),
                        "detail": block(detail(t, item.hint))} for t in item.failed]}
 

@@ -23,13 +23,19 @@ def when_text(stamp: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
+#: After the grace figures of a one-student path that has no ledger of the course's grace days.
+ASSUMED = "(assuming no grace days spent on other assignments; the course's records decide)"
+
+
 def _grace(record: GradeRecord) -> str:
     if record.grace_left is None:
         return ""
     if record.grace_used:
         used = f"{record.grace_used} grace day{'s' if record.grace_used != 1 else ''} used"
-        return f"{used}, {record.grace_left} left"
-    return "no grace days left" if record.grace_left == 0 else ""
+        text = f"{used}, {record.grace_left} left"
+    else:
+        text = "no grace days left" if record.grace_left == 0 else ""
+    return f"{text} {ASSUMED}" if text and record.grace_assumed else text
 
 
 def late_line(record: GradeRecord | None, handed_in: bool = True) -> str:
@@ -44,6 +50,9 @@ def late_line(record: GradeRecord | None, handed_in: bool = True) -> str:
     if not record.late:
         return f"handed in on time{extended or f' (due {due})'}"
     head = f"handed in {duration_text(record.late_s)} after the due date"
+    if record.not_accepted and record.cutoff:
+        return (f"{head}, after the late due date ({when_text(record.cutoff)}): not accepted, "
+                f"0 points{extended}")
     if record.not_accepted:
         days = f"{record.cutoff_days:g}"
         return (f"{head}, past the {days}-day cutoff: not accepted, 0 points{extended}")

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from grader.core.feedback import broken_cells, explain
+from grader.core.feedback import SEE_BELOW, broken_cells, explain
 from grader.core.paths import safe_component
 from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
 from grader.core.roster import RosterEntry
-from grader.core.text import visible
+from grader.core.text import head_of, visible
 from grader.report.feedback import function_of
 from grader.report.plots import score_histogram
 
@@ -34,6 +34,13 @@ TOP_FUNCTIONS = 3
 WIDELY_FAILED = 0.25
 _HINT = re.compile(r"^Hint: (.*)$", re.MULTILINE)
 _SENTENCE = re.compile(r"^(.*?[.!?])(?:\s|$)")
+#: The feedback page's line for a function whose checks fail in different ways ("3 checks of
+#: relu did not pass: see each below."): on the summary there is nothing below, so a function
+#: is described by the most common cause that names a mistake, or by MIXED_WORDS.
+_MIXED = re.compile(rf"^\d+ checks? of \S+ did not pass: {re.escape(SEE_BELOW)}$")
+#: A cause longer than this is cut in the first screen's cards, so the grid starts on screen.
+CARD_CHARS = 140
+MIXED_WORDS = "its checks fail in different ways (the pass rates per test are below)"
 
 
 def feedback_link(student: str, assignment: str) -> str:
@@ -176,6 +183,13 @@ def histogram(scores: Sequence[float], max_score: float, title: str) -> dict[str
             "alt": picture.alt}
 
 
+def _short(cause: str, limit: int = CARD_CHARS) -> str:
+    """A cause as the first screen's cards show it: at most ``limit`` characters, cut between
+    words (summary.md and the pass-rate tables keep it whole)."""
+    head = head_of(cause, limit)
+    return cause if head == cause else head.rstrip(" ,;:") + " …"
+
+
 def struggles(results: Iterable[SubmissionResult], calls: Mapping[str, Sequence[str]],
               graded: Any, top: int = TOP_FUNCTIONS) -> list[dict[str, Any]]:
     """The functions most students got wrong (among those graded), most first: how many,
@@ -205,16 +219,19 @@ def struggles(results: Iterable[SubmissionResult], calls: Mapping[str, Sequence[
             elif kind == "syntax":
                 cell = broken.get(item.function)
                 cause = f"never defined: {cell.place() if cell else 'its cell'} has a syntax error"
+            elif kind == "wrong" and _MIXED.match(cause):
+                kind, cause = "mixed", ""  # its checks fail in different ways: no one cause
             elif kind == "wrong":
                 first = _SENTENCE.match(cause.strip())
                 cause = first.group(1) if first else cause
             wrong[item.function] += 1
-            causes.setdefault(item.function, Counter())[(kind, visible(cause)[:240])] += 1
+            causes.setdefault(item.function, Counter())[(kind, _short(visible(cause), 240))] += 1
     views = []
     for function, count in wrong.items():
-        (kind, cause), shared = causes[function].most_common(1)[0]
+        named = [(key, n) for key, n in causes[function].most_common() if key[0] != "mixed"]
+        (kind, cause), shared = named[0] if named else (("wrong", MIXED_WORDS), count)
         views.append({"function": function, "count": count, "of": graded_count,
-                      "kind": kind, "cause": cause, "shared": shared})
+                      "kind": kind, "cause": cause, "short": _short(cause), "shared": shared})
     # the students' own mistakes first, then the knock-on failures they cause
     views.sort(key=lambda v: (-v["count"], v["function"]))
     own = [v for v in views if v["kind"] != "knock-on"]

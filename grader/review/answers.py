@@ -8,6 +8,7 @@ review database, never a submission.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -40,6 +41,26 @@ class AnswerSheet:
     questions: tuple[Question, ...]
     students: tuple[str, ...]  # everyone with a result, answered or not
     answers: Mapping[str, Mapping[str, Answer]]  # student -> question id -> answer
+
+
+def digest(answer: Answer) -> str:
+    """What a grade remembers of the answer it graded: its text and images, hashed."""
+    h = hashlib.sha256(answer.kind.encode() + b"\0" + answer.text.encode())
+    for image in answer.images:
+        h.update(b"\0" + image.mime.encode() + b"\0" + image.data.encode())
+    return h.hexdigest()
+
+
+def stamp(out_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """The answer sheets' names, sizes and modification times: changes when a run rewrites one."""
+    found = []
+    for path in sorted((out_dir / FOLDER).glob("*.json")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        found.append((path.name, info.st_size, info.st_mtime_ns))
+    return tuple(found)
 
 
 def questions_of(assignment: Assignment) -> tuple[Question, ...]:

@@ -8,7 +8,7 @@ older grader is upgraded in place and never needs a command of its own.
 Tables (the migration is the truth; these mirror it for queries):
     rubric_items   per (assignment, question, key): label, points, version, who/when changed
     grades         per (assignment, student, question): rubric keys applied, comment,
-                   version, who/when graded
+                   version, who/when graded, a digest of the answer graded (0002)
     events         every change: who, when, what, and its detail as JSON
 """
 
@@ -42,6 +42,7 @@ grades = sa.Table(
     sa.Column("question", sa.String(40)), sa.Column("items", sa.Text),
     sa.Column("comment", sa.Text), sa.Column("version", sa.Integer),
     sa.Column("graded_by", sa.String(100)), sa.Column("graded_at", sa.DateTime(timezone=True)),
+    sa.Column("answer_digest", sa.String(64)),
 )
 events = sa.Table(
     "events", metadata,

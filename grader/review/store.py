@@ -38,6 +38,7 @@ class Grade:
     version: int
     graded_by: str
     graded_at: datetime
+    digest: str = ""  # of the answer as it was when graded ("" before migration 0002)
 
 
 def now() -> datetime:
@@ -83,15 +84,17 @@ def grades_of(engine: sa.Engine, assignment: str, question: str | None = None
         query = query.where(grades.c.question == question)
     with engine.connect() as db:
         return {(r.student, r.question): Grade(r.student, tuple(json.loads(r.items)), r.comment,
-                                               r.version, r.graded_by, r.graded_at)
+                                               r.version, r.graded_by, r.graded_at,
+                                               r.answer_digest or "")
                 for r in db.execute(query)}
 
 
 def save_grade(engine: sa.Engine, who: str, assignment: str, student: str, question: str,
-               items: Sequence[str], comment: str, based_on: int) -> int:
-    """Store a grade written on top of version ``based_on`` (0: none yet); its new version."""
+               items: Sequence[str], comment: str, based_on: int, digest: str = "") -> int:
+    """Store a grade written on top of version ``based_on`` (0: none yet); its new version.
+    ``digest`` names the answer graded (:func:`grader.review.answers.digest`)."""
     values = {"items": json.dumps(sorted(set(items))), "comment": comment, "graded_by": who,
-              "graded_at": now()}
+              "graded_at": now(), "answer_digest": digest}
     with engine.begin() as db:
         if based_on == 0:
             try:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from grader.core.course import Assignment
 from grader.core.errors import ExtractionError
-from grader.similarity.code import boilerplate_texts, submission_code
+from grader.similarity.code import Code, boilerplate_texts, given_lines, line_key, submission
 from grader.similarity.fingerprint import (
     MAX_FILTERED,
     NO_OVERLAP,
@@ -43,6 +43,11 @@ BIN_WIDTH = 5
 #: With ``common_percent``, code is common only when more than this many students have it
 #: (MOSS's -m default), so a few copies in a small class still stand out.
 MIN_COMMON = 10
+#: A line (as written, comments and spacing aside) that more than this share of the students
+#: write, and more than MIN_COMMON of them, is the class's common code, not evidence: the
+#: lecture's idioms (``x = np.asarray(x, dtype=float)``) and the contract's shape. Half: a
+#: lower share also swallowed lines that a few planted copy rings share in the test corpus.
+COMMON_LINE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class AssignmentJob:
     files: tuple[tuple[str, Path, str], ...]
     top: int
     common_percent: float | None = None
+    #: discount given and class-common lines (the default; off only to measure what it does)
+    discount: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,15 +81,32 @@ class Pair:
     file_b: str
 
 
+Line = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Block:
+    """The statements of one code cell, in the notebook's order: ``cell`` is its number among
+    the code cells (1-based, as Jupyter's In [n] after Restart & Run All; 0: a .py file; -1:
+    code recovered from a string it executes), ``numbers`` each line's number in that cell (or
+    file)."""
+
+    cell: int
+    numbers: tuple[int, ...]
+    lines: tuple[Line, ...]
+
+
 @dataclass(frozen=True)
 class Side:
     """One side of a shown pair: its graded code split into lines of (text, match) runs; match
     0 is code not shared, 1, 2, ... number the shared regions (the same number on the other
-    side: the region it matches)."""
+    side: the region it matches). ``blocks``: the same lines by code cell in notebook order
+    (``lines`` is then their concatenation, a blank line between statements)."""
 
     student: str
     file: str
-    lines: tuple[tuple[tuple[str, int], ...], ...]
+    lines: tuple[Line, ...]
+    blocks: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,12 +143,25 @@ class _Document:
     student: str
     file: str
     fingerprint: Fingerprint
+    code: Code = Code("")
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    student: str
+    file: str
+    text: str
+    code: Code
 
 
 def analyse(job: AssignmentJob) -> AssignmentSimilarity:
     """Fingerprint every file of ``job``, score every pair of students, show the top ones."""
-    boilerplate = boilerplate_hashes(boilerplate_texts(job.assignment))
-    documents, skipped = _fingerprints(job.files, boilerplate)
+    texts = boilerplate_texts(job.assignment)
+    boilerplate = boilerplate_hashes(texts)
+    read, skipped = _read(job.files)
+    given = given_per_file(job, texts, read) if job.discount else {}
+    documents, truncated = _fingerprints(read, boilerplate, given)
+    skipped += truncated
     students = sorted({d.student for d in documents})
     if job.common_percent is not None:
         limit = common_limit(len(students), job.common_percent)
@@ -142,16 +179,16 @@ def analyse(job: AssignmentJob) -> AssignmentSimilarity:
                                 tuple(skipped), stub_only)
 
 
-def _fingerprints(files: tuple[tuple[str, Path, str], ...], boilerplate: frozenset[int]
-                  ) -> tuple[list[_Document], list[Skipped]]:
-    documents, skipped = [], []
+def _read(files: tuple[tuple[str, Path, str], ...]) -> tuple[list[ReadFile], list[Skipped]]:
+    read, skipped = [], []
     for student, path, label in files:
         try:
-            code = submission_code(path)
+            code = submission(path)
         except ExtractionError as exc:
             skipped.append(Skipped(student, label, str(exc)))
             continue
-        flags, recovered = examine(code)
+        text = code.text
+        flags, recovered = examine(text)
         if flags:  # code that hides itself: named, and what it runs compared where recovered
             skipped.append(Skipped(student, label, "hides code from the comparison: "
                                    + ", ".join(flags[:6]) + (" ..." if len(flags) > 6 else "")
@@ -159,17 +196,49 @@ def _fingerprints(files: tuple[tuple[str, Path, str], ...], boilerplate: frozens
                                       if recovered else "; the code it runs could not be "
                                       "recovered: read it")))
         if recovered:
-            code = f"{code}\n\n{recovered}"
-        if len(code) > MAX_CODE_CHARS:
-            code = code[:MAX_CODE_CHARS]
+            text = f"{text}\n\n{recovered}"
+        if len(text) > MAX_CODE_CHARS:
+            text = text[:MAX_CODE_CHARS]
             skipped.append(Skipped(student, label, f"graded code over {MAX_CODE_CHARS} "
                                    "characters: only its start was compared"))
-        found = fingerprint(code, boilerplate)
+        read.append(ReadFile(student, label, text, code))
+    return read, skipped
+
+
+def given_per_file(job: AssignmentJob, texts: list[str], read: list[ReadFile]
+           ) -> dict[tuple[str, str], frozenset[int]]:
+    """Per file, its lines that are not the student's own evidence: lines of the stub and the
+    public tests, a contract function's ``def`` line, and lines more than
+    :data:`COMMON_LINE_SHARE` of the class (and more than MIN_COMMON students) write."""
+    stub, signature = given_lines(job.assignment, texts)
+    keys = {(r.student, r.file): [line_key(line) for line in r.text.split("\n")] for r in read}
+    holders: dict[str, set[str]] = {}
+    for (student, _), lines in keys.items():
+        for key in set(lines):
+            holders.setdefault(key, set()).add(student)
+    limit = common_limit(len({r.student for r in read}), 100 * COMMON_LINE_SHARE)
+    common = {key for key, who in holders.items() if len(who) > limit}
+    given = {}
+    for r in read:
+        lines = r.text.split("\n")
+        given[(r.student, r.file)] = frozenset(
+            i for i, key in enumerate(keys[(r.student, r.file)])
+            if key and (key in stub or key in common or signature.match(lines[i])))
+    return given
+
+
+def _fingerprints(read: list[ReadFile], boilerplate: frozenset[int],
+                  given: dict[tuple[str, str], frozenset[int]]
+                  ) -> tuple[list[_Document], list[Skipped]]:
+    documents, skipped = [], []
+    for r in read:
+        found = fingerprint(r.text, boilerplate, given=given.get((r.student, r.file),
+                                                                 frozenset()))
         if found.truncated:
-            skipped.append(Skipped(student, label, f"over {MAX_FILTERED} characters of code "
+            skipped.append(Skipped(r.student, r.file, f"over {MAX_FILTERED} characters of code "
                                    "once comments and spaces are gone: only its start was "
                                    "compared"))
-        documents.append(_Document(student, label, found))
+        documents.append(_Document(r.student, r.file, found, r.code))
     return documents, skipped
 
 
@@ -231,19 +300,57 @@ def histogram(scores: object) -> tuple[int, ...]:
 
 
 def _shown(rank: int, pair: Pair, by_file: dict[tuple[str, str], _Document]) -> ShownPair:
-    doc_a = by_file[(pair.student_a, pair.file_a)].fingerprint
-    doc_b = by_file[(pair.student_b, pair.file_b)].fingerprint
-    regions_a, regions_b = shared_regions(doc_a, doc_b)
-    numbers_a, numbers_b = match_numbers(doc_a, doc_b, regions_a, regions_b)
+    doc_a = by_file[(pair.student_a, pair.file_a)]
+    doc_b = by_file[(pair.student_b, pair.file_b)]
+    regions_a, regions_b = shared_regions(doc_a.fingerprint, doc_b.fingerprint)
+    numbers_a, numbers_b = match_numbers(doc_a.fingerprint, doc_b.fingerprint, regions_a,
+                                         regions_b)
     return ShownPair(rank, pair,
-                     Side(pair.student_a, pair.file_a,
-                          marked_lines(doc_a.raw_code, regions_a, numbers_a)),
-                     Side(pair.student_b, pair.file_b,
-                          marked_lines(doc_b.raw_code, regions_b, numbers_b)))
+                     _side(doc_a, marked_lines(doc_a.fingerprint.raw_code, regions_a,
+                                               numbers_a)),
+                     _side(doc_b, marked_lines(doc_b.fingerprint.raw_code, regions_b,
+                                               numbers_b)))
+
+
+def _side(doc: _Document, lines: tuple[Line, ...]) -> Side:
+    """A side in notebook order: its statements regrouped by code cell (the comparison used
+    the canonical order, which no cell layout changes)."""
+    blocks = in_notebook_order(lines, doc.code)
+    shown: list[Line] = []
+    for block in blocks:
+        if shown:
+            shown.append(())
+        shown.extend(block.lines)
+    return Side(doc.student, doc.file, tuple(shown), tuple(blocks))
+
+
+def in_notebook_order(lines: tuple[Line, ...], code: Code) -> list[Block]:
+    """``lines`` (of the canonical text, perhaps with recovered code after it) as blocks per
+    code cell, cells in notebook order, statements in their order within the cell."""
+    canonical = code.text.count("\n") + 1 if code.text else 0
+    spans = []
+    for k, (start, cell, first) in enumerate(code.places):
+        end = code.places[k + 1][0] - 1 if k + 1 < len(code.places) else canonical
+        spans.append((cell, first, start, min(end, len(lines))))
+    blocks: list[Block] = []
+    for cell, first, start, end in sorted(spans):
+        body = lines[start:end]
+        numbers = tuple(range(first, first + len(body)))
+        if blocks and blocks[-1].cell == cell:
+            last = blocks[-1]
+            blocks[-1] = Block(cell, (*last.numbers, 0, *numbers), (*last.lines, (), *body))
+        else:
+            blocks.append(Block(cell, numbers, body))
+    rest = lines[canonical:]
+    while rest and not rest[0]:
+        rest = rest[1:]
+    if rest:
+        blocks.append(Block(-1, tuple(range(1, len(rest) + 1)), rest))
+    return blocks
 
 
 def marked_lines(code: str, regions: list[tuple[int, int]], numbers: list[int] | None = None
-                 ) -> tuple[tuple[tuple[str, int], ...], ...]:
+                 ) -> tuple[Line, ...]:
     """``code`` as lines of (text, match number: 0 outside every region) runs, for the
     side-by-side view; ``numbers``: each region's (default 1 for all)."""
     runs: list[tuple[str, int]] = []

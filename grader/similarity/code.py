@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -35,24 +36,61 @@ _SPACE = re.compile(r"\s+")
 _IMPORT = re.compile(r"(?:import|from)\s")
 
 
+@dataclass(frozen=True)
+class Code:
+    """A submission's graded code in canonical order, and where each statement came from:
+    ``places[k]`` is (first line of statement k in ``text``, 0-based; its code cell, 1-based
+    among code cells as Jupyter numbers them after Restart & Run All, 0 in a .py file; its
+    first line in that cell, or in the .py file)."""
+
+    text: str
+    places: tuple[tuple[int, int, int], ...] = ()
+
+
 def graded_code(cells: list[Cell]) -> str:
     """The statements grading keeps, imports left out, in canonical order, one blank line
     apart."""
-    return _canonical(extract_module(cells, ()).statements)
+    return _canonical(extract_module(cells, ()).statements).text
 
 
-def _canonical(statements: tuple[str, ...]) -> str:
-    kept = [s for s in statements if not _IMPORT.match(s)]
-    return "\n\n".join(sorted(kept, key=order_key))
+def _canonical(statements: tuple[str, ...], origins: tuple[tuple[int, int], ...] = ()) -> Code:
+    found = origins if len(origins) == len(statements) else ((0, 0),) * len(statements)
+    kept = sorted(((s, o) for s, o in zip(statements, found, strict=True)
+                   if not _IMPORT.match(s)), key=lambda item: order_key(item[0]))
+    places, line = [], 0
+    for statement, (cell, first) in kept:
+        places.append((line, cell, first))
+        line += statement.count("\n") + 2
+    return Code("\n\n".join(s for s, _ in kept), tuple(places))
 
 
 def submission_code(path: Path, limits: ReadLimits | None = None) -> str:
     """:func:`graded_code` of a notebook or ``.py`` file (ExtractionError if unreadable), read
     and extracted as grading does (a child process under ``limits``)."""
+    return submission(path, limits).text
+
+
+def submission(path: Path, limits: ReadLimits | None = None) -> Code:
+    """:func:`submission_code` with each statement's place in the notebook."""
     found = extract_file(path, (), limits or ReadLimits())
     if found.module is None:
         raise ExtractionError(found.error or f"{path.name}: cannot be read")
-    return _canonical(found.module.statements)
+    return _canonical(found.module.statements, found.module.origins)
+
+
+def line_key(line: str) -> str:
+    """A line as the discounting compares it: comment and surrounding space gone, inner space
+    collapsed (names kept: a line is common when many write it as it is)."""
+    return " ".join(_COMMENT.sub("", line).split()) if "#" in line else " ".join(line.split())
+
+
+def given_lines(assignment: Assignment, texts: list[str]) -> tuple[frozenset[str], re.Pattern[str]]:
+    """What every student was handed, line by line (the :func:`line_key` of each line of the
+    boilerplate ``texts``), and a pattern for the signature of a contract function (``def
+    relu(...)``: the name is given, whatever the parameters are called)."""
+    lines = frozenset(key for text in texts for key in map(line_key, text.splitlines()) if key)
+    names = "|".join(re.escape(name) for name in assignment.functions) or r"(?!)"
+    return lines, re.compile(rf"^\s*(?:async\s+)?def\s+(?:{names})\s*\(")
 
 
 def order_key(statement: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ import dataclasses
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -93,8 +94,12 @@ def boilerplate_hashes(texts: list[str], noise: int = NOISE) -> frozenset[int]:
 
 
 def fingerprint(code: str, boilerplate: frozenset[int], noise: int = NOISE,
-                guarantee: int = GUARANTEE) -> Fingerprint:
-    """Tokenize, filter, hash and winnow ``code``; drop the boilerplate's k-grams."""
+                guarantee: int = GUARANTEE, given: frozenset[int] = frozenset()
+                ) -> Fingerprint:
+    """Tokenize, filter, hash and winnow ``code``; drop the boilerplate's k-grams, and each
+    k-gram at least half of whose characters lie on ``given`` lines (0-based lines of
+    ``code``: what the stub gave, a contract function's signature, lines most of the class
+    writes)."""
     filtered, offsets = filter_code(code, _NAME, _LANGUAGE)
     offsets = repair_class_offsets(code, filtered, offsets)
     truncated = len(filtered) > MAX_FILTERED
@@ -102,9 +107,10 @@ def fingerprint(code: str, boilerplate: frozenset[int], noise: int = NOISE,
     # Boilerplate is dropped here rather than by copydetect: its np.intersect1d(...,
     # assume_unique=True) on a file's repeated k-grams also drops some that are not boilerplate.
     _, found = get_document_fingerprints(filtered, noise, guarantee - noise + 1)
-    hash_idx = {int(h): [int(i) for i in idx] for h, idx in found.items()
-                if int(h) not in boilerplate}
     line_of = _line_of_filtered(code, len(filtered), offsets)
+    keep = _not_given(line_of, given, noise)
+    hash_idx = {int(h): kept for h, idx in found.items() if int(h) not in boilerplate
+                and (kept := [int(i) for i in idx if keep(int(i))])}
     last, span = len(filtered) - 1, (1 << noise) - 1
     line_bit = len(filtered) + noise
     masks = {}
@@ -117,6 +123,18 @@ def fingerprint(code: str, boilerplate: frozenset[int], noise: int = NOISE,
     coverage = int(get_token_coverage(hash_idx, noise, len(filtered)))
     return Fingerprint(noise, frozenset(hash_idx), hash_idx, filtered, offsets, coverage, code,
                        masks, line_bit, truncated)
+
+
+def _not_given(line_of: list[int], given: frozenset[int], noise: int) -> Callable[[int], bool]:
+    """Whether the k-gram at a filtered position is mostly the student's own (fewer than half
+    of its characters on ``given`` lines)."""
+    if not given:
+        return lambda _: True
+    before = [0]
+    for line in line_of:
+        before.append(before[-1] + (line in given))
+    last = len(line_of)
+    return lambda i: 2 * (before[min(i + noise, last)] - before[i]) < noise
 
 
 def repair_class_offsets(code: str, filtered: str, offsets: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ def analyse_all(jobs: Sequence[AssignmentJob], processes: int) -> list[Assignmen
 def _in_worker(job: AssignmentJob) -> AssignmentSimilarity:
     request = {"course_root": str(job.assignment.root), "assignment": job.assignment.id,
                "files": [[s, str(p), label] for s, p, label in job.files], "top": job.top,
-               "common_percent": job.common_percent}
+               "common_percent": job.common_percent, "discount": job.discount}
     env = {**os.environ, "PYTHONHASHSEED": _SEED}
     done = subprocess.run([sys.executable, "-m", "grader.similarity.pool"],
                           input=json.dumps(request), capture_output=True, text=True, env=env,
@@ -62,7 +62,8 @@ def _worker_main() -> None:
     course = load_course(Path(request["course_root"]))
     job = AssignmentJob(course.get(request["assignment"]),
                         tuple((s, Path(p), label) for s, p, label in request["files"]),
-                        int(request["top"]), request["common_percent"])
+                        int(request["top"]), request["common_percent"],
+                        bool(request.get("discount", True)))
     json.dump(result_to_json(analyse(job)), sys.stdout, separators=(",", ":"))
 
 

@@ -19,7 +19,13 @@ from pathlib import Path
 from grader.core.errors import CourseError
 from grader.core.text import csv_cell
 from grader.similarity import CSV_COLUMNS, REPORT_MARKER
-from grader.similarity.analyse import BIN_WIDTH, AssignmentSimilarity, ShownPair, Side
+from grader.similarity.analyse import (
+    BIN_WIDTH,
+    MIN_COMMON,
+    AssignmentSimilarity,
+    ShownPair,
+    Side,
+)
 
 TEMPLATE = "similarity.html.j2"
 #: Histogram drawing, in SVG user units.
@@ -121,4 +127,5 @@ def similarity_html(results: Sequence[AssignmentSimilarity], templates_dir: Path
                     "pair_count": len(r.pairs),
                     "why": {s.rank: explain(s) for s in r.shown}} for r in results]
     return template.render(marker=REPORT_MARKER, assignments=assignments, bin_width=BIN_WIDTH,
+                           min_common=MIN_COMMON,
                            unrecognized=[{"path": p, "reason": why} for p, why in unrecognized])

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from grader.similarity.analyse import AssignmentSimilarity, Pair, ShownPair, Side, Skipped
+from grader.similarity.analyse import (
+    AssignmentSimilarity,
+    Block,
+    Pair,
+    ShownPair,
+    Side,
+    Skipped,
+)
 
 _PAIR_FIELDS = len(fields(Pair))
 
@@ -41,14 +48,23 @@ def _row(p: Pair) -> list[Any]:
 
 
 def _side(side: Side) -> dict[str, Any]:
-    return {"student": side.student, "file": side.file,
-            "lines": [[[text, shared] for text, shared in line] for line in side.lines]}
+    return {"student": side.student, "file": side.file, "lines": _lines(side.lines),
+            "blocks": [{"cell": b.cell, "numbers": list(b.numbers), "lines": _lines(b.lines)}
+                       for b in side.blocks]}
+
+
+def _lines(lines: Any) -> list[Any]:
+    return [[[text, shared] for text, shared in line] for line in lines]
 
 
 def _side_from(data: dict[str, Any]) -> Side:
-    return Side(str(data["student"]), str(data["file"]),
-                tuple(tuple((str(text), int(shared)) for text, shared in line)
-                      for line in data["lines"]))
+    return Side(str(data["student"]), str(data["file"]), _lines_from(data["lines"]),
+                tuple(Block(int(b["cell"]), tuple(int(n) for n in b["numbers"]),
+                            _lines_from(b["lines"])) for b in data.get("blocks", ())))
+
+
+def _lines_from(data: Any) -> tuple[tuple[tuple[str, int], ...], ...]:
+    return tuple(tuple((str(text), int(shared)) for text, shared in line) for line in data)
 
 
 def _pair(row: list[Any]) -> Pair:

@@ -89,23 +89,27 @@ def variant_grads(params: Sequence[tuple[Any, Any]], x: np.ndarray, y: np.ndarra
     return grads
 
 
-SIGN_HINT = ("Your gradient has the opposite sign. With L = 1/2 * mean((y_hat - y)^2), "
-             "dL/dy_hat = (y_hat - y) / N, where N = y_hat.size is the number of elements. "
-             "The slide's y - y_hat is the negative gradient: W - lr * dW would then climb the "
-             "loss instead of descending it.")
+#: The hints are the lecture's formulas in words and maths, never a solution's code: the
+#: public tests give SIGN_HINT for the same mistake (tests/test_feedback_engine.py).
+SIGN_HINT = ("Your gradient has the opposite sign. With L = 1/2 mean((y_hat - y)^2), "
+             "dL/dy_hat = (y_hat - y) / N, where N = n * out is the number of elements of "
+             "y_hat. The slide's y - y_hat is the negative gradient: the update W - lr dW would "
+             "then climb the loss instead of descending it.")
 SCALE_HINT = ("Your gradient is {ratio:g} times the right one. L is the mean over all "
               "N = n * out elements of y_hat, so dL/dy_hat = (y_hat - y) / N: {why}.")
 MASK_HINT = ("The gradient is right for the output layer but not below it: the backward pass "
-             "through a hidden layer must multiply by ReLU'(z) element-wise, "
-             "delta = (delta_next @ W_next) * (z > 0).")
+             "through a hidden layer multiplies element-wise by ReLU'(z) of that layer: "
+             "delta_l = (delta_(l+1) W_(l+1)) * ReLU'(z_l), where ReLU'(z) is 1 for z > 0 and "
+             "0 elsewhere.")
 KINK_HINT = ("Where a hidden pre-activation z is exactly 0, ReLU'(0) = 0 (PyTorch's "
              "convention, and the contract's): mask with z > 0, not z >= 0.")
 DB_MEAN_HINT = ("db must be the sum of delta over the batch (axis 0), not the mean: the 1/N of "
                 "the loss is already inside delta.")
 GENERIC_HINT = ("Go through the chain rule layer by layer: delta_L = (y_hat - y) / N, "
-                "dW = delta.T @ a_prev, db = delta.sum(axis=0), and for the layer below "
-                "delta = (delta @ W) * ReLU'(z). A gradient check with numerical_gradient "
-                "on a small network shows which layer goes wrong.")
+                "dW = delta^T a_prev (shape (out, in), like W), db = delta summed over the "
+                "batch, and for the layer below delta_l = (delta_(l+1) W_(l+1)) * ReLU'(z_l). "
+                "A gradient check with numerical_gradient on a small network shows which layer "
+                "goes wrong.")
 
 
 def matches(got: list[tuple[np.ndarray, np.ndarray]],

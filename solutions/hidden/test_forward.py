@@ -199,8 +199,8 @@ def test_init_params__biases(student, rng):
 # --------------------------------------------------------------------------- dense_forward (20)
 
 DENSE_HINT = ("A layer computes z = x W^T + b: with x of shape (n, in) and W of shape "
-              "(out, in), x @ W.T has shape (n, out), and b of shape (out,) is added to every "
-              "row by broadcasting.")
+              "(out, in), x times W transposed has shape (n, out), and b of shape (out,) is "
+              "added to every row by broadcasting.")
 
 
 def expect_dense(student, x: np.ndarray, W: np.ndarray, b: np.ndarray, hint: str) -> None:
@@ -246,9 +246,29 @@ def test_dense_forward__single_sample(student, rng):
 
 OUTPUT_HINT = ("The output layer has no activation: y_hat = z of the last layer. Apply the "
                "activation after every hidden layer only.")
-FORWARD_HINT = ("For each layer: z = a @ W.T + b, then a = f(z) for a hidden layer, where f is "
+FORWARD_HINT = ("For each layer: z = a W^T + b, then a = f(z) for a hidden layer, where f is "
                 "the activation named by the activation argument; the last layer's z is "
                 "y_hat. " + OUTPUT_HINT)
+#: The hint of a y_hat that is the right network's with the activation on the output layer too
+#: (the public tests give the same words for the same mistake: tests/test_feedback_engine.py).
+ACTIVATED_OUTPUT_HINT = ("Your y_hat is what the network gives with the activation applied to "
+                         "the output layer as well. " + OUTPUT_HINT)
+
+
+def forward_hint(got: Any, params: Sequence[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
+                 activation: str, hint: str) -> str:
+    """ACTIVATED_OUTPUT_HINT when ``got`` is the network with an activated output layer,
+    else ``hint``."""
+    try:
+        have = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return hint
+    want = reference_forward(params, x, activation)
+    activated = TORCH_ACTIVATIONS[activation](torch.from_numpy(want)).numpy()
+    if (have.shape == want.shape and not np.allclose(have, want, atol=NET_ATOL)
+            and np.allclose(have, activated, atol=NET_ATOL)):
+        return ACTIVATED_OUTPUT_HINT
+    return hint
 
 
 def call_forward(student, params: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
@@ -274,7 +294,8 @@ def expect_forward(student, sizes: Sequence[int], rng: np.random.Generator, acti
     got = call_forward(student, params, x, *extra)
     name = "forward(params, x" + "".join(f", {a!r}" for a in extra) + ")[0] (y_hat)"
     expect_close(got, reference_forward(params, x, activation), name=name,
-                 inputs={"layer sizes": list(sizes), "x": x}, atol=NET_ATOL, hint=hint)
+                 inputs={"layer sizes": list(sizes), "x": x}, atol=NET_ATOL,
+                 hint=forward_hint(got, params, x, activation, hint))
 
 
 @pytest.mark.points(6)
@@ -329,14 +350,15 @@ def test_forward__linear_output(student, rng):
         expect_close(got, reference_forward(params, x, activation),
                      name=f"forward(params, x, {activation!r})[0] (y_hat)",
                      inputs={"layer sizes": [fan_in, hidden, out], "x": x}, atol=NET_ATOL,
-                     hint="Every expected output here is negative. " + OUTPUT_HINT)
+                     hint=forward_hint(got, params, x, activation, "Every expected output "
+                                       "here is negative. " + OUTPUT_HINT))
 
 
 @pytest.mark.points(2)
 def test_forward__single_layer(student, rng):
     """forward: a network of one layer (no hidden layer) is x W^T + b"""
     expect_forward(student, distinct_sizes(rng, 2), rng, "tanh",
-                   hint="With a single (W, b) there is no hidden layer: y_hat = x @ W.T + b "
+                   hint="With a single (W, b) there is no hidden layer: y_hat = x W^T + b "
                    "with no activation. Loop over the layers in params, whatever their number.")
 
 

@@ -364,18 +364,20 @@ def epoch_losses(history: list[list[tuple[float, int]]], how: str = "weighted") 
     return out
 
 
+#: In words, never a solution's code: the public tests give these for the same mistakes
+#: (tests/test_feedback_engine.py).
+WEIGHTED_RECIPE = ("weight each batch's loss by its number of samples, add these up over the "
+                   "epoch, and divide by n, the number of samples.")
 LOSS_AGGREGATE_HINTS = {
     "unweighted": "Your epoch losses are the plain mean of the batch losses. The last batch is "
-                  "shorter when n is not a multiple of batch_size: weight each batch's loss by "
-                  "its length, total += loss.item() * len(batch_x), and divide by n.",
+                  "shorter when n is not a multiple of batch_size: " + WEIGHTED_RECIPE,
     "last": "Your epoch losses are the loss of the last batch only. Accumulate over all batches "
-            "of the epoch: total += loss.item() * len(batch_x), then total / n.",
+            "of the epoch: " + WEIGHTED_RECIPE,
     "first": "Your epoch losses are the loss of the first batch only. Accumulate over all "
-             "batches of the epoch: total += loss.item() * len(batch_x), then total / n.",
-    "sum_weighted": "Your epoch losses are the sum of loss.item() * len(batch_x) without dividing "
-                    "by n, the number of samples.",
-    "sum": "Your epoch losses are the sum of the batch losses. Weight each batch's loss by its "
-           "length and divide by n: total += loss.item() * len(batch_x), then total / n.",
+             "batches of the epoch: " + WEIGHTED_RECIPE,
+    "sum_weighted": "Your epoch losses are the sum of each batch's loss times its number of "
+                    "samples, not yet divided by n, the number of samples.",
+    "sum": "Your epoch losses are the sum of the batch losses. Instead, " + WEIGHTED_RECIPE,
 }
 
 LOOP_HINTS = {

@@ -22,17 +22,43 @@ Y = np.array([[1.0], [0.0]])
 # z1 = [[-1, 3.5], [2, 2.5]], a1 = [[0, 3.5], [2, 2.5]], y_hat = [[-10], [-3]]
 
 
+#: The hint a common mistake gets: the grader's own words for the same mistake (the course's
+#: tests check that these match the hidden suite's, so the self-check and the grade agree).
+HINTS = {
+    "sign": "Your gradient has the opposite sign. With L = 1/2 mean((y_hat - y)^2), "
+            "dL/dy_hat = (y_hat - y) / N, where N = n * out is the number of elements of "
+            "y_hat. The slide's y - y_hat is the negative gradient: the update W - lr dW would "
+            "then climb the loss instead of descending it.",
+}
+
+
 def params():
     return [(W1.copy(), B1.copy()), (W2.copy(), B2.copy())]
 
 
-def assert_close(got, expected, what, rtol=1e-5, atol=1e-8):
+def assert_close(got, expected, what, rtol=1e-5, atol=1e-8, hint=""):
     got = np.asarray(got, dtype=float)
     expected = np.asarray(expected, dtype=float)
+    hint = f"\nHint: {hint}" if hint else ""
     assert got.shape == expected.shape, (
-        f"{what}: got shape {got.shape}, expected shape {expected.shape}")
+        f"{what}: got shape {got.shape}, expected shape {expected.shape}{hint}")
     assert np.allclose(got, expected, rtol=rtol, atol=atol), (
-        f"{what}: got {got.tolist()}, expected {expected.tolist()}")
+        f"{what}: got {got.tolist()}, expected {expected.tolist()}{hint}")
+
+
+def gradient_hint(grads, expected, rtol=1e-5, atol=1e-8):
+    """The sign hint when every array of ``grads`` is the expected one negated."""
+    try:
+        pairs = [(np.asarray(g, dtype=float), np.asarray(e, dtype=float))
+                 for got, want in zip(grads, expected, strict=True)
+                 for g, e in zip(got, want, strict=True)]
+    except (TypeError, ValueError):  # not a list of (dW, db): the checks below say so
+        return ""
+    if all(g.shape == e.shape for g, e in pairs) and \
+            not all(np.allclose(g, e, rtol=rtol, atol=atol) for g, e in pairs) and \
+            all(np.allclose(g, -e, rtol=rtol, atol=atol) for g, e in pairs):
+        return HINTS["sign"]
+    return ""
 
 
 def loss(p, x, y):
@@ -69,12 +95,13 @@ def test_backward_by_hand(student):
     """backward on the 2-2-1 network, gradients computed by hand"""
     _, cache = student.forward(params(), X)
     grads = student.backward(params(), cache, Y)
-    # delta2 = (y_hat - y) / N = [[-5.5], [-1.5]]
-    assert_close(grads[1][0], [[-3.0, -23.0]], "dW2")
-    assert_close(grads[1][1], [-7.0], "db2")
-    # delta1 = (delta2 @ W2) * (z1 > 0) = [[0, 16.5], [-3, 4.5]]
-    assert_close(grads[0][0], [[-9.0, -3.0], [30.0, 37.5]], "dW1")
-    assert_close(grads[0][1], [-3.0, 21.0], "db1")
+    # delta2 = (y_hat - y) / N = [[-5.5], [-1.5]]: dW2 = [[-3, -23]], db2 = [-7]
+    # delta1 = (delta2 W2) * ReLU'(z1) = [[0, 16.5], [-3, 4.5]]: dW1 and db1 below
+    expected = [([[-9.0, -3.0], [30.0, 37.5]], [-3.0, 21.0]), ([[-3.0, -23.0]], [-7.0])]
+    hint = gradient_hint(grads, expected)
+    for layer, (dW, db) in reversed(list(enumerate(expected, 1))):
+        assert_close(grads[layer - 1][0], dW, f"dW{layer}", hint=hint)
+        assert_close(grads[layer - 1][1], db, f"db{layer}", hint=hint)
 
 
 def test_backward_gradient_check(student):
@@ -85,8 +112,10 @@ def test_backward_gradient_check(student):
     x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
     _, cache = student.forward(p, x)
     grads = student.backward(p, cache, y)
-    for layer, (W, b) in enumerate(p):
-        for name, array, got in (("dW", W, grads[layer][0]), ("db", b, grads[layer][1])):
+    expected = []
+    for W, b in p:
+        numerics = []
+        for array in (W, b):
             numeric = np.zeros_like(array)
             for i in np.ndindex(array.shape):
                 old = array[i]
@@ -96,7 +125,13 @@ def test_backward_gradient_check(student):
                 down = loss(p, x, y)
                 array[i] = old
                 numeric[i] = (up - down) / 2e-6
-            assert_close(got, numeric, f"{name} of layer {layer + 1}", rtol=1e-4, atol=1e-7)
+            numerics.append(numeric)
+        expected.append(tuple(numerics))
+    hint = gradient_hint(grads, expected, rtol=1e-4, atol=1e-7)
+    for layer, numerics in enumerate(expected):
+        for name, got, numeric in zip(("dW", "db"), grads[layer], numerics, strict=True):
+            assert_close(got, numeric, f"{name} of layer {layer + 1}", rtol=1e-4, atol=1e-7,
+                         hint=hint)
 
 
 def test_sgd_step_by_hand(student):

@@ -17,14 +17,35 @@ import numpy as np
 W = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
 B = np.array([0.5, 0.0, -0.5])
 
+#: The hint a common mistake gets: the grader's own words for the same mistake (the course's
+#: tests check that these match the hidden suite's, so the self-check and the grade agree).
+HINTS = {
+    "activated output": (
+        "Your y_hat is what the network gives with the activation applied to the output layer "
+        "as well. The output layer has no activation: y_hat = z of the last layer. Apply the "
+        "activation after every hidden layer only."),
+}
 
-def assert_close(got, expected, what):
+
+def assert_close(got, expected, what, hint=""):
     got = np.asarray(got, dtype=float)
     expected = np.asarray(expected, dtype=float)
+    hint = f"\nHint: {hint}" if hint else ""
     assert got.shape == expected.shape, (
-        f"{what}: got shape {got.shape}, expected shape {expected.shape}")
+        f"{what}: got shape {got.shape}, expected shape {expected.shape}{hint}")
     assert np.allclose(got, expected, rtol=1e-5, atol=1e-6), (
-        f"{what}: got {got.tolist()}, expected {expected.tolist()}")
+        f"{what}: got {got.tolist()}, expected {expected.tolist()}{hint}")
+
+
+def output_hint(y_hat, expected, activation):
+    """The hint of a y_hat that is the expected one passed through the activation again."""
+    y_hat = np.asarray(y_hat, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    again = np.maximum(expected, 0) if activation == "relu" else np.tanh(expected)
+    if (y_hat.shape == expected.shape and not np.allclose(y_hat, expected, atol=1e-6)
+            and np.allclose(y_hat, again, atol=1e-6)):
+        return HINTS["activated output"]
+    return ""
 
 
 def test_init_params_shapes(student):
@@ -65,14 +86,18 @@ def test_forward_relu_by_hand(student):
     x = np.array([[2.0, 1.0], [0.0, 3.0]])
     # hidden: relu([[1, -1], [-3, 3]]) = [[1, 0], [0, 3]]; output: [1 - 5, 3 - 5]
     y_hat, _cache = student.forward(params, x, "relu")
-    assert_close(y_hat, [[-4.0], [-2.0]], "forward(params, x, 'relu')[0]")
+    expected = [[-4.0], [-2.0]]
+    assert_close(y_hat, expected, "forward(params, x, 'relu')[0]",
+                 output_hint(y_hat, expected, "relu"))
 
 
 def test_forward_tanh_by_hand(student):
     """forward through 1 -> 1 -> 1 with tanh"""
     params = [(np.array([[2.0]]), np.array([0.0])), (np.array([[3.0]]), np.array([1.0]))]
     y_hat, _cache = student.forward(params, np.array([[0.5]]), "tanh")
-    assert_close(y_hat, [[3.0 * math.tanh(1.0) + 1.0]], "forward(params, x, 'tanh')[0]")
+    expected = [[3.0 * math.tanh(1.0) + 1.0]]
+    assert_close(y_hat, expected, "forward(params, x, 'tanh')[0]",
+                 output_hint(y_hat, expected, "tanh"))
 
 
 def test_mse_loss_by_hand(student):

@@ -15,6 +15,22 @@ import math
 
 import torch
 
+#: The hint a common mistake gets: the grader's own words for the same mistake (the course's
+#: tests check that these match the hidden suite's, so the self-check and the grade agree).
+WEIGHTED = ("weight each batch's loss by its number of samples, add these up over the epoch, "
+            "and divide by n, the number of samples.")
+HINTS = {
+    "unweighted": "Your epoch losses are the plain mean of the batch losses. The last batch is "
+                  "shorter when n is not a multiple of batch_size: " + WEIGHTED,
+    "last": "Your epoch losses are the loss of the last batch only. Accumulate over all batches "
+            "of the epoch: " + WEIGHTED,
+    "first": "Your epoch losses are the loss of the first batch only. Accumulate over all "
+             "batches of the epoch: " + WEIGHTED,
+    "sum_weighted": "Your epoch losses are the sum of each batch's loss times its number of "
+                    "samples, not yet divided by n, the number of samples.",
+    "sum": "Your epoch losses are the sum of the batch losses. Instead, " + WEIGHTED,
+}
+
 
 def data(n, features, outputs, seed=0):
     generator = torch.Generator().manual_seed(seed)
@@ -95,3 +111,35 @@ def test_evaluate_returns_a_float(student):
     value = student.evaluate(student.SimpleNN(), x, y, device="cpu")
     assert isinstance(value, float), f"evaluate returned {value!r}, expected a float"
     assert value >= 0
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6)
+
+
+def test_train_model_epoch_loss_is_sample_weighted(student):
+    """with lr = 0 the model does not change, so each epoch loss is its MSE over all 20
+    samples (batches of 8, 8 and 4: the last one shorter)"""
+    model = student.SimpleNN()
+    generator = torch.Generator().manual_seed(5)  # known weights: the same wherever it runs
+    model.load_state_dict({name: 0.3 * torch.randn(tuple(value.shape), generator=generator)
+                           for name, value in model.state_dict().items()})
+    x, y = data(20, 10, 1, seed=3)
+    with torch.no_grad():
+        batches = [(float(((model(x[i:i + 8]) - y[i:i + 8]) ** 2).mean()), len(x[i:i + 8]))
+                   for i in range(0, 20, 8)]
+    expected = sum(loss * size for loss, size in batches) / 20
+    losses = student.train_model(model, x, y, epochs=2, lr=0.0, batch_size=8, device="cpu")
+    assert len(losses) == 2, f"expected 2 epoch losses, got {len(losses)}"
+    if all(close(float(v), expected) for v in losses):
+        return
+    ways = {"unweighted": sum(loss for loss, _ in batches) / len(batches),
+            "last": batches[-1][0], "first": batches[0][0],
+            "sum_weighted": sum(loss * size for loss, size in batches),
+            "sum": sum(loss for loss, _ in batches)}
+    how = next((how for how, value in ways.items()
+                if all(close(float(v), value) for v in losses)), "")
+    hint = f"\nHint: {HINTS[how]}" if how else ""
+    raise AssertionError(f"train_model(..., lr=0.0, batch_size=8) on 20 samples: epoch losses "
+                         f"{[float(v) for v in losses]}, expected {expected} for each (the "
+                         f"model's MSE over all samples){hint}")

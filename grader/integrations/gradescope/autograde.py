@@ -29,7 +29,7 @@ import grader
 from grader.core.cooldown import read_cooldown
 from grader.core.course import Course, load_course
 from grader.core.errors import ConfigError, CourseError
-from grader.core.grade_record import apply_deadlines, load_deadlines
+from grader.core.grade_record import apply_deadlines, one_student_deadlines, student_due
 from grader.core.paths import write_atomic
 from grader.core.results import grader_failed
 from grader.core.settings import Settings, read_secret
@@ -39,7 +39,6 @@ from grader.integrations.gradescope.metadata import (
     practice,
     read_metadata,
     refused_document,
-    student_due,
     with_metadata,
 )
 from grader.integrations.gradescope.results import (
@@ -144,7 +143,8 @@ def grade_upload(layout: GradescopeRoot, config: AutograderConfig, env: Mapping[
     course, settings = course_settings(layout, config)
     student = submitter(layout.metadata, env)
     metadata = read_metadata(layout.metadata)
-    deadlines = with_metadata(load_deadlines(course), metadata, student, config.assignments)
+    deadlines = with_metadata(one_student_deadlines(course), metadata, student,
+                              config.assignments)
     now = metadata.created_at or dt.datetime.now(dt.UTC)
     due = student_due(deadlines, student, config.assignments)
     cooldown = read_cooldown(course.root)

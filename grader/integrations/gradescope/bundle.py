@@ -14,6 +14,9 @@
                                      the files the suite hash covers; no other suite), and the
                                      test budgets (budgets.json, grader.suite.budgets.shipped)
     course/solutions/course_secret   the secret this machine's `grade` seeds with
+    course/grace-ledger.csv          the grace days each student has spent (grades.csv of
+                                     `grade collect`), when the course keeps one: the zip is
+                                     private to the course's staff; rebuild it to refresh
 
 Not shipped: reference notebooks and stubs (grading never reads them), public tests, the
 report templates (run_autograder writes only results.json), tests/, demo/, bench/.
@@ -38,6 +41,7 @@ import grader
 from grader.core.course import Assignment, Course
 from grader.core.deadline_files import COURSE_FILE
 from grader.core.errors import ConfigError, CourseError
+from grader.core.grade_record import LEDGER_FILE
 from grader.core.paths import TEMPLATES_DIR
 from grader.integrations.gradescope.config import CONFIG_NAME, AutograderConfig
 from grader.suite import budgets
@@ -151,6 +155,8 @@ def course_entries(course: Course, chosen: Sequence[Assignment], secret: str
     entries["course/solutions/course_secret"] = Entry((secret + "\n").encode("utf-8"), 0o600)
     if (course.root / COURSE_FILE).is_file():  # the late policy ([late])
         entries[f"course/{COURSE_FILE}"] = _read(course.root / COURSE_FILE)
+    if (course.root / LEDGER_FILE).is_file():  # grace days spent so far (one-student path)
+        entries[f"course/{LEDGER_FILE}"] = _read(course.root / LEDGER_FILE)
     return entries
 
 
