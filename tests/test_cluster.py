@@ -281,7 +281,8 @@ def test_cuda_tasks_ask_for_a_gpu_and_are_retried(device: str, resources) -> Non
     job = Job("alice", course.get("training"), DEMO / "alice" / "training.ipynb", "metadata")
     settings = Settings(course_root=DEFAULT_ROOT, secret="k", device=device)
     client = Recorder()
-    submit = _submitter(client, [job, replace(job, student="bob")], lambda _: settings, "d" * 32)
+    submit = _submitter(client, [job, replace(job, student="bob")], [[0], [1]],
+                        lambda _: settings, "d" * 32)
     submit(0), submit(1)
     (function, task, options), (_, _, other) = client.calls
     assert function is grade_task and task["device"] == device and task["student"] == "alice"

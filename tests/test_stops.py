@@ -3,6 +3,8 @@ again; everything else is (grader.submission.stops). Assertions count waits, nev
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from grader.core.errors import (
@@ -15,6 +17,8 @@ from grader.core.errors import (
 )
 from grader.core.results import CRASHED, TIMED_OUT
 from grader.core.settings import Limits
+from grader.sandbox.cgroups import factory
+from grader.sandbox.clock import backstop
 from grader.submission.handles import HANDLE_SLOT
 from grader.submission.proxy import StudentProxy
 from grader.submission.session import WorkerSession
@@ -34,6 +38,8 @@ MODULE = [
     "def hang():\n    while True:\n        pass",
     "def hang_too():\n    while True:\n        pass",
     "def nap(seconds):\n    time.sleep(seconds)\n    return seconds",
+    "def busy(seconds):\n    end = time.thread_time() + seconds\n"
+    "    while time.thread_time() < end:\n        pass\n    return seconds",
     "def calls_hang():\n    return hang()",
     "def die():\n    import os\n    os._exit(3)",
     "def apply(f, x):\n    return f(x)",
@@ -41,6 +47,12 @@ MODULE = [
     "    def size(self):\n        return 3",
 ]
 BUDGET_S = 1.0
+
+
+def counts_cpu(sandbox) -> bool:
+    """Whether ``sandbox``'s workers have their CPU time counted (grader.sandbox.clock)."""
+    cgroups = factory()
+    return sandbox.level != "inprocess" and cgroups is not None and cgroups.counts_cpu
 
 
 def session_for(sandbox, **limits: float) -> tuple[WorkerSession, StudentProxy]:
@@ -55,13 +67,17 @@ def test_a_hang_costs_one_wait_then_fails_at_once_where_it_is_needed(isolated_sa
         with pytest.raises(CallTimedOut) as first:
             student.hang()
         assert first.value.stop is not None and first.value.stop.status == TIMED_OUT
+        # a spinning hang ends on its CPU budget where the worker's cgroup counts that
+        reason = first.value.stop.reason
+        assert reason == ("did not return within 1 s of CPU time" if counts_cpu(isolated_sandbox)
+                          else "did not return within 1 s")
         assert session.waits == 1 and session.generation == 1  # the worker was replaced
         for name in ("test_second", "test_third"):
             session.start_test(name, BUDGET_S)
             with pytest.raises(NotCalledAgain) as again:
                 student.call("hang")
             assert again.value.stop.test == "test_first"
-            assert "hang did not return within 1 s in an earlier test (test_first); " \
+            assert f"hang {reason} in an earlier test (test_first); " \
                    "not called again" in str(again.value)
             assert student.double(21) == 42  # other functions are graded as usual
         assert session.waits == 1 and session.generation == 1  # no new wait, no new worker
@@ -127,14 +143,37 @@ def test_a_call_given_a_worker_object_is_remembered_apart(isolated_sandbox) -> N
         session.close()
 
 
+def test_a_call_that_sleeps_is_stopped_by_the_wall_clock(isolated_sandbox) -> None:
+    """Sleeping uses no CPU: where budgets count CPU time, the wall-clock backstop (3 x the
+    budget + 5 s) stops it; elsewhere the budget itself does."""
+    session, student = session_for(isolated_sandbox)
+    try:
+        session.start_test("test_sleep", BUDGET_S)
+        began = time.monotonic()
+        with pytest.raises(CallTimedOut) as slept:
+            student.nap(600.0)
+        waited = time.monotonic() - began
+        assert slept.value.stop is not None
+        if counts_cpu(isolated_sandbox):
+            assert backstop(BUDGET_S) <= waited < backstop(BUDGET_S) + 5.0
+            assert slept.value.stop.reason == (
+                "did not return within 8 s (while using less than its 1 s of CPU time: it "
+                "waited or slept)")
+        else:
+            assert BUDGET_S <= waited < backstop(BUDGET_S)
+    finally:
+        session.close()
+
+
 def test_a_call_that_started_with_the_budget_nearly_spent_is_not_blamed(isolated_sandbox
                                                                           ) -> None:
     """The test's budget is the worker's time over all its calls: a call that got less than
-    half of it is not remembered (hang_too is called again in the next test)."""
+    half of it is not remembered (hang_too is called again in the next test). ``busy``
+    computes (CPU time, which every level counts; a nap would not count where CPU is)."""
     session, student = session_for(isolated_sandbox)
     try:
         session.start_test("test_slow_then_hang", 8.0)
-        assert student.nap(5.0) == 5.0
+        assert student.busy(5.0) == 5.0
         with pytest.raises(CallTimedOut) as late:
             student.hang_too()
         assert late.value.stop is None and "hang_too" not in session.stops

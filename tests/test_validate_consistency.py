@@ -96,6 +96,17 @@ BREAKAGES = {
                             f"{MUTANT_PATH}: defines halve as the reference does"),
     "mutant without header": (edit(MUTANT_PATH, "# breaks: halve\n", ""),
                               f"{MUTANT_PATH}: no '# breaks: <function>' header"),
+    "trusting suite": (edit("solutions/hidden/test_halve.py",
+                            "check_close(student.halve(x), x / 2, name=",
+                            "want = student.halve(x)\n"
+                            "        check_close(student.halve(x), want, name="),
+                       "solutions/hidden/test_halve.py: line 12: test_halve__values: compares "
+                       "values that all come from the student's process"),
+    "reference from student globals": (
+        edit("solutions/hidden/test_halve.py", "x / 2, name=", "student.EXPECTED, name="),
+        "solutions/hidden/test_halve.py: line 11: test_halve__values: compares values that all "
+        "come from the student's process",
+        "solutions/hidden/test_halve.py: line 11: test_halve__values: reads student.EXPECTED"),
     "stale stub": (edit("solutions/halve.ipynb", "x / 2, element-wise.", "Half of x."),
                    "assignments/halve/halve.ipynb: out of date with the reference"),
 }

@@ -23,6 +23,7 @@ from grader.core.course import Assignment
 from grader.core.results import CRASHED, FAILED, TIMED_OUT, SubmissionResult
 from grader.extract.stub import stub_text
 from grader.submission.student import load_student_module
+from grader.suite.trust import trusting
 
 #: What ``grade new --functions`` leaves where the author still has to write something.
 PLACEHOLDER = "TODO(grade new)"
@@ -225,6 +226,8 @@ def check_hidden(assignment: Assignment) -> Iterator[str]:
     for name, total in points.items():
         if total <= 0:
             yield f"{where}: no test worth points grades {name!r}"
+    for line in trusting(assignment.hidden_suite, assignment.functions):
+        yield f"{where}: {line}"
     total = sum(t.points or 0.0 for t in tests)
     if abs(total - assignment.max_score) > 1e-9:
         yield f"{where}: the points add up to {total:g}, not {assignment.max_score:g}"

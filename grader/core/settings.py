@@ -44,7 +44,8 @@ class Limits:
     student_timeout_s: float | None = None
 
     def student_budget_s(self) -> float:
-        """Wall-clock seconds for all the files of one student and assignment together."""
+        """Seconds for all the files of one student and assignment together (CPU time where
+        cgroups count it, with a wall-clock backstop: grader.sandbox.clock)."""
         return (self.student_timeout_s if self.student_timeout_s is not None
                 else self.submission_timeout_s)
 
@@ -71,16 +72,19 @@ LIMIT_HELP = {
     "processes": "processes and threads a worker may run",
     "test_timeout_s": "seconds for every test, overriding the budgets measured from the "
                       "reference",
-    "submission_timeout_s": "wall-clock seconds for one submission's whole suite",
-    "load_timeout_s": "wall-clock seconds to load a notebook's definitions",
+    "submission_timeout_s": "seconds for one submission's whole suite (CPU time where "
+                            "cgroups count it, with a wall-clock backstop)",
+    "load_timeout_s": "seconds to load a notebook's definitions (counted like the "
+                      "submission's)",
     "output_bytes": "bytes of student output kept for the report",
     "message_bytes": "largest message the worker may send",
     "file_size_mb": "largest file a worker may write, MiB",
     "open_files": "open files per worker",
     "source_mb": "largest notebook or .py file the grader reads, MiB",
     "read_timeout_s": "wall-clock seconds to read and extract one notebook",
-    "student_timeout_s": "wall-clock seconds for all the files one student hands in for one "
-                         "assignment together (each next file gets what is left)",
+    "student_timeout_s": "seconds for all the files one student hands in for one assignment "
+                         "together, counted like the submission's (each next file gets what "
+                         "is left)",
 }
 #: The default shown for a limit whose default is None.
 NONE_DEFAULT = {"test_timeout_s": "measured per test",
@@ -225,6 +229,9 @@ class Settings:
     #: the modules a warm zygote imports before it forks workers (None: numpy, torch and
     #: matplotlib.pyplot); grading decides it from the course (grader.run.preload)
     preload: tuple[str, ...] | None = None
+    #: folders no worker may read (the course's solutions, the submissions, the output):
+    #: hidden from it at the process level where they can be (grader.sandbox.private)
+    private_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.sandbox not in SANDBOX_LEVELS:

@@ -6,6 +6,11 @@ submission timeout): each file gets what the earlier ones left (never more than 
 submission timeout), and a file that finds less than :data:`MIN_FILE_S` left is not run. What
 hung or crashed in one file is remembered for the next (grader.submission.stops.Remembered),
 where that file hands in the same definition, so it is not waited on again.
+
+The total is counted as every budget is (grader.sandbox.clock): in the CPU time of the
+student's workers where their cgroups count it, with one wall-clock backstop over all the
+files together (3 x the total + 5 s: 365 s with the defaults, however many files a student
+hands in and however long each sleeps); where CPU time is not counted, on the wall clock.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import replace
 from grader.core.results import SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path
+from grader.sandbox.clock import backstop
 from grader.submission.grade import Job
 from grader.submission.stops import Remembered, seconds
 
@@ -42,19 +48,22 @@ def grade_group(jobs: Sequence[Job], settings: Sequence[Settings],
                 grade: GradeOne) -> list[SubmissionResult]:
     """Grade the files of one student and assignment in order, within one total budget."""
     remembered = Remembered()
-    used = 0.0
+    wall = 0.0
     results = []
     for job, own in zip(jobs, settings, strict=True):
         total = own.limits.student_budget_s()
-        left = total - used
-        if job.path is not None and left < MIN_FILE_S:
+        counted = remembered.cpu_counted
+        left = total - (remembered.cpu_s if counted else wall)
+        wall_left = (backstop(total) if counted else total) - wall
+        if job.path is not None and min(left, wall_left) < MIN_FILE_S:
             results.append(budget_spent(job, total))
             continue
         limits = replace(own.limits,
                          submission_timeout_s=min(own.limits.submission_timeout_s, left))
+        remembered.wall_cap_s = backstop(total) - wall
         began = time.monotonic()
         results.append(grade(job, replace(own, limits=limits), remembered))
-        used += time.monotonic() - began
+        wall += time.monotonic() - began
     return results
 
 

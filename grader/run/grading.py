@@ -35,6 +35,7 @@ from grader.run.local import close_sandboxes as close_sandboxes  # where callers
 from grader.run.local import grader_error as grader_error
 from grader.run.local import kept_sandbox as kept_sandbox
 from grader.run.preload import with_preload
+from grader.sandbox.private import refuse_readable
 from grader.submission.grade import Job, missing_result
 from grader.suite.files import suite_hash
 
@@ -146,8 +147,11 @@ def grade_discovery(discovery: Discovery, course: Course, settings: Settings,
         raise ConfigError(f"--student: no folder {', '.join(map(repr, unknown))} in "
                           f"{source}")
     settings = with_preload(settings, jobs)  # what this run's workers import, no more
+    settings = replace(settings, private_paths=private_paths(course, resume, source))
     if executor is None:
         executor = executor_for(settings, course)
+    if executor.level == "process":
+        refuse_readable([Path(p) for p in settings.private_paths])
     unseeded = replace(settings, seed=None)
 
     def settings_for(job: Job) -> Settings:
@@ -251,6 +255,15 @@ def wrong_format_message(assignment: str, files: Sequence[Unrecognized]) -> str:
     return (f"You handed in {named}{unzip}, which the grader cannot read: it grades the "
             f"notebook itself. Hand in {assignment}.ipynb (in Jupyter: File > Download as > "
             f"Notebook (.ipynb)), or your code as {assignment}.py.")
+
+
+def private_paths(course: Course, resume: Resume | None, source: str) -> tuple[str, ...]:
+    """What no worker may read: the course's solutions/ (hidden suites, references, the
+    secret), the submissions folder (when grading one) and the output folder."""
+    found = [course.root / "solutions", Path(source)]
+    if resume is not None:
+        found.append(resume.cache.root.parent)
+    return tuple(str(p.resolve()) for p in found if p.is_dir())
 
 
 def _key(job: Job, settings: Settings, level: str) -> str | None:

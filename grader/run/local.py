@@ -20,7 +20,7 @@ from grader.core.results import SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
 from grader.run.budget import grade_group, student_groups
-from grader.sandbox import make_sandbox, slots
+from grader.sandbox import make_sandbox, set_private, slots
 from grader.sandbox.base import Sandbox
 from grader.submission.grade import Job, grade_job
 from grader.submission.session import clip
@@ -75,6 +75,7 @@ def grade_group_in_process(jobs: list[Job], settings: list[Settings]) -> list[Su
     a retry may replace the sandbox: each file takes the current one."""
     def one(job: Job, own: Settings, remembered: Remembered) -> SubmissionResult:
         sandbox = kept_sandbox(own.sandbox, own.warm, own.preload)
+        set_private(sandbox, own.private_paths)
         return grade_safely(job, own, sandbox, remembered)
 
     return grade_group(jobs, settings, one)
@@ -159,6 +160,7 @@ def grade_safely(job: Job, settings: Settings, sandbox: Sandbox,
     for attempt in range(SANDBOX_ATTEMPTS):
         if attempt:
             sandbox = _fresh_slot(settings)
+            set_private(sandbox, settings.private_paths)
         try:
             return grade_job(job, settings, sandbox, remembered=remembered)
         except CourseError:

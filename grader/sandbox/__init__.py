@@ -72,3 +72,15 @@ def cold_sandbox(level: str, slot: int | None = None) -> ColdSandbox:
             raise ConfigError(f"--sandbox process: unavailable: {problem}")
         return process.ProcessSandbox(slot)
     raise ConfigError(f"--sandbox: unknown level {level!r}")
+
+
+def set_private(sandbox: Sandbox, paths: tuple[str, ...]) -> None:
+    """Hide ``paths`` from the workers ``sandbox`` starts from now on, where it is the process
+    level and can (grader.sandbox.private; bwrap hides everything it does not bind). A warm
+    zygote started with other paths hidden is closed: the next worker starts a fresh one."""
+    base = getattr(sandbox, "base", sandbox)
+    if getattr(base, "private", None) is None or base.private == paths:
+        return
+    base.private = paths
+    if base is not sandbox:
+        sandbox.close()

@@ -13,13 +13,13 @@ import os
 import select
 import signal
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.core.errors import ProtocolError, WorkerCrashed, WorkerTimeout
+from grader.core.errors import ProtocolError, WorkerCrashed
 from grader.core.settings import Limits
+from grader.sandbox.clock import Deadline, as_deadline
 from grader.worker import protocol
 
 WORKER_DIR = Path(__file__).resolve().parent.parent / "worker"
@@ -39,6 +39,11 @@ class Worker(Protocol):
     def output(self) -> str: ...
 
     def exit_description(self) -> str: ...
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the worker's cgroup used so far (None: not counted; budgets then run on
+        the wall clock, grader.sandbox.clock)."""
+        ...
 
 
 class Sandbox(Protocol):
@@ -150,15 +155,15 @@ def describe_exit(code: int) -> str:
     return f"killed by {name}{hint}"
 
 
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise WorkerTimeout("time limit reached")
-    return left
+def _remaining(deadline: Deadline) -> float:
+    """Wall seconds to wait before looking again; WorkerTimeout once the deadline passed."""
+    return deadline.left()
 
 
-def send_frame(worker: Worker, payload: bytes, deadline: float) -> None:
-    """Write one frame, never waiting past ``deadline`` for a worker that stopped reading."""
+def send_frame(worker: Worker, payload: bytes, when: float | Deadline) -> None:
+    """Write one frame, never waiting past ``when`` (a monotonic time, or a Deadline that
+    also counts the worker's CPU time) for a worker that stopped reading."""
+    deadline = as_deadline(when)
     data = memoryview(protocol.frame(payload))
     while data:
         _, writable, _ = select.select([], [worker.write_fd], [],
@@ -177,12 +182,13 @@ def send_frame(worker: Worker, payload: bytes, deadline: float) -> None:
         data = data[written:]
 
 
-def recv_frame(worker: Worker, deadline: float, max_bytes: int) -> bytes:
-    """Read one frame before ``deadline``; EOF means the worker died.
+def recv_frame(worker: Worker, when: float | Deadline, max_bytes: int) -> bytes:
+    """Read one frame before ``when`` (as for :func:`send_frame`); EOF means the worker died.
 
     The frame's length and its header's length are checked before the rest is read, so a
     worker announcing a huge frame or header costs nothing; the frame is read into one
     buffer (no second copy)."""
+    deadline = as_deadline(when)
     prefix = protocol.FRAME_LENGTH
     (length,) = prefix.unpack(_read_exact(worker, prefix.size, deadline))
     try:
@@ -200,13 +206,13 @@ def recv_frame(worker: Worker, deadline: float, max_bytes: int) -> bytes:
     return frame  # type: ignore[return-value]  # a bytearray decodes like bytes
 
 
-def _read_exact(worker: Worker, size: int, deadline: float) -> bytes:
+def _read_exact(worker: Worker, size: int, deadline: Deadline) -> bytes:
     buffer = bytearray(size)
     _read_into(worker, memoryview(buffer), deadline)
     return bytes(buffer)
 
 
-def _read_into(worker: Worker, view: memoryview, deadline: float) -> None:
+def _read_into(worker: Worker, view: memoryview, deadline: Deadline) -> None:
     """Fill ``view`` from the worker's channel before ``deadline``."""
     done = 0
     while done < len(view):

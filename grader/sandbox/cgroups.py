@@ -161,6 +161,12 @@ class CgroupFactory:
     def description(self) -> str:
         return f"cgroup v{self.version} ({', '.join(self.controllers)})"
 
+    @property
+    def counts_cpu(self) -> bool:
+        """Whether a worker's cgroup counts its CPU time (v2 cpu, v1 cpuacct): its budgets are
+        then counted in that time (grader.sandbox.clock)."""
+        return "cpu" in self.enabled if self.version == 2 else "cpuacct" in self.bases
+
     def create(self, memory_bytes: int | None, processes: int | None) -> Cgroup | None:
         """A fresh cgroup with these caps (None: no cap), or None if the kernel refuses."""
         name = f"{PREFIX}{os.getpid()}-{next(_counter)}"

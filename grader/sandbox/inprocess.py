@@ -7,6 +7,7 @@ process start. It isolates nothing, so the CLI never picks it on its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
@@ -27,8 +28,9 @@ class ThreadWorker:
             except (OSError, EOFError, ValueError):
                 pass
             finally:
-                reader.close()
-                writer.close()
+                for end in (reader, writer):
+                    with contextlib.suppress(OSError):  # the grader closed its end first
+                        end.close()
 
         self.thread = threading.Thread(target=run, daemon=True, name="inprocess-worker")
         self.thread.start()
@@ -48,6 +50,10 @@ class ThreadWorker:
 
     def exit_description(self) -> str:
         return "running" if self.alive() else "finished"
+
+    def cpu_seconds(self) -> float | None:
+        """Not counted: a thread of the grader (budgets run on the wall clock)."""
+        return None
 
 
 class InProcessSandbox:

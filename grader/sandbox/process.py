@@ -9,11 +9,13 @@ time, file size, open files and (with a dedicated uid or a pids cgroup) processe
 output is capped; everything the worker started is killed at the end. Started as root it also
 runs the worker as the slot's own unprivileged uid (``setpriv``, no capabilities, no new
 privileges): the worker cannot signal the grader, write where that uid cannot, and what it left
-in world-writable folders is removed. What it cannot promise (use the bwrap level): the worker
-can read any file its uid can read (world-readable hidden tests or solutions included) and reach
-the network; as an ordinary user it shares the grader's uid, so it can also signal the grader and
-write where the grader can, and without a cgroup a grandchild that starts its own session
-escapes the process-group kill. docs/threat-model.md lists this.
+in world-writable folders is removed; where root can make namespaces, the run's private folders
+(the course's solutions, the submissions, the output) are hidden from it, with its own /proc and
+a size-capped tmpfs home (grader.sandbox.private). What it cannot promise (use the bwrap
+level): the worker can read any other file its uid can read and reach the network; as an
+ordinary user it shares the grader's uid, so it can also signal the grader and write where the
+grader can, and without a cgroup a grandchild that starts its own session escapes the
+process-group kill. docs/threat-model.md lists this.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from typing import Protocol
 from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
 from grader.sandbox import cgroups as cg
+from grader.sandbox import private as view
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, Pipes, describe_exit
+from grader.sandbox.clock import budget_rule
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -44,6 +48,12 @@ SETPRIV_FLAGS = ("--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--
 
 #: (worker argv, worker environment, capabilities it keeps) -> the command line that starts it
 Wrapper = Callable[[list[str], dict[str, str], tuple[str, ...]], list[str]]
+
+
+def tmp_bytes(limits: Limits) -> int:
+    """Size of a worker's /tmp and /dev/shm at the bwrap level, and of its home at the process
+    level where that is a tmpfs: min(memory, 4 x the file size cap)."""
+    return min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
 
 
 def worker_environment(home: str) -> dict[str, str]:
@@ -133,8 +143,12 @@ class ProcessWorker:
                  inside: dict[str, str] | None = None, program: str = "remote.py",
                  extra_config: dict[str, object] | None = None,
                  extra_fds: tuple[int, ...] = (), cgroup_slack_mb: int = 0,
-                 privileged: tuple[str, ...] = ()) -> None:
+                 privileged: tuple[str, ...] = (),
+                 private: tuple[str, ...] | None = None) -> None:
         self.limits = limits
+        #: hidden from the worker in namespaces of its own (grader.sandbox.private); None: no
+        self.private = private
+        self.code_dir: str | None = None
         self.uid = uid
         self.privileged = privileged
         self.namespaced = wrap is not None
@@ -149,11 +163,26 @@ class ProcessWorker:
         self.cgroup = cgroups.create((limits.memory_mb + cgroup_slack_mb) * 1024 * 1024,
                                      limits.processes + (16 if cgroup_slack_mb else 0)) \
             if cgroups is not None else None
+        self.home_watch: view.HomeWatch | None = None
         try:
             self._start(device, wrap, inside)
         except BaseException:
             self.kill()
             raise
+        if wrap is None and not privileged and self.private is None:
+            # its home is on the host disk: a watchdog caps it in all (grader.sandbox.private)
+            self.home_watch = view.HomeWatch(self.home, tmp_bytes(limits), self._stop)
+
+    def _stop(self) -> None:
+        """Kill the worker's processes (the home watchdog's thread; kill() cleans up later)."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        process = self.process
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def _start(self, device: str, wrap: Wrapper | None, inside: dict[str, str] | None) -> None:
         self.pipes = pipes = Pipes.open(self.limits.output_bytes)
@@ -164,8 +193,10 @@ class ProcessWorker:
             os.chown(self.home, self.uid, self.uid)
             os.chmod(self.home, 0o700)
             if not self.namespaced:  # the worker's uid may not read the grader's checkout
-                copy = Path(self.home) / ".worker"  # (the home is this worker's alone)
+                self.code_dir = tempfile.mkdtemp(prefix="grader-code-")  # (not in the home:
+                copy = Path(self.code_dir) / "worker"  # a private home is a fresh tmpfs)
                 copy.mkdir()
+                os.chmod(self.code_dir, 0o755)
                 for name in WORKER_FILES:
                     shutil.copyfile(WORKER_DIR / name, copy / name)
                 shutil.copytree(WORKER_DIR / "protocol", copy / "protocol",
@@ -183,6 +214,12 @@ class ProcessWorker:
         if wrap is not None:
             command: Sequence[str] = wrap(argv, env, self.privileged)
             env = {"PATH": env["PATH"]}  # bubblewrap sets the worker's own (--clearenv)
+        elif self.uid is not None and self.private is not None:  # root, namespaces: hidden
+            home = None if self.privileged else self.home  # (a zygote's workers: isolate.py)
+            prefix = [*view.prefix(self.private, home, tmp_bytes(self.limits), self.uid),
+                      *(keep_only(self.privileged) if self.privileged else
+                        setpriv_prefix(self.uid))]
+            command = [*prefix, *argv]
         elif self.uid is not None:  # root: the worker gets System V and POSIX IPC of its own
             prefix = keep_only(self.privileged) if self.privileged else \
                 [*own_ipc_prefix(), *setpriv_prefix(self.uid)]
@@ -209,6 +246,8 @@ class ProcessWorker:
         if self._killed:
             return
         self._killed = True
+        if self.home_watch is not None:
+            self.home_watch.close()
         process = self.process
         if process is not None and process.poll() is None and self.namespaced:
             # Killing bubblewrap's init inside the pid namespace makes the kernel kill every
@@ -243,9 +282,15 @@ class ProcessWorker:
             slots.remove_uid_files(self.uid)
             slots.remove_uid_ipc(self.uid)
         shutil.rmtree(self.home, ignore_errors=True)
+        if self.code_dir is not None:
+            shutil.rmtree(self.code_dir, ignore_errors=True)
 
     def output(self) -> str:
         return self.pipes.output.text() if self.pipes is not None else ""
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of the worker's cgroup (None: no cgroup counts it)."""
+        return self.cgroup.cpu_seconds() if self.cgroup is not None else None
 
     def exit_description(self) -> str:
         if self.process is None:
@@ -256,6 +301,9 @@ class ProcessWorker:
             return "closed its channel but is still running"
         if self.cgroup is not None and self.cgroup.oom_killed():
             return f"killed: memory limit reached ({self.limits.memory_mb} MiB)"
+        if self.home_watch is not None and self.home_watch.tripped:
+            return (f"killed: its files took more than {tmp_bytes(self.limits) >> 20} MiB "
+                    "together")
         if code == 126 and self.cgroup is not None and not self.namespaced:
             return "exit status 126 (could not join its cgroup?)"
         return describe_exit(code)
@@ -287,7 +335,8 @@ def limit_mechanisms(factory: cg.CgroupFactory | None, uid: int | None) -> str:
         processes = "processes by RLIMIT_NPROC (shared with the grader's user)"
     tree = "kill by cgroup" if factory is not None else (
         "kill by uid" if uid is not None else "kill by process group")
-    return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}"
+    budgets = budget_rule(factory is not None and factory.counts_cpu)
+    return f"{memory}; {processes}; CPU, file size, open files by rlimits; {tree}; {budgets}"
 
 
 class ColdSandbox(Protocol):
@@ -315,11 +364,17 @@ class ProcessSandbox:
     def __init__(self, slot: int | None = None) -> None:
         self.uid = slots.worker_uid(slot)
         self.cgroups = cg.factory()
+        #: the folders hidden from its workers (set per run: set_private); None where they
+        #: cannot be hidden (no namespaces: grader.sandbox.private)
+        self.private: tuple[str, ...] | None = \
+            () if self.uid is not None and view.namespace_problem() is None else None
         who = f"unprivileged uid {self.uid}" if self.uid is not None else \
             "the grader's own uid"
+        sees = ("the course's solutions, the submissions and the output folder hidden, its "
+                "own /proc, a tmpfs home; no network isolation" if self.private is not None
+                else "no filesystem or network isolation; a watchdog on its home's size")
         self.description = (f"process (separate process as {who}; "
-                            f"{limit_mechanisms(self.cgroups, self.uid)}; "
-                            "no filesystem or network isolation)")
+                            f"{limit_mechanisms(self.cgroups, self.uid)}; {sees})")
 
     def start(self, limits: Limits, device: str = "cpu", *, program: str = "remote.py",
               extra_config: dict[str, object] | None = None, extra_fds: tuple[int, ...] = (),
@@ -327,7 +382,8 @@ class ProcessSandbox:
         """A cold worker; the keywords are ProcessWorker's program options (the zygote's)."""
         return ProcessWorker(limits, device, uid=self.uid, cgroups=self.cgroups,
                              program=program, extra_config=extra_config, extra_fds=extra_fds,
-                             cgroup_slack_mb=cgroup_slack_mb, privileged=privileged)
+                             cgroup_slack_mb=cgroup_slack_mb, privileged=privileged,
+                             private=self.private)
 
     def close(self) -> None:
         """Nothing is kept between workers: each one is started cold."""

@@ -35,7 +35,13 @@ from grader.core.errors import SandboxFailure
 from grader.core.settings import Limits
 from grader.sandbox import slots
 from grader.sandbox.base import WORKER_DIR, Pipes, Sandbox, Worker, describe_exit
-from grader.sandbox.process import ColdSandbox, ProcessWorker, keep_only, worker_rlimits
+from grader.sandbox.process import (
+    ColdSandbox,
+    ProcessWorker,
+    keep_only,
+    tmp_bytes,
+    worker_rlimits,
+)
 from grader.worker import protocol
 from grader.worker.protocol import (
     ZygoteError,
@@ -71,11 +77,6 @@ def isolation_of(base: Sandbox) -> dict[str, Any]:
 
 def capabilities_of(base: Sandbox) -> tuple[str, ...]:
     return NAMESPACE_CAPS if base.level == "bwrap" else UID_CAPS
-
-
-def tmp_bytes(limits: Limits) -> int:
-    """Size of a worker's /tmp and /dev/shm (as the cold bwrap level gives it)."""
-    return min(limits.memory_mb, 4 * limits.file_size_mb) * 1024 * 1024
 
 
 @functools.cache
@@ -229,6 +230,12 @@ class ForkedWorker:
 
     def output(self) -> str:
         return self.pipes.output.text()
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of the slot's cgroup: this worker's, and the zygote's, which idles while
+        its worker runs (None: no cgroup counts it)."""
+        cgroup = self.zygote.worker.cgroup
+        return cgroup.cpu_seconds() if cgroup is not None else None
 
     def exit_description(self) -> str:
         status = self._ask(ZygoteStatus(self.pid, wait=1.0))

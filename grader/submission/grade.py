@@ -152,7 +152,8 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     module, error = load_student_module(job, settings.limits)
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
-                            device=settings.device, seed=base.seed)
+                            device=settings.device, seed=base.seed,
+                            wall_cap_s=remembered.wall_cap_s if remembered else None)
     code = code_digest(module.statements)
     if remembered is not None:
         session.stops.update(remembered.for_file(code))
@@ -169,6 +170,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
         laps.lap("worker")
         if remembered is not None:
             remembered.remember(session.stops, code, job.path.name)
+            remembered.spent(session.cpu_used_s, session.cpu_counted)
     if session.grader_failure is not None:  # not the student's doing: no score from this run
         raise session.grader_failure
     if suite.collection_errors:

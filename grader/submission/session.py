@@ -1,8 +1,13 @@
 """One submission's worker as the grader drives it: start, load, call, restart after a crash.
 
-Every request runs under the current test's time budget and the submission's deadline. A
+Every request runs under the current test's time budget and the submission's budget. A
 test's budget counts only the time spent waiting on the worker (the suite's own work in the
-grader, and starting and loading a worker, are not the student's time). A worker that times
+grader, and starting a worker, are not the student's time), and it counts it in the CPU time
+of the worker's cgroup where that is counted, with the wall clock as a backstop
+(grader.sandbox.clock: 3 x the budget + 5 s); elsewhere on the wall clock alone. The same holds
+for a load (``load_timeout_s``) and for the submission's whole suite (``submission_timeout_s``;
+its backstop counted from the session's start, and never past ``wall_cap_s``, what the
+student's earlier files left of their backstop: grader.run.budget). A worker that times
 out, dies or breaks the protocol is killed; the error goes to the current test, and the next
 request starts a fresh worker and loads the module again, so grading goes on with the next
 test. Handles from a dead worker are stale and say so when used.
@@ -46,6 +51,7 @@ from grader.core.errors import (
 )
 from grader.core.settings import DEFAULT_TEST_BUDGET_S, Limits
 from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
+from grader.sandbox.clock import CPU, Clock, Deadline, backstop, cpu_source
 from grader.submission.handles import handle_of
 from grader.submission.stops import (
     BLAME_SHARE,
@@ -115,8 +121,11 @@ class WorkerSession:
     """Drives workers for one submission; restarts them as needed."""
 
     def __init__(self, sandbox: Sandbox, limits: Limits, statements: list[str],
-                 threads: int = 1, device: str = "cpu", seed: int = 0) -> None:
+                 threads: int = 1, device: str = "cpu", seed: int = 0,
+                 wall_cap_s: float | None = None, clock: Clock = time.monotonic) -> None:
         self.sandbox = sandbox
+        self.clock = clock
+        self.wall_cap_s = wall_cap_s
         self.seed = seed
         self.limits = limits
         self.device = device
@@ -131,10 +140,13 @@ class WorkerSession:
         self.outputs: list[str] = []
         self.callbacks: dict[int, Callable[..., Any]] = {}
         self._ids = itertools.count(1)
-        self.submission_deadline = time.monotonic() + limits.submission_timeout_s
+        self.started = clock()
+        self.cpu_counted = False  # whether any exchange was counted in the cgroup's CPU time
+        self.cpu_used_s = 0.0  # CPU seconds the submission's workers used in its exchanges
         self.test_name = ""
         self.test_budget_s = limits.test_timeout_s or DEFAULT_TEST_BUDGET_S
-        self.test_used_s = 0.0  # time this test has spent waiting on the worker
+        self.test_used_s = 0.0  # wall-clock time this test has spent waiting on the worker
+        self.test_cpu_s = 0.0  # CPU time the worker used for this test
         #: values of this test's replies the suite may not use (grader.submission.values)
         self.unusual: list[str] = []
         self.worker_s: defaultdict[str, float] = defaultdict(float)  # the same, per test
@@ -148,6 +160,7 @@ class WorkerSession:
         self.test_budget_s = (budget_s if budget_s is not None
                               else self.limits.test_timeout_s or DEFAULT_TEST_BUDGET_S)
         self.test_used_s = 0.0
+        self.test_cpu_s = 0.0
         self.unusual = []
 
     def ensure_ready(self) -> protocol.Ready:
@@ -180,7 +193,8 @@ class WorkerSession:
         self._discard()
         self.worker = self.sandbox.start(self.limits, self.device)
         self.awaiting_start = True
-        deadline = min(time.monotonic() + self.limits.load_timeout_s, self.submission_deadline)
+        self._await_start()  # the worker's own start is not the student's time
+        deadline = self._exchange_deadline(self.limits.load_timeout_s, 0.0, 0.0)
         try:
             reply = self._exchange(protocol.Load(self.statements, threads=self.threads,
                                                  seed=self.seed),
@@ -188,6 +202,8 @@ class WorkerSession:
         except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
             self.load_failure = exc
             raise
+        finally:
+            self._count(deadline)
         if not isinstance(reply, protocol.Ready):
             self._discard()
             raise ProtocolError(f"worker answered Load with {type(reply).__name__}")
@@ -199,7 +215,7 @@ class WorkerSession:
         grader's failure."""
         assert self.worker is not None
         self.awaiting_start = False
-        deadline = min(time.monotonic() + START_TIMEOUT_S, self.submission_deadline)
+        deadline = time.monotonic() + START_TIMEOUT_S
         try:
             payload = recv_frame(self.worker, deadline, self.limits.message_bytes)
             started = isinstance(protocol.decode_message(payload), protocol.Started)
@@ -248,21 +264,22 @@ class WorkerSession:
         hangs or crashes now, it is remembered."""
         if subject is not None:
             self._refuse_stopped(subject)
-        self._deadline(time.monotonic())  # a spent budget starts no worker
+        self._test_deadline()  # a spent budget starts no worker
         self.ensure_ready()
-        began = time.monotonic()
-        deadline = self._deadline(began)
+        deadline = self._test_deadline()
+        began = self.clock()
         try:
             reply = self._exchange(message, deadline, decode_handle)
         except SandboxFailure as exc:
             self._fail(exc)
             raise
         except (WorkerTimeout, WorkerCrashed) as exc:
-            raise self._remember(subject, exc, began, deadline) from None
+            raise self._remember(subject, exc, deadline, began) from None
         finally:
-            spent = time.monotonic() - began
+            spent = self.clock() - began
             self.test_used_s += spent
             self.worker_s[self.test_name] += spent
+            self.test_cpu_s += self._count(deadline)
         if isinstance(reply, protocol.Failure):
             raise (NotAttempted if reply.not_implemented else StudentError)(reply)
         if not isinstance(reply, protocol.Result):
@@ -276,36 +293,89 @@ class WorkerSession:
             if key in self.stops:
                 raise NotCalledAgain(self.stops[key])
 
-    def _deadline(self, now: float) -> float:
-        """When the next exchange must end: the test's budget left, or the submission's end."""
-        if now >= self.submission_deadline:
+    # ------------------------------------------------------------------ budgets
+    def _counts_cpu(self) -> bool:
+        """Whether the current worker's CPU time is counted (else: the wall clock alone)."""
+        return self.worker is not None and cpu_source(self.worker) is not None
+
+    def _wall_allowance(self, budget_s: float, counted: bool) -> float:
+        return backstop(budget_s) if counted else budget_s
+
+    def _submission_wall_end(self, counted: bool) -> float:
+        """When the submission's wall clock runs out: its budget (its backstop where CPU time
+        is counted) from the start, and never past the student's own backstop left."""
+        end = self.started + self._wall_allowance(self.limits.submission_timeout_s, counted)
+        if self.wall_cap_s is not None:
+            end = min(end, self.started + self.wall_cap_s)
+        return end
+
+    def _submission_spent(self, counted: bool) -> None:
+        if (self.clock() >= self._submission_wall_end(counted)
+                or (counted and self.cpu_used_s >= self.limits.submission_timeout_s)):
             raise BudgetSpent(f"the submission's time budget of "
                               f"{seconds(self.limits.submission_timeout_s)} is spent")
-        left = self.test_budget_s - self.test_used_s
-        if left <= 0:
+
+    def _exchange_deadline(self, budget_s: float, cpu_used: float,
+                           wall_used: float) -> Deadline:
+        """The deadline of one exchange under a budget of ``budget_s`` (of which ``cpu_used``
+        CPU and ``wall_used`` wall seconds are gone) and the submission's."""
+        counted = self._counts_cpu()
+        self._submission_spent(counted)
+        now = self.clock()
+        cpu_left = min(budget_s - cpu_used, self.limits.submission_timeout_s - self.cpu_used_s)
+        wall = min(now + self._wall_allowance(budget_s, counted) - wall_used,
+                   self._submission_wall_end(counted))
+        source = cpu_source(self.worker) if counted else None
+        return Deadline.make(self.clock, wall, source, cpu_left if counted else None)
+
+    def _test_deadline(self) -> Deadline:
+        """When the next exchange must end: the test's budget left, or the submission's."""
+        counted = self._counts_cpu()
+        self._submission_spent(counted)
+        if ((counted and self.test_cpu_s >= self.test_budget_s)
+                or self.test_used_s >= self._wall_allowance(self.test_budget_s, counted)):
             raise BudgetSpent(f"the test's time budget of {seconds(self.test_budget_s)} "
                               "is spent")
-        return min(now + left, self.submission_deadline)
+        return self._exchange_deadline(self.test_budget_s, self.test_cpu_s, self.test_used_s)
 
-    def _remember(self, subject: Subject | None, error: WorkerError, began: float,
-                  deadline: float) -> WorkerError:
+    def _count(self, deadline: Deadline) -> float:
+        """Add what an exchange used of the CPU to the submission's total; returns it."""
+        if not deadline.counted:
+            return 0.0
+        used = deadline.cpu_used()
+        self.cpu_counted = True
+        self.cpu_used_s += used
+        return used
+
+    def _remember(self, subject: Subject | None, error: WorkerError, deadline: Deadline,
+                  began: float) -> WorkerError:
         """The error to raise for a call that timed out or crashed, remembering its subject
-        where the call is to blame (grader.submission.stops)."""
+        where the call is to blame (grader.submission.stops): it used at least BLAME_SHARE of
+        the test's budget itself (of its CPU time, or of the wall-clock backstop when that
+        ended it), and the submission's own budget was not what ran out."""
         if subject is None:
             return error
         if isinstance(error, WorkerCrashed):
             stop: Stop | None = crashed(subject, error, self.test_name)
             self.stops[subject.key] = stop
             return CallCrashed(str(error), stop)
-        own = time.monotonic() - began
-        blamed = (deadline < self.submission_deadline
-                  and own >= BLAME_SHARE * self.test_budget_s)
-        stop = timed_out(subject, self.test_budget_s, self.test_name) if blamed else None
+        budget, counted = self.test_budget_s, deadline.counted
+        if deadline.fired == CPU:
+            own, allowance = deadline.cpu_used(), budget
+            submission = (self.limits.submission_timeout_s - self.cpu_used_s
+                          <= budget - self.test_cpu_s)
+        else:
+            own, allowance = self.clock() - began, self._wall_allowance(budget, counted)
+            submission = deadline.wall >= self._submission_wall_end(counted)
+        blamed = not submission and own >= BLAME_SHARE * allowance
+        wall_s = allowance if counted and deadline.fired != CPU else None
+        stop = timed_out(subject, budget, self.test_name, cpu=counted,
+                         wall_s=wall_s) if blamed else None
         if stop is not None:
             self.stops[subject.key] = stop
         return CallTimedOut(str(error), stop)
 
-    def _exchange(self, message: Any, deadline: float,
+    def _exchange(self, message: Any, deadline: float | Deadline,
                   decode_handle: Callable[[protocol.Handle], Any] | None = None) -> Any:
         assert self.worker is not None
         if self.awaiting_start:  # a new worker's first exchange: it must have started

@@ -82,9 +82,17 @@ def seconds(value: float) -> str:
     return f"{value:.3g} s"
 
 
-def timed_out(subject: Subject, budget_s: float, test: str) -> Stop:
-    return Stop(subject.key, subject.label, TIMED_OUT,
-                f"did not return within {seconds(budget_s)}", test)
+def timed_out(subject: Subject, budget_s: float, test: str, cpu: bool = False,
+              wall_s: float | None = None) -> Stop:
+    """A call that ran out of its test's budget of ``budget_s``: of CPU time where ``cpu``
+    (grader.sandbox.clock), and then after ``wall_s`` of wall clock where that backstop ended it
+    (None: the CPU budget did, or the budget is wall-clock time)."""
+    if wall_s is not None:
+        reason = (f"did not return within {seconds(wall_s)} (while using less than its "
+                  f"{seconds(budget_s)} of CPU time: it waited or slept)")
+    else:
+        reason = f"did not return within {seconds(budget_s)}{' of CPU time' if cpu else ''}"
+    return Stop(subject.key, subject.label, TIMED_OUT, reason, test)
 
 
 def crashed(subject: Subject, error: WorkerError, test: str) -> Stop:
@@ -162,7 +170,8 @@ def code_digest(statements: Iterable[str]) -> str:
 
 @dataclass
 class Remembered:
-    """What hung or crashed in a student's earlier files for one assignment (issue 22).
+    """What hung or crashed in a student's earlier files for one assignment, and what they
+    used of the student's time budget (issue 22).
 
     Stops are carried to the student's next file only when that file runs the very same code
     (:func:`code_digest` of its graded statements: the same file handed in again, or as a
@@ -171,6 +180,18 @@ class Remembered:
     inside it, so it cannot tell a fixed resubmission from the same hang."""
 
     stops: dict[str, dict[str, Stop]] = field(default_factory=dict)
+    #: CPU seconds the student's earlier files used (their workers' cgroups), and whether any
+    #: was counted (else their budget runs on the wall clock: grader.sandbox.clock)
+    cpu_s: float = 0.0
+    cpu_counted: bool = False
+    #: wall-clock seconds the next file may take at most: what the student's backstop has
+    #: left (grader.run.budget sets it; None: no cap beyond the file's own)
+    wall_cap_s: float | None = None
+
+    def spent(self, cpu_s: float, counted: bool) -> None:
+        """Add one file's CPU time (as its session counted it)."""
+        self.cpu_s += cpu_s
+        self.cpu_counted = self.cpu_counted or counted
 
     def for_file(self, code: str) -> dict[str, Stop]:
         """The stops that hold for a file whose :func:`code_digest` is ``code``."""

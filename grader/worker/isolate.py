@@ -14,8 +14,9 @@ ends the kernel kills every process it left. Then it drops to the slot's uid (or
 namespace, just drops its capabilities).
 
 ``uid`` (the process level, run by root): the zygote is root and each worker drops to the
-slot's uid in a fresh home and working folder the grader made for it: it cannot signal,
-trace, write or limit a process of another uid. The grader kills what it left and removes its
+slot's uid in a fresh home and working folder the grader made for it, a tmpfs capped at
+``tmp_bytes`` in a mount namespace of its own: it cannot signal, trace, write or limit a
+process of another uid. The grader kills what it left and removes its
 files before the next worker starts.
 """
 
@@ -122,6 +123,15 @@ def fresh_keyrings() -> None:
     persistent = keyctl(_SYS_KEYCTL, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING)
     if persistent > 0:  # (-1 where the kernel has no persistent keyrings: nothing to clear)
         _check(keyctl(_SYS_KEYCTL, KEYCTL_CLEAR, persistent), "clearing the persistent keyring")
+
+
+def own_home(home: str, tmp_bytes: int, uid: int | None) -> None:
+    """uid mode: own mount and IPC namespaces, and the home a fresh tmpfs of ``tmp_bytes``
+    owned by ``uid``: all the worker's files together are capped, not only each one."""
+    unshare(CLONE_NEWNS | CLONE_NEWIPC)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here shows outside
+    owner = f",uid={uid},gid={uid}" if uid is not None else ""
+    mount("tmpfs", home, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={tmp_bytes}{owner}")
 
 
 def own_mounts(tmp_bytes: int) -> None:

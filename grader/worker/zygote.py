@@ -201,7 +201,7 @@ class Zygote:
             home = "/tmp"
         elif request.home:
             home = request.home
-            isolate.new_ipc_namespace()
+            isolate.own_home(home, request.tmp_bytes, self.isolation.uid)
         else:
             raise isolate.IsolationError("no home folder for the worker")
         try:  # the worker, not the zygote, is what the OOM killer should pick
@@ -323,8 +323,9 @@ def probe(isolation: Isolation, tmp_bytes: int = 1 << 20) -> str | None:
     """None when a worker can be isolated here, else why not (a forked probe worker)."""
     control, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     zygote = Zygote(control, isolation, dict(os.environ))
+    home = tempfile.mkdtemp(prefix="grader-probe-")  # (uid mode: a tmpfs is mounted on it)
     try:
-        request = protocol.ZygoteSpawn(limits={}, home="/", tmp_bytes=tmp_bytes)
+        request = protocol.ZygoteSpawn(limits={}, home=home, tmp_bytes=tmp_bytes)
         reply = zygote.spawn(request, None)
         if isinstance(reply, protocol.ZygoteSpawned):
             zygote.status(reply.pid, wait=1.0)
@@ -333,6 +334,7 @@ def probe(isolation: Isolation, tmp_bytes: int = 1 << 20) -> str | None:
         peer.close()
         if zygote.pid_namespace is not None:
             os.close(zygote.pid_namespace)
+        os.rmdir(home)
     return reply.error if isinstance(reply, protocol.ZygoteError) else None
 
 

@@ -11,9 +11,13 @@ only the grading of each handed-in file moves, through the ``Executor`` seam:
                                                --device cuda)        its own slot and zygote
     client.ClusterExecutor.decode <---------- JSON text ----------- result + the worker's sandbox
 
-Modules: ``course`` (what travels once, the worker plugin), ``task`` (one submission, both
-ends), ``client`` (connecting, streaming, the executor). ``distributed`` is an optional
-dependency (the ``cluster`` extra), imported only here.
+A student's several files for one assignment travel as one task (``task.grade_group_task``):
+graded one after another on one worker within one time budget, as locally (grader.run.budget).
+
+Modules: ``course`` (what travels once, the worker plugin), ``task`` (one submission, or one
+student's files for an assignment, both ends), ``client`` (connecting, streaming, the
+executor). ``distributed`` is an optional dependency (the ``cluster`` extra), imported only
+here.
 """
 
 from __future__ import annotations

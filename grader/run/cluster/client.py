@@ -28,9 +28,10 @@ from grader.core.errors import ClusterError, ConfigError, CourseError, Refused
 from grader.core.results import SubmissionResult
 from grader.core.settings import ClusterSettings, Settings
 from grader.core.text import display_path
+from grader.run.budget import student_groups
 from grader.run.cache import result_from_dict
 from grader.run.cluster.course import CoursePlugin, grader_build, pack_course
-from grader.run.cluster.task import grade_task, make_task
+from grader.run.cluster.task import grade_group_task, grade_task, make_task
 from grader.run.local import grader_error
 from grader.submission.grade import Job
 
@@ -78,21 +79,44 @@ class ClusterExecutor:
             return []
         own = settings_for or (lambda job: settings)
         results: dict[int, SubmissionResult] = {}
+        # the files of one student and assignment are one task: one budget (grader.run.budget)
+        groups = student_groups(jobs)
         with _connected(self.cluster) as client:
             digest = _install_course(client, self.course)
-            submit = _submitter(client, jobs, own, digest)
-            for index, future in _as_completed(client, len(jobs), submit):
-                if index in results:  # a job's result is taken once, whatever happens
+            submit = _submitter(client, jobs, groups, own, digest)
+            for number, future in _as_completed(client, len(groups), submit):
+                group = groups[number]
+                if group[0] in results:  # a job's result is taken once, whatever happens
                     continue
-                results[index] = self.decode(jobs[index], future)
-                if progress is not None:
-                    progress(jobs[index], results[index])
+                for index, result in zip(group, self.decode_group(
+                        [jobs[i] for i in group], future), strict=True):
+                    results[index] = result
+                    if progress is not None:
+                        progress(jobs[index], result)
         lost = [str(jobs[i].path) for i in range(len(jobs)) if i not in results]
         if lost:
             raise ClusterError(f"the cluster returned no result for {', '.join(lost)}")
         return [results[i] for i in range(len(jobs))]
 
-    def decode(self, job: Job, future: Future) -> SubmissionResult:
+    def decode_group(self, jobs: list[Job], future: Future) -> list[SubmissionResult]:
+        """The results of one student's files (one task) from its finished future."""
+        if len(jobs) == 1:
+            return [self.decode(jobs[0], future)]
+        try:
+            envelope = json.loads(future.result())
+            if "course_error" in envelope:
+                raise CourseError(str(envelope["course_error"]))
+            dicts = envelope["results"]
+            if not isinstance(dicts, list) or len(dicts) != len(jobs):
+                raise ValueError("not one result per file")
+        except (Refused, concurrent.futures.CancelledError, CourseError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the grader's failure, never a student's zero
+            return [self.decode(job, _Done(exc)) for job in jobs]
+        return [self.decode(job, _Done(json.dumps({**envelope, "result": one})))
+                for job, one in zip(jobs, dicts, strict=True)]
+
+    def decode(self, job: Job, future: Future | _Done) -> SubmissionResult:
         """The job's result from its finished future; a failure on the cluster is the grader's,
         never the student's."""
         try:
@@ -162,21 +186,38 @@ def _install_course(client: Client, course: Course) -> str:
     return pack.digest
 
 
-def _submitter(client: Client, jobs: Sequence[Job], own: Callable[[Job], Settings],
-               digest: str) -> Callable[[int], Future]:
-    """``submit(index)``: the future of job ``index``'s task."""
+def _submitter(client: Client, jobs: Sequence[Job], groups: Sequence[list[int]],
+               own: Callable[[Job], Settings], digest: str) -> Callable[[int], Future]:
+    """``submit(number)``: the future of group ``number``'s task (one file: grade_task; a
+    student's several files for one assignment: grade_group_task, one budget)."""
     run = uuid.uuid4().hex[:12]
 
-    def submit(index: int) -> Future:
-        job = jobs[index]
-        settings = own(job)
+    def submit(number: int) -> Future:
+        group = [jobs[i] for i in groups[number]]
+        job, settings = group[0], own(group[0])
         identity = "\0".join((job.student, job.assignment.id, str(job.path)))
         key = f"nn-grade-{hashlib.sha256(identity.encode()).hexdigest()[:16]}-{run}"
         resources = {"GPU": 1} if settings.device == "cuda" else None
-        return client.submit(grade_task, make_task(job, settings, digest), key=key,
-                             pure=False, retries=RETRIES, resources=resources)
+        if len(group) == 1:
+            return client.submit(grade_task, make_task(job, settings, digest), key=key,
+                                 pure=False, retries=RETRIES, resources=resources)
+        tasks = [make_task(one, own(one), digest) for one in group]
+        return client.submit(grade_group_task, tasks, key=key, pure=False, retries=RETRIES,
+                             resources=resources)
 
     return submit
+
+
+class _Done:
+    """A finished future's outcome, for :meth:`ClusterExecutor.decode`: a text or an error."""
+
+    def __init__(self, outcome: str | BaseException) -> None:
+        self.outcome = outcome
+
+    def result(self) -> str:
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
 
 
 def _as_completed(client: Client, count: int,

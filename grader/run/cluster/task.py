@@ -26,7 +26,7 @@ from grader.core.paths import safe_component
 from grader.core.settings import Limits, Settings
 from grader.run.cache import result_to_dict
 from grader.run.cluster.course import grader_build, installed
-from grader.run.local import grade_in_process, kept_sandbox  # a local --jobs process's own
+from grader.run.local import grade_group_in_process, kept_sandbox  # a local process's own
 from grader.submission.grade import Job, job_suite_hash, submission_seed, suite_hash
 
 #: One long-lived grading thread per worker process: one submission at a time, and the
@@ -70,7 +70,42 @@ def grade_task(task: dict[str, Any]) -> str:
     return _GRADING.submit(_grade_here, task, _worker_address()).result()
 
 
+def grade_group_task(tasks: list[dict[str, Any]]) -> str:
+    """Run on a Dask worker: grade one student's files for one assignment (each a task of
+    :func:`make_task`) one after another within one time budget, as a local run does
+    (grader.run.budget); JSON ``{"results": [...]}`` in their order, or ``{"course_error"}``."""
+    return _GRADING.submit(_grade_group_here, tasks, _worker_address()).result()
+
+
 def _grade_here(task: dict[str, Any], where: str) -> str:
+    envelope = json.loads(_grade_group_here([task], where))
+    if "course_error" in envelope:
+        return json.dumps(envelope)
+    (result,) = envelope.pop("results")
+    return json.dumps({"result": result, **envelope}, ensure_ascii=False)
+
+
+def _grade_group_here(tasks: list[dict[str, Any]], where: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="nn-grader-submission-") as folder:
+        jobs, settings = [], []
+        for n, task in enumerate(tasks):
+            own, job = _job(task, where, Path(folder) / str(n))
+            jobs.append(job)
+            settings.append(own)
+        sandbox = _worker_sandbox(settings[0], where)
+        try:
+            results = grade_group_in_process(jobs, settings)
+        except CourseError as exc:
+            return json.dumps({"course_error": f"on Dask worker {where}: {exc}"})
+    dicts = [result_to_dict(replace(result, path=task["path"]))
+             for result, task in zip(results, tasks, strict=True)]
+    return json.dumps({"results": dicts, "worker": where, "sandbox": sandbox.description},
+                      ensure_ascii=False)
+
+
+def _job(task: dict[str, Any], where: str, folder: Path) -> tuple[Settings, Job]:
+    """The settings and job of one task, its file written into ``folder``; Refused when this
+    worker cannot grade it as asked."""
     root = installed(task["course"])
     if root is None:
         raise Refused(f"Dask worker {where} does not hold the course {task['course'][:16]} "
@@ -85,19 +120,12 @@ def _grade_here(task: dict[str, Any], where: str) -> str:
     settings = Settings(course_root=root, limits=Limits(**task["limits"]),
                         sandbox=task["sandbox"], device=task["device"], seed=task["seed"],
                         warm=task["warm"])
-    sandbox = _worker_sandbox(settings, where)
-    with tempfile.TemporaryDirectory(prefix="nn-grader-submission-") as folder:
-        path = Path(folder) / _file_name(task["file_name"])
-        if task["data"] is not None:
-            path.write_bytes(task["data"])
-        job = Job(task["student"], assignment, path, task["matched_by"], task["suite_hash"])
-        try:
-            result = grade_in_process(job, settings)
-        except CourseError as exc:
-            return json.dumps({"course_error": f"on Dask worker {where}: {exc}"})
-    result = replace(result, path=task["path"])
-    return json.dumps({"result": result_to_dict(result), "worker": where,
-                       "sandbox": sandbox.description}, ensure_ascii=False)
+    folder.mkdir(mode=0o700)
+    path = folder / _file_name(task["file_name"])
+    if task["data"] is not None:
+        path.write_bytes(task["data"])
+    return settings, Job(task["student"], assignment, path, task["matched_by"],
+                         task["suite_hash"])
 
 
 def _worker_sandbox(settings: Settings, where: str) -> Any:
