@@ -185,6 +185,7 @@ def test_an_output_folder_is_never_a_student(tmp_path: Path) -> None:
     assert "grader output folder" in reasons["out"] and "grades.csv" in reasons["old-run"]
 
 
+@pytest.mark.slow  # two whole CLI runs of the course
 def test_grade_dir_out_dir_slash_out_twice(tmp_path: Path) -> None:
     """`grade DIR --out DIR/out`, then again: the reports are no student the second time."""
     submissions = tmp_path / "subs"

@@ -82,6 +82,7 @@ def deliver(report: Path, server: Any, *extra: str) -> subprocess.CompletedProce
                            *extra], env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # GitHub's rate-limit waits, honoured for real
 def test_the_comment_carries_bobs_cause_line_after_rate_limits(report: Path, github) -> None:
     # the 502 first: its backoff (2 s on the first attempt, 8 s on the third) is then short
     github.script = [

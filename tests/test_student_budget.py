@@ -169,6 +169,7 @@ def test_a_student_with_many_hanging_files_is_bounded_by_the_total(
     assert sum(results[k].waits for k in range(len(given))) <= 10 + len(given)
 
 
+@pytest.mark.slow  # hangs waited out (3 s total) through grade_folder
 def test_a_file_not_run_is_not_cached(tmp_path: Path) -> None:
     folder = tmp_path / "submissions" / "mallory"
     folder.mkdir(parents=True)

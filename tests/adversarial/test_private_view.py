@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers.resources import needs, needs_root
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.errors import ConfigError
@@ -57,8 +58,8 @@ def _class(tmp_path: Path) -> tuple[Path, Path]:
     return submissions, out
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the process level hides folders only as root")
-@pytest.mark.skipif(NO_NAMESPACES is not None, reason=f"no namespaces here: {NO_NAMESPACES}")
+@needs_root  # the process level hides folders only as root
+@needs(NO_NAMESPACES, "mount and pid namespaces (unshare)")
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_a_process_level_worker_reads_nothing_private_and_fills_no_disk(
         tmp_path: Path, warm: bool) -> None:
