@@ -62,8 +62,12 @@ class Cgroup:
         """CPU time every member ever used together (user and system); None where not counted."""
         if self.cpu_usage is None:
             return None
-        try:
-            text = self.cpu_usage.read_text()
+        try:  # os-level: read once per exchange with a worker, no text wrapper each time
+            fd = os.open(self.cpu_usage, os.O_RDONLY)
+            try:
+                text = os.read(fd, 4096).decode("ascii", "replace")
+            finally:
+                os.close(fd)
         except OSError:
             return None
         if self.version == 1:  # cpuacct.usage: nanoseconds

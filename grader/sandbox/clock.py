@@ -22,6 +22,7 @@ the budget itself is wall-clock time, as before; the sandbox description says wh
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ BACKSTOP_EXTRA_S = 5.0
 #: The CPU seconds a worker's cgroup used so far (None: not readable now).
 CpuSource = Callable[[], float | None]
 Clock = Callable[[], float]
+
+#: CPUs a worker's processes can run on at once: its CPU time grows at most this much faster
+#: than the wall clock, so a deadline need not read the cgroup before that could matter.
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 CPU = "cpu"  # what ended a wait: the CPU budget ...
 WALL = "wall"  # ... or the wall clock
@@ -59,7 +64,10 @@ class Deadline:
     ``cpu_limit`` (a reading of ``cpu``; None: not counted) or the clock reaches ``wall``.
 
     ``fired`` says which ended it; ``cpu_start``/``last_cpu`` are the readings when it was made
-    and the latest one (kept when the worker, and its cgroup, are gone)."""
+    and the latest one (kept when the worker, and its cgroup, are gone). ``made`` is the clock
+    when it was made: until ``CPUS`` x the wall time since then reaches the CPU time left, the
+    limit cannot have been reached, and :meth:`left` does not read the cgroup (most exchanges
+    take milliseconds: one reading before and one after, not one per look)."""
 
     wall: float
     cpu_limit: float | None = None
@@ -68,6 +76,7 @@ class Deadline:
     cpu_start: float = 0.0
     last_cpu: float = 0.0
     fired: str = ""
+    made: float = 0.0
 
     @classmethod
     def make(cls, clock: Clock, wall: float, cpu: CpuSource | None = None,
@@ -78,7 +87,7 @@ class Deadline:
         if reading is None or cpu_left is None:
             return cls(wall=wall, clock=clock)
         return cls(wall=wall, cpu_limit=reading + cpu_left, cpu=cpu, clock=clock,
-                   cpu_start=reading, last_cpu=reading)
+                   cpu_start=reading, last_cpu=reading, made=clock())
 
     @property
     def counted(self) -> bool:
@@ -98,12 +107,14 @@ class Deadline:
     def left(self) -> float:
         """Wall-clock seconds until the wall deadline; raises WorkerTimeout once either limit
         is reached (a waiter looks again at least every poll interval)."""
-        if self.cpu_limit is not None:
+        now = self.clock()
+        if (self.cpu_limit is not None
+                and (now - self.made) * CPUS >= self.cpu_limit - self.cpu_start):
             self._read()
             if self.last_cpu >= self.cpu_limit:
                 self.fired = CPU
                 raise WorkerTimeout("CPU time limit reached")
-        left = self.wall - self.clock()
+        left = self.wall - now
         if left <= 0:
             self.fired = WALL
             raise WorkerTimeout("time limit reached")

@@ -51,7 +51,7 @@ from grader.core.errors import (
 )
 from grader.core.settings import DEFAULT_TEST_BUDGET_S, Limits
 from grader.sandbox.base import Sandbox, Worker, recv_frame, send_frame
-from grader.sandbox.clock import CPU, Clock, Deadline, backstop, cpu_source
+from grader.sandbox.clock import CPU, Clock, CpuSource, Deadline, backstop, cpu_source
 from grader.submission.handles import handle_of
 from grader.submission.stops import (
     BLAME_SHARE,
@@ -135,6 +135,7 @@ class WorkerSession:
         self.statements = statements
         self.threads = threads
         self.worker: Worker | None = None
+        self.cpu_reader: CpuSource | None = None  # the worker's CPU time (None: not counted)
         self.generation = 0
         self.ready: protocol.Ready | None = None
         self.outputs: list[str] = []
@@ -192,6 +193,7 @@ class WorkerSession:
             raise type(self.load_failure)(str(self.load_failure))
         self._discard()
         self.worker = self.sandbox.start(self.limits, self.device)
+        self.cpu_reader = cpu_source(self.worker)  # counted or not, for this worker's life
         self.awaiting_start = True
         self._await_start()  # the worker's own start is not the student's time
         deadline = self._exchange_deadline(self.limits.load_timeout_s, 0.0, 0.0)
@@ -296,7 +298,7 @@ class WorkerSession:
     # ------------------------------------------------------------------ budgets
     def _counts_cpu(self) -> bool:
         """Whether the current worker's CPU time is counted (else: the wall clock alone)."""
-        return self.worker is not None and cpu_source(self.worker) is not None
+        return self.worker is not None and self.cpu_reader is not None
 
     def _wall_allowance(self, budget_s: float, counted: bool) -> float:
         return backstop(budget_s) if counted else budget_s
@@ -325,7 +327,7 @@ class WorkerSession:
         cpu_left = min(budget_s - cpu_used, self.limits.submission_timeout_s - self.cpu_used_s)
         wall = min(now + self._wall_allowance(budget_s, counted) - wall_used,
                    self._submission_wall_end(counted))
-        source = cpu_source(self.worker) if counted else None
+        source = self.cpu_reader if counted else None
         return Deadline.make(self.clock, wall, source, cpu_left if counted else None)
 
     def _test_deadline(self) -> Deadline:
