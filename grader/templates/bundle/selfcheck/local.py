@@ -110,6 +110,11 @@ class LocalSession(WorkerSession):
         super().__init__(_LocalSandbox(namespace), Limits(), statements, threads=_threads(),
                          device=device)
 
+    def _await_start(self) -> None:
+        """The worker runs in this thread: it has started once it exists (no Started frame
+        to wait for, no pipe to read it from)."""
+        self.awaiting_start = False
+
     def _exchange(self, message: Any, deadline: float,
                   decode_handle: Callable[[protocol.Handle], Any] | None = None) -> Any:
         worker = self.worker
