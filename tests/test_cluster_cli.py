@@ -198,6 +198,9 @@ def counts(log: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "known race (issue 22): the client can receive every result in one burst after the third "
+    "is cached and exit 0 before SIGINT lands; to be made deterministic"))
 def test_interrupted_client_resumes_with_every_result_once(
         tmp_path: Path, cluster: tuple[str, Processes]) -> None:
     address, processes = cluster
