@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_feedback_engine import SIGMOID_CAUSE, sigmoid_notebook
+from helpers.sigmoid_sign import SIGMOID_CAUSE, sigmoid_notebook
 
 from grader.core.course import DEFAULT_ROOT
 from grader.integrations.deliver import clipped, retry_after

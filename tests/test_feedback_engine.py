@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers.bundle import bundle_python, fill_stub, make_bundle
+from helpers.sigmoid_sign import SIGMOID_CAUSE, sigmoid_notebook
 
 from grader.core.course import DEFAULT_ROOT
 from grader.core.feedback import broken_cell, explain, plain_text, student_note, verdict
@@ -28,7 +29,6 @@ from grader.release.bundle import MIN_LINE, solution_lines
 
 ROOT = DEFAULT_ROOT
 GRADE = [sys.executable, "-m", "grader.cli"]
-SIGMOID_CAUSE = "sigmoid(x) = 1 / (1 + exp(-x)); check the sign in the exponent."
 DAVE = ROOT / "demo" / "submissions" / "dave" / "activations.ipynb"
 
 
@@ -252,24 +252,6 @@ def test_a_planted_mistake_reads_the_same_in_the_self_check_and_the_grade(
             if f"FAILED {function}: {h}" in checked.stdout]
     assert len(said) == 1, checked.stdout
     assert f"**{said[0]}**" in md, md
-
-
-def sigmoid_notebook(target: Path) -> Path:
-    """The stub with relu right and sigmoid as ``1/(1+np.exp(x))`` (the sign of the exponent
-    wrong), the rest untouched, and the self-check cell the bundle suggests at the end."""
-    stub = nbformat.read(ROOT / "assignments" / "activations" / "activations.ipynb",
-                         as_version=4)
-    todo = "    # YOUR CODE HERE\n    raise NotImplementedError"
-    for cell in stub.cells:
-        if cell.cell_type == "code" and cell.source.startswith("def relu(x)"):
-            cell.source = cell.source.replace(todo, "    return np.maximum(0, x)", 1)
-        if cell.cell_type == "code" and cell.source.startswith("def sigmoid(x)"):
-            cell.source = cell.source.replace(todo, "    return 1 / (1 + np.exp(x))", 1)
-    stub.cells.append(nbformat.v4.new_code_cell(
-        'import sys; sys.path.insert(0, "..")\nfrom selfcheck import check\ncheck()'))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(stub, target)
-    return target
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import sqlalchemy as sa
-from review_fixtures import PNG, SVG, graded_folder
+from helpers.review_fixtures import PNG, SVG, graded_folder
 from starlette.testclient import TestClient
 
 from grader.core.results import RunResult, SubmissionResult
@@ -202,7 +202,7 @@ def test_a_stale_form_is_refused_and_shown(client) -> None:
 
 
 def test_the_student_stub_keeps_the_question_without_its_rubric(tmp_path: Path) -> None:
-    from review_fixtures import reference
+    from helpers.review_fixtures import reference
 
     from grader.extract.stub import make_stub
 
@@ -241,9 +241,10 @@ def test_a_heading_after_a_markdown_answer_is_the_next_section() -> None:
 
 def test_grade_collect_adds_the_written_points_and_names_what_is_pending(out: Path,
                                                                           tmp_path: Path) -> None:
-    from test_collect import COURSE, A, as_folder, record_files
+    from helpers.records import A, as_folder, record_files
 
     from grader.commands.collect import CollectRequest, collect
+    from grader.core.course import DEFAULT_ROOT, load_course
 
     engine = db.open_db(db.default_url(out))
     make_review(answers.load(out), engine)
@@ -253,8 +254,8 @@ def test_grade_collect_adds_the_written_points_and_names_what_is_pending(out: Pa
     for student in ("ann", "Ben"):
         as_folder(tmp_path / "records" / student, record_files(student, A, t, t, {"hw": 50}))
     book = tmp_path / "book.csv"
-    collect(CollectRequest(records=(tmp_path / "records",), out=book, review=out), COURSE,
-            echo=lambda _: None)
+    collect(CollectRequest(records=(tmp_path / "records",), out=book, review=out),
+            load_course(DEFAULT_ROOT), echo=lambda _: None)
     import csv
 
     rows = {r["student"]: r for r in csv.DictReader(book.open(encoding="utf-8"))}

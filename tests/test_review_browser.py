@@ -144,7 +144,7 @@ def test_answers_render_as_markdown_and_mathml_inert_and_accessible(tmp_path: Pa
     """Hostile answers (script, img onerror, SVG, javascript: links, TeX smuggling markup)
     fire nothing in Chromium; a formula is drawn as MathML; axe finds no serious violation."""
     from helpers import accessibility
-    from review_fixtures import graded_folder
+    from helpers.review_fixtures import graded_folder
 
     hostile = {
         "ann": "<script>alert('script')</script> <img src=x onerror=alert('img')>",

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from helpers import postgres
 from helpers.resources import needs
-from review_fixtures import graded_folder
+from helpers.review_fixtures import graded_folder
 from starlette.testclient import TestClient
 
 from grader.core.results import RunResult, SubmissionResult

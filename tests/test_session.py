@@ -97,7 +97,7 @@ def test_output_is_captured_and_capped(isolated_sandbox) -> None:
 
 
 def test_worker_texts_are_capped_on_the_grader_side() -> None:
-    from grader.submission import session as s
+    from grader.submission import bounds as s
     from grader.worker import protocol
 
     failure = s.bounded(protocol.Failure(error_type="E" * 10**6, message="m" * 10**7,

@@ -43,3 +43,20 @@ def test_no_test_skips_for_a_machine_resource_by_itself() -> None:
         offenders += [f"{path.relative_to(HERE)}: {m.group(0)[:60]!r}"
                       for m in RESOURCE_SKIP.finditer(text)]
     assert offenders == []
+
+
+def test_test_modules_import_shared_helpers_only_from_the_helpers_package() -> None:
+    """A helper two test files need lives in tests/helpers/, never in a test module (importing a
+    test module runs its fixtures' module code and ties unrelated tests together)."""
+    import ast
+
+    tests = Path(__file__).parent
+    local = {p.stem for p in tests.glob("*.py")} - {"conftest"}
+    wrong = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            wrong += [f"{path.name}:{node.lineno} imports {n}" for n in names
+                      if n.split(".")[0] in local]
+    assert not wrong, wrong

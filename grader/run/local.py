@@ -22,8 +22,8 @@ from grader.core.text import display_path, valid, visible
 from grader.run.budget import grade_group, student_groups
 from grader.sandbox import make_sandbox, set_private, slots
 from grader.sandbox.base import Sandbox
+from grader.submission.bounds import clip
 from grader.submission.grade import Job, grade_job
-from grader.submission.session import clip
 from grader.submission.stops import Remembered
 
 #: Told of each finished job in the calling process: ``progress(job, result)``.

@@ -29,6 +29,7 @@ from grader.core.text import display_path
 from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
 from grader.sandbox.base import Sandbox
+from grader.submission.bounds import cap_output, clip
 from grader.submission.host import SuiteRun, host_for
 from grader.submission.plugin import (
     PUBLIC_SEED,
@@ -37,7 +38,7 @@ from grader.submission.plugin import (
     load_notes,
     run_tests,
 )
-from grader.submission.session import WorkerSession, cap_output, clip
+from grader.submission.session import WorkerSession
 from grader.submission.stops import Remembered, code_digest
 from grader.submission.student import load_student_module as load_file
 from grader.suite.budgets import suite_budgets
