@@ -24,13 +24,14 @@ ALICE = DEFAULT_ROOT / "demo" / "submissions" / "alice" / "activations.ipynb"
 
 
 class BusyMachine:
-    """Grades ``student`` with a timeout the first ``busy`` times, everyone else at once."""
+    """Grades ``student`` with a timeout the first ``busy`` times, everyone else at once; the
+    timeout ended on the wall clock, or with ``on_cpu`` on the worker's own CPU time."""
 
     level = "process"
     description = "a test double"
 
-    def __init__(self, student: str, busy: int) -> None:
-        self.student, self.busy = student, busy
+    def __init__(self, student: str, busy: int, on_cpu: bool = False) -> None:
+        self.student, self.busy, self.on_cpu = student, busy, on_cpu
         self.calls: list[tuple[str, int]] = []
 
     def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
@@ -45,7 +46,8 @@ class BusyMachine:
             status = TIMED_OUT if slow else PASSED
             test = TestResult("test_relu__values", "relu", status, 0.0 if slow else 1.0, 1.0)
             result = SubmissionResult(job.student, job.assignment.id, str(job.path),
-                                      tests=(test,), max_score=1.0, waits=int(slow))
+                                      tests=(test,), max_score=1.0, waits=int(slow),
+                                      wall_waits=int(slow and not self.on_cpu))
             if progress is not None:
                 progress(job, result)
             results.append(result)
@@ -88,6 +90,16 @@ def test_a_timeout_that_comes_again_is_the_students_and_is_cached(tmp_path: Path
     again = _run_again(tmp_path, rerun)
     assert again["unlucky"].tests[0].status == TIMED_OUT  # the confirmed timeout, from cache
     assert rerun.calls == []
+
+
+def test_a_timeout_counted_in_cpu_time_is_the_students_at_once(tmp_path: Path) -> None:
+    """A call that used its whole budget of CPU time did so however busy the machine was:
+    it is recorded (and cached) from the first grading, not graded again."""
+    machine = BusyMachine("unlucky", busy=1, on_cpu=True)
+    results = _run(tmp_path, machine)
+    assert results["unlucky"].tests[0].status == TIMED_OUT and results["unlucky"].waits == 1
+    assert [c for c in machine.calls if c[0] == "unlucky"] == [("unlucky", 2)]
+    assert len(ResultCache(tmp_path / "out").entries()) == 2
 
 
 def _run_again(tmp_path: Path, machine: BusyMachine) -> dict[str, SubmissionResult]:

@@ -98,7 +98,10 @@ class SubmissionResult:
     ``grade``: set after grading, never cached (a policy or override change needs no regrade).
 
     ``waits``: the deadlines the grader waited out for this submission (test and load
-    timeouts); a hanging function costs one, then is not called again."""
+    timeouts); a hanging function costs one, then is not called again. ``wall_waits``: those
+    of them the wall clock ended (no CPU time counted, or the backstop fired): a busy machine
+    can cause these, never one that ended on the worker's own CPU time (grader.run.confirm
+    grades again only these)."""
 
     student: str
     assignment: str
@@ -118,6 +121,7 @@ class SubmissionResult:
     other_attempts: tuple[Attempt, ...] = field(default_factory=tuple)
     grader_error: bool = False
     waits: int = 0
+    wall_waits: int = 0
     #: the grade of record (grader.core.grade_record): late penalty, grace days, overrides;
     #: None when the course has no deadlines, times or overrides for it
     grade: GradeRecord | None = None

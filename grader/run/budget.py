@@ -56,7 +56,7 @@ def grade_group(jobs: Sequence[Job], settings: Sequence[Settings],
         left = total - (remembered.cpu_s if counted else wall)
         wall_left = (backstop(total) if counted else total) - wall
         if job.path is not None and min(left, wall_left) < MIN_FILE_S:
-            results.append(budget_spent(job, total))
+            results.append(budget_spent(job, total, on_cpu=counted and left < MIN_FILE_S))
             continue
         limits = replace(own.limits,
                          submission_timeout_s=min(own.limits.submission_timeout_s, left))
@@ -67,13 +67,15 @@ def grade_group(jobs: Sequence[Job], settings: Sequence[Settings],
     return results
 
 
-def budget_spent(job: Job, total: float) -> SubmissionResult:
+def budget_spent(job: Job, total: float, on_cpu: bool = False) -> SubmissionResult:
     """A file not run: its student's budget for the assignment went to their earlier files.
-    It counts as a wait, so that a run confirming its timeouts grades it once more."""
+    It counts as a wait; one on the wall clock (``on_cpu`` false: the budget's CPU time was
+    not what ran out) is graded once more by a run that confirms its timeouts."""
     return SubmissionResult(
         student=job.student, assignment=job.assignment.id,
         path=display_path(job.path) if job.path else None,
         max_score=job.assignment.max_score, matched_by=job.matched_by, waits=1,
+        wall_waits=0 if on_cpu else 1,
         error=(f"{NOT_RUN}{seconds(total)} the grader gives all the files you hand in "
                f"for {job.assignment.id} together were spent on your other files (which hung "
                "or ran long). Hand in one file per assignment."))

@@ -1,10 +1,11 @@
 """Timeouts confirmed before they are recorded (issue 22).
 
-A test that timed out while the machine was busy (other submissions graded beside it, other
-work on the machine) may not be the student's doing. After a run's first pass, every
-submission whose grading waited out a deadline is graded once more, one at a time, and that
-second grading counts; only then is it handed on to be cached, so no unconfirmed timeout is
-ever cached.
+A test that timed out on the wall clock while the machine was busy (other submissions graded
+beside it, other work on the machine) may not be the student's doing. After a run's first
+pass, every submission whose grading waited out such a deadline is graded once more, one at a
+time, and that second grading counts; only then is it handed on to be cached, so no
+unconfirmed timeout is ever cached. A timeout counted in the worker's CPU time needs no
+confirmation: the call used its whole budget of CPU, however busy the machine was.
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ Keep = Callable[[Job, SubmissionResult], None]
 
 
 def waited(result: SubmissionResult) -> bool:
-    """Whether grading ``result`` waited out a deadline (a test or the load timed out)."""
-    return result.waits > 0 or any(t.status == TIMED_OUT for t in result.tests)
+    """Whether a busy machine could have caused a timeout in ``result``: a deadline the wall
+    clock ended, or a timed-out test with no deadline of its own behind it. A deadline that
+    ended on the worker's own CPU time is the student's whatever the load (contention slows
+    the wall clock, not the CPU time a call uses) and is not graded again."""
+    return result.wall_waits > 0 or (
+        result.waits == 0 and any(t.status == TIMED_OUT for t in result.tests))
 
 
 def confirm_timeouts(jobs: Sequence[Job], graded: Sequence[SubmissionResult],

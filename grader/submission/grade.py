@@ -183,7 +183,8 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     return bound_result(replace(
         base, tests=tests, error=error, notes=tuple(notes),
         output=located(session.output(), module.origins),
-        duration_s=round(time.monotonic() - started, 3), waits=session.waits), settings.limits)
+        duration_s=round(time.monotonic() - started, 3), waits=session.waits,
+        wall_waits=session.wall_waits), settings.limits)
 
 
 def run_suite(assignment: Assignment, digest: str, suite: SuiteRun) -> None:

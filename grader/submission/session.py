@@ -104,6 +104,7 @@ class WorkerSession:
         self.unusual: list[str] = []
         self.worker_s: defaultdict[str, float] = defaultdict(float)  # the same, per test
         self.waits = 0  # deadlines waited out: test and load timeouts
+        self.wall_waits = 0  # of them, those the wall clock ended (contention can cause these)
         self.stops: dict[str, Stop] = {}
 
     # ------------------------------------------------------------------ lifecycle
@@ -347,6 +348,8 @@ class WorkerSession:
             raise ProtocolError(f"worker sent an invalid message: {clip(exc, 200)}") from None
         except WorkerTimeout:
             self.waits += 1
+            if not (isinstance(deadline, Deadline) and deadline.fired == CPU):
+                self.wall_waits += 1
             self._discard()
             raise
         except (WorkerCrashed, ProtocolError):
