@@ -98,6 +98,42 @@ def test_a_zygote_that_stops_answering_is_replaced_before_the_next_fork() -> Non
         sandbox.close()
 
 
+@needs_bwrap
+def test_a_prestarted_zygote_is_the_one_the_first_worker_is_forked_from() -> None:
+    """prestart returns at once (the zygote's imports run meanwhile); the first start waits
+    for that zygote rather than starting another."""
+    sandbox = make_sandbox("bwrap", warm=True)
+    try:
+        began = time.monotonic()
+        sandbox.prestart(LIMITS)
+        assert sandbox.zygote is not None and sandbox.zygote.pending
+        assert time.monotonic() - began < 1.0  # it did not wait for torch's import
+        session = WorkerSession(sandbox, LIMITS, MODULE)
+        session.start_test()
+        assert StudentProxy(session).whoami()[1] == sandbox.uid
+        session.close()
+        assert sandbox.zygotes_started == 1 and not sandbox.zygote.pending
+        sandbox.prestart(LIMITS)  # a zygote is kept: nothing more is started
+        assert sandbox.zygotes_started == 1
+    finally:
+        sandbox.close()
+
+
+@needs_bwrap
+def test_a_prestarted_zygote_that_dies_while_it_starts_is_replaced() -> None:
+    sandbox = make_sandbox("bwrap", warm=True)
+    try:
+        sandbox.prestart(LIMITS)
+        sandbox.zygote.worker.kill()  # gone before it said ZygoteReady
+        session = WorkerSession(sandbox, LIMITS, MODULE)
+        session.start_test()
+        assert StudentProxy(session).whoami()[1] == sandbox.uid
+        session.close()
+        assert sandbox.zygotes_started == 2
+    finally:
+        sandbox.close()
+
+
 class FailingSandbox:
     """A sandbox whose workers never start (a broken machine, a dead zygote)."""
 

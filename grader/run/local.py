@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
+import importlib
 import multiprocessing
 import multiprocessing.util
 from collections.abc import Callable, Sequence
@@ -22,6 +24,7 @@ from grader.core.text import display_path, valid, visible
 from grader.run.budget import grade_group, student_groups
 from grader.sandbox import make_sandbox, set_private, slots
 from grader.sandbox.base import Sandbox
+from grader.sandbox.zygote import ZygoteSandbox
 from grader.submission.bounds import clip
 from grader.submission.grade import Job, grade_job
 from grader.submission.stops import Remembered
@@ -78,7 +81,27 @@ def grade_group_in_process(jobs: list[Job], settings: list[Settings]) -> list[Su
         set_private(sandbox, own.private_paths)
         return grade_safely(job, own, sandbox, remembered)
 
+    if jobs and any(job.path is not None for job in jobs):
+        prestart(settings[0])
     return grade_group(jobs, settings, one)
+
+
+def prestart(settings: Settings) -> None:
+    """Start this process's warm zygote without waiting for it, where it has none yet, and
+    meanwhile import here what the suites import (numpy, torch: the zygote's preload but
+    matplotlib, which the grader imports for its reports only, with its own backend): the
+    two imports run side by side instead of one after the other (issue 32). In this thread,
+    not a background one: the notebook reader is forked next, and a fork while another
+    thread holds an import lock could leave the reader waiting on it."""
+    sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
+    set_private(sandbox, settings.private_paths)
+    if not isinstance(sandbox, ZygoteSandbox) or sandbox.zygote is not None:
+        return
+    sandbox.prestart(settings.limits, settings.device)
+    for name in sandbox.preload:
+        if not name.startswith("matplotlib"):
+            with contextlib.suppress(ImportError):  # the suites then say what is missing
+                importlib.import_module(name)
 
 
 class Executor(Protocol):

@@ -107,11 +107,16 @@ def warm_problem(level: str, uid: int | None) -> str | None:
 
 
 class Zygote:
-    """A zygote process (a cold, privileged worker running zygote.py) and its control socket."""
+    """A zygote process (a cold, privileged worker running zygote.py) and its control socket.
+
+    With ``wait`` false it is only started: its imports run while the grader goes on, and
+    :meth:`await_ready` (before its first use) waits for its ZygoteReady."""
 
     def __init__(self, base: ColdSandbox, limits: Limits, device: str,
-                 preload: tuple[str, ...] = PRELOAD) -> None:
+                 preload: tuple[str, ...] = PRELOAD, wait: bool = True) -> None:
         self.device = device
+        self.pending = True  # started, its ZygoteReady not yet read
+        self.problem: str | None = None
         self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {"control_fd": child.fileno(), "preload": list(preload),
                   "isolation": isolation_of(base)}
@@ -125,12 +130,21 @@ class Zygote:
             raise
         finally:
             child.close()
+        if wait:
+            self.await_ready()
+
+    def await_ready(self) -> None:
+        """Wait for the zygote's ZygoteReady (its imports done); ``problem`` is then why its
+        isolation cannot be had (None: it can). A zygote that fails to start is closed."""
+        if not self.pending:
+            return
         try:
             hello = self.request(None, ZygoteReady, timeout=ZYGOTE_START_TIMEOUT_S)
         except SandboxFailure:
             self.close()
             raise
-        self.problem: str | None = hello.isolation
+        self.pending = False
+        self.problem = hello.isolation
 
     def request(self, message: protocol.Message | None, expect: type[Reply],
                 fds: tuple[int, ...] = (), timeout: float = REQUEST_TIMEOUT_S) -> Reply:
@@ -277,14 +291,37 @@ class ZygoteSandbox:
         home = self._home()
         return ForkedWorker(zygote, limits, rlimits, home, self._cleanup())
 
+    def prestart(self, limits: Limits, device: str = "cpu") -> None:
+        """Start the zygote now, without waiting for it, so that its imports (numpy, torch)
+        run while the grader reads notebooks and imports the suites; :meth:`start` waits for
+        it. Nothing when a zygote is kept already or the level goes cold."""
+        if self.cold_reason is not None or self.zygote is not None:
+            return
+        self.zygotes_started += 1
+        try:
+            self.zygote = Zygote(self.base, limits, device, self.preload, wait=False)
+        except SandboxFailure:
+            self.zygote = None  # start() tries again, and reports what fails
+
     def _zygote(self, limits: Limits, device: str) -> Zygote | None:
-        """A zygote that answered just now: the kept one, else a new one (None: go cold)."""
+        """A zygote that answered just now: the kept one (a prestarted one once it is ready),
+        else a new one (None: go cold)."""
         zygote = self.zygote
+        if zygote is not None and zygote.pending and zygote.device == device:
+            try:
+                zygote.await_ready()
+            except SandboxFailure:
+                zygote = self.zygote = None
+            else:
+                return self._usable(zygote)
         if zygote is not None and zygote.alive() and zygote.device == device and zygote.ping():
             return zygote
         self.close()
         self.zygotes_started += 1
-        zygote = Zygote(self.base, limits, device, self.preload)
+        return self._usable(Zygote(self.base, limits, device, self.preload))
+
+    def _usable(self, zygote: Zygote) -> Zygote | None:
+        """``zygote`` kept, ready; None (and the level goes cold) where its isolation fails."""
         if zygote.problem is not None:
             self.cold_reason = zygote.problem
             zygote.close()
