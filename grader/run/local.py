@@ -37,7 +37,8 @@ SANDBOX_ATTEMPTS = 2
 
 def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | None = None,
                settings_for: Callable[[Job], Settings] | None = None) -> list[SubmissionResult]:
-    """Grade every job, ``settings.jobs`` at a time; results in job order.
+    """Grade every job, ``settings.jobs`` at a time (one student's files: in this process);
+    results in job order.
 
     ``progress(job, result)`` is called in the calling process as each job finishes, in
     completion order, so a caller can keep finished work before the whole run is over.
@@ -54,7 +55,10 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
         for index, result in zip(group, graded, strict=True):
             results[index] = _report(jobs[index], result, progress)
 
-    if settings.jobs == 1 or len(groups) <= 1:
+    # one student's files are graded here: a pool process would import torch and start a
+    # zygote of its own (seconds each) for a handful of files, where one process overlaps its
+    # zygote's start with its own imports (issue 32: `grade` on one student's folder)
+    if settings.jobs == 1 or len(groups) <= 1 or len({jobs[i].student for i, *_ in groups}) == 1:
         for group in groups:
             done(group, grade_group_in_process([jobs[i] for i in group],
                                                [own(jobs[i]) for i in group]))
