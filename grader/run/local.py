@@ -58,7 +58,7 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     # one student's files are graded here: a pool process would import torch and start a
     # zygote of its own (seconds each) for a handful of files, where one process overlaps its
     # zygote's start with its own imports (issue 32: `grade` on one student's folder)
-    if settings.jobs == 1 or len(groups) <= 1 or len({jobs[i].student for i, *_ in groups}) == 1:
+    if settings.jobs == 1 or len({job.student for job in jobs}) <= 1:
         for group in groups:
             done(group, grade_group_in_process([jobs[i] for i in group],
                                                [own(jobs[i]) for i in group]))
