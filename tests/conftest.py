@@ -4,12 +4,20 @@ machine lacks is skipped here and fails on CI (tests/helpers/resources.py)."""
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from helpers.resources import needs_bwrap, require
 from hypothesis import settings
 
 from grader.sandbox import make_sandbox
+
+# A test run started in the background by a non-interactive shell inherits SIGINT ignored
+# (POSIX), and so would every `grade` a test starts and interrupts with SIGINT (the interrupt
+# tests of test_resume and test_cluster_cli would see a run that ignores Ctrl-C and finishes).
+# The tests' processes get Python's default, as when pytest runs from a terminal or CI.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # CI explores the same examples every run (a property that fails there fails again, with the
 # same example, on a developer's machine); elsewhere Hypothesis draws new ones each run.
