@@ -20,9 +20,14 @@ output folder (no cache) each round:
 Then (unless ``--no-phases``) one more ``grade --jobs 1`` (``grade`` alone grades the four
 notebooks in a pool of ``--jobs`` processes, whose phases a child cannot see) and ``grade ci``
 run in a child that times
-where the time goes: importing the CLI, starting the zygote, extracting the notebooks,
-running the suites, writing the reports (of which drawing the class histograms). Phases may
+where the time goes: importing the CLI, reading the notebooks (discovery), starting the
+zygote and importing numpy and torch meanwhile (prestart), waiting for the zygote, extracting
+the notebooks, running the suites, writing the reports (of which drawing the class
+histograms), and Python's start and exit around it all. Phases may
 overlap (a zygote started while extraction runs), so they need not add up to the wall time.
+
+Measured as installed: the commands' Python may write byte code (a pip install compiles the
+grader; a first run caches the suites' assertion rewriting), and one untimed round runs first.
 
 Prints /proc/loadavg before and after: ratios are comparable only between runs on a machine
 equally loaded. Exits 0 whatever the figures; 1 only when a path failed to run.
@@ -50,7 +55,11 @@ DEMO = ROOT / "demo" / "submissions"
 BASELINE = "torch"
 PATHS = ("grade", "ci", "gradescope", "selfcheck")
 #: (phase name, module, attribute): the functions the phase child times
-PHASES = (("zygote start", "grader.sandbox.zygote", "Zygote.__init__"),
+PHASES = (("discovery", "grader.run.discover", "discover"),  # a class folder
+          ("discovery", "grader.run.discover", "discover_files"),  # one student's files
+          # the zygote started (not awaited) and the suites' numpy and torch imported here
+          ("prestart", "grader.run.local", "prestart"),
+          ("zygote start", "grader.sandbox.zygote", "Zygote.__init__"),
           # the wait for a prestarted zygote's imports (inside the suites' time): what the
           # overlap with extraction and the suites' imports did not hide
           ("  zygote wait", "grader.sandbox.zygote", "Zygote.await_ready"),
@@ -128,10 +137,17 @@ def selfcheck_command(bundle: Path, notebooks: list[str], report: Path) -> list[
     return [sys.executable, "-S", "-c", prelude]
 
 
+#: The measured commands' environment: this one, but that Python may write byte code (as a
+#: pip install compiles the grader's modules, and a first run caches the suites' assertion
+#: rewriting; a PYTHONDONTWRITEBYTECODE left in a shell would have every run compile them)
+ENVIRONMENT = {name: value for name, value in os.environ.items()
+               if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(command: list[str], cwd: Path) -> float:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, check=False)
+                          text=True, check=False, env=ENVIRONMENT)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])}...: exit {done.returncode}: "
@@ -141,11 +157,14 @@ def timed(command: list[str], cwd: Path) -> float:
 
 def measure(commands: dict[str, Command], repeat: int,
             cwd: Path) -> dict[str, list[float]]:
-    """Wall seconds of each command, ``repeat`` rounds, the commands interleaved."""
+    """Wall seconds of each command, ``repeat`` rounds, the commands interleaved, after one
+    round untimed (round -1: what a first run caches, and the page cache)."""
     walls: dict[str, list[float]] = {name: [] for name in commands}
-    for n in range(repeat):
+    for n in range(-1, repeat):
         for name, command in commands.items():
-            walls[name].append(timed(command(n), cwd))
+            wall = timed(command(n), cwd)
+            if n >= 0:
+                walls[name].append(wall)
     return walls
 
 
@@ -154,6 +173,7 @@ def phase_child(argv: list[str], report: str) -> None:
     """Run the grader CLI on ``argv`` in this process, timing each of PHASES; write the
     seconds (summed over calls) as JSON to ``report``. Runs in a child process of its own."""
     import importlib
+    import importlib.util
 
     started = time.perf_counter()
     spent: dict[str, float] = {"import the CLI": 0.0, **{phase: 0.0 for phase, *_ in PHASES}}
@@ -172,11 +192,17 @@ def phase_child(argv: list[str], report: str) -> None:
                 for key, value in list(vars(loaded).items()):
                     if value is original:
                         setattr(loaded, key, wrapped)
+    code: object = 0
     try:
         main(argv, standalone_mode=False)
+    except SystemExit as exc:
+        code = exc.code
     finally:
         spent["wall"] = time.perf_counter() - started
         Path(report).write_text(json.dumps(spent))
+    if importlib.util.find_spec("grader.cli.exit") is not None:  # the console script's end
+        importlib.import_module("grader.cli.exit").finish(code)  # (older trees: Python's own)
+    sys.exit(code)  # type: ignore[arg-type]
 
 
 def _timer(function: Callable[..., Any], phase: str,
@@ -194,9 +220,14 @@ def phases_of(argv: list[str], work: Path) -> dict[str, float]:
     report = work / "phases.json"
     code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import latency; "
             f"latency.phase_child({argv!r}, {str(report)!r})")
+    started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    return json.loads(report.read_text())
+                   stdout=subprocess.DEVNULL, env=ENVIRONMENT)
+    outside = time.perf_counter() - started
+    spent = json.loads(report.read_text())
+    # Python's start and the process's exit (atexit: the zygote closed, threads joined)
+    spent["start and exit"] = outside - spent["wall"]
+    return spent
 
 
 # ---------------------------------------------------------------------------- report

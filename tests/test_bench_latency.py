@@ -24,7 +24,8 @@ def test_latency_bench_prints_ratios_to_the_torch_import_and_phases(tmp_path: Pa
     assert ratio is not None and float(ratio.group(2)) > 0, run.stdout
     phases = re.search(r"^phases of ci: (.*)$", run.stdout, re.M)
     assert phases is not None, run.stdout
-    for phase in ("import the CLI", "extraction", "zygote start", "suites", "reports", "wall"):
+    for phase in ("import the CLI", "discovery", "prestart", "extraction", "zygote start",
+                  "suites", "reports", "wall", "start and exit"):
         assert phase in phases.group(1), phases.group(1)
     assert "loadavg before" in run.stdout and "loadavg after" in run.stdout
     # the ci path really graded: its outputs are in the work folder
