@@ -1,5 +1,5 @@
 """``python -m grader.cli``: the ``grade`` command."""
 
-from grader.cli.main import main
+from grader.cli import main
 
 main()
