@@ -34,12 +34,14 @@ def _preload(folder: Path) -> tuple[str, ...]:
     return preload_for(plan_jobs(discovery, COURSE, all_assignments=False))
 
 
-def test_matplotlib_is_preloaded_only_where_a_notebook_uses_it(tmp_path: Path) -> None:
+def test_matplotlib_and_an_optimizer_step_are_preloaded_only_where_a_file_uses_them(
+        tmp_path: Path) -> None:
     assert b"matplotlib" in (ALICE / "training.ipynb").read_bytes()
     assert b"matplotlib" not in (ALICE / "activations.ipynb").read_bytes()
+    assert b"optim" not in (ALICE / "activations.ipynb").read_bytes()
     assert _preload(_class(tmp_path / "a", "activations.ipynb")) == ("numpy", "torch")
     assert _preload(_class(tmp_path / "b", "activations.ipynb", "training.ipynb")) == (
-        "numpy", "torch", "matplotlib.pyplot")
+        "numpy", "torch", "torch.optim", "matplotlib.pyplot")
 
 
 def test_a_run_starts_its_zygote_with_the_course_preload(tmp_path: Path) -> None:

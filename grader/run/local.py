@@ -22,11 +22,12 @@ from grader.core.results import SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
 from grader.run.budget import grade_group, student_groups
+from grader.run.preload import OPTIMIZER, warm_optimizer
 from grader.sandbox import make_sandbox, set_private, slots
 from grader.sandbox.base import Sandbox
 from grader.sandbox.zygote import ZygoteSandbox
 from grader.submission.bounds import clip
-from grader.submission.grade import Job, grade_job
+from grader.submission.grade import Job, grade_job, prepared
 from grader.submission.stops import Remembered
 
 #: Told of each finished job in the calling process: ``progress(job, result)``.
@@ -58,10 +59,15 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     # one student's files are graded here: a pool process would import torch and start a
     # zygote of its own (seconds each) for a handful of files, where one process overlaps its
     # zygote's start with its own imports (issue 32: `grade` on one student's folder)
-    if settings.jobs == 1 or len({job.student for job in jobs}) <= 1:
-        for group in groups:
-            done(group, grade_group_in_process([jobs[i] for i in group],
-                                               [own(jobs[i]) for i in group]))
+    one_student = len({job.student for job in jobs}) <= 1
+    if settings.jobs == 1 or one_student:
+        handed_in = [job for job in jobs if job.path is not None]
+        if one_student and handed_in:  # then every file read, every suite collected meanwhile
+            prestart(own(handed_in[0]))
+        with prepared(jobs if one_student else [], settings.limits):
+            for group in groups:
+                done(group, grade_group_in_process([jobs[i] for i in group],
+                                                   [own(jobs[i]) for i in group]))
         return [result for result in results if result is not None]
     context = multiprocessing.get_context("forkserver")
     pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
@@ -92,9 +98,10 @@ def grade_group_in_process(jobs: list[Job], settings: list[Settings]) -> list[Su
 
 def prestart(settings: Settings) -> None:
     """Start this process's warm zygote without waiting for it, where it has none yet, and
-    meanwhile import here what the suites import (numpy, torch: the zygote's preload but
-    matplotlib, which the grader imports for its reports only, with its own backend): the
-    two imports run side by side instead of one after the other (issue 32). In this thread,
+    meanwhile import here what the suites import (numpy, torch, an optimizer's first step:
+    the zygote's preload but matplotlib, which the grader imports for its reports only, with
+    its own backend): the two imports run side by side instead of one after the other
+    (issue 32). In this thread,
     not a background one: the notebook reader is forked next, and a fork while another
     thread holds an import lock could leave the reader waiting on it."""
     sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
@@ -106,6 +113,9 @@ def prestart(settings: Settings) -> None:
         if not name.startswith("matplotlib"):
             with contextlib.suppress(ImportError):  # the suites then say what is missing
                 importlib.import_module(name)
+    if OPTIMIZER in sandbox.preload:  # the suites' reference training takes optimizer steps
+        with contextlib.suppress(ImportError):
+            warm_optimizer()
 
 
 class Executor(Protocol):
@@ -135,7 +145,11 @@ class LocalPool:
     def __init__(self, settings: Settings) -> None:
         self.sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
         self.level = self.sandbox.level
-        self.description = self.sandbox.description
+
+    @property
+    def description(self) -> str:
+        """Read after grading: a warm sandbox knows then whether its workers forked warm."""
+        return self.sandbox.description
 
     def grade(self, jobs: Sequence[Job], settings: Settings, progress: Progress | None,
               settings_for: Callable[[Job], Settings] | None) -> list[SubmissionResult]:

@@ -55,7 +55,9 @@ from grader.worker.protocol import (
     ZygoteStatus,
 )
 
-PRELOAD = ("numpy", "torch", "matplotlib.pyplot")
+#: what a zygote imports when the run does not say (grader.run.preload decides it from the
+#: course); "torch.optim" stands for an optimizer's first step (grader.run.preload.OPTIMIZER)
+PRELOAD = ("numpy", "torch", "torch.optim", "matplotlib.pyplot")
 ZYGOTE_START_TIMEOUT_S = 180.0
 PING_TIMEOUT_S = 5.0
 SPAWN_TIMEOUT_S = 30.0  # the zygote itself gives a worker 20 s to set up its world
@@ -79,12 +81,21 @@ def capabilities_of(base: Sandbox) -> tuple[str, ...]:
     return NAMESPACE_CAPS if base.level == "bwrap" else UID_CAPS
 
 
-@functools.cache
-def warm_problem(level: str, uid: int | None) -> str | None:
-    """None when ``level`` can fork warm workers that cannot reach each other, else why not."""
+def uid_problem(level: str) -> str | None:
+    """Why ``level`` cannot keep a zygote out of its workers' reach by uid (None: it can, or
+    the level does not rely on uids): known without starting anything."""
     if level == "process" and os.geteuid() != 0:
         return ("as an ordinary user the process level has no uid to keep a zygote out of its "
                 "workers' reach")
+    return None
+
+
+@functools.cache
+def warm_problem(level: str, uid: int | None) -> str | None:
+    """None when ``level`` can fork warm workers that cannot reach each other, else why not:
+    a probe zygote started for nothing else (a real zygote's ZygoteReady says the same)."""
+    if uid_problem(level) is not None:
+        return uid_problem(level)
     isolation = json.dumps({"isolation": {"mode": "namespaces" if level == "bwrap" else "uid",
                                           "uid": uid}})
     if level == "bwrap":
@@ -266,12 +277,20 @@ class ZygoteSandbox:
         self.preload = PRELOAD if preload is None else preload
         self.level = base.level
         self.uid: int | None = base.uid
-        self.cold_reason = warm_problem(base.level, self.uid)
+        # why workers go cold here (None: they fork warm). Only what needs no process is
+        # known now; the first zygote's own probe (its ZygoteReady) says the rest, so a run
+        # does not start a probe process before its zygote (issue 32). ``verified``: that
+        # answer (or warm_problem's) is in.
+        self.cold_reason = uid_problem(base.level)
+        self.verified = self.cold_reason is not None
         self.zygote: Zygote | None = None
         self.zygotes_started = 0  # more than one: a zygote failed and was replaced
 
     @property
     def description(self) -> str:
+        if not self.verified:  # described before any zygote answered: probe now
+            self.cold_reason = warm_problem(self.level, self.uid)
+            self.verified = True
         if self.cold_reason is not None:
             return (f"{self.base.description}; cold workers (a fresh Python each): no warm "
                     f"zygote, {self.cold_reason}")
@@ -322,6 +341,7 @@ class ZygoteSandbox:
 
     def _usable(self, zygote: Zygote) -> Zygote | None:
         """``zygote`` kept, ready; None (and the level goes cold) where its isolation fails."""
+        self.verified = True
         if zygote.problem is not None:
             self.cold_reason = zygote.problem
             zygote.close()

@@ -15,8 +15,9 @@ The notebook is read and extracted in a child process under the run's read limit
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
 from grader.sandbox.base import Sandbox
 from grader.submission.bounds import cap_output, clip
-from grader.submission.host import SuiteRun, host_for
+from grader.submission.host import SuiteRun, host_for, warm_hosts
 from grader.submission.plugin import (
     PUBLIC_SEED,
     GradingPlugin,
@@ -89,6 +90,42 @@ def load_student_module(job: Job, limits: Limits | None = None
     """The extracted module, or an empty one and the one-line reason it could not be read."""
     assert job.read_from is not None
     return load_file(job.read_from, job.assignment.functions, (limits or Limits()).reader())
+
+
+Extracted = tuple[StudentModule, str | None]
+#: modules extracted ahead by :func:`prepared`, used by the job's grade_job
+_AHEAD: dict[tuple[str, str, Path], Extracted] = {}
+
+
+def _ahead_key(job: Job) -> tuple[str, str, Path]:
+    assert job.read_from is not None
+    return (job.student, job.assignment.id, job.read_from)
+
+
+@contextlib.contextmanager
+def prepared(jobs: Sequence[Job], limits: Limits) -> Iterator[None]:
+    """While a handful of jobs are graded in this process, one after another: every file is
+    extracted first (its reader child forked before any thread of this process imports),
+    then the pytest host of each suite starts in the background
+    (grader.submission.host.warm_hosts), so that the suites collect while the first worker
+    waits for the zygote (issue 32). What was not used is dropped at the end."""
+    for job in jobs:
+        if job.read_from is not None:
+            _AHEAD[_ahead_key(job)] = load_student_module(job, limits)
+    suites = dict.fromkeys((job.assignment.hidden_suite, job_suite_hash(job))
+                           for job in jobs if job.path is not None)
+    if suites:
+        warm_hosts([(suite, digest, suite.parent, suite.parent / "pytest.ini")
+                    for suite, digest in suites])
+    try:
+        yield
+    finally:
+        _AHEAD.clear()
+
+
+def _extracted(job: Job, limits: Limits) -> Extracted:
+    ahead = _AHEAD.get(_ahead_key(job))  # (kept: a retry on a fresh slot forks no reader)
+    return ahead if ahead is not None else load_student_module(job, limits)
 
 
 def bound_result(result: SubmissionResult, limits: Limits) -> SubmissionResult:
@@ -150,7 +187,7 @@ def grade_job(job: Job, settings: Settings, sandbox: Sandbox,
     base = _base_result(job, settings, sandbox.level)
     if job.path is None:
         return missing_result(job, settings, sandbox.level)
-    module, error = load_student_module(job, settings.limits)
+    module, error = _extracted(job, settings.limits)
     laps.lap("extract")
     session = WorkerSession(sandbox, settings.limits, list(module.statements),
                             device=settings.device, seed=base.seed,

@@ -76,6 +76,7 @@ class SuiteHost:
             self.exit_code = pytest.main(list(args), plugins=[self.plugin])
         finally:
             self.plugin.closed = True
+            self.plugin.collected.set()
             while True:  # whoever still waits learns that nothing will run
                 try:
                     run = self.inbox.get_nowait()
@@ -113,6 +114,7 @@ class HostPlugin(SuitePlugin):
         super().__init__(0, "cpu")
         self.inbox = inbox
         self.closed = False
+        self.collected = threading.Event()  # the suite collected (or pytest ended)
         self.run: SuiteRun | None = None
         self.proxy: StudentProxy | None = None
 
@@ -146,6 +148,7 @@ class HostPlugin(SuitePlugin):
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         errors = list(self.collection_errors)
         items = list(session.items)
+        self.collected.set()
         while (run := self.inbox.get()) is not None:
             try:
                 run.collection_errors.extend(errors)
@@ -184,9 +187,45 @@ _HOSTS: dict[tuple[Path, str], SuiteHost] = {}
 _LOCK = threading.Lock()
 
 
+#: (suite, suite hash, rootdir, inifile): what host_for takes
+HostKey = tuple[Path, str, Path, Path]
+_WARMING: threading.Thread | None = None
+
+
+def warm_hosts(suites: Sequence[HostKey]) -> None:
+    """Start the hosts of ``suites`` now, in a thread, one after another (each collected
+    before the next starts, as when they start on first use), so that their collection runs
+    while this thread waits for something else: one student's files, whose worker waits for
+    the zygote's imports (issue 32). Any later :func:`host_for` waits for it first.
+
+    Call it only when this process forks no more Python children while it runs (a fork while
+    a suite is being imported could leave the child waiting on an import lock): the grading
+    of one student's files reads every file first (grader.run.local)."""
+    global _WARMING
+
+    def warm() -> None:
+        for key in suites:
+            _host(*key).plugin.collected.wait()
+
+    _join_warming()
+    _WARMING = threading.Thread(target=warm, daemon=True, name="suite-hosts-warming")
+    _WARMING.start()
+
+
+def _join_warming() -> None:
+    warming = _WARMING
+    if warming is not None and warming is not threading.current_thread():
+        warming.join()
+
+
 def host_for(suite: Path, suite_hash: str, rootdir: Path, inifile: Path) -> SuiteHost:
     """This process's host of ``suite`` as it is (``suite_hash``), started on first use and
     again if it ended."""
+    _join_warming()
+    return _host(suite, suite_hash, rootdir, inifile)
+
+
+def _host(suite: Path, suite_hash: str, rootdir: Path, inifile: Path) -> SuiteHost:
     key = (suite, suite_hash)
     with _LOCK:
         host = _HOSTS.get(key)
