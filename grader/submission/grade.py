@@ -31,7 +31,7 @@ from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
 from grader.sandbox.base import Sandbox
 from grader.submission.bounds import cap_output, clip
-from grader.submission.host import SuiteRun, host_for, warm_hosts
+from grader.submission.host import SuiteRun, host_for, settle_hosts, warm_hosts
 from grader.submission.plugin import (
     PUBLIC_SEED,
     GradingPlugin,
@@ -108,7 +108,9 @@ def prepared(jobs: Sequence[Job], limits: Limits) -> Iterator[None]:
     extracted first (its reader child forked before any thread of this process imports),
     then the pytest host of each suite starts in the background
     (grader.submission.host.warm_hosts), so that the suites collect while the first worker
-    waits for the zygote (issue 32). What was not used is dropped at the end."""
+    waits for the zygote (issue 32). What was not used is dropped at the end, and no suite
+    is left collecting (a later reader could be forked during it)."""
+    settle_hosts()  # (a collection left running by an earlier run: no fork during it)
     for job in jobs:
         if job.read_from is not None:
             _AHEAD[_ahead_key(job)] = load_student_module(job, limits)
@@ -121,6 +123,7 @@ def prepared(jobs: Sequence[Job], limits: Limits) -> Iterator[None]:
         yield
     finally:
         _AHEAD.clear()
+    settle_hosts()  # (after a normal end: an interruption does not wait for a collection)
 
 
 def _extracted(job: Job, limits: Limits) -> Extracted:

@@ -205,14 +205,18 @@ def warm_hosts(suites: Sequence[HostKey]) -> None:
 
     def warm() -> None:
         for key in suites:
-            _host(*key).plugin.collected.wait()
+            try:
+                _host(*key).plugin.collected.wait()
+            except Exception:  # noqa: BLE001 - the grading thread meets it again, and says it
+                return
 
-    _join_warming()
+    settle_hosts()
     _WARMING = threading.Thread(target=warm, daemon=True, name="suite-hosts-warming")
     _WARMING.start()
 
 
-def _join_warming() -> None:
+def settle_hosts() -> None:
+    """Wait until no suite is being collected in the background (see :func:`warm_hosts`)."""
     warming = _WARMING
     if warming is not None and warming is not threading.current_thread():
         warming.join()
@@ -221,7 +225,7 @@ def _join_warming() -> None:
 def host_for(suite: Path, suite_hash: str, rootdir: Path, inifile: Path) -> SuiteHost:
     """This process's host of ``suite`` as it is (``suite_hash``), started on first use and
     again if it ended."""
-    _join_warming()
+    settle_hosts()
     return _host(suite, suite_hash, rootdir, inifile)
 
 
