@@ -255,6 +255,8 @@ def report(args: argparse.Namespace, assignments: list[Assignment], small: Grade
                      "each process's one-off zygote start)")
         lines.append(f"  whole run, core time per submission: grader {core_per_sub * 1000:.0f} ms"
                      f", floor {floor_per_sub * 1000:.0f} ms (sample)")
+        lines.append("  floor per suite (its tests, the reference work and the student's code, "
+                     "in-process; mean of the sampled): " + floor_per_suite(floor_run))
     core_ms = 1000 * full.wall_s * jobs / full.submissions
     ratio = realistic.run.wall_s / full.wall_s
     lines.append("")
@@ -295,6 +297,15 @@ def report(args: argparse.Namespace, assignments: list[Assignment], small: Grade
 
 def _target(text: str, ok: bool, value: str) -> str:
     return f"  [{'PASS' if ok else 'FAIL'}] {text}: {value}"
+
+
+def floor_per_suite(floor_run: Baseline) -> str:
+    """The in-process floor's mean per assignment, as 'activations 150 ms, ...'."""
+    per: dict[str, list[float]] = {}
+    for (_, assignment), seconds in floor_run.durations.items():
+        per.setdefault(assignment, []).append(seconds)
+    return ", ".join(f"{name} {1000 * statistics.mean(times):.0f} ms (n={len(times)})"
+                     for name, times in sorted(per.items()))
 
 
 def main(argv: list[str]) -> int:
