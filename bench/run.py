@@ -175,7 +175,16 @@ def run_grader(folder: Path, out: Path, students: int, jobs: int) -> GraderRun:
 # --------------------------------------------------------------------------- report
 
 def pick_sample(entries: list[Entry], size: int) -> list[Entry]:
-    return spread([e for e in entries if e.sampleable], size)
+    """About ``size`` sampleable entries, as many of each assignment (the class holds one
+    submission per assignment and student): the floor then has the class's mix of suites.
+    (An even spread over the whole list could miss an assignment: at 50 students and 8
+    samples it took no training submission, the suite with the most reference work.)"""
+    by_assignment: dict[str, list[Entry]] = {}
+    for entry in entries:
+        if entry.sampleable:
+            by_assignment.setdefault(entry.assignment.id, []).append(entry)
+    each = max(1, -(-size // max(1, len(by_assignment))))  # ceil(size / assignments)
+    return [e for group in by_assignment.values() for e in spread(group, each)]
 
 
 def spread(pool: list[Entry], size: int) -> list[Entry]:
