@@ -175,7 +175,7 @@ def run_grader(folder: Path, out: Path, students: int, jobs: int) -> GraderRun:
 # --------------------------------------------------------------------------- report
 
 def pick_sample(entries: list[Entry], size: int) -> list[Entry]:
-    """About ``size`` sampleable entries, as many of each assignment (the class holds one
+    """At most ``size`` sampleable entries, as many of each assignment (the class holds one
     submission per assignment and student): the floor then has the class's mix of suites.
     (An even spread over the whole list could miss an assignment: at 50 students and 8
     samples it took no training submission, the suite with the most reference work.)"""
@@ -184,7 +184,9 @@ def pick_sample(entries: list[Entry], size: int) -> list[Entry]:
         if entry.sampleable:
             by_assignment.setdefault(entry.assignment.id, []).append(entry)
     each = max(1, -(-size // max(1, len(by_assignment))))  # ceil(size / assignments)
-    return [e for group in by_assignment.values() for e in spread(group, each)]
+    picked = [spread(group, each) for group in by_assignment.values()]
+    rounds = [group[i] for i in range(each) for group in picked if i < len(group)]
+    return rounds[:size]  # (fewer than one per assignment: the first assignments')
 
 
 def spread(pool: list[Entry], size: int) -> list[Entry]:
