@@ -61,9 +61,9 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
     # zygote's start with its own imports (issue 32: `grade` on one student's folder)
     one_student = len({job.student for job in jobs}) <= 1
     if settings.jobs == 1 or one_student:
-        handed_in = [job for job in jobs if job.path is not None]
-        if one_student and handed_in:  # then every file read, every suite collected meanwhile
-            prestart(own(handed_in[0]))
+        first = next((job for job in jobs if job.path is not None), None)
+        if one_student and first is not None:  # then every file read, every suite collected
+            prestart(own(first))
         with prepared(jobs if one_student else [], settings.limits):
             for group in groups:
                 done(group, grade_group_in_process([jobs[i] for i in group],
@@ -101,9 +101,8 @@ def prestart(settings: Settings) -> None:
     meanwhile import here what the suites import (numpy, torch, an optimizer's first step:
     the zygote's preload but matplotlib, which the grader imports for its reports only, with
     its own backend): the two imports run side by side instead of one after the other
-    (issue 32). In this thread,
-    not a background one: the notebook reader is forked next, and a fork while another
-    thread holds an import lock could leave the reader waiting on it."""
+    (issue 32). In this thread, not a background one: the notebook reader is forked next,
+    and a fork while another thread holds an import lock could leave the reader waiting."""
     sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
     set_private(sandbox, settings.private_paths)
     if not isinstance(sandbox, ZygoteSandbox) or sandbox.zygote is not None:

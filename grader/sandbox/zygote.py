@@ -94,8 +94,8 @@ def uid_problem(level: str) -> str | None:
 def warm_problem(level: str, uid: int | None) -> str | None:
     """None when ``level`` can fork warm workers that cannot reach each other, else why not:
     a probe zygote started for nothing else (a real zygote's ZygoteReady says the same)."""
-    if uid_problem(level) is not None:
-        return uid_problem(level)
+    if (problem := uid_problem(level)) is not None:
+        return problem
     isolation = json.dumps({"isolation": {"mode": "namespaces" if level == "bwrap" else "uid",
                                           "uid": uid}})
     if level == "bwrap":
