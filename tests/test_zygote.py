@@ -278,3 +278,67 @@ def test_the_grader_refuses_a_malformed_or_out_of_turn_zygote_reply(
     finally:
         zygote.control.close()
         peer.close()
+
+
+def _status(pid: int, field: str) -> list[int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return [int(n) for n in next(line for line in status.splitlines()
+                                 if line.startswith(field + ":")).split()[1:]]
+
+
+def _spares(sandbox) -> list[tuple[int, int]]:
+    """(host pid, pid as the zygote sees it) of the zygote's children that wait for a
+    hand-over: still the zygote's uid (root), not yet anyone's worker."""
+    return [(pid, _status(pid, "NSpid")[1]) for pid in children_of(_zygote_pid(sandbox))
+            if _status(pid, "Uid")[0] == 0]
+
+
+def _await_spare(sandbox) -> tuple[int, int]:
+    deadline = time.monotonic() + 10
+    while not (spares := _spares(sandbox)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(spares) == 1, spares
+    return spares[0]
+
+
+def _whoami_once(sandbox) -> tuple[int, int]:
+    """(pid as the zygote sees it, uid the student's code runs as) of one worker, started,
+    asked and closed."""
+    session = WorkerSession(sandbox, LIMITS, MODULE)
+    try:
+        session.start_test()
+        _, uid = StudentProxy(session).whoami()
+        return session.worker.pid, uid  # type: ignore[union-attr]
+    finally:
+        session.close()
+
+
+@needs_bwrap
+def test_the_next_worker_is_a_spare_made_as_the_last_one_ended_and_dropped_only_then() -> None:
+    """After a worker ends the zygote forks the next one and makes its world; it waits as the
+    zygote's uid (no process of a worker's uid outlives the run) and becomes the worker, with
+    the worker's uid, when the next request hands it its channel."""
+    sandbox = make_sandbox("bwrap", warm=True)
+    try:
+        first, uid = _whoami_once(sandbox)
+        assert uid == sandbox.uid
+        _, spare = _await_spare(sandbox)
+        assert spare != first
+        second, uid = _whoami_once(sandbox)
+        assert second == spare and uid == sandbox.uid
+    finally:
+        sandbox.close()
+
+
+@needs_bwrap
+def test_a_spare_that_died_before_its_turn_is_replaced_by_a_fresh_fork() -> None:
+    sandbox = make_sandbox("bwrap", warm=True)
+    try:
+        _whoami_once(sandbox)
+        host_pid, spare = _await_spare(sandbox)
+        os.kill(host_pid, signal.SIGKILL)  # (dead before the hand-over, or during it)
+        worker, uid = _whoami_once(sandbox)
+        assert worker != spare and uid == sandbox.uid
+        assert sandbox.zygotes_started == 1  # the zygote went on: no replacement was needed
+    finally:
+        sandbox.close()

@@ -188,7 +188,7 @@ class WorkerSession:
 
     def close(self) -> None:
         try:
-            if self.worker is not None and self.worker.alive():
+            if self._worker_usable():  # (no round trip to the zygote for a silent channel)
                 send_frame(self.worker, protocol.encode_message(protocol.Shutdown()),
                            time.monotonic() + 1.0)
         except (WorkerError, SandboxFailure):

@@ -17,7 +17,14 @@ and each worker is forked into a world of its own before it reads the student's 
 
 Either way the worker then restores the environment the zygote started with, closes every
 descriptor but its channel and output, sets its own rlimits, tells the zygote it is ready, and
-only then reads the student's source (grader.worker.remote.serve).
+only then reads the student's source (grader.worker.remote.serve); child.py is that side.
+
+The spare (namespaces only): when a worker has ended, the zygote forks the next one at once
+and the spare makes its world (pid, mount and IPC namespaces, /proc, /tmp, /dev/shm) while
+the grader reports and reads the next file; it stays the zygote's uid until the next
+ZygoteSpawn hands it its channel, then drops to the worker's uid, empties its keyrings and
+goes on as any worker. A spare that died, or was made for another /tmp size, is dropped and
+the worker forked afresh.
 
 Control requests (typed messages of protocol/control.py, one per datagram; the grader is the only
 peer) and replies; a request that is malformed or cannot be done gets a ZygoteError:
@@ -33,6 +40,7 @@ CUDA is never initialised here, only in a worker that asks for it after the fork
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource  # noqa: F401 - the worker's rlimits need it after it can no longer import
@@ -46,23 +54,17 @@ from dataclasses import dataclass
 
 if __package__:
     from . import isolate, protocol, remote
+    from .child import NAMESPACES, Child, Isolation, report
 else:  # run as a script inside the sandbox: the other worker files sit beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import isolate  # type: ignore[no-redef]
     import protocol  # type: ignore[no-redef]
     import remote  # type: ignore[no-redef]
+    from child import NAMESPACES, Child, Isolation, report  # type: ignore[no-redef]
 
 #: how long a worker may take to set up its world before the zygote gives up on it
 READY_TIMEOUT_S = 20.0
-NAMESPACES, UID = "namespaces", "uid"
 
-
-@dataclass(frozen=True)
-class Isolation:
-    """How this zygote's workers are kept apart (see the module docstring)."""
-
-    mode: str  # NAMESPACES or UID
-    uid: int | None  # the workers' uid; None: keep the zygote's (in a user namespace)
 
 
 def die_with_parent() -> None:
@@ -84,6 +86,11 @@ def preload(modules: list[str]) -> list[str]:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
+    if "numpy" in sys.modules or torch is not None:
+        # what every worker's Load does first (remote.seed_rngs), done once here: the first
+        # seeding imports numpy.random and walks torch's lazy CUDA seeding (a stack trace read
+        # from source), 13-14 ms of every worker's start otherwise. Each worker seeds again.
+        remote.seed_rngs(0)
     if torch is not None and "torch.optim" in modules:  # (grader.run.preload.OPTIMIZER)
         # the first optimizer step pulls in torch._dynamo lazily (seconds): do it once, here
         parameter = torch.zeros(1, requires_grad=True)
@@ -91,36 +98,28 @@ def preload(modules: list[str]) -> list[str]:
     return missing
 
 
-def with_inherited_memory(limits: dict[str, int]) -> dict[str, int]:
-    """The address-space limit counts on top of what the fork inherited (numpy, torch), so a
-    warm worker may allocate as much as a cold one."""
-    if not limits.get("memory_bytes"):
-        return limits
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            size = next(int(line.split()[1]) * 1024 for line in status
-                        if line.startswith("VmSize:"))
-    except (OSError, StopIteration, ValueError):
-        return limits
-    return {**limits, "memory_bytes": limits["memory_bytes"] + size}
-
-
 class Zygote:
     def __init__(self, control: socket.socket, isolation: Isolation,
                  environment: dict[str, str]) -> None:
         self.control = control
         self.isolation = isolation
-        self.environment = environment
         self.exited: dict[int, int] = {}
-        self.pid = os.getpid()
-        self.import_paths = [path for path in sys.path if os.path.isdir(path)]
+        self.child = Child(control, isolation, environment, os.getpid())  # (a fork's side)
         self.pid_namespace = (isolate.pid_namespace_return()
                               if isolation.mode == NAMESPACES else None)
+        self.spare: Spare | None = None  # the next worker, isolated, waiting for its channel
+        self.last_spawn: protocol.ZygoteSpawn | None = None
 
     # ------------------------------------------------------------------ spawning
     def spawn(self, request: protocol.ZygoteSpawn,
               fds: list[int] | None) -> protocol.ZygoteSpawned | protocol.ZygoteError:
-        """Fork a worker serving on ``fds`` (None: a probe that exits once isolated)."""
+        """Fork a worker serving on ``fds`` (None: a probe that exits once isolated), or hand
+        them to the spare made after the last worker ended."""
+        if fds is not None:
+            self.last_spawn = request
+            handed = self._hand_over(request, fds)
+            if handed is not None:
+                return handed
         sync_read, sync_write = os.pipe()
         direct = self.isolation.mode == NAMESPACES and self.pid_namespace is not None
         try:
@@ -131,9 +130,9 @@ class Zygote:
                 os.close(sync_read)
                 if self.isolation.mode == NAMESPACES and not direct:
                     self._namespace_parent(request, fds, sync_write)
-                self._worker(request, fds, sync_write)
+                self.child.run(request, fds, sync_write)
         except isolate.IsolationError as exc:
-            _report(sync_write, exc)
+            report(sync_write, exc)
             pid = 0
         finally:
             if direct and self.pid_namespace is not None:
@@ -157,72 +156,68 @@ class Zygote:
             isolate.new_pid_namespace()
             worker = os.fork()
             if worker == 0:
-                self._worker(request, fds, sync)
+                self.child.run(request, fds, sync)
             os.write(sync, f"pid {worker}\n".encode())
         except BaseException as exc:  # noqa: BLE001 - reported, never raised into the zygote
-            _report(sync, exc)
+            report(sync, exc)
             code = 71
         os._exit(code)
 
-    def _worker(self, request: protocol.ZygoteSpawn, fds: list[int] | None, sync: int) -> None:
-        """The worker: its own world, its limits, then the student's code. Never returns."""
+    # ------------------------------------------------------------------ the spare
+    def make_spare(self) -> None:
+        """Fork the next worker now, when a worker has just ended, and make its world (its
+        namespaces, /proc, /tmp, /dev/shm): that (15-20 ms) runs while the grader reports and
+        reads the next file, not while a worker's time is counted (the next Load starts after
+        the hand-over). It drops to the worker's uid only when handed its channel. Only where
+        a worker needs nothing per request (its own pid namespace, no home folder)."""
+        request = self.last_spawn
+        if (self.spare is not None or request is None or request.home is not None
+                or self.pid_namespace is None):
+            return
+        sync_read, sync_write = os.pipe()
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.control.close()
-            self._isolate(request)
-            if fds is None:
-                os.write(sync, b"ready\n")
-                os._exit(0)
-            read_fd, write_fd, out_fd = fds
-            os.dup2(out_fd, 1)
-            os.dup2(out_fd, 2)
-            isolate.close_descriptors({read_fd, write_fd, sync})
-            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-            sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-            remote.apply_limits(with_inherited_memory(request.limits))
-            for fd in (read_fd, write_fd):
-                os.set_inheritable(fd, False)  # programs the student runs get no channel
-            os.write(sync, b"ready\n")
-            os.close(sync)
-        except BaseException as exc:  # noqa: BLE001 - the child must never return into the loop
-            _report(sync, exc)
-            os._exit(71)
-        code = 0
-        try:
-            remote.serve(os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb"))
-        except BaseException:  # noqa: BLE001 - the worker's end, whatever the student did
-            code = 70
+            isolate.new_pid_namespace()  # (its next child is pid 1 of a new one)
+            pid = os.fork()
+            if pid == 0:
+                os.close(sync_read)
+                mine.close()
+                self.child.spare(request, theirs, sync_write)
+        except (OSError, isolate.IsolationError):
+            pid = 0  # no spare: the next request forks its worker
         finally:
-            remote.flush_output()
-            os._exit(code)
+            isolate.back_to_pid_namespace(self.pid_namespace)
+        theirs.close()
+        os.close(sync_write)
+        if pid == 0:
+            mine.close()
+            os.close(sync_read)
+            return
+        self.spare = Spare(pid, request.tmp_bytes, mine, sync_read)
 
-    def _isolate(self, request: protocol.ZygoteSpawn) -> None:
-        os.setsid()
-        if self.isolation.mode == NAMESPACES:
-            isolate.own_mounts(request.tmp_bytes)
-            home = "/tmp"
-        elif request.home:
-            home = request.home
-            isolate.own_home(home, request.tmp_bytes, self.isolation.uid)
-        else:
-            raise isolate.IsolationError("no home folder for the worker")
-        try:  # the worker, not the zygote, is what the OOM killer should pick
-            with open("/proc/self/oom_score_adj", "w", encoding="ascii") as adjust:
-                adjust.write("1000")
-        except OSError:
-            pass
-        isolate.drop_privileges(self.isolation.uid)
-        isolate.fresh_keyrings()
-        os.chdir(home)  # (the grader made it for the worker's uid: only that uid may enter)
-        if self.isolation.mode == UID:  # (a namespaced worker dies with the sandbox)
-            isolate.prctl(isolate.PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != self.pid:
-                raise isolate.IsolationError("the zygote is gone")
-        isolate.check_imports_readable(self.import_paths)
-        os.environ.clear()
-        os.environ.update(self.environment)
-        if self.isolation.mode == UID:
-            os.environ.update({"HOME": home, "TMPDIR": home, "MPLCONFIGDIR": home})
-        tempfile.tempdir = None  # recomputed from TMPDIR on first use
+    def _hand_over(self, request: protocol.ZygoteSpawn,
+                   fds: list[int]) -> protocol.ZygoteSpawned | None:
+        """The spare, given ``fds`` and the request's limits; None: no usable spare (the
+        fds are still the caller's, for a fresh fork that says what fails, if anything)."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            return None
+        if spare.tmp_bytes != request.tmp_bytes or request.home is not None:
+            spare.drop(self)
+            return None
+        try:
+            socket.send_fds(spare.channel, [json.dumps(request.limits).encode()], fds)
+        except OSError:  # it died before its turn
+            spare.drop(self)
+            return None
+        spare.channel.close()
+        worker, error = self._await_ready(spare.sync, spare.pid)
+        if error is not None:  # it died or failed on the way, before any student code ran:
+            self.kill(worker)  # once it is gone, the fds are the next fork's alone
+            return None
+        for fd in fds:
+            os.close(fd)
+        return protocol.ZygoteSpawned(worker)
 
     def _await_ready(self, sync: int, pid: int) -> tuple[int, str | None]:
         """Wait (bounded) for the worker's "ready": (its pid, None) or (pid, why it failed);
@@ -262,12 +257,25 @@ class Zygote:
             self.exited[pid] = status
 
     def status(self, pid: int, wait: float = 0.0) -> protocol.ZygoteExit:
+        """The worker's wait status, waiting up to ``wait`` seconds for its exit: woken by
+        its pidfd the moment it exits (a killed worker's end is on every worker's path),
+        polled where pidfds are not had."""
         deadline = time.monotonic() + wait
-        while True:
-            self.reap()
-            if pid in self.exited or time.monotonic() >= deadline:
-                return protocol.ZygoteExit(self.exited.get(pid))
-            time.sleep(0.005)
+        self.reap()
+        if pid not in self.exited and wait > 0:
+            pidfd = _pidfd(pid)
+            try:
+                while pid not in self.exited and (left := deadline - time.monotonic()) > 0:
+                    if pidfd is not None and select.select([pidfd], [], [], left)[0]:
+                        os.close(pidfd)  # it exited; one not yet ours to reap (a worker
+                        pidfd = None  # still being adopted) is polled for from now on
+                    elif pidfd is None:
+                        time.sleep(min(0.005, left))
+                    self.reap()
+            finally:
+                if pidfd is not None:
+                    os.close(pidfd)
+        return protocol.ZygoteExit(self.exited.get(pid))
 
     def kill(self, pid: int) -> protocol.ZygoteExit | protocol.ZygoteError:
         """SIGKILL the worker: as pid 1 of its namespace, everything it started dies with it;
@@ -310,14 +318,32 @@ class Zygote:
                 return
             reply = self.handle(message, list(fds))
             self.control.send(protocol.encode_message(reply))
+            if isinstance(reply, protocol.ZygoteExit) and reply.status is not None:
+                self.make_spare()  # a worker ended (killed or exited): prepare the next
 
 
-def _report(sync: int, exc: BaseException) -> None:
-    why = str(exc) if isinstance(exc, isolate.IsolationError) else f"{type(exc).__name__}: {exc}"
+@dataclass
+class Spare:
+    """A worker forked and isolated ahead of its request, waiting on ``channel`` for its
+    descriptors and limits; ``sync`` says when it is ready or why it failed."""
+
+    pid: int
+    tmp_bytes: int
+    channel: socket.socket
+    sync: int
+
+    def drop(self, zygote: Zygote) -> None:
+        self.channel.close()
+        os.close(self.sync)
+        zygote.kill(self.pid)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (None: none to be had)."""
     try:
-        os.write(sync, f"error {why}\n".encode()[:500])
-    except OSError:
-        pass
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # an old kernel or Python; a pid already gone
+        return None
 
 
 def probe(isolation: Isolation, tmp_bytes: int = 1 << 20) -> str | None:
@@ -358,6 +384,11 @@ def main(argv: list[str]) -> None:
     control.set_inheritable(False)
     problem = probe(isolation)  # before the imports: a small process forks faster
     missing = preload(config.get("preload", []))
+    # What the preload made (300,000 objects with torch) goes to the collector's permanent
+    # generation: a worker's garbage collection then never walks those objects, whose
+    # headers it would copy page by page from the zygote (a full collection in a worker took
+    # 200-240 ms without this, 0.3 ms with it).
+    gc.freeze()
     ready = protocol.ZygoteReady(missing=missing, isolation=problem)
     control.send(protocol.encode_message(ready))
     Zygote(control, isolation, environment).serve()
