@@ -265,7 +265,9 @@ def report(args: argparse.Namespace, assignments: list[Assignment], small: Grade
                      f"{graded_ms:.0f} ms - in-process {floor_ms:.0f} ms; the mean includes "
                      "each process's one-off zygote start)")
         lines.append(f"  whole run, core time per submission: grader {core_per_sub * 1000:.0f} ms"
-                     f", floor {floor_per_sub * 1000:.0f} ms (sample)")
+                     f", floor {floor_per_sub * 1000:.0f} ms (sample): "
+                     f"{core_per_sub / floor_per_sub:.2f}x")
+        lines += marginal_lines(small, full, jobs, floor_per_sub)
         lines.append("  floor per suite (its tests, the reference work and the student's code, "
                      "in-process; mean of the sampled): " + floor_per_suite(floor_run))
     core_ms = 1000 * full.wall_s * jobs / full.submissions
@@ -308,6 +310,24 @@ def report(args: argparse.Namespace, assignments: list[Assignment], small: Grade
 
 def _target(text: str, ok: bool, value: str) -> str:
     return f"  [{'PASS' if ok else 'FAIL'}] {text}: {value}"
+
+
+def marginal_lines(small: GraderRun, full: GraderRun, jobs: int,
+                   floor_per_sub: float) -> list[str]:
+    """What one more submission costs, apart from a run's fixed start (each pool process's
+    imports and warm zygote, the reports drawn once): from the small and the full class's
+    walls, a straight line through both. The floor's processes are warm before they are
+    timed, so this is the figure that compares with it like for like."""
+    extra = full.submissions - small.submissions
+    if extra <= 0 or full.wall_s <= small.wall_s:
+        return []
+    per_sub = (full.wall_s - small.wall_s) / extra  # wall seconds per submission
+    start = small.wall_s - per_sub * small.submissions
+    core = per_sub * jobs
+    return [f"  beyond the run's start ({small.students} and {full.students} students' walls): "
+            f"grader {core * 1000:.0f} ms per submission, {core / floor_per_sub:.2f}x the floor;"
+            f" the start itself {start:.1f} s of wall (pool processes' imports and zygotes, "
+            "the reports once)"]
 
 
 def floor_per_suite(floor_run: Baseline) -> str:

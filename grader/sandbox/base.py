@@ -13,7 +13,7 @@ import os
 import select
 import signal
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -67,17 +67,23 @@ class OutputBuffer:
     cap: int
     data: bytearray
     dropped: int = 0
-    stopped: threading.Event = field(default_factory=threading.Event)
+    wake: int = -1  # written to by stop(): the reading thread's wake-up
 
     def drain(self, fd: int) -> threading.Thread:
-        """Read ``fd`` until EOF or :meth:`stop` (a grandchild holding the pipe open must not
-        keep a thread, or the grader, waiting)."""
+        """Read ``fd`` until EOF or :meth:`stop`, after which what the pipe already holds is
+        read and the thread ends (a grandchild holding the pipe open, or a killed worker not
+        yet gone, must not keep a thread, or the grader, waiting). Everything a worker wrote
+        before its last answer is in the pipe by then: it flushes before it answers."""
+        wake_read, self.wake = os.pipe()
+
         def run() -> None:
+            after_stop = 0  # reads since stop(): a writer that never stops is not waited out
             try:
-                while not self.stopped.is_set():
-                    readable, _, _ = select.select([fd], [], [], 0.2)
-                    if not readable:
-                        continue
+                while after_stop < 64:
+                    readable, _, _ = select.select([fd, wake_read], [], [])
+                    if fd not in readable:  # stopped, the pipe empty
+                        break
+                    after_stop += wake_read in readable
                     chunk = os.read(fd, 65536)
                     if not chunk:
                         break
@@ -88,13 +94,18 @@ class OutputBuffer:
                 pass
             finally:
                 os.close(fd)
+                os.close(wake_read)
 
         thread = threading.Thread(target=run, daemon=True, name="worker-output")
         thread.start()
         return thread
 
     def stop(self) -> None:
-        self.stopped.set()
+        if self.wake >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self.wake, b"x")
+                os.close(self.wake)
+            self.wake = -1
 
     def text(self) -> str:
         text = self.data.decode("utf-8", errors="replace")
@@ -138,8 +149,8 @@ class Pipes:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self.read_fd = self.write_fd = -1
-        self.drain.join(timeout=0.5)
         self.output.stop()
+        self.drain.join(timeout=0.5)
 
 
 def describe_exit(code: int) -> str:

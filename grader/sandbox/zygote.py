@@ -239,9 +239,12 @@ class ForkedWorker:
         return self._ask(ZygoteStatus(self.pid)) is None
 
     def kill(self) -> None:
+        """Kill the worker. Where nothing is left to clean up after it (its own namespaces),
+        the zygote answers at once and waits for its exit before its next request."""
         try:
             if self.pid:
-                self._ask(ZygoteKill(self.pid))
+                self._ask(ZygoteKill(self.pid, wait=self.cleanup is not None
+                                     or self.home is not None))
         except SandboxFailure:
             self.zygote.close()  # its whole sandbox goes, this worker with it
         self.pipes.close()

@@ -32,7 +32,8 @@ peer) and replies; a request that is malformed or cannot be done gets a ZygoteEr
     ZygoteSpawn(limits, home, tmp_bytes)
         + fds [read, write, output]                   -> ZygoteSpawned(pid) | ZygoteError(why)
     ZygoteStatus(pid, wait)                           -> ZygoteExit(status | None)
-    ZygoteKill(pid)                                   -> ZygoteExit(status | None)
+    ZygoteKill(pid, wait)                             -> ZygoteExit(status | None)
+        (wait false: answered at once, the exit waited for before the next request)
 Killing a namespaced worker (pid 1 of its namespace) makes the kernel kill everything it
 started; at the process level the grader also kills every process of the worker's uid.
 CUDA is never initialised here, only in a worker that asks for it after the fork.
@@ -109,6 +110,7 @@ class Zygote:
                               if isolation.mode == NAMESPACES else None)
         self.spare: Spare | None = None  # the next worker, isolated, waiting for its channel
         self.last_spawn: protocol.ZygoteSpawn | None = None
+        self.ending: int | None = None  # a worker killed, its exit not yet waited for
 
     # ------------------------------------------------------------------ spawning
     def spawn(self, request: protocol.ZygoteSpawn,
@@ -277,7 +279,7 @@ class Zygote:
                     os.close(pidfd)
         return protocol.ZygoteExit(self.exited.get(pid))
 
-    def kill(self, pid: int) -> protocol.ZygoteExit | protocol.ZygoteError:
+    def kill(self, pid: int, wait: float = 1.0) -> protocol.ZygoteExit | protocol.ZygoteError:
         """SIGKILL the worker: as pid 1 of its namespace, everything it started dies with it;
         at the process level its session goes too (the grader kills the rest of its uid)."""
         if pid <= 0:
@@ -287,7 +289,7 @@ class Zygote:
                 send(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        return self.status(pid, wait=1.0)
+        return self.status(pid, wait=wait)
 
     def handle(self, message: bytes, fds: list[int]) -> protocol.Message:
         """One request's reply; a malformed or unknown one gets a ZygoteError."""
@@ -305,7 +307,9 @@ class Zygote:
         if isinstance(request, protocol.ZygoteStatus):
             return self.status(request.pid, float(request.wait))
         if isinstance(request, protocol.ZygoteKill):
-            return self.kill(request.pid)
+            if not request.wait:
+                self.ending = request.pid  # waited for once the grader has its answer
+            return self.kill(request.pid, wait=1.0 if request.wait else 0.0)
         if isinstance(request, protocol.ZygoteError):
             return request
         missing = " without its 3 fds" if isinstance(request, protocol.ZygoteSpawn) else ""
@@ -318,8 +322,18 @@ class Zygote:
                 return
             reply = self.handle(message, list(fds))
             self.control.send(protocol.encode_message(reply))
-            if isinstance(reply, protocol.ZygoteExit) and reply.status is not None:
-                self.make_spare()  # a worker ended (killed or exited): prepare the next
+            self.after_reply(reply)
+
+    def after_reply(self, reply: protocol.Message) -> None:
+        """While the grader goes on: wait for a worker killed without waiting (the next
+        request is read only once it is gone: nothing of it overlaps the next worker), and
+        where a worker has ended, make the next one's spare."""
+        ended = isinstance(reply, protocol.ZygoteExit) and reply.status is not None
+        if self.ending is not None:
+            ended = self.status(self.ending, wait=1.0).status is not None
+            self.ending = None
+        if ended:
+            self.make_spare()
 
 
 @dataclass

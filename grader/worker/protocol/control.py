@@ -52,12 +52,14 @@ class ZygoteStatus:
 
 @dataclass(frozen=True)
 class ZygoteKill:
-    """Grader -> zygote: SIGKILL a worker (answer: its ZygoteExit)."""
+    """Grader -> zygote: SIGKILL a worker (answer: its ZygoteExit, once it has exited; with
+    ``wait`` false at once, the zygote waiting for the exit before it reads the next request)."""
 
     pid: int
+    wait: bool = True
 
     def __post_init__(self) -> None:
-        _check(self, pid=int)
+        _check(self, pid=int, wait=bool)
 
 
 @dataclass(frozen=True)
