@@ -105,7 +105,9 @@ def build_class(folder: Path, students: int, assignments: list[Assignment],
 # --------------------------------------------------------------------------- measuring
 
 class TreeMemory:
-    """Samples the summed RSS of a process and all its descendants."""
+    """Samples the summed PSS of a process and all its descendants (a page shared by a warm
+    zygote and its workers counted once, as the memory cgroup counts it; a sum of RSS counted
+    it once per process) and the grading process's own RSS."""
 
     def __init__(self, pid: int, every_s: float = 0.1) -> None:
         self.pid, self.every_s = pid, every_s
@@ -124,12 +126,11 @@ class TreeMemory:
             total = 0
             for proc in procs:
                 try:
-                    rss = proc.memory_info().rss
+                    total += proc.memory_full_info().pss
+                    if proc.pid == self.pid:
+                        self.peak_main = max(self.peak_main, proc.memory_info().rss)
                 except psutil.Error:
                     continue
-                total += rss
-                if proc.pid == self.pid:
-                    self.peak_main = max(self.peak_main, rss)
             self.peak_tree = max(self.peak_tree, total)
             self._stop.wait(self.every_s)
 
@@ -229,7 +230,7 @@ def report(args: argparse.Namespace, assignments: list[Assignment], small: Grade
                       (full, f"grader ({full.students} students)"),
                       (realistic.run, f"grader, realistic ({full.students})")):
         lines.append(row(name, run.submissions, run.wall_s,
-                         f"{run.peak_tree_mb:.0f} MB tree, {run.peak_main_mb:.0f} MB grader"
+                         f"{run.peak_tree_mb:.0f} MB tree (PSS), {run.peak_main_mb:.0f} MB grader"
                          f"; load average {run.load:.1f}"))
     for b in baselines:
         if b.available:
