@@ -67,7 +67,6 @@ else:  # run as a script inside the sandbox: the other worker files sit beside i
 READY_TIMEOUT_S = 20.0
 
 
-
 def die_with_parent() -> None:
     """Linux: the kernel kills the zygote when the grader that started it dies."""
     try:
