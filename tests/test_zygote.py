@@ -288,9 +288,16 @@ def _status(pid: int, field: str) -> list[int]:
 
 def _spares(sandbox) -> list[tuple[int, int]]:
     """(host pid, pid as the zygote sees it) of the zygote's children that wait for a
-    hand-over: still the zygote's uid (root), not yet anyone's worker."""
-    return [(pid, _status(pid, "NSpid")[1]) for pid in children_of(_zygote_pid(sandbox))
-            if _status(pid, "Uid")[0] == 0]
+    hand-over: still the zygote's uid (root), not yet anyone's worker. (A child that is gone
+    by the time it is read, such as the last worker, is none.)"""
+    found = []
+    for pid in children_of(_zygote_pid(sandbox)):
+        try:
+            if _status(pid, "Uid")[0] == 0:
+                found.append((pid, _status(pid, "NSpid")[1]))
+        except (OSError, StopIteration):
+            continue
+    return found
 
 
 def _await_spare(sandbox) -> tuple[int, int]:
