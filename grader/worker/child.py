@@ -30,7 +30,7 @@ NAMESPACES, UID = "namespaces", "uid"
 
 @dataclass(frozen=True)
 class Isolation:
-    """How this zygote's workers are kept apart (see the module docstring)."""
+    """How the zygote's workers are kept apart (zygote.py's docstring: namespaces or uid)."""
 
     mode: str  # NAMESPACES or UID
     uid: int | None  # the workers' uid; None: keep the zygote's (in a user namespace)
