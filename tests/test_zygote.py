@@ -127,7 +127,7 @@ def test_a_prestarted_zygote_that_dies_while_it_starts_is_replaced() -> None:
     sandbox = make_sandbox("bwrap", warm=True)
     try:
         sandbox.prestart(LIMITS)
-        sandbox.zygote.worker.kill()  # gone before it said ZygoteReady
+        sandbox.zygote.worker.kill()  # gone while it starts (its ZygoteReady sent or not)
         assert _worker_uid(sandbox) == sandbox.uid
         assert sandbox.zygotes_started == 2
     finally:

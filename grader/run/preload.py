@@ -11,8 +11,10 @@ search misses is imported by the worker that needs it, inside its test budgets. 
 matplotlib that costs a fraction of a second and the same score (tests/test_preload.py); a
 worker importing torch itself under load can exhaust budgets (measured: 46 instead of 100 on
 the demo's training notebook), which is why any mention of torch anywhere preloads it. The
-optimizer's first step (:data:`OPTIMIZER`) is warmed only where "optim" is mentioned: a course
-or a class whose files never name an optimizer no longer waits for torch._dynamo.
+optimizer's first step (:data:`OPTIMIZER`) is warmed only where "optim" is mentioned, and
+without the compiler: torch._dynamo, which every eager step imports for two calls that do
+nothing outside a trace, is imported only where something asks for more
+(grader.worker.ondemand).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from pathlib import Path
 
 from grader.core.settings import Settings
 from grader.submission.grade import Job
+from grader.worker import ondemand
 
-#: "Module" that stands for an optimizer's first step: torch.optim's step is wrapped by
-#: torch._disable_dynamo, whose first call imports torch._dynamo (1.0-1.5 s here). Preloading
-#: it takes one SGD step (:func:`warm_optimizer`, the zygote's preload does the same).
+#: "Module" that stands for an optimizer's first step: torch.optim's step imports
+#: torch._dynamo (1.0-1.5 s here) unless its placeholder stands in (grader.worker.ondemand).
+#: Preloading it puts the placeholder in place and takes one SGD step
+#: (:func:`warm_optimizer`; the zygote's preload does the same).
 OPTIMIZER = "torch.optim"
 #: (module to preload, the pattern whose presence in a file asks for it), in import order
 CANDIDATES = (("numpy", re.compile(rb"\bnumpy\b")), ("torch", re.compile(rb"\btorch\b")),
@@ -75,9 +79,11 @@ def with_preload(settings: Settings, jobs: Sequence[Job]) -> Settings:
 
 
 def warm_optimizer() -> None:
-    """One SGD step on a throwaway parameter: what an optimizer's first step imports
-    (torch._dynamo), imported now. The suites' reference training runs in the grader."""
+    """torch._dynamo's placeholder in place, then one SGD step on a throwaway parameter:
+    what an optimizer's first step imports but the compiler, imported now. The suites'
+    reference training runs in the grader."""
     import torch
 
+    ondemand.defer()
     parameter = torch.zeros(1, requires_grad=True)
     torch.optim.SGD([parameter], lr=0.1).step()

@@ -335,7 +335,8 @@ class ZygoteSandbox:
             except SandboxFailure:
                 zygote = self.zygote = None
             else:
-                return self._usable(zygote)
+                if zygote.alive():  # (one that died after its ZygoteReady is replaced below)
+                    return self._usable(zygote)
         if zygote is not None and zygote.alive() and zygote.device == device and zygote.ping():
             return zygote
         self.close()

@@ -23,10 +23,11 @@ import types
 from typing import Any, BinaryIO
 
 if __package__:
-    from . import isolate, protocol
+    from . import isolate, ondemand, protocol
 else:  # run as a script (python -I puts no script folder on sys.path): protocol/ is beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import isolate  # type: ignore[no-redef]
+    import ondemand  # type: ignore[no-redef]
     import protocol  # type: ignore[no-redef]
 
 STUDENT_FILE = "<student:{}>"
@@ -154,6 +155,9 @@ class Session:
                 break
             pending = retry
         _limit_threads(message.threads)
+        # a worker whose student imported torch: an optimizer's step no longer imports the
+        # compiler (a warm worker's zygote did this before the fork; ondemand.py)
+        ondemand.defer()
         seed_rngs(message.seed)  # again: the student's imports, and what loading drew
         defined = sorted(n for n in self.module.__dict__ if not n.startswith("__"))
         return protocol.Ready(defined=defined, errors=[errors[i] for i in sorted(errors)])

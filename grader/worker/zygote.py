@@ -54,11 +54,12 @@ import time
 from dataclasses import dataclass
 
 if __package__:
-    from . import isolate, protocol, remote
+    from . import isolate, ondemand, protocol, remote
     from .child import NAMESPACES, Child, Isolation, report
 else:  # run as a script inside the sandbox: the other worker files sit beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import isolate  # type: ignore[no-redef]
+    import ondemand  # type: ignore[no-redef]
     import protocol  # type: ignore[no-redef]
     import remote  # type: ignore[no-redef]
     from child import NAMESPACES, Child, Isolation, report  # type: ignore[no-redef]
@@ -92,7 +93,10 @@ def preload(modules: list[str]) -> list[str]:
         # from source), 13-14 ms of every worker's start otherwise. Each worker seeds again.
         remote.seed_rngs(0)
     if torch is not None and "torch.optim" in modules:  # (grader.run.preload.OPTIMIZER)
-        # the first optimizer step pulls in torch._dynamo lazily (seconds): do it once, here
+        # an optimizer's step imports torch._dynamo (a second of CPU) for two calls that do
+        # nothing outside a trace: a placeholder answers them, the compiler is imported only
+        # for a worker that asks for more (ondemand.py); then one step warms what is left
+        ondemand.defer()
         parameter = torch.zeros(1, requires_grad=True)
         torch.optim.SGD([parameter], lr=0.1).step()
     return missing

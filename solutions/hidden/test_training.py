@@ -46,8 +46,10 @@ NO_GPU = "needs --device cuda: no GPU on this grading run"
 
 # --------------------------------------------------------------------------- worker-side code
 
-#: The grader's own network, defined in the worker by probes. ``skip_init`` leaves the global
-#: torch RNG alone; the weights always come from ``load_state_dict``. ``calls`` records, for
+#: The grader's own network, defined in the worker by probes. Its layers are made under
+#: ``fork_rng``, which puts the global torch RNG back as it was (``nn.utils.skip_init`` would
+#: too, but its meta tensors import sympy: a quarter of a second in a worker's first probe);
+#: the weights always come from ``load_state_dict``. ``calls`` records, for
 #: every forward pass, whether the module was in training mode, whether autograd was recording
 #: and whether the output needs a gradient.
 NET_SOURCE = '''
@@ -58,8 +60,9 @@ from torch import nn
 class GraderNet(nn.Module):
     def __init__(self, sizes):
         super().__init__()
-        self.fc1 = nn.utils.skip_init(nn.Linear, sizes[0], sizes[1])
-        self.fc2 = nn.utils.skip_init(nn.Linear, sizes[1], sizes[2])
+        with torch.random.fork_rng(devices=[]):  # the CPU RNG's draws for nn.Linear undone
+            self.fc1 = nn.Linear(sizes[0], sizes[1])
+            self.fc2 = nn.Linear(sizes[1], sizes[2])
         self.calls = []
 
     def forward(self, x):
