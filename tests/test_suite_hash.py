@@ -4,6 +4,7 @@ pytest.ini, grader/suite/__init__.py and the grader's version; not with an unrel
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -72,3 +73,35 @@ def test_the_suite_api_and_the_version_count(course: Path, tmp_path_factory: pyt
     changed_api = forward_hash(course)
     monkeypatch.setattr(grader, "__version__", grader.__version__ + ".post1")
     assert len({before, changed_api, forward_hash(course)}) == 3
+
+
+def _every_import(tree: ast.AST) -> set[tuple[int, str]]:
+    """The imports found by visiting every node of the tree (what _imported walked before)."""
+    found: set[tuple[int, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update((0, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            found.add((node.level, base))
+            found.update((node.level, f"{base}.{a.name}".strip(".")) for a in node.names)
+    return found
+
+
+def test_the_statement_walk_finds_every_import_a_walk_of_every_node_finds() -> None:
+    """Over the course's suites, the grader's sources and the standard library's (imports
+    nested in functions, classes, loops, try/except/finally, with and match blocks)."""
+    sources = [*(ROOT / "solutions").rglob("*.py"), *(ROOT / "grader").rglob("*.py"),
+               *Path(ast.__file__).parent.glob("*.py")]
+    nested = 0
+    for path in sources:
+        try:
+            tree = ast.parse(path.read_bytes())
+        except SyntaxError:
+            continue
+        expected = _every_import(tree)
+        assert set(suite_files._imported(tree)) == expected, path
+        nested += len(expected - _every_import(ast.Module(
+            body=[n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)],
+            type_ignores=[])))
+    assert len(sources) > 300 and nested > 100  # the corpus has imports below the top level
