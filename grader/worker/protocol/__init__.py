@@ -36,6 +36,7 @@ from .codec import (
 )
 from .control import (
     CONTROL_MESSAGES,
+    FONT_LIST,
     ZygoteError,
     ZygoteExit,
     ZygoteKill,
@@ -88,6 +89,7 @@ from .values import (
 
 __all__ = [
     "CONTROL_MESSAGES",
+    "FONT_LIST",
     "Call",
     "CallbackRef",
     "CallbackRequest",

@@ -7,8 +7,14 @@ WireError, never to a value the zygote or grader would trip on later.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+#: The name of a matplotlib font list (``fontlist-v390.json``, ``fontlist-v3.11.0.json``): the
+#: only files the zygote's config may hand it (``font_lists``: name -> text), written into its
+#: own matplotlib folder before it imports matplotlib (grader/sandbox/zygote.py: font_lists).
+FONT_LIST = re.compile(r"fontlist-v[0-9][0-9A-Za-z.]*\.json")
 
 
 def _check(message: Any, **kinds: type | tuple[type, ...]) -> None:
