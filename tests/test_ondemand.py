@@ -90,6 +90,61 @@ def test_anything_more_than_an_eager_step_imports_the_real_module() -> None:
     assert out["seen"] == [[1], [2]]
 
 
+#: imports of torch._dynamo's submodules that torch's own eager code makes (sparse, debug_log,
+#: _numpy, _config_module): each imports the real package first, and no module twice
+SUBMODULE_IMPORTS = ("from torch._dynamo.utils import warn_once",
+                     "import torch._dynamo.config as config",
+                     "import torch.utils.debug_log",
+                     "from torch._dynamo.decorators import leaf_function")
+
+
+@pytest.mark.parametrize("statement", SUBMODULE_IMPORTS)
+def test_importing_a_submodule_imports_the_real_package_once(statement: str) -> None:
+    """The modules loaded and the package's attributes for them are what the same import
+    gives without the placeholder (where the package's attribute is not its submodule, as
+    code_context, without the placeholder too); no module kept the finder's spec."""
+    code = textwrap.dedent(f"""
+        import json, sys
+        import torch
+        from grader.worker import ondemand
+        if sys.argv[1] == "defer":
+            ondemand.defer()
+        {statement}
+        import torch._dynamo as package
+        names = sorted(n for n in sys.modules if n.startswith("torch._dynamo."))
+        other = [n for n in names if n.count(".") == 2 and
+                 getattr(package, n.rsplit(".", 1)[1], sys.modules[n]) is not sys.modules[n]]
+        ours = [n for n in names if type(getattr(getattr(sys.modules[n], "__spec__", None),
+                                                 "loader", None)).__name__ == "Loaded"]
+        print(json.dumps([ondemand.placeholding(), type(package).__name__, names, other, ours]))
+    """)
+    deferred, plain = _run(code, "defer"), _run(code, "plain")
+    assert deferred[:2] == [False, "module"] and deferred[4] == []
+    assert deferred[2] == plain[2] and len(plain[2]) > 50
+    assert deferred[3] == plain[3]
+
+
+@pytest.mark.slow  # the compiler imported and a function traced
+def test_torch_compile_after_an_eager_step_traces_with_the_real_compiler() -> None:
+    code = textwrap.dedent("""
+        import json
+        import torch
+        from grader.worker import ondemand
+        ondemand.defer()
+        p = torch.nn.Parameter(torch.ones(3))
+        optimizer = torch.optim.SGD([p], lr=0.1)
+        optimizer.zero_grad(); (p * p).sum().backward(); optimizer.step()
+        compiled = torch.compile(lambda x: torch.sin(x) * 2 + 1, backend="eager")
+        x = torch.linspace(0, 1, 5)
+        same = bool(torch.equal(compiled(x), torch.sin(x) * 2 + 1))
+        optimizer.zero_grad(); (p * p).sum().backward(); optimizer.step()  # the real disable now
+        print(json.dumps([same, ondemand.placeholding(), p.detach().tolist()]))
+    """)
+    same, placeholder, weights = _run(code)
+    assert same and not placeholder
+    assert weights == pytest.approx([0.64] * 3)  # 1 -> 0.8 -> 0.64
+
+
 def test_the_grader_defers_the_compiler_before_its_reference_training() -> None:
     code = textwrap.dedent("""
         import json, sys

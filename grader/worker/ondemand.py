@@ -13,20 +13,24 @@ Outside a trace both calls are no-ops: ``graph_break`` has an empty body, and a 
 and the compiler is torch._dynamo itself. So :func:`defer` puts a placeholder module under
 that name which answers those two names (``graph_break`` does nothing, ``disable`` wraps the
 function so that it runs as it is) and imports the real module the first time anything else
-is asked of it (``torch.compile``, ``torch._dynamo.config``, ``from torch._dynamo import``,
-any attribute): the placeholder then leaves ``sys.modules``, and every later lookup, a
-wrapper made earlier included, reaches the real module. Nothing can trace before that, so no
-call answered by the placeholder could have behaved differently (tests/test_ondemand.py
-trains with and without it: the same bits).
+is asked of it (``torch.compile``, ``from torch._dynamo import``, any attribute, any
+submodule such as ``torch._dynamo.config``, which torch's own code imports in a few places):
+the placeholder then leaves ``sys.modules``, and every later lookup, a wrapper made earlier
+included, reaches the real module. Nothing can trace before that, so no call answered by the
+placeholder could have behaved differently (tests/test_ondemand.py trains with and without
+it: the same bits; a submodule import loads what a plain import loads, each module once).
 
-Used by the zygote before its workers fork (grader/worker/zygote.py) and by the grader
-before the suites' reference training (grader/run/local.py). Standard library only: the
-zygote imports it by file name inside the sandbox.
+Used by the zygote before its workers fork (grader/worker/zygote.py), by a cold worker after
+its Load (grader/worker/remote.py: the self-check's too) and by the grader before the suites'
+reference training (grader/run/preload.py). Standard library only: the zygote and the worker
+import it by file name inside the sandbox.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import importlib.abc
 import importlib.machinery
 import sys
 import types
@@ -37,14 +41,18 @@ NAME = "torch._dynamo"
 
 
 class Placeholder(types.ModuleType):
-    """Stands for torch._dynamo until something needs more than an eager step does."""
+    """Stands for torch._dynamo until something needs more than an eager step does.
+
+    It has no ``__path__`` of its own: importing a submodule (``torch._dynamo.utils``) asks
+    for it first, which imports the real package, so no submodule is ever loaded under the
+    placeholder; :class:`Loaded` then hands the import system the submodule the package
+    already loaded, instead of a second copy."""
 
     def __init__(self, spec: importlib.machinery.ModuleSpec) -> None:
         super().__init__(NAME)
         self.__spec__ = spec
         self.__file__ = spec.origin
         self.__loader__ = spec.loader
-        self.__path__ = list(spec.submodule_search_locations or [])
 
     def __getattr__(self, name: str) -> Any:  # only for names not set above
         return getattr(real(), name)
@@ -74,6 +82,33 @@ class Placeholder(types.ModuleType):
         return eager
 
 
+class Loaded(importlib.abc.Loader):
+    """A meta path finder and loader for a submodule of torch._dynamo that is already in
+    ``sys.modules`` when the import system looks for it: the real package, imported while
+    that import asked the placeholder for its ``__path__``, loaded it. The import system then
+    takes that module (its own spec put back) instead of executing the file again."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        module = sys.modules.get(name)
+        if target is not None or module is None or not name.startswith(NAME + "."):
+            return None
+        return importlib.machinery.ModuleSpec(name, Loaded(module))
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module = module
+        self.spec = getattr(module, "__spec__", None)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        if getattr(module, "__spec__", None) is not self.spec:  # the import system set ours
+            with contextlib.suppress(AttributeError):  # (a config module refuses new names)
+                module.__spec__ = self.spec
+
+
 def placeholding() -> bool:
     """Is the placeholder still what ``import torch._dynamo`` gives?"""
     return isinstance(sys.modules.get(NAME), Placeholder)
@@ -81,8 +116,9 @@ def placeholding() -> bool:
 
 def real() -> types.ModuleType:
     """The real torch._dynamo, imported now if the placeholder stood for it."""
-    if placeholding():
-        del sys.modules[NAME]
+    module = sys.modules.get(NAME)
+    if isinstance(module, Placeholder):
+        sys.modules.pop(NAME, None)
     return importlib.import_module(NAME)
 
 
@@ -95,5 +131,7 @@ def defer() -> bool:
     spec = importlib.machinery.PathFinder.find_spec(NAME, list(torch.__path__))
     if spec is None:  # a torch without a compiler: nothing to defer
         return False
+    if Loaded not in sys.meta_path:
+        sys.meta_path.insert(0, Loaded)  # type: ignore[arg-type]
     sys.modules[NAME] = Placeholder(spec)
     return True
