@@ -98,6 +98,7 @@ SUBMODULE_IMPORTS = ("from torch._dynamo.utils import warn_once",
                      "from torch._dynamo.decorators import leaf_function")
 
 
+@pytest.mark.slow  # two interpreters per import, each importing torch and its compiler
 @pytest.mark.parametrize("statement", SUBMODULE_IMPORTS)
 def test_importing_a_submodule_imports_the_real_package_once(statement: str) -> None:
     """The modules loaded and the package's attributes for them are what the same import
