@@ -1,5 +1,5 @@
 """A zygote that preloads matplotlib reads the font list the grader's matplotlib cached instead
-of scanning the system's fonts (grader/sandbox/zygote.py: font_lists; grader/worker/zygote.py:
+of scanning the system's fonts (grader/sandbox/zygote.py: font_lists; grader/worker/warm.py:
 write_font_lists): only files named as a font list, bounded, never a path."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from grader.sandbox import make_sandbox
 from grader.sandbox.zygote import font_lists
 from grader.submission.proxy import StudentProxy
 from grader.submission.session import WorkerSession
-from grader.worker import zygote as zygote_side
+from grader.worker import warm
 
 MARK = "GraderHandedFontList"
 
@@ -60,13 +60,13 @@ def test_the_zygote_writes_only_font_lists_into_its_own_folder(
     home.mkdir()
     (home / "fontlist-v2.json").write_text("kept")
     monkeypatch.setenv("MPLCONFIGDIR", str(home))
-    zygote_side.write_font_lists({"fontlist-v1.json": "one", "../fontlist-v3.json": "out",
+    warm.write_font_lists({"fontlist-v1.json": "one", "../fontlist-v3.json": "out",
                                   "fontlist-v2.json": "over", "matplotlibrc": "backend: x",
                                   "fontlist-v4.json": 4})
     assert sorted(os.listdir(home)) == ["fontlist-v1.json", "fontlist-v2.json"]
     assert (home / "fontlist-v2.json").read_text() == "kept"
     assert not (tmp_path / "fontlist-v3.json").exists()
-    zygote_side.write_font_lists(["fontlist-v5.json"])  # not a mapping: nothing
+    warm.write_font_lists(["fontlist-v5.json"])  # not a mapping: nothing
     assert sorted(os.listdir(home)) == ["fontlist-v1.json", "fontlist-v2.json"]
 
 

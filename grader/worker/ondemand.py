@@ -20,7 +20,7 @@ included, reaches the real module. Nothing can trace before that, so no call ans
 placeholder could have behaved differently (tests/test_ondemand.py trains with and without
 it: the same bits; a submodule import loads what a plain import loads, each module once).
 
-Used by the zygote before its workers fork (grader/worker/zygote.py), by a cold worker after
+Used by the zygote before its workers fork (grader/worker/warm.py), by a cold worker after
 its Load (grader/worker/remote.py: the self-check's too) and by the grader before the suites'
 reference training (grader/run/preload.py). Standard library only: the zygote and the worker
 import it by file name inside the sandbox.
@@ -135,3 +135,13 @@ def defer() -> bool:
         sys.meta_path.insert(0, Loaded)  # type: ignore[arg-type]
     sys.modules[NAME] = Placeholder(spec)
     return True
+
+
+def warm_step() -> None:
+    """The placeholder in place, then one SGD step on a throwaway parameter: what an
+    optimizer's first step imports, but the compiler, imported now (by the zygote for its
+    workers, by the grader for the suites' reference training). torch must be imported."""
+    torch = sys.modules["torch"]
+    defer()
+    parameter = torch.zeros(1, requires_grad=True)
+    torch.optim.SGD([parameter], lr=0.1).step()

@@ -54,14 +54,13 @@ import time
 from dataclasses import dataclass
 
 if __package__:
-    from . import isolate, ondemand, protocol, remote
+    from . import isolate, protocol, warm
     from .child import NAMESPACES, Child, Isolation, report
 else:  # run as a script inside the sandbox: the other worker files sit beside it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import isolate  # type: ignore[no-redef]
-    import ondemand  # type: ignore[no-redef]
     import protocol  # type: ignore[no-redef]
-    import remote  # type: ignore[no-redef]
+    import warm  # type: ignore[no-redef]
     from child import NAMESPACES, Child, Isolation, report  # type: ignore[no-redef]
 
 #: how long a worker may take to set up its world before the zygote gives up on it
@@ -74,49 +73,6 @@ def die_with_parent() -> None:
         isolate.prctl(isolate.PR_SET_PDEATHSIG, signal.SIGKILL)
     except isolate.IsolationError:
         pass
-
-
-def write_font_lists(lists: object) -> None:
-    """matplotlib's font lists as the grader's matplotlib cached them, written into this
-    zygote's own matplotlib folder ($MPLCONFIGDIR: its fresh /tmp, or its home) before it
-    imports matplotlib, which then reads one instead of scanning the system's fonts. Only
-    files named as a font list, never over one already there; anything else is ignored."""
-    folder = os.environ.get("MPLCONFIGDIR")
-    if not folder or not isinstance(lists, dict):
-        return
-    for name, text in lists.items():
-        if isinstance(name, str) and isinstance(text, str) and protocol.FONT_LIST.fullmatch(name):
-            try:
-                with open(os.path.join(folder, name), "x", encoding="utf-8") as handle:
-                    handle.write(text)
-            except OSError:
-                pass
-
-
-def preload(modules: list[str]) -> list[str]:
-    """Import what every worker needs; returns the modules that could not be imported."""
-    missing = []
-    for name in modules:
-        try:
-            __import__(name)
-        except Exception:  # noqa: BLE001 - a missing optional package is the workers' problem
-            missing.append(name)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-    if "numpy" in sys.modules or torch is not None:
-        # what every worker's Load does first (remote.seed_rngs), done once here: the first
-        # seeding imports numpy.random and walks torch's lazy CUDA seeding (a stack trace read
-        # from source), 13-14 ms of every worker's start otherwise. Each worker seeds again.
-        remote.seed_rngs(0)
-    if torch is not None and "torch.optim" in modules:  # (grader.run.preload.OPTIMIZER)
-        # an optimizer's step imports torch._dynamo (a second of CPU) for two calls that do
-        # nothing outside a trace: a placeholder answers them, the compiler is imported only
-        # for a worker that asks for more (ondemand.py); then one step warms what is left
-        ondemand.defer()
-        parameter = torch.zeros(1, requires_grad=True)
-        torch.optim.SGD([parameter], lr=0.1).step()
-    return missing
 
 
 class Zygote:
@@ -417,8 +373,8 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=config["control_fd"])
     control.set_inheritable(False)
     problem = probe(isolation)  # before the imports: a small process forks faster
-    write_font_lists(config.get("font_lists"))
-    missing = preload(config.get("preload", []))
+    warm.write_font_lists(config.get("font_lists"))
+    missing = warm.preload(config.get("preload", []))
     # What the preload made (300,000 objects with torch) goes to the collector's permanent
     # generation: a worker's garbage collection then never walks those objects, whose
     # headers it would copy page by page from the zygote (a full collection in a worker took
