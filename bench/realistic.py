@@ -129,8 +129,8 @@ class Phases:
     #: reports split: feedback pages per submission, and the run's summary, gradebook and
     #: template compilation (once per run) shared over the class's submissions
     reports_split_ms: tuple[float, float, int] = (0.0, 0.0, 0)
-    #: once per grading process, outside the sum like the zygote's start: matplotlib's import
-    #: and font cache, timed with a first report
+    #: once per grading process, outside the sum like the zygote's start: a first report
+    #: (the templates compiled)
     one_off_reports_ms: float = 0.0
 
 
@@ -205,6 +205,6 @@ def phase_lines(result: Phases, core_ms: float) -> list[str]:
     pages, per_run, files = result.reports_split_ms
     lines.append(f"  reports = feedback pages {pages:.1f} ms + summary, gradebook and templates "
                  f"{per_run:.0f} ms once per run / {files} submissions")
-    lines.append(f"  once per process, not in the sum: matplotlib's import and a first report "
+    lines.append(f"  once per process, not in the sum: a first report (its templates compiled) "
                  f"{result.one_off_reports_ms:.0f} ms (and the zygote's start)")
     return lines

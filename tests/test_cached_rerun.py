@@ -1,8 +1,8 @@
-"""A rerun whose every submission is in the cache (issue 32) forks no reader per file, draws
-no histogram and rewrites no report that did not change: discovery remembers each file's
-match by its bytes (grader.run.matched), the summary's histograms are kept by what they show
-(grader.report.plots.DrawnPictures), and a report file that already holds its text is left
-alone (grader.core.paths.write_atomic)."""
+"""A rerun whose every submission is in the cache (issue 32) forks no reader per file and
+rewrites no report that did not change: discovery remembers each file's match by its bytes
+(grader.run.matched), and a report file that already holds its text is left alone
+(grader.core.paths.write_atomic). The summary's histograms are SVG written from the scores in
+well under a millisecond, so nothing keeps them; the folder an older version kept them in goes."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.paths import write_atomic
 from grader.core.results import RunResult
 from grader.core.settings import Settings
-from grader.report import plots
-from grader.report.plots import DrawnPictures, score_histogram
+from grader.report.write import OLD_PICTURES
 from grader.run import discover, local
 from grader.run.matched import MatchMemo
 
@@ -62,14 +61,13 @@ def test_a_cached_rerun_reads_draws_grades_and_rewrites_nothing(
     written = {p: p.stat().st_mtime_ns for p in feedback}
     summary = (out / "summary.html").read_text()
     monkeypatch.setattr(discover, "extract_file", _refuse("read a file in a child"))
-    monkeypatch.setattr(plots, "score_histogram", _refuse("drew a histogram"))
     monkeypatch.setattr(local, "grade_jobs", _refuse("graded a submission"))
     again = _run(source, out)
     assert (again.graded, again.reused) == (0, 3)
     assert [(r.student, r.score) for r in again.results] == \
         [(r.student, r.score) for r in first.results]
     assert {p: p.stat().st_mtime_ns for p in feedback} == written  # not rewritten
-    assert '<img src="data:image/png;base64,' in summary
+    assert '<img src="data:image/svg+xml;base64,' in summary
     assert _without_duration((out / "summary.html").read_text()) == _without_duration(summary)
 
 
@@ -88,22 +86,21 @@ def test_a_changed_file_is_read_again(graded: tuple[Path, Path, RunResult],
     assert other_course.get(other_course.key(alice, alice.name)) is None  # another course
 
 
-def test_kept_histograms_are_the_drawn_ones_and_a_bad_one_is_drawn_again(
-        tmp_path: Path) -> None:
-    drawn = DrawnPictures(tmp_path)
-    first = drawn.histogram([10.0, 55.5, 100.0], 100.0, "Activations")
-    assert first == score_histogram([10.0, 55.5, 100.0], 100.0, "Activations")
-    (kept,) = (tmp_path / DrawnPictures.FOLDER).iterdir()
-    again = DrawnPictures(tmp_path)
-    assert again.histogram([10.0, 55.5, 100.0], 100.0, "Activations") == first
-    kept.write_text(json.dumps({"uri": 'data:image/png;base64,"><script>', "width": 1,
-                                "height": 1, "alt": ""}))
-    assert DrawnPictures(tmp_path).histogram([10.0, 55.5, 100.0], 100.0, "Activations") == first
-    other = DrawnPictures(tmp_path)
-    other.histogram([1.0, 2.0], 100.0, "Activations")
-    other.finish()  # only the pictures of this run are kept
-    assert [p.name for p in (tmp_path / DrawnPictures.FOLDER).iterdir()] != [kept.name]
-    assert len(list((tmp_path / DrawnPictures.FOLDER).iterdir())) == 1
+def test_the_pictures_an_older_version_kept_are_removed_and_a_link_is_not_followed(
+        graded: tuple[Path, Path, RunResult], tmp_path: Path) -> None:
+    source, out, _ = graded
+    old = out / OLD_PICTURES
+    old.mkdir()
+    (old / "0123abcd.json").write_text(json.dumps({"uri": "data:image/png;base64,AAAA"}))
+    _run(source, out)
+    assert not old.exists()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.json").write_text("{}")
+    old.symlink_to(elsewhere)
+    _run(source, out)
+    assert (elsewhere / "keep.json").is_file() and old.is_symlink()
+    old.unlink()
 
 
 def test_a_report_that_holds_its_text_is_not_rewritten_and_a_link_is_replaced(

@@ -11,6 +11,7 @@ in seconds.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -18,6 +19,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -205,11 +207,21 @@ def test_discovery_names_any_folder_and_file_with_valid_text(names: list[bytes],
 def test_a_loss_curve_draws_any_floats(curve: Curve, title: str) -> None:
     picture = loss_curve(curve, title)
     assert picture.uri.startswith("data:image/svg+xml;base64,")
+    ElementTree.fromstring(base64.b64decode(picture.uri.split(",", 1)[1]))  # well-formed
     for value in (*curve.student, *curve.reference):
         assert value is None or isinstance(value, float)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(scores=st.lists(ANY_FLOAT, max_size=8), top=ANY_FLOAT, title=VALID_TEXT)
 def test_a_histogram_draws_any_scores(scores: list[float], top: float, title: str) -> None:
-    assert score_histogram(scores, top, title).uri.startswith("data:image/png;base64,")
+    picture = score_histogram(scores, top, title)
+    assert picture.uri.startswith("data:image/svg+xml;base64,")
+    svg = base64.b64decode(picture.uri.split(",", 1)[1]).decode("utf-8")
+    root = ElementTree.fromstring(svg)  # well-formed whatever the title holds
+    for element in root.iter():  # every coordinate a finite number, whatever the scores
+        for name in ("x", "y", "width", "height", "x1", "x2", "y1", "y2"):
+            if name in element.attrib:
+                assert math.isfinite(float(element.attrib[name])), (name, element.attrib)
+    counted = picture.alt.rsplit(": ", 1)[1]
+    assert sum(map(int, counted.split(", "))) == sum(1 for s in scores if not math.isnan(s))

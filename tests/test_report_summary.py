@@ -3,14 +3,22 @@ who attempted a function, n/a for skipped checks, the most common named mistake.
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
+from xml.etree import ElementTree
+
+import pytest
 
 from grader.core.results import FAILED, NOT_ATTEMPTED, PASSED, SKIPPED, RunResult, SubmissionResult
 from grader.core.results import TestResult as Result
 from grader.core.roster import RosterEntry
 from grader.report import write_reports
+from grader.report.plots import histogram_counts, score_histogram
 
 SIGN = "wrong values\nHint: Your gradient has the opposite sign. The slide's y - y_hat is wrong."
 
@@ -67,7 +75,7 @@ def test_every_score_links_to_an_existing_feedback_page(tmp_path: Path) -> None:
     for link in pages:
         assert (tmp_path / unquote(link)).is_file(), link
     assert 'id="filter"' in html and "Sam One" in html and ">missing<" in html
-    assert len(parser.images) == 1 and parser.images[0].startswith("data:image/png;base64,")
+    assert len(parser.images) == 1 and parser.images[0].startswith("data:image/svg+xml;base64,")
     assert "=HYPERLINK(&#34;x&#34;)" in html  # autoescaped text
 
 
@@ -114,7 +122,7 @@ def test_who_struggles_and_why_comes_first_and_counts_agree_with_the_roster(
 
 def test_a_class_of_one_gets_no_histogram_but_a_class_of_two_does(tmp_path: Path) -> None:
     """A histogram of one score says nothing: a one-student run (grade ci, gradescope-run)
-    draws none, and so does not pay for matplotlib; two students get the class picture."""
+    draws none; two students get the class picture."""
     whole = _class().results
     for size, pictures in ((1, 0), (2, 1)):
         out = tmp_path / str(size)
@@ -176,3 +184,37 @@ def test_feedback_folds_failures_its_cause_explains_and_unfolds_mixed_ones(
     assert "Your gradient has the opposite sign." in backward
     assert "<details>" in backward and "<details open>" not in backward
     assert "<details open>" in sgd and "see each below" in sgd
+
+
+def test_the_histogram_counts_each_tenth_and_says_them_in_its_text(tmp_path: Path) -> None:
+    """The bars are the counts per tenth (the last tenth includes the top; below 0 counts as
+    0, above the top as the top, nan not at all), and the text alternative says them."""
+    scores = [-5.0, 0.0, 9.99, 10.0, 55.5, 90.0, 100.0, 120.0, float("nan")]
+    assert histogram_counts(scores, 100.0) == [3, 1, 0, 0, 0, 1, 0, 0, 0, 3]
+    picture = score_histogram(scores, 100.0, "Backprop <b>")
+    assert picture.alt.endswith("lowest first: 3, 1, 0, 0, 0, 1, 0, 0, 0, 3")
+    svg = ElementTree.fromstring(base64.b64decode(picture.uri.split(",", 1)[1]))
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = [r for r in svg.iter(f"{ns}rect") if r.get("fill") == "#0969da"]
+    heights = sorted(float(r.get("height", "0")) for r in bars)
+    assert len(bars) == 4 and heights[0] == heights[1] < heights[2] == heights[3]  # 1, 1, 3, 3
+    assert heights[2] == pytest.approx(3 * heights[0], abs=0.2)
+    assert "Backprop <b>" in [t.text for t in svg.iter(f"{ns}text")]  # escaped, kept as text
+
+
+def test_a_class_run_never_imports_a_plotting_library(tmp_path: Path) -> None:
+    """The grader draws its pictures itself: writing a class's reports imports no matplotlib
+    (whose import and font scan cost 0.7-1.0 s at the end of a class run), and so writes no
+    font cache anywhere."""
+    script = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2])\n"
+        "from test_report_summary import _class\n"
+        "from grader.report import write_reports\n"
+        "write_reports(_class(), Path(sys.argv[1]))\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out"),
+                           str(Path(__file__).parent)], capture_output=True, text=True,
+                          check=False, env={**os.environ, "HOME": str(tmp_path / "home")})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "summary.html").is_file()
+    assert not (tmp_path / "home").exists()

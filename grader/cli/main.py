@@ -31,11 +31,8 @@ bad flags, settings or course files, 130 when interrupted.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import signal
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -91,17 +88,6 @@ def main() -> None:
     # SIGTERM (kill, a cancelled CI job, a scheduler's stop) ends a run like Ctrl-C: graded
     # results are kept, worker pools and sandboxes are shut down, nothing is left running
     signal.signal(signal.SIGTERM, _interrupt)
-    _private_matplotlib_cache()
-
-
-def _private_matplotlib_cache() -> None:
-    """matplotlib (the summary's histograms) keeps its font cache in a temporary folder of
-    this run, not in ~/.cache: a verb writes only into the course and the output folder.
-    A MPLCONFIGDIR the user set is kept."""
-    if "MPLCONFIGDIR" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="nn-grader-matplotlib-")
-        os.environ["MPLCONFIGDIR"] = folder
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:

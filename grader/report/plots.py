@@ -1,41 +1,29 @@
-"""Pictures for the reports: score histograms (PNG) and loss curves (SVG), as ``data:`` URIs.
+"""Pictures for the reports: score histograms and loss curves, as SVG ``data:`` URIs.
 
-Every image is embedded, so each HTML report stands alone with no network. The histogram (one
-per assignment per run) is drawn with matplotlib through its object API and the Agg canvas: no
-pyplot global state, no display, no file; fixed margins instead of ``tight_layout`` (which drew
-every figure twice). The loss curve is on every feedback page of a training test, written one
+Every image is embedded, so each HTML report stands alone with no network. Both are written
+as SVG text from the numbers, no plotting library: the histogram (one per assignment per
+class run) was a matplotlib figure, whose import and font scan cost 0.7-1.0 s at the end of
+every class run; the loss curve is on every feedback page of a training test, written one
 after another in the grading process, where a matplotlib figure (about 50 ms) made rendering
-cost more than a tenth of grading: it is written here as SVG text from the numbers instead
-(well under a millisecond). Values are the grader's own numbers (scores, or a curve's floats,
-bounded and finite or None: grader.suite.make_curve), written at a fixed precision; the only
-text is the grader's title, XML-escaped all the same.
+cost more than a tenth of grading. Values are the grader's own numbers (scores, or a curve's
+floats, bounded and finite or None: grader.suite.make_curve), written at a fixed precision;
+the only text is the grader's title, XML-escaped all the same.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import dataclasses
-import hashlib
-import importlib.metadata
-import io
-import json
+import bisect
 import math
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from grader.core.results import Curve
 
-#: Size of every picture in CSS pixels (drawn at 1.5 times that for sharper screens).
+#: Size of a histogram in CSS pixels.
 WIDTH, HEIGHT = 480, 240
-_DPI = 100
-#: Margins as fractions of the picture: room for tick labels up to about seven characters
-#: ("0.0001", "1e+06"), the axis labels and the title.
-_MARGINS = dict(left=0.17, right=0.95, bottom=0.19, top=0.9)
 
 
 @dataclass(frozen=True)
@@ -46,102 +34,74 @@ class Picture:
     alt: str
 
 
-def _figure():  # type: ignore[no-untyped-def]
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI)
-    figure.subplots_adjust(**_MARGINS)
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _png(figure) -> str:  # type: ignore[no-untyped-def]
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=1.5 * _DPI)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 #: The x axis of a histogram runs from 0 to a max score in this range, else to 1.
 _SANE_TOP = (1e-9, 1e12)
+#: A histogram's plotting area within its WIDTH x HEIGHT: room for the count and score tick
+#: labels, the axis labels and the title.
+_H_LEFT, _H_RIGHT, _H_TOP, _H_BOTTOM = 56, WIDTH - 16, 30, HEIGHT - 46
 
 
-class DrawnPictures:
-    """Histograms drawn by earlier runs on the same OUT, kept in ``OUT/.pictures/`` by what
-    they show: a rerun whose scores did not change reuses them and never imports matplotlib
-    (its import and font list cost a second or more). ``finish`` removes the pictures this
-    run did not show, so the folder holds one run's pictures at most."""
-
-    FOLDER = ".pictures"
-    _PREFIX = "data:image/png;base64,"
-
-    def __init__(self, out_dir: Path | None) -> None:
-        self.folder = out_dir / self.FOLDER if out_dir is not None else None
-        self.used: set[str] = set()
-
-    def histogram(self, scores: Sequence[float], max_score: float, title: str) -> Picture:
-        if self.folder is None:
-            return score_histogram(scores, max_score, title)
-        key = hashlib.sha256(json.dumps(
-            [_DRAWING, _matplotlib_version(), [repr(float(s)) for s in scores],
-             repr(float(max_score)), title]).encode("utf-8", "surrogatepass")).hexdigest()
-        self.used.add(key)
-        path = self.folder / f"{key}.json"
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            kept = json.loads(path.read_text(encoding="utf-8"))
-            uri = kept["uri"]
-            if isinstance(uri, str) and uri.startswith(self._PREFIX) \
-                    and _BASE64.fullmatch(uri[len(self._PREFIX):]):
-                return Picture(uri, int(kept["width"]), int(kept["height"]), str(kept["alt"]))
-        picture = score_histogram(scores, max_score, title)
-        with contextlib.suppress(OSError):  # a picture not kept is drawn again next time
-            self.folder.mkdir(exist_ok=True)
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(dataclasses.asdict(picture)), encoding="utf-8")
-            os.replace(temporary, path)
-        return picture
-
-    def paths(self) -> list[Path]:
-        """The files of the pictures this run showed."""
-        return [self.folder / f"{key}.json" for key in sorted(self.used)] if self.folder else []
-
-    def finish(self) -> None:
-        """Remove the kept pictures this run did not use."""
-        if self.folder is None or not self.folder.is_dir():
-            return
-        for path in self.folder.iterdir():
-            if path.stem not in self.used:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-
-
-#: Changed whenever score_histogram draws differently: pictures kept before are redrawn.
-_DRAWING = 1
-_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-
-
-def _matplotlib_version() -> str:
-    try:
-        return importlib.metadata.version("matplotlib")
-    except importlib.metadata.PackageNotFoundError:
-        return ""
+def histogram_counts(scores: Sequence[float], top: float) -> list[int]:
+    """How many of ``scores`` fall in each tenth of 0..``top`` (the last tenth includes
+    ``top``; below 0 counts as 0 and above ``top`` as ``top``; nan is left out)."""
+    edges = [top * i / 10 for i in range(11)]
+    counts = [0] * 10
+    for score in scores:
+        if math.isnan(score):
+            continue
+        clipped = min(max(score, 0.0), top)
+        counts[min(bisect.bisect_right(edges, clipped) - 1, 9)] += 1
+    return counts
 
 
 def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Picture:
-    """How many students scored in each tenth of ``max_score``."""
+    """How many students scored in each tenth of ``max_score``, as SVG text written from the
+    counts (as the loss curves are): no plotting library, well under a millisecond, where a
+    matplotlib figure cost its import and a font scan (0.7-1.0 s of each class run's end)."""
     top = max_score if _SANE_TOP[0] <= max_score <= _SANE_TOP[1] else 1.0  # nan: not sane
-    bins = [top * i / 10 for i in range(11)]
-    figure = _figure()
-    axes = figure.add_subplot()
-    axes.hist([min(max(s, 0.0), top) for s in scores if not math.isnan(s)], bins=bins,
-              color="#0969da", edgecolor="white")
-    axes.set_xlim(0, top)
-    axes.set_xlabel("score")
-    axes.set_ylabel("students")
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.set_title(title, fontsize=10)
-    alt = f"Histogram of {len(scores)} scores out of {top:g} for {title}"
-    return Picture(_png(figure), WIDTH, HEIGHT, alt)
+    counts = histogram_counts(scores, top)
+    highest = max(max(counts), 1)
+    step = max(1, math.ceil(highest / 5))  # at most six whole-number ticks on the count axis
+    y_top = step * math.ceil(highest / step)
+
+    def x(score: float) -> float:
+        return _H_LEFT + score / top * (_H_RIGHT - _H_LEFT)
+
+    def y(count: float) -> float:
+        return _H_BOTTOM - count / y_top * (_H_BOTTOM - _H_TOP)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif" '
+             f'fill="{_INK}">',
+             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
+    for count in range(0, y_top + 1, step):
+        parts.append(f'<line x1="{_H_LEFT - 3.5}" x2="{_H_LEFT}" y1="{y(count):.1f}" '
+                     f'y2="{y(count):.1f}" stroke="{_INK}" stroke-width="0.8"/>')
+        parts.append(_text(_H_LEFT - 6, y(count) + 4, str(count), "end", 11))
+    for tick in linear_ticks(0.0, top):
+        parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{_H_BOTTOM}" '
+                     f'y2="{_H_BOTTOM + 3.5}" stroke="{_INK}" stroke-width="0.8"/>')
+        parts.append(_text(x(tick), _H_BOTTOM + 15, f"{tick:g}", size=11))
+    width = (_H_RIGHT - _H_LEFT) / 10
+    for index, count in enumerate(counts):
+        if count:
+            parts.append(f'<rect x="{_H_LEFT + index * width:.1f}" y="{y(count):.1f}" '
+                         f'width="{width:.1f}" height="{y(0) - y(count):.1f}" fill="{_BLUE}" '
+                         'stroke="white" stroke-width="1"/>')
+    parts.append(f'<rect x="{_H_LEFT}" y="{_H_TOP}" width="{_H_RIGHT - _H_LEFT}" '
+                 f'height="{_H_BOTTOM - _H_TOP}" fill="none" stroke="{_INK}" '
+                 'stroke-width="0.8"/>')
+    parts.append(_text((_H_LEFT + _H_RIGHT) / 2, HEIGHT - 10, "score", size=12))
+    middle = (_H_TOP + _H_BOTTOM) / 2
+    parts.append(_text(16, middle, "students", size=12,
+                       extra=f'transform="rotate(-90 16 {middle:.1f})"'))
+    parts.append(_text((_H_LEFT + _H_RIGHT) / 2, _H_TOP - 10, title, size=13))
+    parts.append("</svg>")
+    svg = "".join(parts).encode("utf-8")
+    alt = (f"Histogram of {len(scores)} scores out of {top:g} for {title}; students in each "
+           f"tenth, lowest first: {', '.join(map(str, counts))}")
+    return Picture("data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
+                   WIDTH, HEIGHT, alt)
 
 
 #: A student's loss this many times the reference's largest is drawn off the chart.
@@ -228,10 +188,17 @@ def _polylines(points: list[tuple[float, float | None]], x: Callable[[float], fl
     return lines
 
 
+#: What XML 1.0 cannot hold (C0 controls but tab and newline, lone surrogates, U+FFFE/U+FFFF):
+#: one such character in a title made the browser show a broken picture instead of the SVG.
+_REPLACEMENT = "\ufffd"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(x: float, y: float, text: str, anchor: str = "middle", size: int = 12,
           extra: str = "") -> str:
+    shown = escape(_NOT_XML.sub(_REPLACEMENT, text))
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
-            f'{extra}>{escape(text)}</text>')
+            f'{extra}>{shown}</text>')
 
 
 def _y_range(finite: list[float], reference: list[float], log: bool,

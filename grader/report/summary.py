@@ -24,7 +24,7 @@ from grader.core.results import NOT_ATTEMPTED, PASSED, SKIPPED, SubmissionResult
 from grader.core.roster import RosterEntry
 from grader.core.text import head_of, visible
 from grader.report.feedback import function_of
-from grader.report.plots import DrawnPictures
+from grader.report.plots import score_histogram
 
 #: A student needs attention below this share of an assignment's points (or missing one).
 THRESHOLD = 0.5
@@ -177,10 +177,8 @@ def _points(value: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def histogram(scores: Sequence[float], max_score: float, title: str,
-              drawn: DrawnPictures | None = None) -> dict[str, Any]:
-    """``drawn``: pictures kept from earlier runs on the same OUT (default: always drawn)."""
-    picture = (drawn or DrawnPictures(None)).histogram(scores, max_score, title)
+def histogram(scores: Sequence[float], max_score: float, title: str) -> dict[str, Any]:
+    picture = score_histogram(scores, max_score, title)
     return {"uri": picture.uri, "width": picture.width, "height": picture.height,
             "alt": picture.alt}
 

@@ -30,7 +30,7 @@ from grader.core.text import block, visible
 from grader.core.visibility import Shown
 from grader.report.feedback import curve_views, group_views, skipped_reason
 from grader.report.late import record_lines
-from grader.report.plots import DrawnPictures, loss_curve
+from grader.report.plots import loss_curve
 from grader.report.summary import THRESHOLD, grid, histogram, struggles, test_rates
 
 # Submission statuses (one per grades.csv row).
@@ -198,8 +198,7 @@ def assignment_order(results: Iterable[SubmissionResult]) -> list[str]:
 
 def _assignment_view(assignment: str, results: list[SubmissionResult],
                      title: str, pictures: bool = True, students: int = 0,
-                     calls: Mapping[str, Sequence[str]] | None = None,
-                     drawn: DrawnPictures | None = None) -> dict[str, Any]:
+                     calls: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """``students``: how many the grid lists (a roster student with no folder at all is
     missing here too)."""
     handed_in = [r.score for r in results if not r.missing]
@@ -221,7 +220,7 @@ def _assignment_view(assignment: str, results: list[SubmissionResult],
         "tests": pass_rates(results),
         "struggles": struggles(results, calls or {}, lambda r: submission_status(r) == GRADED),
         "histogram": histogram(handed_in, max((r.max_score for r in results), default=100.0),
-                               title or assignment, drawn)
+                               title or assignment)
         if pictures and len(handed_in) > 1 else None,
     }
 
@@ -236,19 +235,18 @@ def _mean(values: Sequence[float]) -> float:
 
 def summary_view(run: RunResult, titles: Mapping[str, str] | None = None,
                  roster: Sequence[RosterEntry] = (), pictures: bool = True,
-                 calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
-                 drawn: DrawnPictures | None = None) -> dict[str, Any]:
+                 calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+                 ) -> dict[str, Any]:
     """Everything summary.md.j2 and summary.html.j2 show for a whole run (``pictures``:
     draw the histograms, which only the HTML shows; ``calls``: per assignment, which graded
-    function uses which, to name knock-on failures; ``drawn``: histograms kept from earlier
-    runs on the same OUT)."""
+    function uses which, to name knock-on failures)."""
     titles = titles or {}
     calls = calls or {}
     order = assignment_order(run.results)
     rows = grid(run.results, order, roster, lambda r: r.missing, submission_status)
     assignments = [
         _assignment_view(a, [r for r in run.results if r.assignment == a], titles.get(a, ""),
-                         pictures, len(rows), calls.get(a, {}), drawn)
+                         pictures, len(rows), calls.get(a, {}))
         for a in order
     ]
     return {

@@ -13,6 +13,7 @@ become folders (never the name of a report file).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -31,7 +32,6 @@ from grader.report import stamps
 from grader.report.gradebook import MISSING, UNKNOWN, gradebook_csv, gradebook_rows
 from grader.report.gradescope import results_json
 from grader.report.lms_gradebook import lms_gradebook
-from grader.report.plots import DrawnPictures
 from grader.report.table import grades_csv
 from grader.report.view import assignment_order, feedback_view, summary_view
 
@@ -67,7 +67,7 @@ class ReportPaths:
     lms_notes: tuple[str, ...] = ()
     #: the run as reported: a submission whose report could not be written is a grader error
     run: RunResult | None = None
-    #: not reports, but what the next run on OUT reuses: the report stamps, the histograms
+    #: not reports, but what the next run on OUT reuses: the report stamps
     kept: tuple[Path, ...] = ()
 
     @property
@@ -184,6 +184,25 @@ def _write_contained(result: SubmissionResult, out_dir: Path, title: str,
         return _write_submission(failed, out_dir, title, templates, calls, visibility), failed
 
 
+#: Where versions before 2026-12-07 kept the summary's histograms (PNG, by what they show);
+#: histograms are SVG written in well under a millisecond now, so the folder goes.
+OLD_PICTURES = ".pictures"
+
+
+def _remove_old_pictures(out_dir: Path) -> None:
+    """Remove the histograms an older version kept in OUT: its own files only (``*.json``,
+    ``*.tmp``), never through a link, and the folder once empty."""
+    folder = out_dir / OLD_PICTURES
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.suffix in (".json", ".tmp") and path.is_file() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # left where anything else is in it
+
+
 def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = None, *,
                   titles: Mapping[str, str] | None = None,
                   calls: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
@@ -229,9 +248,8 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
                   unrecognized=tuple((valid(path), valid(reason))
                                      for path, reason in run.unrecognized),
                   sandbox=valid(run.sandbox))
-    drawn = DrawnPictures(out_dir)
-    summary = summary_view(run, titles, roster or (), calls=calls, drawn=drawn)
-    drawn.finish()
+    summary = summary_view(run, titles, roster or (), calls=calls)
+    _remove_old_pictures(out_dir)
     assignments = assignment_order(run.results)
     rows = gradebook_rows(run.results, assignments, roster or (), run.students)
     lms = None
@@ -255,5 +273,5 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
         lms_gradebook=write_atomic(out_dir / lms.file_name, lms.text) if lms else None,
         lms_notes=lms.notes if lms else (),
         run=run,
-        kept=tuple(p for p in (written.path, *drawn.paths()) if p.is_file()),
+        kept=tuple(p for p in (written.path,) if p.is_file()),
     )

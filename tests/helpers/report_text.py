@@ -26,7 +26,7 @@ def outside_fences(markdown: str) -> str:
     return "\n".join(kept)
 
 
-#: The grader's own markup in its HTML: pictures (data URIs: histograms PNG, loss curves SVG)
+#: The grader's own markup in its HTML: pictures (data URIs: histograms and loss curves SVG)
 #: and the summary's find-a-student script.
 OWN_IMAGE = re.compile(r'<img src="data:image/(?:png|svg\+xml);base64,[A-Za-z0-9+/=]+" '
                        r'alt="[^"<>]*" width="\d+" height="\d+">')
