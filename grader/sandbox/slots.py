@@ -104,16 +104,35 @@ def _lease(pid: int, avoid: int) -> int:
     raise OSError(f"all {MAX_SLOTS} sandbox slots are in use")
 
 
-def _status_fields(pid: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
+def _status(pid: str) -> bytes:
+    """/proc/<pid>/status as bytes, a newline first; empty where the process is gone."""
     try:
-        text = Path(f"/proc/{pid}/status").read_text()
+        fd = os.open(f"/proc/{pid}/status", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return fields
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return fields
+        return b""
+    try:
+        return b"\n" + os.read(fd, 1 << 16)  # the kernel writes it whole, about 1.5 KB
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _field(status: bytes, name: bytes) -> bytes:
+    """The value of ``name`` (b"Uid") in a status text from :func:`_status`; b"" if absent.
+    A field is found by its line start only: a process's name (the first line, which the
+    process chooses) cannot pose as one, as ``\n`` in it is written as an escape."""
+    start = status.find(b"\n" + name + b":")
+    if start < 0:
+        return b""
+    start += len(name) + 2
+    end = status.find(b"\n", start)
+    return status[start:end if end >= 0 else len(status)].strip()
+
+
+def _real_uid(status: bytes) -> int | None:
+    uids = _field(status, b"Uid").split()
+    return int(uids[0]) if uids else None
 
 
 def uid_processes(uid: int, *, include_zombies: bool = False) -> list[int]:
@@ -122,25 +141,27 @@ def uid_processes(uid: int, *, include_zombies: bool = False) -> list[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        fields = _status_fields(entry)
-        uids = fields.get("Uid", "").split()
-        if not uids or int(uids[0]) != uid:
+        status = _status(entry)
+        if _real_uid(status) != uid:
             continue
-        if not include_zombies and fields.get("State", "").startswith(("Z", "X")):
+        if not include_zombies and _field(status, b"State").startswith((b"Z", b"X")):
             continue
         found.append(int(entry))
     return found
 
 
 def uid_tasks(uid: int) -> int:
-    """Threads counted against ``uid``'s RLIMIT_NPROC (zombies included: they still count)."""
+    """Threads counted against ``uid``'s RLIMIT_NPROC (zombies included: they still count).
+
+    Once per worker start, over every process on the machine: each status is read as bytes
+    and only its Uid and Threads lines looked at (2.5 ms for 72 processes when every line
+    was split and parsed; the cost grows with the machine's process count)."""
     total = 0
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            fields = _status_fields(entry)
-            uids = fields.get("Uid", "").split()
-            if uids and int(uids[0]) == uid:
-                total += int(fields.get("Threads", "1") or 1)
+            status = _status(entry)
+            if _real_uid(status) == uid:
+                total += int(_field(status, b"Threads") or 1)
     return total
 
 
