@@ -5,13 +5,12 @@ an independent reader of the same files."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 
 import psutil
-import pytest
+from helpers.resources import ROOT_PROBLEM, needs
 
 from grader.sandbox import slots
 
@@ -25,7 +24,7 @@ THREADS = ("import os, threading, time\n"
            f"os.setresuid({UID}, {UID}, {UID})\n"
            "print('ready', flush=True); time.sleep(60)\n")
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="starts processes as another uid")
+pytestmark = needs(ROOT_PROBLEM, "root (it starts processes as another uid)")
 
 
 def _oracle(uid: int) -> tuple[int, set[int]]:

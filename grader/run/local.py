@@ -25,7 +25,7 @@ from grader.run.budget import grade_group, student_groups
 from grader.run.preload import OPTIMIZER, warm_optimizer
 from grader.sandbox import make_sandbox, set_private, slots
 from grader.sandbox.base import Sandbox
-from grader.sandbox.zygote import ZygoteSandbox
+from grader.sandbox.zygote import PRELOAD, ZygoteSandbox
 from grader.submission.bounds import clip
 from grader.submission.grade import Job, grade_job, prepared
 from grader.submission.stops import Remembered
@@ -70,6 +70,7 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
                                                    [own(jobs[i]) for i in group]))
         return [result for result in results if result is not None]
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(forkserver_preload(settings))
     pool = concurrent.futures.ProcessPoolExecutor(settings.jobs, mp_context=context)
     try:
         futures = {pool.submit(grade_group_in_process, [jobs[i] for i in group],
@@ -81,6 +82,19 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
         raise
     pool.shutdown(wait=True)
     return [result for result in results if result is not None]
+
+
+def forkserver_preload(settings: Settings) -> list[str]:
+    """What the pool's fork server imports once, before it forks each pool process: this
+    module (so the grading code) and what the suites import (the zygote's preload but
+    matplotlib, as :func:`prestart` imports it), instead of each pool process importing them
+    on its own (the 200-submission run's first result 3.96-4.01 s -> 3.63-3.69 s, two runs
+    each). Imports only: an optimizer's first step (threads) stays in each pool process.
+    ``__main__`` stays first, as multiprocessing has it by default."""
+    suites = [name for name in (settings.preload if settings.preload is not None
+                                else PRELOAD)
+              if not name.startswith("matplotlib")]
+    return ["__main__", __name__, *suites]
 
 
 def grade_group_in_process(jobs: list[Job], settings: list[Settings]) -> list[SubmissionResult]:
