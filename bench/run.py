@@ -181,7 +181,8 @@ def run_grader(folder: Path, out: Path, students: int, jobs: int,
         key = (data["extra_data"]["student"], data["extra_data"]["assignment"])
         durations[key] = float(data.get("execution_time", 0.0))
         scores[key] = float(data["score"])
-    if memory is not None and memory_of is not None:
+    if memory_of is not None:
+        assert memory is not None
         return replace(memory_of, peak_tree_mb=memory.peak_tree / 2**20,
                        peak_main_mb=memory.peak_main / 2**20)
     return GraderRun(students, len(durations), wall, 0.0, 0.0, durations, scores,

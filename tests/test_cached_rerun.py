@@ -53,7 +53,7 @@ def _without_duration(text: str) -> str:
     return re.sub(r"\d+(\.\d+)? s\b", "", text)
 
 
-def test_a_cached_rerun_reads_draws_grades_and_rewrites_nothing(
+def test_a_cached_rerun_reads_grades_and_rewrites_nothing(
         graded: tuple[Path, Path, RunResult], monkeypatch: pytest.MonkeyPatch) -> None:
     source, out, first = graded
     feedback = sorted(out.glob("*/activations/feedback.html"))

@@ -186,7 +186,7 @@ def test_feedback_folds_failures_its_cause_explains_and_unfolds_mixed_ones(
     assert "<details open>" in sgd and "see each below" in sgd
 
 
-def test_the_histogram_counts_each_tenth_and_says_them_in_its_text(tmp_path: Path) -> None:
+def test_the_histogram_counts_each_tenth_and_says_them_in_its_text() -> None:
     """The bars are the counts per tenth (the last tenth includes the top; below 0 counts as
     0, above the top as the top, nan not at all), and the text alternative says them."""
     scores = [-5.0, 0.0, 9.99, 10.0, 55.5, 90.0, 100.0, 120.0, float("nan")]

@@ -273,5 +273,5 @@ def write_reports(run: RunResult, out_dir: Path, templates_dir: Path | None = No
         lms_gradebook=write_atomic(out_dir / lms.file_name, lms.text) if lms else None,
         lms_notes=lms.notes if lms else (),
         run=run,
-        kept=tuple(p for p in (written.path,) if p.is_file()),
+        kept=(written.path,) if written.path.is_file() else (),
     )

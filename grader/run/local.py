@@ -86,16 +86,20 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
 
 def forkserver_preload(settings: Settings) -> list[str]:
     """What the pool's fork server imports once, before it forks each pool process: this
-    module (so the grading code) and what the suites import (the zygote's preload but
-    matplotlib, as :func:`prestart` imports it), instead of each pool process importing them
+    module (so the grading code) and what the suites import (:func:`suite_imports`, as
+    :func:`prestart` imports it), instead of each pool process importing them
     on its own (a 200-submission run's CPU, two pairs: 54.8 / 57.5 s -> 49.1 / 54.1 s; the
     pool processes share torch's pages with the fork server). Imports only: an optimizer's
     first step (which may start threads) stays in each pool process. ``__main__`` stays
     first, as multiprocessing has it by default."""
-    suites = [name for name in (settings.preload if settings.preload is not None
-                                else PRELOAD)
-              if not name.startswith("matplotlib")]
-    return ["__main__", __name__, *suites]
+    preload = settings.preload if settings.preload is not None else PRELOAD
+    return ["__main__", __name__, *suite_imports(preload)]
+
+
+def suite_imports(preload: Sequence[str]) -> list[str]:
+    """The modules of a zygote's ``preload`` the suites import in a grading process: all but
+    matplotlib, which only the workers use (the grader draws its pictures itself)."""
+    return [name for name in preload if not name.startswith("matplotlib")]
 
 
 def grade_group_in_process(jobs: list[Job], settings: list[Settings]) -> list[SubmissionResult]:
@@ -114,8 +118,7 @@ def grade_group_in_process(jobs: list[Job], settings: list[Settings]) -> list[Su
 def prestart(settings: Settings) -> None:
     """Start this process's warm zygote without waiting for it, where it has none yet, and
     meanwhile import here what the suites import (numpy, torch, an optimizer's first step:
-    the zygote's preload but matplotlib, which the grader imports for its reports only, with
-    its own backend): the two imports run side by side instead of one after the other
+    :func:`suite_imports`): the two imports run side by side instead of one after the other
     (issue 32). In this thread, not a background one: the notebook reader is forked next,
     and a fork while another thread holds an import lock could leave the reader waiting."""
     sandbox = kept_sandbox(settings.sandbox, settings.warm, settings.preload)
@@ -123,10 +126,9 @@ def prestart(settings: Settings) -> None:
     if not isinstance(sandbox, ZygoteSandbox) or sandbox.zygote is not None:
         return
     sandbox.prestart(settings.limits, settings.device)
-    for name in sandbox.preload:
-        if not name.startswith("matplotlib"):
-            with contextlib.suppress(ImportError):  # the suites then say what is missing
-                importlib.import_module(name)
+    for name in suite_imports(sandbox.preload):
+        with contextlib.suppress(ImportError):  # the suites then say what is missing
+            importlib.import_module(name)
     if OPTIMIZER in sandbox.preload:  # the suites' reference training takes optimizer steps
         with contextlib.suppress(ImportError):
             warm_optimizer()

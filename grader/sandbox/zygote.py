@@ -78,9 +78,10 @@ def font_lists(max_chars: int = FONT_LISTS_MAX_CHARS) -> dict[str, str]:
     """matplotlib's font lists as this user's matplotlib cached them (its cache folder:
     $MPLCONFIGDIR, else $XDG_CACHE_HOME/matplotlib or ~/.cache/matplotlib), by file name, for a
     zygote that preloads matplotlib: it would otherwise scan the system's fonts to build one in
-    its fresh /tmp (0.13 s of its start here). None where there is none (a fresh machine: the
-    grader's own reports make one) or they are too long to hand over in the zygote's config.
-    A list names font files only; one a worker cannot see makes its matplotlib build its own."""
+    its fresh /tmp (0.13 s of its start here). None where there is none (a machine where this
+    user's matplotlib never ran: the grader itself draws without it) or they are too long
+    to hand over in the zygote's config. A list names font files only; one a worker cannot
+    see makes its matplotlib build its own."""
     folder = os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
     found: dict[str, str] = {}

@@ -17,8 +17,8 @@ else:  # run as a script inside the sandbox: the other worker files sit beside i
 
 
 def write_font_lists(lists: object) -> None:
-    """matplotlib's font lists as the grader's matplotlib cached them, written into this
-    zygote's own matplotlib folder ($MPLCONFIGDIR: its fresh /tmp, or its home) before it
+    """matplotlib's font lists as the grader's user's matplotlib cached them, written into
+    this zygote's own matplotlib folder ($MPLCONFIGDIR: its fresh /tmp, or its home) before it
     imports matplotlib, which then reads one instead of scanning the system's fonts. Only
     files named as a font list, never over one already there; anything else is ignored."""
     folder = os.environ.get("MPLCONFIGDIR")
