@@ -222,3 +222,14 @@ def test_a_class_run_never_imports_a_plotting_library(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "summary.html").is_file()
     assert not (tmp_path / "home").exists()
+
+
+def test_the_count_axis_ticks_are_round_numbers() -> None:
+    """A TA reads 0, 20, 40 ... 120 students off the axis, not 0, 22, 44 ... 110."""
+    ns = "{http://www.w3.org/2000/svg}"
+    for students, ticks in ((1, [0, 1]), (7, [0, 2, 4, 6, 8]), (109, list(range(0, 121, 20))),
+                            (4999, list(range(0, 5001, 1000)))):
+        picture = score_histogram([50.0] * students, 100.0, "Backprop")
+        svg = ElementTree.fromstring(base64.b64decode(picture.uri.split(",", 1)[1]))
+        shown = [int(t.text or "") for t in svg.iter(f"{ns}text") if t.get("text-anchor") == "end"]
+        assert shown == ticks, (students, shown)

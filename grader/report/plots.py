@@ -61,7 +61,7 @@ def score_histogram(scores: Sequence[float], max_score: float, title: str) -> Pi
     top = max_score if _SANE_TOP[0] <= max_score <= _SANE_TOP[1] else 1.0  # nan: not sane
     counts = histogram_counts(scores, top)
     highest = max(max(counts), 1)
-    step = max(1, math.ceil(highest / 5))  # at most six whole-number ticks on the count axis
+    step = max(1, round(_nice_step(highest, 6)))  # 1, 2 or 5 x 10^k students: round ticks
     y_top = step * math.ceil(highest / step)
 
     def x(score: float) -> float:
