@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import pytest
+from helpers.browser import chromium, svg_texts_outside
 
 from grader.core.course import load_course
 from grader.core.results import FAILED, RunResult, SubmissionResult, TestResult
@@ -120,7 +122,7 @@ def test_extreme_curves_draw_well_formed_and_thinned(tmp_path: Path) -> None:
 def test_the_curve_reads_at_a_glance_and_a_lower_end_is_explained() -> None:
     """Text of 12 px or more, the reference drawn over yours (visible where they coincide)
     and dashed in its own colour, and a note when yours ends lower than the reference's."""
-    from grader.report.plots import LOWER_NOTE, loss_curve
+    from grader.report.plots import LOWER_NOTE, LOWER_NOTE_LINES, loss_curve
 
     same = make_curve("train", [2.0, 1.0, 0.5], [2.0, 1.0, 0.5])
     lower = make_curve("train", [2.0, 0.5, 0.1], [2.0, 1.0, 0.5])
@@ -135,4 +137,25 @@ def test_the_curve_reads_at_a_glance_and_a_lower_end_is_explained() -> None:
         assert yours.get("stroke-dasharray") is None and reference.get("stroke-dasharray")
         texts = [t.text for t in svg.iter(SVG + "text")]
         assert {"yours (solid)", "reference (dashed)"} <= set(texts)
-        assert (LOWER_NOTE in texts) is noted and (LOWER_NOTE in picture.alt) is noted
+        assert (" ".join(texts[-len(LOWER_NOTE_LINES):]) == LOWER_NOTE) is noted
+        assert (LOWER_NOTE in picture.alt) is noted
+        assert picture.height == int(svg.get("height"))  # (taller by the note's second line)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium() is None, reason="needs Chromium (Debian package)")
+def test_every_text_of_a_picture_fits_it_in_a_browser(tmp_path: Path) -> None:
+    """Laid out by Chromium with its fonts, no text of a loss curve (the note under one that
+    ends lower, long tick labels on either scale) or of a class's histogram leaves the
+    picture: a student once saw the note cut off at the right edge."""
+    from grader.report.plots import loss_curve, score_histogram
+
+    pictures = [loss_curve(make_curve("train", [2.0, 0.5, 0.1], [2.0, 1.0, 0.5]), "train"),
+                loss_curve(make_curve("fit", [1e-7 * 3**i for i in range(300)],
+                                      [2.5e-7] * 300, 7), "gradient_descent_step"),
+                loss_curve(make_curve("fit", [-123456.5, 0.001, 98765.25], [1.0, 2.0, 3.0]),
+                           "train"),
+                score_histogram([(i * 37) % 101 for i in range(540)], 100.0, "backprop"),
+                score_histogram([99.5] * 4999, 400.0, "training")]
+    svgs = [base64.b64decode(p.uri.split(",", 1)[1]) for p in pictures]
+    assert svg_texts_outside(svgs, tmp_path) == []

@@ -124,9 +124,13 @@ _BLUE, _INK = "#0969da", "#1f2328"
 _ORANGE = "#bc4c00"
 _REFERENCE_STYLE = f'stroke="{_ORANGE}" stroke-width="2.2" stroke-dasharray="8,4"'
 _STUDENT_STYLE = f'stroke="{_BLUE}" stroke-width="3"'
-#: The note under a chart whose student curve ends below the reference's.
-LOWER_NOTE = "Yours ends lower than the reference: lower is not better here, the reference is " \
-             "what correct code reaches."
+#: The note under a chart whose student curve ends below the reference's, in lines that fit
+#: the picture's width (13 px text: about 8 px a character at most); the picture grows by
+#: a line's height for it.
+LOWER_NOTE_LINES = ("Yours ends lower than the reference: lower is not better here,",
+                    "the reference is what correct code reaches.")
+LOWER_NOTE = " ".join(LOWER_NOTE_LINES)
+_NOTE_LINE = 18
 
 
 def _nice_step(span: float, count: float = 5) -> float:
@@ -278,10 +282,12 @@ def loss_curve(curve: Curve, title: str) -> Picture:
         return min(max(_BOTTOM - fraction * (_BOTTOM - _TOP), _TOP - _FAR), _BOTTOM + _FAR)
 
     y_ticks = log_ticks(bottom, top) if log else linear_ticks(bottom, top)
+    lower = ends_lower(curve)
+    height = CURVE_HEIGHT + (_NOTE_LINE * (len(LOWER_NOTE_LINES) - 1) if lower else 0)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{CURVE_WIDTH}" '
-             f'height="{CURVE_HEIGHT}" viewBox="0 0 {CURVE_WIDTH} {CURVE_HEIGHT}" '
+             f'height="{height}" viewBox="0 0 {CURVE_WIDTH} {height}" '
              f'font-family="DejaVu Sans, Arial, sans-serif" fill="{_INK}">',
-             f'<rect width="{CURVE_WIDTH}" height="{CURVE_HEIGHT}" fill="white"/>',
+             f'<rect width="{CURVE_WIDTH}" height="{height}" fill="white"/>',
              f'<clipPath id="plot"><rect x="{_LEFT}" y="{_TOP}" width="{_RIGHT - _LEFT}" '
              f'height="{_BOTTOM - _TOP}"/></clipPath>']
     for tick in y_ticks:
@@ -314,9 +320,8 @@ def loss_curve(curve: Curve, title: str) -> Picture:
     parts.append(_text(20, (_TOP + _BOTTOM) / 2, "loss", size=13, extra=(
         f'transform="rotate(-90 20 {(_TOP + _BOTTOM) / 2:.1f})"')))
     parts.append(_text((_LEFT + _RIGHT) / 2, _TOP - 12, title, size=14))
-    lower = ends_lower(curve)
-    if lower:
-        parts.append(_text(_LEFT, CURVE_HEIGHT - 10, LOWER_NOTE, "start", 13,
+    for row, line in enumerate(LOWER_NOTE_LINES if lower else ()):
+        parts.append(_text(_LEFT, CURVE_HEIGHT - 10 + row * _NOTE_LINE, line, "start", 13,
                            f'fill="{_ORANGE}"'))
     parts.append("</svg>")
     svg = "".join(parts).encode("utf-8")
@@ -324,7 +329,7 @@ def loss_curve(curve: Curve, title: str) -> Picture:
            f"reference's ({len(curve.reference)} points, dashed)"
            + (f". {LOWER_NOTE}" if lower else ""))
     return Picture("data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
-                   CURVE_WIDTH, CURVE_HEIGHT, alt)
+                   CURVE_WIDTH, height, alt)
 
 
 def ends_lower(curve: Curve) -> bool:

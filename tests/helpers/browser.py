@@ -92,3 +92,45 @@ def check_page(page: Path, screenshot: Path, work: Path) -> PageCheck:
                                         or ":ERROR:" in line)]
     return PageCheck(images=data["images"], links=data["links"], wide=data["wide"],
                      scroll_width=data["scrollWidth"], console_errors=errors)
+
+
+_SVG_PROBE = """
+<script>
+window.addEventListener("load", function () {
+  var found = [];
+  Array.prototype.forEach.call(document.querySelectorAll("svg"), function (svg, index) {
+    var box = svg.viewBox.baseVal;
+    Array.prototype.forEach.call(svg.querySelectorAll("text"), function (text) {
+      var r = text.getBBox();
+      if (text.getAttribute("transform")) { return; }  // a rotated label: its own axes
+      if (r.x < box.x - 0.5 || r.y < box.y - 0.5 || r.x + r.width > box.x + box.width + 0.5
+          || r.y + r.height > box.y + box.height + 0.5) {
+        found.push(index + ": " + text.textContent + " (" + Math.round(r.x) + ", "
+                   + Math.round(r.y) + ", " + Math.round(r.width) + " x "
+                   + Math.round(r.height) + ")");
+      }
+    });
+  });
+  var out = document.createElement("pre");
+  out.id = "probe-result";
+  out.textContent = JSON.stringify(found);
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def svg_texts_outside(svgs: list[bytes], work: Path) -> list[str]:
+    """The texts of ``svgs`` (each drawn inline, as Chromium lays out its fonts) whose box
+    leaves their picture's view box: "INDEX: TEXT (x, y, w x h)"."""
+    browser = chromium()
+    assert browser is not None
+    page = work / "svgs.html"
+    page.write_text("<!doctype html><html><body>" + "".join(
+        svg.decode("utf-8") for svg in svgs) + _SVG_PROBE + "</body></html>", encoding="utf-8")
+    done = _run(browser, work / "profile-svg", "--virtual-time-budget=3000", "--dump-dom",
+                page.resolve().as_uri())
+    found = re.search(r'<pre id="probe-result">(.*?)</pre>', done.stdout, re.S)
+    assert found, f"the probe did not run: {done.stderr[-2000:]}"
+    text = found.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return list(json.loads(text.replace("&quot;", '"')))
