@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers.browser import chromium, svg_texts_outside
+from helpers.resources import needs
 
 from grader.core.course import load_course
 from grader.core.results import FAILED, RunResult, SubmissionResult, TestResult
@@ -143,7 +144,8 @@ def test_the_curve_reads_at_a_glance_and_a_lower_end_is_explained() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(chromium() is None, reason="needs Chromium (Debian package)")
+@needs(None if chromium() else "not found (Debian package chromium; .ci/run installs it)",
+       "Chromium")
 def test_every_text_of_a_picture_fits_it_in_a_browser(tmp_path: Path) -> None:
     """Laid out by Chromium with its fonts, no text of a loss curve (the note under one that
     ends lower, long tick labels on either scale) or of a class's histogram leaves the
