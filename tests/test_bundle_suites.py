@@ -75,6 +75,7 @@ def test_gradescope_ships_the_suite_and_what_it_imports(course: Course, tmp_path
     assert reference_score(unpacked / "course", course.get("forward").reference) == 100
 
 
+@pytest.mark.slow  # an interpreter imports torch and grades (the quick tier keeps Gradescope's)
 def test_classroom50_ships_the_suite_and_what_it_imports(course: Course, tmp_path: Path) -> None:
     (folder,) = build(BuildRequest(classroom_dir=tmp_path / "c50", only=("forward",)), course,
                       echo=lambda _: None)

@@ -236,6 +236,7 @@ def test_a_bad_required_score_is_one_line(tmp_path: Path, value: str) -> None:
         required_score(tmp_path)
 
 
+@pytest.mark.slow  # every file of the mutation corpus
 def test_every_corpus_file_mutates_cleanly() -> None:
     """The generator on this course's equivalents (correct solutions, each written differently
     from the reference) and one hand-written mutant per assignment: every mutant compiles and

@@ -63,6 +63,7 @@ def test_an_eager_training_run_gives_the_same_bits_without_importing_the_compile
         assert without[name] == with_compiler[name], name
 
 
+@pytest.mark.slow  # an interpreter imports torch and its compiler
 def test_anything_more_than_an_eager_step_imports_the_real_module() -> None:
     code = textwrap.dedent("""
         import json, sys

@@ -88,6 +88,7 @@ def _every_import(tree: ast.AST) -> set[tuple[int, str]]:
     return found
 
 
+@pytest.mark.slow  # parses about 300 files, the standard library's top level among them
 def test_the_statement_walk_finds_every_import_a_walk_of_every_node_finds() -> None:
     """Over the course's suites, the grader's sources and the standard library's (imports
     nested in functions, classes, loops, try/except/finally, with and match blocks)."""
