@@ -21,7 +21,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from baselines import Entry
@@ -40,7 +40,7 @@ from grader.submission.grade import Job, grade_job
 DEFECTS = (("one endless function", 0.02), ("every function endless", 0.005),
            ("memory cap in one function", 0.02), ("exit at import", 0.01))
 PHASES = ("discover", "extract", "worker", "suite", "reports", "cache")
-PHASE_NAMES = {"discover": "discover", "extract": "extract",
+PHASE_NAMES = {"discover": "discover (reads and extracts)", "extract": "extract (left to grading)",
                "worker": "worker start, load and stop", "suite": "suite",
                "reports": "reports", "cache": "cache write (key and entry)"}
 
@@ -176,6 +176,10 @@ def phases(course: Course, clean: Path, sample: list[Entry], secret: str,
     found = discover(clean, course.assignments)
     files = max(1, len(found.submissions))
     totals = {"discover": (time.perf_counter() - started) / files * len(jobs)}
+    # each file as the run grades it: with what discovery extracted (then nothing is read again)
+    read = {s.path.resolve(): s.extraction for s in found.submissions}
+    jobs = [replace(job, extraction=read.get(job.path.resolve())) if job.path else job
+            for job in jobs]
     results = []
     for job in jobs:
         results.append(grade_job(job, settings, sandbox, totals))

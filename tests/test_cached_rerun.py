@@ -60,7 +60,7 @@ def test_a_cached_rerun_reads_grades_and_rewrites_nothing(
     assert len(feedback) == 3
     written = {p: p.stat().st_mtime_ns for p in feedback}
     summary = (out / "summary.html").read_text()
-    monkeypatch.setattr(discover, "extract_file", _refuse("read a file in a child"))
+    monkeypatch.setattr(discover, "read_submission", _refuse("read a file in a child"))
     monkeypatch.setattr(local, "grade_jobs", _refuse("graded a submission"))
     again = _run(source, out)
     assert (again.graded, again.reused) == (0, 3)

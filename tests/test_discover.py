@@ -231,3 +231,80 @@ def test_missing_or_file_submissions_dir_is_config_error(
     file = write(tmp_path / "file.txt", "x")
     with pytest.raises(ConfigError, match=r"file\.txt: not a folder"):
         discover(file, assignments)
+
+
+def test_each_file_is_extracted_once_at_discovery_as_grading_would_extract_it() -> None:
+    """A file is read once per run: discovery's child extracts the module for the assignment
+    the file is matched to (kept on the Submission and its Job), the same module grading's own
+    extraction gives (for the demo class, every file named or with metadata); where it was
+    matched by its functions, grading extracts it itself."""
+    from grader.core.course import DEFAULT_ROOT, load_course
+    from grader.extract.isolate import extract_file
+    from grader.run.grading import plan_jobs
+
+    course = load_course(DEFAULT_ROOT)
+    found = discover(DEFAULT_ROOT / "demo" / "submissions", course.assignments)
+    assert len(found.submissions) >= 20
+    for submission in found.submissions:
+        wanted = course.get(submission.assignment).functions
+        extraction = submission.extraction
+        assert extraction is not None and extraction.module is not None, submission.path
+        assert extraction.module == extract_file(submission.source or submission.path,
+                                                 wanted).module, submission.path
+    jobs = [job for job in plan_jobs(found, course) if job.path is not None]
+    assert {(job.student, job.assignment.id, job.path): job.extraction for job in jobs} == {
+        (s.student, s.assignment, s.path): s.extraction for s in found.submissions}
+
+
+def test_a_file_matched_by_its_functions_is_extracted_when_graded(
+        tmp_path: Path, assignments: tuple[Assignment, ...]) -> None:
+    notebook(tmp_path / "s1" / "homework.ipynb", defs(*FUNCTIONS["forward"]))
+    (submission,) = discover(tmp_path, assignments).submissions
+    assert (submission.assignment, submission.matched_by) == ("forward", "functions")
+    assert submission.extraction is None  # no names kept there: grading extracts it
+
+
+def test_a_file_that_cannot_be_read_is_read_once_and_grading_keeps_why(
+        tmp_path: Path, assignments: tuple[Assignment, ...],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.extract import isolate
+    from grader.submission.grade import Job, load_student_module
+
+    path = tmp_path / "s1" / "activations.ipynb"
+    path.parent.mkdir()
+    path.write_text('{"cells": [', encoding="utf-8")
+    (submission,) = discover(tmp_path, assignments).submissions
+    extraction = submission.extraction
+    assert extraction is not None and extraction.module is None
+    assert extraction.error and "activations.ipynb" in extraction.error
+
+    def no_second_read(*args: object) -> None:
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(isolate, "run_isolated", no_second_read)
+    job = Job("s1", assignments[0], submission.path, source=submission.source,
+              extraction=extraction)
+    module, error = load_student_module(job)
+    assert module.statements == () and error == extraction.error
+
+
+def test_a_module_too_large_to_keep_is_left_for_grading(
+        tmp_path: Path, assignments: tuple[Assignment, ...],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A class's modules wait in the grader's memory until graded: one over KEEP_CHARS is not
+    kept (a file may hold 32 MiB), and grading extracts it as before."""
+    from grader.extract import isolate
+    from grader.submission.grade import Job, load_student_module
+
+    small = defs(*FUNCTIONS["forward"])
+    notebook(tmp_path / "s1" / "forward.ipynb", small)
+    notebook(tmp_path / "s2" / "forward.ipynb",
+             small.replace("return None", f"return {'x' * 3000!r}", 1))
+    monkeypatch.setattr(isolate, "KEEP_CHARS", 2000)
+    found = {s.student: s for s in discover(tmp_path, assignments).submissions}
+    assert found["s1"].extraction is not None and found["s2"].extraction is None
+    assert (found["s2"].assignment, found["s2"].matched_by) == ("forward", "file name")
+    forward = next(a for a in assignments if a.id == "forward")
+    module, error = load_student_module(Job("s2", forward, found["s2"].path,
+                                            source=found["s2"].source))
+    assert error is None and "x" * 3000 in module.source

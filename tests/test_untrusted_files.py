@@ -20,7 +20,7 @@ from grader.core.course import DEFAULT_ROOT, Assignment
 from grader.core.errors import ExtractionError
 from grader.core.files import MIB, digest_regular, read_regular
 from grader.core.settings import Limits, limits_from
-from grader.extract.isolate import ReadLimits, extract_file, run_isolated
+from grader.extract.isolate import ReadLimits, extract_file, read_submission, run_isolated
 from grader.extract.parse import MAX_AST_DEPTH, MAX_STATEMENTS
 from grader.extract.read import MAX_CELLS
 from grader.run.discover import MAX_ATTEMPTS, MAX_ENTRIES, Submission, Unrecognized, discover
@@ -148,17 +148,28 @@ def test_hostile_files_are_one_line_errors_and_honest_code_beside_them_survives(
             f"{MAX_AST_DEPTH} levels deep; it was skipped") in found.module.notes
 
 
-def test_metadata_is_read_and_extraction_skipped_when_it_names_an_assignment(
+def test_discovery_reads_a_file_once_and_extracts_it_for_the_assignment_it_is_graded_as(
         tmp_path: Path) -> None:
+    """The metadata's assignment first, else the one its name names, else none (then it is
+    matched by the functions it defines); the module keeps that assignment's functions, as
+    grading's own extraction would."""
     path = notebook(tmp_path / "work.ipynb", CODE)
     raw = json.loads(path.read_text())
     raw["metadata"]["grader"] = {"assignment": "activations"}
     path.write_text(json.dumps(raw))
-    skipped = extract_file(path, (), ReadLimits(), unless_assignment_in=("activations",))
-    assert (skipped.assignment, skipped.module, skipped.error) == ("activations", None, None)
-    full = extract_file(path, ())
-    assert full.assignment == "activations" and full.module is not None
-    assert set(full.module.defined) == set(FUNCTIONS)
+    functions_of = {"activations": FUNCTIONS, "forward": ("forward",)}
+    for named, graded_as in ((None, "activations"), ("forward", "activations")):
+        found = read_submission(path, functions_of, named)
+        assert (found.assignment, found.graded_as, found.error) == ("activations", graded_as,
+                                                                    None)
+        assert found.module == extract_file(path, FUNCTIONS).module is not None
+    unnamed = notebook(tmp_path / "plain.ipynb", CODE)
+    by_name = read_submission(unnamed, functions_of, "forward")
+    assert (by_name.assignment, by_name.graded_as) == (None, "forward")
+    assert by_name.module == extract_file(unnamed, ("forward",)).module
+    neither = read_submission(unnamed, functions_of, None)
+    assert neither.graded_as is None and neither.module == extract_file(unnamed).module
+    assert set(FUNCTIONS) <= set(neither.module.defined)  # type: ignore[union-attr]
 
 
 def test_read_limits_are_settings_with_flag_and_environment() -> None:

@@ -1,6 +1,9 @@
 """Reading and extracting an untrusted file in a child process with a time and memory limit.
 
     extract_file(path, required, limits) -> Extraction(assignment, module, error)
+    read_submission(path, functions_of, named, limits) -> the same, for discovery: the module
+        extracted for the assignment the file will be graded as, in the same child that reads
+        its metadata (a file is read and extracted once per run)
 
 Discovery and grading both read student files before any sandbox is involved, so the whole
 pipeline (read_source, extract_module) runs in a forked child of the grader: its address space
@@ -26,7 +29,7 @@ import select
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ from typing import Any
 from grader.core.errors import ExtractionError
 from grader.core.files import MIB, ReadLimits
 from grader.extract.pipeline import StudentModule, extract_module
-from grader.extract.read import read_source
+from grader.extract.read import Cell, read_source
 
 #: Forking is used on Linux (elsewhere, e.g. macOS libraries that are not fork-safe, or
 #: Windows without fork, the same steps run in this process).
@@ -43,6 +46,10 @@ _FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
 _MAX_REPLY = 64 * MIB
 #: Unless a setting says otherwise (Limits.reader()).
 _DEFAULT_LIMITS = ReadLimits()
+#: Largest module (its statements' and notes' characters) discovery keeps for grading: a
+#: class's modules wait in the grader's memory until graded, so a larger one (a file can hold
+#: 32 MiB) is left for grading to extract again.
+KEEP_CHARS = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -54,19 +61,49 @@ class Extraction:
     assignment: str | None
     module: StudentModule | None
     error: str | None
+    #: read_submission: the assignment whose functions the module keeps (None: none kept)
+    graded_as: str | None = None
 
 
-def extract_file(path: Path, required: Sequence[str] = (), limits: ReadLimits = _DEFAULT_LIMITS,
-                 *, extract: bool = True, unless_assignment_in: Sequence[str] = ()
+def extract_file(path: Path, required: Sequence[str] = (), limits: ReadLimits = _DEFAULT_LIMITS
                  ) -> Extraction:
-    """Read ``path`` and extract its module (keeping ``required`` names), in a child process.
+    """Read ``path`` and extract its module (keeping ``required`` names), in a child process."""
+    wanted = tuple(required)
+    return _read(path, limits, lambda assignment: (None, wanted))
 
-    ``extract=False`` only reads it (for its metadata); ``unless_assignment_in`` skips the
-    extraction when the metadata names one of these assignments.
-    """
+
+def read_submission(path: Path, functions_of: Mapping[str, Sequence[str]], named: str | None,
+                    limits: ReadLimits = _DEFAULT_LIMITS) -> Extraction:
+    """Read ``path`` for discovery, in one child: its metadata's assignment, and its module
+    extracted for the assignment it will be graded as, the metadata's (when it is one of
+    ``functions_of``) else ``named`` (the one assignment its file name names), keeping that
+    assignment's functions (``graded_as`` says which); with neither, extracted keeping none,
+    for matching by the functions it defines. A module over :data:`KEEP_CHARS` is not sent
+    back for an assignment (``graded_as`` None: grading extracts it)."""
+    functions = {name: tuple(wanted) for name, wanted in functions_of.items()}
+
+    def target(assignment: str | None) -> tuple[str | None, tuple[str, ...]]:
+        chosen = assignment if assignment in functions else named
+        return chosen, functions.get(chosen or "", ())
+
+    return _read(path, limits, target)
+
+
+def _read(path: Path, limits: ReadLimits,
+          target: Callable[[str | None], tuple[str | None, tuple[str, ...]]]) -> Extraction:
+    """Read ``path`` and extract it for ``target(its metadata's assignment)``: (the assignment
+    graded as, the names to keep), in a child (in this process where there is no fork)."""
     def job() -> dict[str, Any]:
-        return _extract(path, tuple(required), limits.max_bytes, extract,
-                        tuple(unless_assignment_in))
+        try:
+            source = read_source(path, limits.max_bytes)
+        except ExtractionError as exc:  # its message names the file already
+            return {"assignment": None, "module": None, "error": str(exc),
+                    "graded_as": target(None)[0]}
+        graded_as, required = target(source.assignment)
+        reply = _module_reply(path, source.cells, required)
+        if graded_as is not None and _chars(reply.get("module")) > KEEP_CHARS:
+            return {"assignment": source.assignment, "module": None, "error": None}
+        return {"assignment": source.assignment, "graded_as": graded_as, **reply}
 
     reply = run_isolated(job, limits) if _FORK else _guarded(job)
     if "failed" in reply:
@@ -74,23 +111,21 @@ def extract_file(path: Path, required: Sequence[str] = (), limits: ReadLimits = 
     return _from_reply(reply)
 
 
-def _extract(path: Path, required: tuple[str, ...], max_bytes: int, extract: bool,
-             unless: tuple[str, ...]) -> dict[str, Any]:
-    """The child's work, as JSON-ready data."""
+def _module_reply(path: Path, cells: list[Cell], required: Sequence[str]) -> dict[str, Any]:
+    """The extracted module as JSON-ready data, or the one-line reason it cannot be."""
     try:
-        source = read_source(path, max_bytes)
-    except ExtractionError as exc:  # its message names the file already
-        return {"assignment": None, "module": None, "error": str(exc)}
-    if not extract or source.assignment in unless:
-        return {"assignment": source.assignment, "module": None, "error": None}
-    try:
-        module = extract_module(source.cells, required)
+        module = extract_module(cells, required)
     except ExtractionError as exc:
-        return {"assignment": source.assignment, "module": None,
-                "error": f"{path.name}: {exc}"}
-    return {"assignment": source.assignment, "error": None, "module": {
+        return {"module": None, "error": f"{path.name}: {exc}"}
+    return {"error": None, "module": {
         "statements": list(module.statements), "defined": list(module.defined),
         "notes": list(module.notes), "origins": [list(o) for o in module.origins]}}
+
+
+def _chars(module: dict[str, list[Any]] | None) -> int:
+    if module is None:
+        return 0
+    return sum(len(text) for key in ("statements", "notes") for text in module[key])
 
 
 def _from_reply(reply: dict[str, Any]) -> Extraction:
@@ -102,8 +137,10 @@ def _from_reply(reply: dict[str, Any]) -> Extraction:
         built = StudentModule(*(tuple(str(item) for item in module.get(key, ()))
                                 for key in ("statements", "defined", "notes")),
                               origins=_origins(module.get("origins")))
+    graded_as = reply.get("graded_as")
     return Extraction(assignment if isinstance(assignment, str) else None, built,
-                      str(error) if error is not None else None)
+                      str(error) if error is not None else None,
+                      graded_as if isinstance(graded_as, str) else None)
 
 
 def _origins(data: Any) -> tuple[tuple[int, int], ...]:

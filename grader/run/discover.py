@@ -35,8 +35,9 @@ Only regular files inside a student's own folder are ever read, each once, by de
 FIFO, a device or a socket is Unrecognized with that reason and never read, and so is a file
 with more than one hard link or with a course file's bytes; what is graded and hashed is a
 private copy of the bytes read then (``Submission.source``). Files are extracted (for their
-metadata or functions) by :func:`grader.extract.isolate.extract_file`, in a child process under
-the run's read limits (size, time, memory). A student folder is
+metadata or functions) by :func:`grader.extract.isolate.read_submission`, in a child process
+under the run's read limits (size, time, memory), which also extracts the module the file is
+graded as (``Submission.extraction``: grading does not read the file again). A student folder is
 examined up to :data:`MAX_ENTRIES` entries, and at most :data:`MAX_ATTEMPTS` files of one
 student are graded for one assignment; what is beyond is reported, not graded.
 """
@@ -51,7 +52,7 @@ from grader.core.course import Assignment
 from grader.core.errors import ConfigError
 from grader.core.results import StudentInfo
 from grader.core.text import display_name, valid
-from grader.extract.isolate import ReadLimits, extract_file
+from grader.extract.isolate import Extraction, ReadLimits, read_submission
 from grader.run.layouts import PER_STUDENT, HandedIn, SourceView, StudentSource, read_layout
 from grader.run.matched import MatchMemo
 from grader.run.readonce import MAX_ENTRIES as MAX_ENTRIES
@@ -84,6 +85,9 @@ class Submission:
     submitted_at: str | None = None
     #: the grader's private copy of the bytes read at discovery: what is graded and hashed
     source: Path | None = field(default=None, compare=False)
+    #: those bytes read and extracted at discovery for ``assignment``: the module, or why it
+    #: cannot be (None: not extracted there; grading extracts it)
+    extraction: Extraction | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -244,8 +248,6 @@ def match_file(student: str, path: Path, assignments: Sequence[Assignment],
         return Unrecognized(path, f"not a notebook or .py file ({suffix or 'no extension'})",
                             student=student if named else "", assignment=named)
     ids = [a.id for a in assignments]
-    if suffix == ".py" and len(by_name) == 1:  # a .py file has no metadata: no need to read it
-        return Submission(student, by_name[0], path, "file name", source=source)
     key = memo.key(source or path, name) if memo is not None else None
     known = memo.get(key) if memo is not None else None
     if known is not None and known[0] in ids:
@@ -259,14 +261,23 @@ def match_file(student: str, path: Path, assignments: Sequence[Assignment],
 def _match_read(student: str, path: Path, assignments: Sequence[Assignment],
                 limits: ReadLimits | None, name: str, source: Path | None,
                 by_name: list[str]) -> Submission | Unrecognized:
-    """match_file's reading part: the file read (in a child) for its metadata and functions."""
+    """match_file's reading part: the file read (in a child) for its metadata and functions,
+    and extracted there for the assignment it is graded as (kept on the Submission, so that
+    grading does not read it again)."""
     ids = [a.id for a in assignments]
-    found = extract_file(source or path, (), limits or ReadLimits(), extract=len(by_name) != 1,
-                         unless_assignment_in=ids)
+    named = by_name[0] if len(by_name) == 1 else None
+    found = read_submission(source or path, {a.id: a.functions for a in assignments}, named,
+                            limits or ReadLimits())
+
+    def extracted(assignment: str) -> Extraction | None:
+        return found if found.graded_as == assignment else None
+
     if found.assignment in ids:
-        return Submission(student, str(found.assignment), path, "metadata", source=source)
-    if len(by_name) == 1:
-        return Submission(student, by_name[0], path, "file name", source=source)
+        return Submission(student, str(found.assignment), path, "metadata", source=source,
+                          extraction=extracted(str(found.assignment)))
+    if named is not None:
+        return Submission(student, named, path, "file name", source=source,
+                          extraction=extracted(named))
     if found.module is None:
         return Unrecognized(path, f"cannot be read and its name names no assignment: "
                                   f"{found.error}")

@@ -68,7 +68,7 @@ def plan_jobs(discovery: Discovery, course: Course, only: Sequence[str] = (),
             files = handed.get((student, assignment.id), [])
             digest = hashes[assignment.id]
             jobs.extend(Job(student, assignment, s.path, s.matched_by, digest,
-                            s.source) for s in files)
+                            s.source, s.extraction) for s in files)
             if not files:
                 jobs.append(Job(student, assignment, None, suite_hash=digest))
     return jobs

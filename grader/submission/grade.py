@@ -8,9 +8,10 @@ raises SandboxFailure when the grader's own sandbox failed (the caller retries).
 ``run_public`` runs an assignment's public tests on a file the same way (a real worker, the
 public seed): what the student's self-check must report for that file.
 
-The notebook is read and extracted in a child process under the run's read limits
-(grader.submission.student, grader.extract.isolate), and every text of a result is bounded
-(:func:`bound_result`) before it reaches a report or the cache.
+The notebook is read and extracted once, in a child process under the run's read limits: at
+discovery (grader.run.discover, ``Job.extraction``), else here (grader.submission.student,
+grader.extract.isolate); every text of a result is bounded (:func:`bound_result`) before it
+reaches a report or the cache.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grader
@@ -27,6 +28,7 @@ from grader.core.errors import CourseError
 from grader.core.results import NOTHING_HANDED_IN, SubmissionResult, TestResult
 from grader.core.settings import Limits, Settings
 from grader.core.text import display_path
+from grader.extract.isolate import Extraction
 from grader.extract.origins import located
 from grader.extract.pipeline import StudentModule
 from grader.sandbox.base import Sandbox
@@ -42,6 +44,7 @@ from grader.submission.plugin import (
 from grader.submission.session import WorkerSession
 from grader.submission.stops import Remembered, code_digest
 from grader.submission.student import load_student_module as load_file
+from grader.submission.student import loaded
 from grader.suite.budgets import suite_budgets
 from grader.suite.files import suite_hash
 
@@ -66,6 +69,9 @@ class Job:
     suite_hash: str = ""
     #: the grader's copy of the bytes read at discovery (grader.run.discover.Snapshots)
     source: Path | None = None
+    #: those bytes as discovery read and extracted them for this assignment, under the same
+    #: read limits (None: extracted when graded)
+    extraction: Extraction | None = field(default=None, compare=False, repr=False)
 
     @property
     def read_from(self) -> Path | None:
@@ -87,7 +93,10 @@ def submission_seed(settings: Settings, job: Job) -> int:
 
 def load_student_module(job: Job, limits: Limits | None = None
                         ) -> tuple[StudentModule, str | None]:
-    """The extracted module, or an empty one and the one-line reason it could not be read."""
+    """The extracted module (discovery's, where it extracted it), or an empty one and the
+    one-line reason it could not be read."""
+    if job.extraction is not None:
+        return loaded(job.extraction)
     assert job.read_from is not None
     return load_file(job.read_from, job.assignment.functions, (limits or Limits()).reader())
 
@@ -104,15 +113,16 @@ def _ahead_key(job: Job) -> tuple[str, str, Path]:
 
 @contextlib.contextmanager
 def prepared(jobs: Sequence[Job], limits: Limits) -> Iterator[None]:
-    """While a handful of jobs are graded in this process, one after another: every file is
-    extracted first (its reader child forked before any thread of this process imports),
+    """While a handful of jobs are graded in this process, one after another: every file that
+    discovery did not extract is extracted first (its reader child forked before any thread
+    of this process imports),
     then the pytest host of each suite starts in the background
     (grader.submission.host.warm_hosts), so that the suites collect while the first worker
     waits for the zygote (issue 32). What was not used is dropped at the end, and no suite
     is left collecting (a later reader could be forked during it)."""
     settle_hosts()  # (a collection left running by an earlier run: no fork during it)
     for job in jobs:
-        if job.read_from is not None:
+        if job.read_from is not None and job.extraction is None:
             _AHEAD[_ahead_key(job)] = load_student_module(job, limits)
     suites = dict.fromkeys((job.assignment.hidden_suite, job_suite_hash(job))
                            for job in jobs if job.path is not None)

@@ -12,14 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.extract.isolate import ReadLimits, extract_file
+from grader.extract.isolate import Extraction, ReadLimits, extract_file
 from grader.extract.pipeline import StudentModule
 
 
 def load_student_module(path: Path, functions: Sequence[str],
                         limits: ReadLimits | None = None) -> tuple[StudentModule, str | None]:
     """The extracted module, or an empty one and the one-line reason it could not be read."""
-    found = extract_file(path, functions, limits or ReadLimits())
+    return loaded(extract_file(path, functions, limits or ReadLimits()))
+
+
+def loaded(found: Extraction) -> tuple[StudentModule, str | None]:
+    """What was extracted as a module to load, or an empty one and why it could not be."""
     if found.module is None:
         return StudentModule(statements=(), defined=(), notes=()), found.error or "unreadable"
     return found.module, None
