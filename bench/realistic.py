@@ -35,6 +35,7 @@ from grader.run.cache import ResultCache, cache_key
 from grader.run.discover import discover
 from grader.run.grading import kept_sandbox
 from grader.submission.grade import Job, grade_job
+from grader.suite.files import suite_hash
 
 #: (defect, share of the students)
 DEFECTS = (("one endless function", 0.02), ("every function endless", 0.005),
@@ -176,10 +177,12 @@ def phases(course: Course, clean: Path, sample: list[Entry], secret: str,
     found = discover(clean, course.assignments)
     files = max(1, len(found.submissions))
     totals = {"discover": (time.perf_counter() - started) / files * len(jobs)}
-    # each file as the run grades it: with what discovery extracted (then nothing is read again)
+    # each file as the run grades it (grader.run.grading.plan_jobs): with what discovery
+    # extracted (nothing is read again) and its suite's hash computed once for the run
     read = {s.path.resolve(): s.extraction for s in found.submissions}
-    jobs = [replace(job, extraction=read.get(job.path.resolve())) if job.path else job
-            for job in jobs]
+    hashes = {a.id: suite_hash(a) for a in course.assignments}
+    jobs = [replace(job, extraction=read.get(job.path.resolve()),
+                    suite_hash=hashes[job.assignment.id]) if job.path else job for job in jobs]
     results = []
     for job in jobs:
         results.append(grade_job(job, settings, sandbox, totals))

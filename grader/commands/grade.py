@@ -40,6 +40,7 @@ from grader.run.discover import Discovery, course_files, discover_view
 from grader.run.grading import Resume, grade_discovery, graded_assignments
 from grader.run.identities import map_to_roster
 from grader.run.layouts import ArchiveLimits, SourceView, open_source
+from grader.run.local import start_pool_early
 from grader.run.matched import MatchMemo
 from grader.submission.grade import suite_hash
 from grader.suite import budgets
@@ -149,8 +150,12 @@ def _grade_source(request: RunRequest, course: Course, settings: Settings,
             echo(line)
         if roster_file is not None and request.roster is not None and not request.quiet:
             echo(_roster_line(request.roster, roster_file))
+        # a class with a file to read will be graded in a pool: its fork server's imports
+        # start now, beside discovery
+        early = (lambda: start_pool_early(settings, [a.hidden_suite for a in chosen])) \
+            if len(view.students) > 1 else None
         found = discover_view(view, course.assignments, reader, course_files(course.root),
-                              MatchMemo(request.out_dir, course.assignments))
+                              MatchMemo(request.out_dir, course.assignments), early)
         discovery = map_to_roster(found, roster_file.entries if roster_file else ())
         if not request.quiet:
             _echo_assignments(discovery, course, request, echo)

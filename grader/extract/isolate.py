@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import gc
 import json
 import math
 import os
@@ -196,6 +197,10 @@ def _child(job: Callable[[], dict[str, Any]], limits: ReadLimits, write_fd: int)
     """Limit this process, run ``job``, write its JSON to ``write_fd`` and exit at once (no
     atexit handler or finaliser of the grader runs here)."""
     try:
+        # what the grader holds goes to the collector's permanent generation: a collection
+        # here walks only what the reading made, and copies none of the grader's pages for
+        # it (10-15% of a reader's CPU with the extraction; 200 files, 2.8 -> 2.5 s)
+        gc.freeze()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         faulthandler.disable()  # a crash is reported by the parent, in one line
         quiet = os.open(os.devnull, os.O_WRONLY)

@@ -44,7 +44,7 @@ student are graded for one assignment; what is beyond is reported, not graded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -138,11 +138,14 @@ def discover(submissions_dir: Path, assignments: Sequence[Assignment],
 def discover_view(view: SourceView, assignments: Sequence[Assignment],
                   limits: ReadLimits | None = None,
                   course: Mapping[bytes, str] | None = None,
-                  memo: MatchMemo | None = None) -> Discovery:
+                  memo: MatchMemo | None = None,
+                  first_read: Callable[[], None] | None = None) -> Discovery:
     """Match each file of every student of ``view`` (grader.run.layouts) to an assignment
-    (``memo``: the matches a run on the same OUT made, saved again for the next)."""
+    (``memo``: the matches a run on the same OUT made, saved again for the next;
+    ``first_read``: called once, before the first file that has to be read, the memo not
+    knowing it)."""
     limits = limits or ReadLimits()
-    reader = _reader(assignments, limits, course or {}, memo)
+    reader = _reader(assignments, limits, course or {}, memo, _once(first_read))
     submissions: list[Submission] = []
     unrecognized = [Unrecognized(path, why) for path, why in view.stray]
     students: list[str] = []
@@ -167,12 +170,25 @@ def discover_view(view: SourceView, assignments: Sequence[Assignment],
                      tuple(identities) if view.layout != PER_STUDENT else ())
 
 
+def _once(call: Callable[[], None] | None) -> Callable[[], None] | None:
+    if call is None:
+        return None
+    calls: list[None] = []
+
+    def once() -> None:
+        if not calls:
+            calls.append(None)
+            call()
+    return once
+
+
 def _reader(assignments: Sequence[Assignment], limits: ReadLimits,
-            course: Mapping[bytes, str], memo: MatchMemo | None = None) -> Reader:
+            course: Mapping[bytes, str], memo: MatchMemo | None = None,
+            before_read: Callable[[], None] | None = None) -> Reader:
     def match(student: str, path: Path, source: Path | None, name: str | None
               ) -> Submission | Unrecognized:
         return match_file(student, path, assignments, limits, name=name, source=source,
-                          memo=memo)
+                          memo=memo, before_read=before_read)
 
     return Reader(match, lambda path, why: Unrecognized(path, why), limits, course,
                   Snapshots(), _ignored)
@@ -234,12 +250,13 @@ def _within_attempts(submissions: list[Submission]
 
 def match_file(student: str, path: Path, assignments: Sequence[Assignment],
                limits: ReadLimits | None = None, name: str | None = None,
-               source: Path | None = None, memo: MatchMemo | None = None
-               ) -> Submission | Unrecognized:
+               source: Path | None = None, memo: MatchMemo | None = None,
+               before_read: Callable[[], None] | None = None) -> Submission | Unrecognized:
     """Which assignment ``path`` is, by metadata, then file name (``name``, default the
     path's), then defined functions. ``source``: the grader's copy of its bytes (read
     instead of ``path``); ``memo``: the matches of the last run on the same OUT
-    (grader.run.matched), used instead of reading the file again."""
+    (grader.run.matched), used instead of reading the file again; ``before_read``: called
+    before the file is read."""
     name = name or path.name
     suffix = Path(name).suffix.lower()
     by_name = ids_in_name(name, assignments)
@@ -252,6 +269,8 @@ def match_file(student: str, path: Path, assignments: Sequence[Assignment],
     known = memo.get(key) if memo is not None else None
     if known is not None and known[0] in ids:
         return Submission(student, known[0], path, known[1], source=source)
+    if before_read is not None:
+        before_read()
     matched = _match_read(student, path, assignments, limits, name, source, by_name)
     if memo is not None and isinstance(matched, Submission):
         memo.put(key, matched.assignment, matched.matched_by)

@@ -13,8 +13,10 @@ import concurrent.futures
 import contextlib
 import importlib
 import multiprocessing
+import multiprocessing.forkserver
 import multiprocessing.util
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from grader.core.errors import CourseError, SandboxFailure
@@ -22,7 +24,7 @@ from grader.core.results import SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
 from grader.run.budget import grade_group, student_groups
-from grader.run.preload import OPTIMIZER, warm_optimizer
+from grader.run.preload import OPTIMIZER, mentioned, warm_optimizer
 from grader.sandbox import make_sandbox, set_private, slots
 from grader.sandbox.base import Sandbox
 from grader.sandbox.zygote import PRELOAD, ZygoteSandbox
@@ -82,6 +84,23 @@ def grade_jobs(jobs: Sequence[Job], settings: Settings, progress: Progress | Non
         raise
     pool.shutdown(wait=True)
     return [result for result in results if result is not None]
+
+
+def start_pool_early(settings: Settings, suites: Sequence[Path]) -> None:
+    """Start the pool's fork server now, where ``grade_jobs`` will use a pool: its imports (the
+    grading code, and numpy, torch and torch.optim where the class's hidden ``suites``
+    mention them) then run beside discovery instead of after it (issue 32). A class run calls
+    this when discovery first has to read a file (a file this OUT has not seen, so grading
+    follows); a run with nothing to grade never starts it. The fork server is
+    multiprocessing's, shared by every pool this process makes, so ``grade_jobs`` finds it
+    running; one that ends up unused exits with this process."""
+    if settings.jobs <= 1 or settings.cluster is not None:
+        return
+    preload = settings.preload if settings.preload is not None else mentioned(
+        [*suites, *(suite.parent / "conftest.py" for suite in suites)])
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__, *suite_imports(preload)])
+    multiprocessing.forkserver.ensure_running()
 
 
 def forkserver_preload(settings: Settings) -> list[str]:

@@ -61,8 +61,13 @@ def files_of(jobs: Iterable[Job]) -> list[Path]:
 
 def preload_for(jobs: Iterable[Job], max_bytes: int = MAX_BYTES) -> tuple[str, ...]:
     """The modules of CANDIDATES that the jobs' suites or submissions mention."""
+    return mentioned(files_of(jobs), max_bytes)
+
+
+def mentioned(files: Iterable[Path], max_bytes: int = MAX_BYTES) -> tuple[str, ...]:
+    """The modules of CANDIDATES that ``files`` mention (each file's first ``max_bytes``)."""
     wanted: set[str] = set()
-    for path in files_of(jobs):
+    for path in files:
         text = _head(path, max_bytes)
         wanted.update(name for name, pattern in CANDIDATES
                       if name not in wanted and pattern.search(text))
