@@ -55,8 +55,7 @@ DEMO = ROOT / "demo" / "submissions"
 BASELINE = "torch"
 PATHS = ("grade", "ci", "gradescope", "selfcheck")
 #: (phase name, module, attribute): the functions the phase child times
-PHASES = (("discovery", "grader.run.discover", "discover"),  # a class folder
-          ("discovery", "grader.run.discover", "discover_files"),  # one student's files
+PHASES = (("discovery", "grader.run.discover", "discover_view"),  # every path's discovery
           # the zygote started (not awaited) and the suites' numpy and torch imported here
           ("prestart", "grader.run.local", "prestart"),
           ("zygote start", "grader.sandbox.zygote", "Zygote.__init__"),

@@ -51,7 +51,7 @@ def _write(folder: Path, cells: list[str], metadata: str | None, stem: str, suff
     return path
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(cells=st.lists(CELL, max_size=8), metadata=METADATA, stem=FILE_NAME,
        suffix=st.sampled_from([".ipynb", ".py"]))
 def test_what_discovery_extracts_is_what_grading_would(cells: list[str], metadata: str | None,
