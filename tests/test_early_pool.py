@@ -64,3 +64,19 @@ def test_one_run_at_a_time_on_one_core_starts_no_fork_server(
                         lambda: pytest.fail("a fork server started"))
     local.start_pool_early(Settings(course_root=DEFAULT_ROOT, jobs=1),
                            [COURSE.assignments[0].hidden_suite])
+
+
+def test_a_fork_server_that_cannot_start_early_is_left_to_the_pool(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery goes on; the pool starts its fork server itself later, and a failure there is
+    reported as it always was."""
+    tried: list[int] = []
+
+    def cannot() -> None:
+        tried.append(1)
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.forkserver, "ensure_running", cannot)
+    local.start_pool_early(Settings(course_root=DEFAULT_ROOT, jobs=2),
+                           [COURSE.assignments[0].hidden_suite])
+    assert tried == [1]

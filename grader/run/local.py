@@ -100,7 +100,8 @@ def start_pool_early(settings: Settings, suites: Sequence[Path]) -> None:
         [*suites, *(suite.parent / "conftest.py" for suite in suites)])
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", __name__, *suite_imports(preload)])
-    multiprocessing.forkserver.ensure_running()
+    with contextlib.suppress(OSError):  # the pool tries again when it starts, and says why
+        multiprocessing.forkserver.ensure_running()
 
 
 def forkserver_preload(settings: Settings) -> list[str]:
