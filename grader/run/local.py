@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.util
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -24,7 +25,7 @@ from grader.core.results import SubmissionResult
 from grader.core.settings import Settings
 from grader.core.text import display_path, valid, visible
 from grader.run.budget import grade_group, student_groups
-from grader.run.preload import OPTIMIZER, mentioned, warm_optimizer
+from grader.run.preload import OPTIMIZER, mentioned, suite_files, warm_optimizer
 from grader.sandbox import make_sandbox, set_private, slots
 from grader.sandbox.base import Sandbox
 from grader.sandbox.zygote import PRELOAD, ZygoteSandbox
@@ -96,10 +97,11 @@ def start_pool_early(settings: Settings, suites: Sequence[Path]) -> None:
     running; one that ends up unused exits with this process."""
     if settings.jobs <= 1 or settings.cluster is not None:
         return
-    preload = settings.preload if settings.preload is not None else mentioned(
-        [*suites, *(suite.parent / "conftest.py" for suite in suites)])
+    if settings.preload is None:
+        settings = replace(settings, preload=mentioned(
+            [path for suite in suites for path in suite_files(suite)]))
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__, *suite_imports(preload)])
+    context.set_forkserver_preload(forkserver_preload(settings))
     with contextlib.suppress(OSError):  # the pool tries again when it starts, and says why
         multiprocessing.forkserver.ensure_running()
 

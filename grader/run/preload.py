@@ -52,11 +52,15 @@ def files_of(jobs: Iterable[Job]) -> list[Path]:
     """Each job's hidden suite (and its folder's conftest.py) and submitted file, once."""
     files: dict[Path, None] = {}
     for job in jobs:
-        suite = job.assignment.hidden_suite
-        files.update({suite: None, suite.parent / "conftest.py": None})
+        files.update(dict.fromkeys(suite_files(job.assignment.hidden_suite)))
         if job.path is not None:
             files[job.path] = None
     return list(files)
+
+
+def suite_files(suite: Path) -> tuple[Path, Path]:
+    """A hidden suite and its folder's conftest.py: what the suite's imports are read from."""
+    return suite, suite.parent / "conftest.py"
 
 
 def preload_for(jobs: Iterable[Job], max_bytes: int = MAX_BYTES) -> tuple[str, ...]:
