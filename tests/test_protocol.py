@@ -123,13 +123,48 @@ def test_malformed_frames_are_wire_errors(payload: bytes) -> None:
         p.decode_message(payload)
 
 
+def _array_frame(described: object, blob: bytes) -> bytes:
+    fields = {"value": {"$nd": described, "scalar": False}, "args": None, "kwargs": None}
+    return _frame({"type": "Result", "fields": fields, "blobs": [len(blob)]}, blob)
+
+
 def test_pickled_object_arrays_are_never_loaded() -> None:
     buffer = io.BytesIO()
     np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     blob = buffer.getvalue()
-    with pytest.raises(p.WireError):
-        p.decode_message(_frame({"type": "Result", "fields": {"value": {"$nd": 0}},
-                                 "blobs": [len(blob)]}, blob))
+    for dtype in ("|O", "|O8", "<O8"):
+        with pytest.raises(p.WireError, match="not a plain number type"):
+            p.decode_message(_array_frame({"blob": 0, "dtype": dtype, "shape": [1]}, blob))
+
+
+@pytest.mark.parametrize(("described", "blob", "problem"), [
+    ({"blob": 0, "dtype": "<c16", "shape": [1]}, bytes(16), "not a plain number type"),
+    ({"blob": 0, "dtype": "|V8", "shape": [1]}, bytes(8), "not a plain number type"),
+    ({"blob": 0, "dtype": "<U1", "shape": [1]}, bytes(4), "not a plain number type"),
+    ({"blob": 0, "dtype": "<f8 ", "shape": [1]}, bytes(8), "not a plain number type"),
+    ({"blob": 0, "dtype": "<f8", "shape": [2]}, bytes(8), "8 bytes for shape"),
+    ({"blob": 0, "dtype": "<f8", "shape": [-1]}, bytes(8), "shape"),
+    ({"blob": 0, "dtype": "<f8", "shape": [1.0]}, bytes(8), "shape"),
+    ({"blob": 0, "dtype": "<f8", "shape": 1}, bytes(8), "shape"),
+    ({"blob": 0, "dtype": "|u1", "shape": [2] * 65}, bytes(1), "shape"),
+    ({"blob": 0, "dtype": "|u1", "shape": [2 ** 40, 2 ** 40, 0]}, bytes(1), "bytes for shape"),
+    ({"blob": 1, "dtype": "<f8", "shape": [1]}, bytes(8), "bad blob reference"),
+    ({"blob": True, "dtype": "<f8", "shape": [1]}, bytes(8), "bad blob reference"),
+    ({"blob": 0, "dtype": "<f8", "shape": [1], "order": "K"}, bytes(8), "order"),
+    (0, bytes(8), "malformed value"),
+])
+def test_a_hostile_array_description_is_refused(described: object, blob: bytes,
+                                                problem: str) -> None:
+    with pytest.raises(p.WireError, match=problem):
+        p.decode_message(_array_frame(described, blob))
+
+
+def test_bool_bytes_other_than_0_and_1_become_true() -> None:
+    """numpy would keep a byte 2 in a bool array, where ``== True`` is False for it."""
+    back = p.decode_message(_array_frame({"blob": 0, "dtype": "|b1", "shape": [3]},
+                                         b"\x00\x02\x01")).value
+    assert back.dtype == np.bool_ and back.tolist() == [False, True, True]
+    assert (back == True).tolist() == [False, True, True]  # noqa: E712 - the point
 
 
 def test_oversized_frame_is_refused_before_reading_it() -> None:
@@ -180,6 +215,7 @@ def test_strings_do_not_count_as_nesting_or_items() -> None:
     {"$torchdtype": "torch.load"}, {"$torchdtype": "cuda"}, {"$handle": [1]},
     {"$callbackref": "x"}, {"$device": 5}, {"$tensor": 0}, {"$tuple": {"a": 1}},
     {"$dict": [[{"$handle": {"id": 1}}, 1]]}, {"$nd": 0, "scalar": True},
+    {"$nd": {"blob": 0, "dtype": "<f8", "shape": [3]}, "scalar": True},
     {"$float": "nan" * 1_000_000}, {"x" * 1_000_000: 1},
 ])
 def test_every_decoding_error_is_a_short_wire_error(value: object) -> None:

@@ -219,7 +219,7 @@ class WorkerSession:
         hangs or crashes now, it is remembered."""
         if subject is not None:
             self._refuse_stopped(subject)
-        self._test_deadline()  # a spent budget starts no worker
+        self._test_spent()  # a spent budget starts no worker
         self.ensure_ready()
         deadline = self._test_deadline()
         began = self.clock()
@@ -283,14 +283,19 @@ class WorkerSession:
         source = self.cpu_reader if counted else None
         return Deadline.make(self.clock, wall, source, cpu_left if counted else None)
 
-    def _test_deadline(self) -> Deadline:
-        """When the next exchange must end: the test's budget left, or the submission's."""
+    def _test_spent(self) -> None:
+        """BudgetSpent where the test's budget, or the submission's, is gone (from what the
+        session counted so far: the cgroup is not read)."""
         counted = self._counts_cpu()
         self._submission_spent(counted)
         if ((counted and self.test_cpu_s >= self.test_budget_s)
                 or self.test_used_s >= self._wall_allowance(self.test_budget_s, counted)):
             raise BudgetSpent(f"the test's time budget of {seconds(self.test_budget_s)} "
                               "is spent")
+
+    def _test_deadline(self) -> Deadline:
+        """When the next exchange must end: the test's budget left, or the submission's."""
+        self._test_spent()
         return self._exchange_deadline(self.test_budget_s, self.test_cpu_s, self.test_used_s)
 
     def _count(self, deadline: Deadline) -> float:
