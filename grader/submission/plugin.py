@@ -94,6 +94,9 @@ class SuitePlugin:
         self._started: dict[str, float] = {}
         self._budgets: dict[str, float] = {}
         self._curves: dict[str, list[Curve]] = {}
+        #: the test being set up or run: the fixtures below read it (a fixture asking for
+        #: pytest's ``request`` costs a FixtureDef and an inspect.signature per test and use)
+        self._item: pytest.Item | None = None
 
     def session_for(self, item: pytest.Item) -> WorkerSession | None:
         """The worker session that test ``item`` talks to (None: no notebook to load)."""
@@ -109,13 +112,18 @@ class SuitePlugin:
         return marked_budget(item)
 
     # ------------------------------------------------------------------ fixtures
-    @pytest.fixture
-    def student(self, request: pytest.FixtureRequest) -> StudentProxy:
-        return self.proxy_for(request.node)
+    def _current(self) -> pytest.Item:
+        if self._item is None:
+            raise RuntimeError("a suite fixture was used outside a test")
+        return self._item
 
     @pytest.fixture
-    def seed(self, request: pytest.FixtureRequest) -> int:
-        return derive_seed(self.submission_seed, request.node.name)
+    def student(self) -> StudentProxy:
+        return self.proxy_for(self._current())
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return derive_seed(self.submission_seed, self._current().name)
 
     @pytest.fixture
     def rng(self, seed: int) -> np.random.Generator:
@@ -126,11 +134,11 @@ class SuitePlugin:
         return self.device_name
 
     @pytest.fixture
-    def record_curve(self, request: pytest.FixtureRequest) -> Callable[[str, Any, Any], None]:
+    def record_curve(self) -> Callable[[str, Any, Any], None]:
         """``record_curve(name, student_values, reference_values)``: a curve (a loss per
         epoch) on this test's result, pass or fail, drawn in the feedback (grader.suite.make_curve
         bounds it; a test keeps its first MAX_CURVES)."""
-        curves = self._curves.setdefault(request.node.nodeid, [])
+        curves = self._curves.setdefault(self._current().nodeid, [])
 
         def record(name: str, student: Any, reference: Any) -> None:
             if len(curves) < MAX_CURVES:
@@ -148,7 +156,9 @@ class SuitePlugin:
         if report.failed:
             self.collection_errors.append(str(report.longrepr)[-2000:])
 
+    @pytest.hookimpl(tryfirst=True)  # before pytest's own, which sets the fixtures up
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._item = item
         self._started[item.nodeid] = time.monotonic()
         session = self.session_for(item)
         if session is not None:
