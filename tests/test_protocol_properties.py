@@ -91,9 +91,9 @@ SHAPE = st.one_of(st.lists(st.integers(-2, 2 ** 33), max_size=6), JSONISH)
 
 
 @st.composite
-def descriptions(draw: st.DrawFn) -> tuple[dict[str, object], bytes]:
-    """A description and its blob: a consistent one with one field (or none) replaced by
-    anything, or every field drawn at random."""
+def descriptions(draw: st.DrawFn) -> tuple[dict[str, object], bytes, bool]:
+    """A description, its blob, and whether it is a consistent one: a consistent one with one
+    field (or none) replaced by anything, or every field drawn at random."""
     if draw(st.booleans()):
         dtype = draw(st.sampled_from(["<f8", ">f4", "|b1", "|u1", "<i8", ">u2", "<f2"]))
         shape = draw(st.lists(st.integers(0, 3), max_size=3))
@@ -104,21 +104,21 @@ def descriptions(draw: st.DrawFn) -> tuple[dict[str, object], bytes]:
         field = draw(st.sampled_from([None, "blob", "dtype", "shape", "order"]))
         if field is not None:
             described[field] = draw({"dtype": DTYPE_TEXT, "shape": SHAPE}.get(field, JSONISH))
-        return described, blob
+        return described, blob, field is None
     return ({"blob": draw(st.one_of(st.just(0), JSONISH)), "dtype": draw(DTYPE_TEXT),
              "shape": draw(SHAPE), "order": draw(st.one_of(st.just("C"), JSONISH))},
-            draw(st.binary(max_size=64)))
+            draw(st.binary(max_size=64)), False)
 
-
-decoded: list[int] = []
 
 
 @settings(max_examples=300, deadline=None)
 @given(description=descriptions(), scalar=st.one_of(st.booleans(), JSONISH),
        tensor=st.booleans())
 def test_any_array_description_is_an_exact_array_or_a_wire_error(
-        description: tuple[dict[str, object], bytes], scalar: object, tensor: bool) -> None:
-    described, blob = description
+        description: tuple[dict[str, object], bytes, bool], scalar: object, tensor: bool
+) -> None:
+    """(A consistent description must decode: the property is not met by refusing all.)"""
+    described, blob, consistent = description
     value = ({"$tensor": described, "dtype": "torch.float32"} if tensor
              else {"$nd": described, "scalar": scalar})
     fields = {"value": value, "args": None, "kwargs": None}
@@ -127,18 +127,11 @@ def test_any_array_description_is_an_exact_array_or_a_wire_error(
     try:
         back = p.decode_message(struct.pack(">I", len(header)) + header + blob).value
     except p.WireError:
+        assert not consistent
         return
-    decoded.append(1)
     array = back.detach().numpy() if isinstance(back, torch.Tensor) else np.asarray(back)
     assert array.dtype.kind in "biuf"
     assert isinstance(back, torch.Tensor) or array.nbytes == len(blob)
     if array.dtype.kind == "b":
         assert set(array.view(np.uint8).ravel().tolist()) <= {0, 1}
 
-
-def test_the_hostile_descriptions_reach_arrays_too() -> None:
-    """The property above is not vacuous: some of its drawn descriptions decode (valid ones
-    are drawn often enough that a run of it decodes several)."""
-    decoded.clear()
-    test_any_array_description_is_an_exact_array_or_a_wire_error()
-    assert decoded

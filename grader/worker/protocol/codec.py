@@ -212,6 +212,8 @@ class Decoder:
     def _tensor(self, tree: dict[str, Any]) -> Any:
         torch = _torch()
         array = self._array(tree["$tensor"])
+        if not array.dtype.isnative:  # torch takes only this machine's byte order
+            array = array.astype(array.dtype.newbyteorder("="))
         tensor = torch.from_numpy(array)
         name = str(tree.get("dtype", "")).removeprefix("torch.")
         dtype = getattr(torch, name, None)
