@@ -13,8 +13,9 @@ modules, each with one reason to change:
 Everything is re-exported here: callers write ``protocol.Call``, ``protocol.encode_message``.
 
 Wire format: a frame is an 8-byte big-endian length, then a 4-byte header length, a UTF-8 JSON
-header, and the raw blobs the header refers to. Arrays and tensors travel as ``.npy`` bytes
-written and read with ``allow_pickle=False``; nothing is ever unpickled. Every frame, blob and
+header, and the raw blobs the header refers to. Arrays and tensors travel as their raw bytes,
+described by a dtype that must name a plain number type and a shape that must match the bytes
+(codec.py); nothing is ever unpickled. Every frame, blob and
 container is size-capped, so a hostile worker can make the grader reject a message but never
 run code or exhaust memory: a header's size, JSON nesting and item count are checked on its
 raw bytes before it is parsed (:func:`check_json`), and any failure while decoding, however
