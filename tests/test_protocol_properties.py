@@ -33,7 +33,7 @@ def _same(back: np.ndarray, array: np.ndarray) -> None:
     assert back.flags.writeable and back.base is None or back.base.flags.owndata
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(array=ARRAYS, layout=st.sampled_from(["C", "F", "strided"]))
 def test_any_plain_array_crosses_exactly(array: np.ndarray, layout: str) -> None:
     if layout == "F":
@@ -49,7 +49,7 @@ def test_any_plain_array_crosses_exactly(array: np.ndarray, layout: str) -> None
     assert back[1]["k"][0].tobytes() == array.tobytes()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(array=hnp.arrays(PLAIN, hnp.array_shapes(min_dims=0, max_dims=0)))
 def test_numpy_scalars_stay_scalars(array: np.ndarray) -> None:
     scalar = array[()]
@@ -61,7 +61,7 @@ TENSOR_DTYPES = [torch.float64, torch.float32, torch.float16, torch.bfloat16, to
                  torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(dtype=st.sampled_from(TENSOR_DTYPES),
        shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
        grad=st.booleans(), seed=st.integers(0, 2 ** 16))
@@ -111,7 +111,7 @@ def descriptions(draw: st.DrawFn) -> tuple[dict[str, object], bytes, bool]:
 
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(description=descriptions(), scalar=st.one_of(st.booleans(), JSONISH),
        tensor=st.booleans())
 def test_any_array_description_is_an_exact_array_or_a_wire_error(
