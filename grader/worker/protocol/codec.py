@@ -203,7 +203,7 @@ class Decoder:
         if math.prod(shape) * kind.itemsize != len(blob):
             raise WireError(f"bad array: {len(blob)} bytes for shape {short_repr(shape)} "
                             f"of {dtype}")
-        if kind.kind == "b":  # a byte other than 0 or 1 is no bool numpy would make
+        if kind.kind == "b":  # a byte other than 0 or 1 is no bool numpy would store
             flat = np.frombuffer(blob, np.uint8) != 0
         else:
             flat = np.frombuffer(blob, kind).copy()  # writable, and not the frame's memory
