@@ -1,10 +1,12 @@
-"""What the bench scripts share: a run's process tree, a sampler of it, and a work folder.
+"""What the bench scripts share: a run's process tree, a sampler of it, the machine's busy
+CPU, and a work folder.
 
 (bench/run.py keeps its own copy for now: issue 11 edits it.)
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -60,6 +62,14 @@ class TreeSampler:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def machine_cpu() -> float:
+    """Seconds of CPU the whole machine spent busy since boot (user, nice, system, irq,
+    softirq: /proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

@@ -32,6 +32,7 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "demo")]
 
 import psutil  # noqa: E402
+from common import machine_cpu  # noqa: E402
 
 from grader.core.course import Course, load_course  # noqa: E402
 from grader.core.settings import Settings, read_secret  # noqa: E402
@@ -50,13 +51,6 @@ class Cost:
     zygote: float
     workers: float
     machine: float
-
-
-def machine_cpu() -> float:
-    """Seconds of CPU the whole machine spent busy since boot (user, nice, system, irq)."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
 
 
 def descendants_cpu() -> tuple[float, float]:

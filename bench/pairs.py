@@ -23,6 +23,7 @@ Exits 0 whatever the figures; 1 when a run failed, 2 when the grades differ.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import shutil
 import statistics
@@ -36,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "demo")]
 
-from common import work_folder  # noqa: E402
+from common import machine_cpu, work_folder  # noqa: E402
 from run import build_class, templates  # noqa: E402
 
 from grader.core.course import load_course  # noqa: E402
@@ -46,13 +47,6 @@ from grader.core.course import load_course  # noqa: E402
 class Run:
     wall_s: float
     cpu_s: float
-
-
-def machine_busy_s() -> float:
-    """Seconds of CPU the whole machine spent busy since boot (user, nice, system, irq)."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
 
 
 def worktree(revision: str, folder: Path) -> Path:
@@ -78,10 +72,10 @@ def grade(tree: Path, cls: Path, out: Path, jobs: int | None) -> Run:
         command += ["--jobs", str(jobs)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(tree), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    busy, started = machine_busy_s(), time.perf_counter()
+    busy, started = machine_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True,
                           check=False)
-    wall, cpu = time.perf_counter() - started, machine_busy_s() - busy
+    wall, cpu = time.perf_counter() - started, machine_cpu() - busy
     if done.returncode != 0:
         raise RuntimeError(f"{tree.name}: grade exited {done.returncode}: "
                            f"{(done.stderr or done.stdout).strip()[-500:]}")
@@ -90,8 +84,6 @@ def grade(tree: Path, cls: Path, out: Path, jobs: int | None) -> Run:
 
 def grades(out: Path) -> list[tuple[str, ...]]:
     """(student, assignment, score) of every row of ``out``'s grades.csv."""
-    import csv
-
     with open(out / "grades.csv", encoding="utf-8", newline="") as rows:
         return sorted((r["student"], r["assignment"], r["score"]) for r in csv.DictReader(rows))
 

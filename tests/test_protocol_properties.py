@@ -30,7 +30,7 @@ def _same(back: np.ndarray, array: np.ndarray) -> None:
     assert type(back) is np.ndarray
     assert back.dtype == array.dtype and back.shape == array.shape
     assert back.tobytes() == array.tobytes()  # bit for bit: NaN payloads and -0.0 too
-    assert back.flags.writeable and back.base is None or back.base.flags.owndata
+    assert back.flags.writeable and (back.base is None or back.base.flags.owndata)
 
 
 @settings(max_examples=80, deadline=None)
