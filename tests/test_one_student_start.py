@@ -1,5 +1,5 @@
 """One student's files start fast (issue 32, grader.run.local.grade_jobs): every file is read
-and extracted once, at discovery (each reader forked before any thread of the grader
+and extracted once, at discovery (in one reader child, forked before any thread of the grader
 imports), the zygote is started, then the suites' pytest hosts collect in the background, and
 only then does grading begin, with discovery's modules; the scores are those of a plain run."""
 
@@ -14,7 +14,7 @@ import pytest
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.settings import Settings
 from grader.extract import isolate
-from grader.extract.isolate import run_isolated
+from grader.extract.isolate import _run_in_child
 from grader.run.grading import close_sandboxes, grade_folder
 from grader.submission import grade
 
@@ -36,8 +36,9 @@ def test_files_are_read_once_then_suites_collect_before_grading(
             return original(*args, **kwargs)
         monkeypatch.setattr(grade, name, recorded)
 
-    monkeypatch.setattr(isolate, "run_isolated", lambda job, limits: events.append(
-        ("read", None)) or run_isolated(job, limits))
+    # each reader child, with how many files it read
+    monkeypatch.setattr(isolate, "_run_in_child", lambda jobs, limits: events.append(
+        ("read", len(jobs))) or _run_in_child(jobs, limits))
     spy("load_student_module", grade.load_student_module, lambda job, *_: job.extraction)
     spy("warm_hosts", grade.warm_hosts, lambda suites: sorted(s[0].name for s in suites))
     spy("run_suite", grade.run_suite, lambda assignment, *_: assignment.id)
@@ -47,10 +48,11 @@ def test_files_are_read_once_then_suites_collect_before_grading(
                                                            secret="start"))
     finally:
         close_sandboxes()
-    assert [name for name, _ in events] == ["read", "read", "warm_hosts", "load_student_module",
+    assert [name for name, _ in events] == ["read", "warm_hosts", "load_student_module",
                                             "run_suite", "load_student_module", "run_suite"]
+    assert events[0] == ("read", 2)  # the student's two files, in one reader child
     assert all(label is not None for name, label in events if name == "load_student_module")
-    assert events[2][1] == ["test_activations.py", "test_forward.py"]
+    assert events[1][1] == ["test_activations.py", "test_forward.py"]
     assert {r.assignment: r.score == r.max_score for r in run.results} == {
         "activations": True, "forward": True}
     assert grade._AHEAD == {}  # nothing kept past the run

@@ -35,11 +35,12 @@ Only regular files inside a student's own folder are ever read, each once, by de
 FIFO, a device or a socket is Unrecognized with that reason and never read, and so is a file
 with more than one hard link or with a course file's bytes; what is graded and hashed is a
 private copy of the bytes read then (``Submission.source``). Files are extracted (for their
-metadata or functions) by :func:`grader.extract.isolate.read_submission`, in a child process
-under the run's read limits (size, time, memory), which also extracts the module the file is
-graded as (``Submission.extraction``: grading does not read the file again). A student folder is
-examined up to :data:`MAX_ENTRIES` entries, and at most :data:`MAX_ATTEMPTS` files of one
-student are graded for one assignment; what is beyond is reported, not graded.
+metadata or functions) by :func:`grader.extract.isolate.read_submissions`, a student's files in
+one child process, each under the run's read limits (size, time, memory), which also
+extracts the module the file is graded as (``Submission.extraction``: grading does not read
+the file again). A student folder is examined up to :data:`MAX_ENTRIES` entries, and at most
+:data:`MAX_ATTEMPTS` files of one student are graded for one assignment; what is beyond is
+reported, not graded.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from grader.core.course import Assignment
 from grader.core.errors import ConfigError
 from grader.core.results import StudentInfo
 from grader.core.text import display_name, valid
-from grader.extract.isolate import Extraction, ReadLimits, read_submission
+from grader.extract.isolate import Extraction, ReadLimits, read_submission, read_submissions
 from grader.run.layouts import PER_STUDENT, HandedIn, SourceView, StudentSource, read_layout
 from grader.run.matched import MatchMemo
 from grader.run.readonce import MAX_ENTRIES as MAX_ENTRIES
@@ -145,7 +146,8 @@ def discover_view(view: SourceView, assignments: Sequence[Assignment],
     ``first_read``: called once, before the first file that has to be read, the memo not
     knowing it)."""
     limits = limits or ReadLimits()
-    reader = _reader(assignments, limits, course or {}, memo, _once(first_read))
+    reader = _reader(assignments, limits, course or {})
+    matcher = _Matcher(assignments, limits, memo, _once(first_read))
     submissions: list[Submission] = []
     unrecognized = [Unrecognized(path, why) for path, why in view.stray]
     students: list[str] = []
@@ -160,7 +162,7 @@ def discover_view(view: SourceView, assignments: Sequence[Assignment],
                                           email=source.email,
                                           lms_id="" if view.layout == PER_STUDENT
                                           else source.student))
-        for found in _source_files(source, reader, view.layout != PER_STUDENT):
+        for found in _source_files(source, reader, matcher, view.layout != PER_STUDENT):
             (submissions if isinstance(found, Submission) else unrecognized).append(found)
     submissions.sort(key=lambda s: (s.student, s.assignment, str(s.path)))
     if memo is not None:
@@ -182,29 +184,74 @@ def _once(call: Callable[[], None] | None) -> Callable[[], None] | None:
     return once
 
 
-def _reader(assignments: Sequence[Assignment], limits: ReadLimits,
-            course: Mapping[bytes, str], memo: MatchMemo | None = None,
-            before_read: Callable[[], None] | None = None) -> Reader:
-    def match(student: str, path: Path, source: Path | None, name: str | None
-              ) -> Submission | Unrecognized:
-        return match_file(student, path, assignments, limits, name=name, source=source,
-                          memo=memo, before_read=before_read)
+@dataclass(frozen=True)
+class _Read:
+    """A file discovery read (its bytes kept in ``source``), not matched yet: a student's
+    files are matched together, those that must be read in one reader child."""
 
-    return Reader(match, lambda path, why: Unrecognized(path, why), limits, course,
+    student: str
+    path: Path
+    source: Path | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """Matches the files a student folder's walk read (:meth:`files`)."""
+
+    assignments: Sequence[Assignment]
+    limits: ReadLimits
+    memo: MatchMemo | None
+    before_read: Callable[[], None] | None
+
+    def files(self, found: Sequence[_Read | Unrecognized]) -> list[Submission | Unrecognized]:
+        """Each of ``found`` matched (match_file's answer for each), the files the memo does
+        not know read in one child (grader.extract.isolate.read_submissions)."""
+        known = [(item, None) if isinstance(item, Unrecognized) else
+                 _match_known(item.student, item.path, self.assignments, item.name,
+                              item.source, self.memo) for item in found]
+        unread = [item for item, (match, _) in zip(found, known, strict=True)
+                  if isinstance(item, _Read) and match is None]
+        if unread and self.before_read is not None:
+            self.before_read()
+        extractions = iter(read_submissions(
+            [(item.source or item.path, _named(item.name or item.path.name, self.assignments))
+             for item in unread],
+            {a.id: a.functions for a in self.assignments}, self.limits) if unread else ())
+        matched: list[Submission | Unrecognized] = []
+        for item, (match, key) in zip(found, known, strict=True):
+            if match is None and isinstance(item, _Read):
+                match = _match_found(item.student, item.path, self.assignments, item.name,
+                                     item.source, next(extractions), self.memo, key)
+            assert match is not None
+            matched.append(match)
+        return matched
+
+
+def _reader(assignments: Sequence[Assignment], limits: ReadLimits,
+            course: Mapping[bytes, str]) -> Reader:
+    return Reader(_Read, lambda path, why: Unrecognized(path, why), limits, course,
                   Snapshots(), _ignored)
 
 
-def _source_files(source: StudentSource, reader: Reader,
+def _source_files(source: StudentSource, reader: Reader, matcher: _Matcher,
                   from_lms: bool) -> Iterator[Submission | Unrecognized]:
     """Every file of one student of a layout, matched, with what the layout says about it."""
-    found: list[tuple[Submission | Unrecognized, bool | None]] = []
+    read: list[_Read | Unrecognized] = []
+    lates: list[bool | None] = []
+    names: list[str | None] = []
     for folder in source.folders:
-        found.extend((item, None) for item in reader.folder_files(folder, source.student))
+        for item in reader.folder_files(folder, source.student):
+            read.append(item)
+            lates.append(None)
+            names.append(None)
     for handed in source.files:
-        item = reader.handed_file(handed.path, source.student, handed.name)
-        if handed.name != handed.path.name:
-            item = replace(item, name=handed.name)
-        found.append((item, handed.late))
+        read.append(reader.handed_file(handed.path, source.student, handed.name))
+        lates.append(handed.late)
+        names.append(handed.name if handed.name != handed.path.name else None)
+    found: list[tuple[Submission | Unrecognized, bool | None]] = []
+    for item, late, name in zip(matcher.files(read), lates, names, strict=True):
+        found.append((replace(item, name=name) if name is not None else item, late))
     for item, late in found:
         if isinstance(item, Submission) and from_lms:
             item = replace(item, lms_id=source.student,
@@ -257,36 +304,60 @@ def match_file(student: str, path: Path, assignments: Sequence[Assignment],
     instead of ``path``); ``memo``: the matches of the last run on the same OUT
     (grader.run.matched), used instead of reading the file again; ``before_read``: called
     before the file is read."""
-    name = name or path.name
-    suffix = Path(name).suffix.lower()
-    by_name = ids_in_name(name, assignments)
-    if suffix not in _SOURCE_SUFFIXES:
-        named = by_name[0] if len(by_name) == 1 else ""
-        return Unrecognized(path, f"not a notebook or .py file ({suffix or 'no extension'})",
-                            student=student if named else "", assignment=named)
-    ids = [a.id for a in assignments]
-    key = memo.key(source or path, name) if memo is not None else None
-    known = memo.get(key) if memo is not None else None
-    if known is not None and known[0] in ids:
-        return Submission(student, known[0], path, known[1], source=source)
+    known, key = _match_known(student, path, assignments, name, source, memo)
+    if known is not None:
+        return known
     if before_read is not None:
         before_read()
-    matched = _match_read(student, path, assignments, limits, name, source, by_name)
+    name = name or path.name
+    found = read_submission(source or path, {a.id: a.functions for a in assignments},
+                            _named(name, assignments), limits or ReadLimits())
+    return _match_found(student, path, assignments, name, source, found, memo, key)
+
+
+def _named(name: str, assignments: Sequence[Assignment]) -> str | None:
+    """The one assignment a file name names (None: none, or several)."""
+    by_name = ids_in_name(name, assignments)
+    return by_name[0] if len(by_name) == 1 else None
+
+
+def _match_known(student: str, path: Path, assignments: Sequence[Assignment],
+                 name: str | None, source: Path | None, memo: MatchMemo | None
+                 ) -> tuple[Submission | Unrecognized | None, str | None]:
+    """match_file's answer where it needs no reading (a file of another format, a file the
+    memo knows), else None; and the file's key in the memo (None: no memo)."""
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
+    if suffix not in _SOURCE_SUFFIXES:
+        named = _named(name, assignments) or ""
+        return Unrecognized(path, f"not a notebook or .py file ({suffix or 'no extension'})",
+                            student=student if named else "", assignment=named), None
+    key = memo.key(source or path, name) if memo is not None else None
+    known = memo.get(key) if memo is not None else None
+    if known is not None and known[0] in [a.id for a in assignments]:
+        return Submission(student, known[0], path, known[1], source=source), key
+    return None, key
+
+
+def _match_found(student: str, path: Path, assignments: Sequence[Assignment],
+                 name: str | None, source: Path | None, found: Extraction,
+                 memo: MatchMemo | None, key: str | None) -> Submission | Unrecognized:
+    """match_file's reading part, from what reading the file (in a child) found: its
+    metadata and functions, and the module extracted for the assignment it is graded as
+    (kept on the Submission, so that grading does not read it again); remembered in
+    ``memo`` under ``key``."""
+    name = name or path.name
+    matched = _matched(student, path, assignments, name, source, found)
     if memo is not None and isinstance(matched, Submission):
         memo.put(key, matched.assignment, matched.matched_by)
     return matched
 
 
-def _match_read(student: str, path: Path, assignments: Sequence[Assignment],
-                limits: ReadLimits | None, name: str, source: Path | None,
-                by_name: list[str]) -> Submission | Unrecognized:
-    """match_file's reading part: the file read (in a child) for its metadata and functions,
-    and extracted there for the assignment it is graded as (kept on the Submission, so that
-    grading does not read it again)."""
+def _matched(student: str, path: Path, assignments: Sequence[Assignment], name: str,
+             source: Path | None, found: Extraction) -> Submission | Unrecognized:
     ids = [a.id for a in assignments]
+    by_name = ids_in_name(name, assignments)
     named = by_name[0] if len(by_name) == 1 else None
-    found = read_submission(source or path, {a.id: a.functions for a in assignments}, named,
-                            limits or ReadLimits())
 
     def extracted(assignment: str) -> Extraction | None:
         return found if found.graded_as == assignment else None
