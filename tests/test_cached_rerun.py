@@ -19,8 +19,9 @@ from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.paths import write_atomic
 from grader.core.results import RunResult
 from grader.core.settings import Settings
+from grader.extract import children
 from grader.report.write import OLD_PICTURES
-from grader.run import discover, local
+from grader.run import local
 from grader.run.matched import MatchMemo
 
 COURSE = load_course(DEFAULT_ROOT)
@@ -60,7 +61,7 @@ def test_a_cached_rerun_reads_grades_and_rewrites_nothing(
     assert len(feedback) == 3
     written = {p: p.stat().st_mtime_ns for p in feedback}
     summary = (out / "summary.html").read_text()
-    monkeypatch.setattr(discover, "read_submission", _refuse("read a file in a child"))
+    monkeypatch.setattr(children, "_start_child", _refuse("read a file in a child"))
     monkeypatch.setattr(local, "grade_jobs", _refuse("graded a submission"))
     again = _run(source, out)
     assert (again.graded, again.reused) == (0, 3)

@@ -45,10 +45,11 @@ def test_the_fork_server_starts_before_the_first_read_and_a_rerun_starts_none(
         monkeypatch.setattr(module, name, recorded)
 
     spy(grade_command, "start_pool_early")
-    spy(discover, "read_submissions")  # once per student
+    spy(discover, "SubmissionsReading")  # once per student
     spy(local, "grade_jobs")
     first = _run(tmp_path / "class", tmp_path / "out", jobs=2)
-    assert events == ["start_pool_early", "read_submissions", "read_submissions", "grade_jobs"]
+    assert events == ["start_pool_early", "SubmissionsReading", "SubmissionsReading",
+                      "grade_jobs"]
     assert multiprocessing.forkserver._forkserver._forkserver_pid is not None
     assert {r.student: r.score == r.max_score for r in first.results} == {
         "alice": True, "carol": False}

@@ -13,8 +13,8 @@ import pytest
 
 from grader.core.course import DEFAULT_ROOT, load_course
 from grader.core.settings import Settings
-from grader.extract import isolate
-from grader.extract.isolate import _run_in_child
+from grader.extract import children
+from grader.extract.children import _start_child
 from grader.run.grading import close_sandboxes, grade_folder
 from grader.submission import grade
 
@@ -37,8 +37,8 @@ def test_files_are_read_once_then_suites_collect_before_grading(
         monkeypatch.setattr(grade, name, recorded)
 
     # each reader child, with how many files it read
-    monkeypatch.setattr(isolate, "_run_in_child", lambda jobs, limits: events.append(
-        ("read", len(jobs))) or _run_in_child(jobs, limits))
+    monkeypatch.setattr(children, "_start_child", lambda jobs, limits: events.append(
+        ("read", len(jobs))) or _start_child(jobs, limits))
     spy("load_student_module", grade.load_student_module, lambda job, *_: job.extraction)
     spy("warm_hosts", grade.warm_hosts, lambda suites: sorted(s[0].name for s in suites))
     spy("run_suite", grade.run_suite, lambda assignment, *_: assignment.id)

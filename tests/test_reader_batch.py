@@ -1,8 +1,10 @@
-"""One reader child reads all of a student's files (grader.extract.isolate.run_each_isolated,
-read_submissions; issue 32: a fork per file was most of discovery's cost), and answers exactly
-as a child per file would: for any sequence of files that read, fail, crash their reader or
-leave state behind that breaks the next, each answer is the one that file gets alone; a file
-that runs out of time is read once, and the files after it are still read."""
+"""One reader child reads all of a student's files (grader.extract.children.Reading,
+grader.extract.isolate.read_submissions; issue 32: a fork per file was most of discovery's
+cost), and answers exactly as a child per file would: for any sequence of files that read,
+fail, crash their reader or leave state behind that breaks the next, each answer is the one
+that file gets alone; a file that runs out of time is read once, and the files after it are
+still read. Discovery keeps two students' readers under way at once (the next student's
+folder is walked and its reader started before this one's answers are awaited)."""
 
 from __future__ import annotations
 
@@ -21,13 +23,9 @@ from hypothesis import strategies as st
 
 from grader.core.course import Assignment
 from grader.core.files import ReadLimits
-from grader.extract import isolate
-from grader.extract.isolate import (
-    read_submission,
-    read_submissions,
-    run_each_isolated,
-    run_isolated,
-)
+from grader.extract import children
+from grader.extract.children import run_each_isolated, run_isolated
+from grader.extract.isolate import read_submission, read_submissions
 from grader.run.discover import discover
 
 Job = Callable[[], dict[str, Any]]
@@ -70,20 +68,20 @@ def test_each_answer_is_the_one_its_file_gets_alone(kinds: list[str]) -> None:
 
 
 def test_files_that_read_share_one_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    children: list[int] = []
-    real = isolate._run_in_child
-    monkeypatch.setattr(isolate, "_run_in_child",
-                        lambda jobs, limits: children.append(len(jobs)) or real(jobs, limits))
+    started: list[int] = []  # each child, with how many files it was given
+    real = children._start_child
+    monkeypatch.setattr(children, "_start_child",
+                        lambda jobs, limits: started.append(len(jobs)) or real(jobs, limits))
     answers = run_each_isolated([_job(kind, i) for i, kind in
                                  enumerate(["ok", "litter", "ok", "ok"])], LIMITS)
     assert [a["file"] for a in answers] == [0, 1, 2, 3]
-    assert children == [4]
-    children.clear()
+    assert started == [4]
+    started.clear()
     # a file that fails after another is read again first in a fresh child, with the rest
     answers = run_each_isolated([_job(kind, i) for i, kind in
                                  enumerate(["litter", "fussy", "ok"])], LIMITS)
     assert [a.get("file") for a in answers] == [0, 1, 2]
-    assert children == [3, 2]
+    assert started == [3, 2]
 
 
 def test_a_file_that_runs_out_of_time_is_read_once_and_the_rest_still_are(
@@ -143,3 +141,60 @@ def test_discovery_reads_a_students_files_as_each_alone(files: list[tuple[str, s
             assert together == alone
             if by_name[name] is not None:
                 assert by_name[name] == alone
+
+
+def _class(root: Path, students: int) -> tuple[Path, tuple[Assignment, ...]]:
+    assignments = tuple(Assignment(id=name, title=name, functions=functions, root=root)
+                        for name, functions in FUNCTIONS.items())
+    for i in range(students):
+        folder = root / "class" / f"s{i}"
+        folder.mkdir(parents=True)
+        for name in FUNCTIONS:
+            (folder / f"{name}.py").write_text("def relu(x):\n    return x\n")
+    return root / "class", assignments
+
+
+def test_the_next_students_reader_starts_before_this_ones_answers_are_awaited(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    start, finish = children._start_child, children._finish_child
+    monkeypatch.setattr(children, "_start_child", lambda jobs, limits: events.append(
+        f"start {len(jobs)}") or start(jobs, limits))
+    monkeypatch.setattr(children, "_finish_child", lambda child, count, limits: events.append(
+        "answers") or finish(child, count, limits))
+    folder, assignments = _class(tmp_path, 3)
+    found = discover(folder, assignments)
+    assert events == ["start 2", "start 2", "answers", "start 2", "answers", "answers"]
+    assert [(s.student, s.assignment) for s in found.submissions] == [
+        (f"s{i}", name) for i in range(3) for name in sorted(FUNCTIONS)]
+
+
+def test_no_reader_child_outlives_an_interrupted_discovery(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.run import discover as discovering
+
+    pids: list[int] = []
+    start = children._start_child
+
+    def recorded(jobs: Any, limits: ReadLimits) -> Any:
+        child = start(jobs, limits)
+        pids.append(child.pid)
+        return child
+
+    walked: list[int] = []
+    real_start_files = discovering._start_files
+
+    def interrupted(*args: Any) -> Any:
+        walked.append(1)
+        if len(walked) == 2:  # the first student's reader is still under way
+            raise KeyboardInterrupt
+        return real_start_files(*args)
+
+    monkeypatch.setattr(children, "_start_child", recorded)
+    monkeypatch.setattr(discovering, "_start_files", interrupted)
+    folder, assignments = _class(tmp_path, 3)
+    with pytest.raises(KeyboardInterrupt):
+        discover(folder, assignments)
+    assert len(pids) == 1
+    with pytest.raises(ChildProcessError):  # killed and reaped: not even a zombie is left
+        os.waitpid(pids[0], os.WNOHANG)

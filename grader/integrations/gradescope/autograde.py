@@ -50,7 +50,7 @@ from grader.integrations.gradescope.results import (
 from grader.integrations.gradescope.unpack import unpack_upload
 from grader.report.late import cooldown_line
 from grader.report.view import points
-from grader.run.discover import Submission, match_file
+from grader.run.matching import Submission, match_file
 from grader.run.student import grade_student, student_id, submission_files
 
 ROOT_VARIABLE = "GRADER_GRADESCOPE_ROOT"
