@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from grader.core.course import Assignment
 from grader.core.files import ReadLimits
 from grader.extract import children
-from grader.extract.children import run_each_isolated, run_isolated
+from grader.extract.children import Reading, run_isolated
 from grader.extract.isolate import read_submission, read_submissions
 from grader.run.discover import discover
 
@@ -61,7 +61,7 @@ KINDS = st.sampled_from(["ok", "litter", "fussy", "broken", "crash"])
 @given(kinds=st.lists(KINDS, max_size=7))
 def test_each_answer_is_the_one_its_file_gets_alone(kinds: list[str]) -> None:
     jobs = [_job(kind, i) for i, kind in enumerate(kinds)]
-    together = run_each_isolated(jobs, LIMITS)
+    together = Reading(jobs, LIMITS).answers()
     alone = [run_isolated(job, LIMITS) for job in jobs]
     assert together == alone
     assert all(answer.get("pid_is_child", True) for answer in together)  # never in the grader
@@ -72,14 +72,14 @@ def test_files_that_read_share_one_child(monkeypatch: pytest.MonkeyPatch) -> Non
     real = children._start_child
     monkeypatch.setattr(children, "_start_child",
                         lambda jobs, limits: started.append(len(jobs)) or real(jobs, limits))
-    answers = run_each_isolated([_job(kind, i) for i, kind in
-                                 enumerate(["ok", "litter", "ok", "ok"])], LIMITS)
+    answers = Reading([_job(kind, i) for i, kind in
+                        enumerate(["ok", "litter", "ok", "ok"])], LIMITS).answers()
     assert [a["file"] for a in answers] == [0, 1, 2, 3]
     assert started == [4]
     started.clear()
     # a file that fails after another is read again first in a fresh child, with the rest
-    answers = run_each_isolated([_job(kind, i) for i, kind in
-                                 enumerate(["litter", "fussy", "ok"])], LIMITS)
+    answers = Reading([_job(kind, i) for i, kind in
+                        enumerate(["litter", "fussy", "ok"])], LIMITS).answers()
     assert [a.get("file") for a in answers] == [0, 1, 2]
     assert started == [3, 2]
 
@@ -88,15 +88,15 @@ def test_a_file_that_runs_out_of_time_is_read_once_and_the_rest_still_are(
         tmp_path: Path) -> None:
     log = tmp_path / "started"
     limits = ReadLimits(timeout_s=0.5)
-    answers = run_each_isolated([_job(kind, i, log) for i, kind in
-                                 enumerate(["ok", "slow", "ok"])], limits)
+    answers = Reading([_job(kind, i, log) for i, kind in
+                        enumerate(["ok", "slow", "ok"])], limits).answers()
     assert answers[0]["file"] == 0 and answers[2]["file"] == 2
     assert answers[1] == {"failed": "reading it took longer than 0.5 s; it was stopped"}
     assert log.read_text().split() == ["0", "1", "2"]
 
 
 def test_a_reader_that_crashes_is_named_for_the_file_it_was_on() -> None:
-    answers = run_each_isolated([_job("crash", 0), _job("ok", 1)], LIMITS)
+    answers = Reading([_job("crash", 0), _job("ok", 1)], LIMITS).answers()
     assert answers[0] == {"failed": "too large or too complex to read (the reader stopped: "
                                     "signal 9)"}
     assert answers[1]["file"] == 1

@@ -51,13 +51,6 @@ def run_isolated(job: Callable[[], dict[str, Any]], limits: ReadLimits) -> dict[
     return Reading([job], limits).answers()[0]
 
 
-def run_each_isolated(jobs: Sequence[Callable[[], dict[str, Any]]], limits: ReadLimits
-                      ) -> list[dict[str, Any]]:
-    """Each of ``jobs`` run as :func:`run_isolated` runs one, in as few forked children as
-    they allow (:class:`Reading`)."""
-    return Reading(jobs, limits).answers()
-
-
 class Reading:
     """Jobs under way in a forked child, started at once: the caller goes on (and may start
     another child) while it runs; :meth:`answers` waits for it, :meth:`cancel` stops it.

@@ -5,16 +5,9 @@ Files in sub-folders of a student folder count too (students zip whole folders);
 files and folders, ``.ipynb_checkpoints``, ``__MACOSX`` and ``__pycache__`` are ignored.
 
 Every other file ends up either as a :class:`Submission` or as an :class:`Unrecognized` with
-a reason: nothing is silently dropped. A file's assignment is decided (grader.run.matching) by,
-in order,
+a reason: nothing is silently dropped. Which assignment a file is (by its metadata, then its
+name, then the functions it defines) is :mod:`grader.run.matching`'s to decide.
 
-1. ``metadata["grader"]["assignment"]`` that the stub put in the notebook ("metadata");
-2. its file name containing exactly one assignment id, case-insensitively ("file name");
-3. the functions it defines ("functions"): the assignment whose contract functions it
-   defines the largest fraction of, with at least two of them (or all), and no tie.
-
-A corrupt (or oversized) file whose name matches is still a Submission, so the grader reports
-its extraction error in that student's feedback; one with no usable name is Unrecognized.
 Every student folder is listed in ``students``, even one with nothing recognised, so that
 student scores 0 rather than disappearing from ``grades.csv``. A student id is the folder's
 name as valid text (grader.core.text.display_name: a name that is not UTF-8, as a zip made on
